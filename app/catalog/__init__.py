@@ -1,0 +1,1 @@
+"""Catalogue importers: read outside files into domain objects, validating every row."""

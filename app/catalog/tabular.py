@@ -1,0 +1,80 @@
+"""Shared row parsing for delimited files: every failure names file, line and field."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from app.domain.errors import InputError
+
+
+def read_delimited(path: Path, delimiter: str = ",") -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) for each data row, with header names as keys.
+
+    Header fields may carry a RecBole type suffix (``rating:float``); it is dropped.
+    """
+    try:
+        handle = path.open("r", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from exc
+    with handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError("the file is empty; expected a header row", file=str(path), line=1) from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from exc
+        names = [h.split(":", 1)[0].strip().lstrip("\ufeff") for h in header]
+        try:
+            for fields in reader:
+                line = reader.line_num
+                if not fields or all(not f.strip() for f in fields):
+                    continue
+                if len(fields) != len(names):
+                    raise InputError(f"expected {len(names)} fields ({', '.join(names)}), found {len(fields)}",
+                                     file=str(path), line=line)
+                yield line, dict(zip(names, fields, strict=True))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text near byte {exc.start}", file=str(path),
+                             line=reader.line_num + 1) from exc
+        except csv.Error as exc:
+            raise InputError(f"malformed row: {exc}", file=str(path), line=reader.line_num) from exc
+
+
+def required(row: dict[str, str], name: str, path: Path, line: int) -> str:
+    """The stripped value of a required field, or an InputError naming it."""
+    value = row.get(name)
+    if value is None or not value.strip():
+        raise InputError("is missing or empty", file=str(path), line=line, field=name)
+    return value.strip()
+
+
+def parse_float(row: dict[str, str], name: str, path: Path, line: int, *,
+                low: float | None = None, high: float | None = None) -> float:
+    """A required number within [low, high], or an InputError naming the field."""
+    text = required(row, name, path, line)
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"'{text}' is not a number", file=str(path), line=line, field=name) from None
+    if value != value or (low is not None and value < low) or (high is not None and value > high):
+        raise InputError(f"{text} is outside {low:g}-{high:g}" if low is not None and high is not None
+                         else f"{text} is out of range", file=str(path), line=line, field=name)
+    return value
+
+
+def parse_optional_year(row: dict[str, str], name: str, path: Path, line: int,
+                        unknown: frozenset[str] = frozenset()) -> int | None:
+    """A year between 1800 and 2100, None when blank or an unknown marker, else an InputError."""
+    text = (row.get(name) or "").strip()
+    if not text or text.lower() in unknown:
+        return None
+    try:
+        year = int(float(text))
+    except ValueError:
+        raise InputError(f"'{text}' is not a year", file=str(path), line=line, field=name) from None
+    if not 1800 <= year <= 2100:
+        raise InputError(f"{year} is not a plausible year", file=str(path), line=line, field=name)
+    return year

@@ -1,0 +1,74 @@
+"""Catalogue items, users and ratings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+Domain = Literal["movie", "music", "product"]
+DOMAINS: tuple[str, ...] = get_args(Domain)
+
+ME = "me"  # the person at the desk
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing that can be recommended: a movie, a track or a product."""
+
+    id: str
+    domain: Domain
+    title: str
+    creators: tuple[str, ...] = ()
+    year: int | None = None
+    genres: tuple[str, ...] = ()
+    description: str = ""
+    source: str = ""  # file path or URL
+    external_ids: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)  # price, album, duration...
+
+    def text(self) -> str:
+        """The text the embedder sees: title, people, year, genres, description."""
+        parts = [self.title]
+        if self.creators:
+            parts.append("by " + ", ".join(self.creators))
+        if self.year:
+            parts.append(str(self.year))
+        if self.genres:
+            parts.append(", ".join(self.genres))
+        if self.description:
+            parts.append(self.description)
+        return ". ".join(parts)
+
+
+@dataclass(frozen=True)
+class User:
+    """A person whose ratings the app knows; 'me' is the desktop user."""
+
+    id: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One judgement of an item: stars from 1 to 5, or a thumb (+1/-1), at a time."""
+
+    user_id: str
+    item_id: str
+    stars: float | None
+    thumb: int | None = None
+    timestamp: float = 0.0
+
+    def effective_stars(self) -> float:
+        """Stars for the recommender: a thumb up counts as 4.5, a thumb down as 1.5."""
+        if self.stars is not None:
+            return self.stars
+        return 4.5 if (self.thumb or 0) > 0 else 1.5
+
+
+def validate_stars(stars: float) -> float:
+    """Return stars when within 1-5, else raise InvalidRatingError."""
+    from app.domain.errors import InvalidRatingError
+
+    if not (1.0 <= stars <= 5.0):
+        raise InvalidRatingError(f"stars must be between 1 and 5, got {stars:g}")
+    return stars

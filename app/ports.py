@@ -1,0 +1,84 @@
+"""Ports: the Protocols the services talk to; adapters and fakes implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from app.recommend.dataset import InteractionMatrix
+
+MetadataValue = str | int | float | bool
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors (cosine similarity == dot product)."""
+
+    @property
+    def dimension(self) -> int:
+        """The length of every vector."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Embed texts into a (len(texts), dimension) float32 array of unit rows."""
+        ...
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    """One result of a vector query: an id and its cosine similarity."""
+
+    id: str
+    similarity: float
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """A rebuildable index of vectors with metadata filters (domain, year, genre)."""
+
+    def upsert(self, ids: Sequence[str], vectors: NDArray[np.float32],
+               metadatas: Sequence[Mapping[str, MetadataValue]],
+               documents: Sequence[str] | None = None) -> None:
+        """Insert or replace vectors by id."""
+        ...
+
+    def query(self, vector: NDArray[np.float32], k: int,
+              where: Mapping[str, object] | None = None) -> list[VectorHit]:
+        """The k nearest ids to vector, most similar first, filtered by metadata."""
+        ...
+
+    def get_vectors(self, ids: Sequence[str]) -> dict[str, NDArray[np.float32]]:
+        """The stored vectors for those ids that exist."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove ids; unknown ids are ignored."""
+        ...
+
+    def count(self) -> int:
+        """How many vectors are stored."""
+        ...
+
+    def reset(self) -> None:
+        """Drop every vector (used before a rebuild)."""
+        ...
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """Scores every catalogue item for a user's rating row, so new ratings count at once."""
+
+    name: str
+
+    def fit(self, data: InteractionMatrix) -> None:
+        """Learn from the training interactions."""
+        ...
+
+    def score(self, user_row: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scores over all items for a dense row of stars (0 = unrated); higher is better."""
+        ...

@@ -1,0 +1,1 @@
+"""Recommenders: collaborative, baselines, content and the hybrid that blends them."""
