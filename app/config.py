@@ -1,0 +1,46 @@
+"""Every setting declared once, with its default and a one-line doc; read from TOML."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from app.domain.errors import InputError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """User settings; each field's comment is its documentation."""
+
+    chroma_url: str = ""  # a Chroma server (http://host:port); empty = the local folder
+    embed_batch_size: int = 64  # texts per embedding batch
+    embed_threads: int = 2  # onnxruntime intra-op threads
+    default_k: int = 10  # how many recommendations when not asked
+    lock_timeout_s: float = 0.0  # how long to wait for another process to release the data dir
+
+
+def load_settings(path: Path) -> Settings:
+    """Settings from a TOML file; defaults when it does not exist; errors name file and field."""
+    if not path.exists():
+        return Settings()
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        spec = known.get(key)
+        if spec is None:
+            raise InputError(f"unknown setting; known ones: {', '.join(sorted(known))}",
+                             file=str(path), field=key)
+        expected = type(getattr(Settings(), key))
+        if expected is float and isinstance(value, int):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise InputError(f"expected {expected.__name__}, got {type(value).__name__}",
+                             file=str(path), field=key)
+        values[key] = value
+    return replace(Settings(), **values)

@@ -1,0 +1,74 @@
+"""Where the app keeps its data, cache, config and logs, and where its resources are."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "chat-rec"
+HOME_VARIABLE = "CHATREC_HOME"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The folders one running app uses; all derive from one root or the platform's dirs."""
+
+    data: Path
+    cache: Path
+    config: Path
+    logs: Path
+
+    @property
+    def database(self) -> Path:
+        """The SQLite file: the source of truth."""
+        return self.data / "chatrec.sqlite3"
+
+    @property
+    def chroma(self) -> Path:
+        """The Chroma folder: a rebuildable index."""
+        return self.data / "chroma"
+
+    @property
+    def lock(self) -> Path:
+        """The lock file that keeps a second process out of the data dir."""
+        return self.data / "chatrec.lock"
+
+    @property
+    def models_cache(self) -> Path:
+        """Fitted recommender models: an index, rebuilt when missing."""
+        return self.cache / "models"
+
+    @property
+    def config_file(self) -> Path:
+        """The user's settings file (TOML)."""
+        return self.config / "settings.toml"
+
+    def ensure(self) -> AppPaths:
+        """Create every folder; return self."""
+        for folder in (self.data, self.cache, self.config, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def app_paths(environ: dict[str, str] | None = None) -> AppPaths:
+    """Paths under $CHATREC_HOME when set (tests, scripts), else the platform's user dirs."""
+    env = os.environ if environ is None else environ
+    home = env.get(HOME_VARIABLE)
+    if home:
+        root = Path(home).expanduser()
+        return AppPaths(root / "data", root / "cache", root / "config", root / "logs")
+    import platformdirs
+
+    dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+    return AppPaths(Path(dirs.user_data_dir), Path(dirs.user_cache_dir),
+                    Path(dirs.user_config_dir), Path(dirs.user_log_dir))
+
+
+def resources_dir() -> Path:
+    """The resources folder, in a source checkout or inside a frozen (PyInstaller) build."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

@@ -1,0 +1,1 @@
+"""Storage: SQLite (the source of truth) and Chroma (a rebuildable index)."""

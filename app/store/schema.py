@@ -1,0 +1,64 @@
+"""The SQLite schema as numbered migrations; PRAGMA user_version records the last applied."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the catalogue, people, ratings, lists and import runs
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE import_runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        started REAL NOT NULL,
+        finished REAL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
+        items INTEGER NOT NULL DEFAULT 0,
+        users INTEGER NOT NULL DEFAULT 0,
+        ratings INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY,
+        domain TEXT NOT NULL CHECK (domain IN ('movie', 'music', 'product')),
+        title TEXT NOT NULL CHECK (title <> ''),
+        creators TEXT NOT NULL DEFAULT '[]',
+        year INTEGER,
+        genres TEXT NOT NULL DEFAULT '[]',
+        description TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        external_ids TEXT NOT NULL DEFAULT '{}',
+        attributes TEXT NOT NULL DEFAULT '{}',
+        origin TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX items_domain ON items (domain);
+    CREATE INDEX items_origin ON items (origin);
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        origin TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE ratings (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        stars REAL CHECK (stars IS NULL OR stars BETWEEN 1 AND 5),
+        thumb INTEGER CHECK (thumb IS NULL OR thumb IN (-1, 1)),
+        timestamp REAL NOT NULL,
+        PRIMARY KEY (user_id, item_id),
+        CHECK (stars IS NOT NULL OR thumb IS NOT NULL)
+    ) WITHOUT ROWID;
+    CREATE INDEX ratings_item ON ratings (item_id);
+    CREATE TABLE lists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name <> ''),
+        created REAL NOT NULL
+    );
+    CREATE TABLE list_entries (
+        list_id INTEGER NOT NULL REFERENCES lists (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        PRIMARY KEY (list_id, position)
+    );
+    INSERT INTO meta (key, value) VALUES ('catalogue_version', '0');
+    """,
+)

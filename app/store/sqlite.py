@@ -1,0 +1,361 @@
+"""The SQLite store: the source of truth for the catalogue, ratings, lists and import runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.domain.errors import (
+    InvalidRatingError,
+    StoreError,
+    UnknownItemError,
+    UnknownUserError,
+)
+from app.domain.items import ME, Item, Rating, User, validate_stars
+from app.domain.lists import ImportRun, Playlist
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
+from app.store.schema import MIGRATIONS
+
+RatingRow = tuple[str, str, float, float]  # user, item, stars, timestamp
+_CHUNK = 20_000  # rows per executemany: progress is reported and cancel checked between chunks
+
+
+@dataclass(frozen=True)
+class CatalogueImport:
+    """Everything one import brings, written in a single transaction."""
+
+    kind: str  # movielens | products | music
+    origin: str  # what a re-import of the same thing replaces, e.g. "movielens"
+    source: str  # what the user named: a size, a file path
+    items: Sequence[Item]
+    users: Sequence[User] = ()
+    ratings: Sequence[RatingRow] = ()
+
+
+class SQLiteStore:
+    """One connection to the database file; every multi-row write is one transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> SQLiteStore:
+        """Open (creating or migrating) the database; a damaged file gives a StoreError."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                         timeout=10.0)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            store = cls(connection, path)
+            store._migrate()
+            store._mark_interrupted_runs()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the database {path} cannot be opened ({exc}); it may be damaged: "
+                             "move it aside and re-import, or restore a backup") from exc
+        return store
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (or a kill: SQLite's journal)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise StoreError(f"the database {self.path} was written by a newer Chat-Rec "
+                             f"(schema {version}, this one knows {len(MIGRATIONS)}): update the app")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as db:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={number}")
+
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _mark_interrupted_runs(self) -> None:
+        # A run still 'running' when we open belongs to a process that died: its transaction
+        # was rolled back by SQLite, so nothing of it was kept. Say so in the run log.
+        with self.transaction() as db:
+            db.execute("UPDATE import_runs SET status='interrupted', "
+                       "message='stopped before it finished; nothing of it was kept' "
+                       "WHERE status='running'")
+
+    def catalogue_version(self) -> int:
+        """A counter bumped by every import; fitted models are cached per version."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='catalogue_version'").fetchone()
+        return int(row[0])
+
+    # -- items and users ------------------------------------------------------------------
+
+    def get_item(self, item_id: str) -> Item:
+        """The item with this id, or UnknownItemError."""
+        row = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id=?", (item_id,)).fetchone()
+        if row is None:
+            raise UnknownItemError(item_id)
+        return _item_from_row(row)
+
+    def items(self, domain: str | None = None) -> list[Item]:
+        """All items, optionally of one domain, in id order."""
+        if domain is None:
+            rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id")
+        else:
+            rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE domain=? ORDER BY id",
+                                    (domain,))
+        return [_item_from_row(r) for r in rows]
+
+    def items_by_ids(self, item_ids: Iterable[str]) -> dict[str, Item]:
+        """The known items among item_ids, by id."""
+        wanted = list(dict.fromkeys(item_ids))
+        found: dict[str, Item] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
+                item = _item_from_row(row)
+                found[item.id] = item
+        return found
+
+    def item_ids(self) -> list[str]:
+        """Every item id, in id order."""
+        return [r[0] for r in self._db.execute("SELECT id FROM items ORDER BY id")]
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables."""
+        if table not in {"items", "users", "ratings", "lists", "list_entries", "import_runs"}:
+            raise ValueError(f"no table {table}")
+        return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def domain_counts(self) -> dict[str, int]:
+        """How many items each domain has."""
+        rows = self._db.execute("SELECT domain, count(*) FROM items GROUP BY domain ORDER BY domain")
+        return {d: int(n) for d, n in rows}
+
+    def user_exists(self, user_id: str) -> bool:
+        """True when the user is known."""
+        return self._db.execute("SELECT 1 FROM users WHERE id=?", (user_id,)).fetchone() is not None
+
+    def require_user(self, user_id: str) -> None:
+        """Raise UnknownUserError unless the user is known; 'me' always exists."""
+        if user_id == ME:
+            self._ensure_me()
+        elif not self.user_exists(user_id):
+            raise UnknownUserError(user_id)
+
+    def _ensure_me(self) -> None:
+        self._db.execute("INSERT OR IGNORE INTO users (id, origin) VALUES (?, 'desk')", (ME,))
+
+    # -- ratings --------------------------------------------------------------------------
+
+    def rate(self, user_id: str, item_id: str, stars: float | None = None,
+             thumb: int | None = None, timestamp: float | None = None) -> Rating:
+        """Record or replace a user's rating of an item (stars 1-5 or a thumb +1/-1)."""
+        if stars is None and thumb is None:
+            raise InvalidRatingError("give stars (1-5) or a thumb (up or down)")
+        if stars is not None:
+            validate_stars(stars)
+        if thumb is not None and thumb not in (-1, 1):
+            raise InvalidRatingError(f"a thumb is up (+1) or down (-1), got {thumb}")
+        self.require_user(user_id)
+        self.get_item(item_id)
+        rating = Rating(user_id, item_id, stars, thumb, time.time() if timestamp is None else timestamp)
+        with self.transaction() as db:
+            db.execute("INSERT INTO ratings (user_id, item_id, stars, thumb, timestamp) VALUES (?,?,?,?,?) "
+                       "ON CONFLICT (user_id, item_id) DO UPDATE SET stars=excluded.stars, "
+                       "thumb=excluded.thumb, timestamp=excluded.timestamp",
+                       (rating.user_id, rating.item_id, rating.stars, rating.thumb, rating.timestamp))
+        return rating
+
+    def unrate(self, user_id: str, item_id: str) -> bool:
+        """Remove a rating; True when there was one."""
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM ratings WHERE user_id=? AND item_id=?", (user_id, item_id))
+        return cursor.rowcount > 0
+
+    def ratings_of(self, user_id: str) -> list[Rating]:
+        """A user's ratings, newest first."""
+        rows = self._db.execute("SELECT user_id, item_id, stars, thumb, timestamp FROM ratings "
+                                "WHERE user_id=? ORDER BY timestamp DESC, item_id", (user_id,))
+        return [Rating(u, i, s, t, ts) for u, i, s, t, ts in rows]
+
+    def rating_triples(self) -> list[tuple[str, str, float]]:
+        """Every rating as (user, item, stars), thumbs mapped to stars, for fitting models."""
+        rows = self._db.execute("SELECT user_id, item_id, "
+                                "coalesce(stars, CASE WHEN thumb > 0 THEN 4.5 ELSE 1.5 END) FROM ratings")
+        return [(u, i, float(s)) for u, i, s in rows]
+
+    # -- imports --------------------------------------------------------------------------
+
+    def import_catalogue(self, batch: CatalogueImport, progress: ProgressCallback = no_progress,
+                         cancel: CancelToken | None = None) -> ImportRun:
+        """Write a whole import in one transaction: wholly there or wholly absent.
+
+        A re-import of the same origin replaces its items, users and their ratings; ratings
+        other people made (the desk user's above all) are kept, and so are the items they rated.
+        """
+        started = time.time()
+        with self.transaction() as db:
+            run_id = db.execute("INSERT INTO import_runs (kind, source, started, status) "
+                                "VALUES (?,?,?, 'running')", (batch.kind, batch.source, started)).lastrowid
+        assert run_id is not None
+        total = len(batch.items) + len(batch.users) + len(batch.ratings)
+        try:
+            with self.transaction() as db:
+                self._replace_origin(db, batch)
+                done = self._write_rows(db, batch, total, progress, cancel)
+                db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                           "WHERE key='catalogue_version'")
+                db.execute("UPDATE import_runs SET status='done', finished=?, items=?, users=?, "
+                           "ratings=? WHERE id=?", (time.time(), len(batch.items), len(batch.users),
+                                                    len(batch.ratings), run_id))
+        except BaseException as exc:
+            with self.transaction() as db:
+                db.execute("UPDATE import_runs SET status='failed', finished=?, message=? WHERE id=?",
+                           (time.time(), str(exc) or type(exc).__name__, run_id))
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise StoreError(f"the {batch.kind} import from {batch.source} was refused by the "
+                                 f"database ({exc}); nothing was imported") from exc
+            raise
+        progress(done, total, "import finished")
+        return self.import_run(run_id)
+
+    def _replace_origin(self, db: sqlite3.Connection, batch: CatalogueImport) -> None:
+        db.execute("DELETE FROM ratings WHERE user_id IN (SELECT id FROM users WHERE origin=?)",
+                   (batch.origin,))
+        db.execute("DELETE FROM users WHERE origin=? AND id <> ?", (batch.origin, ME))
+        new_ids = {item.id for item in batch.items}
+        stale = [r[0] for r in db.execute(
+            "SELECT id FROM items WHERE origin=? AND id NOT IN (SELECT item_id FROM ratings)",
+            (batch.origin,)) if r[0] not in new_ids]
+        db.executemany("DELETE FROM items WHERE id=?", ((i,) for i in stale))
+
+    def _write_rows(self, db: sqlite3.Connection, batch: CatalogueImport, total: int,
+                    progress: ProgressCallback, cancel: CancelToken | None) -> int:
+        done = 0
+        item_rows = [_item_to_row(item, batch.origin) for item in batch.items]
+        user_rows = [(u.id, json.dumps(u.attributes, ensure_ascii=False), batch.origin)
+                     for u in batch.users]
+        steps: list[tuple[str, Sequence[tuple[object, ...]], str]] = [
+            (_UPSERT_ITEM, item_rows, "items"),
+            ("INSERT INTO users (id, attributes, origin) VALUES (?,?,?) ON CONFLICT (id) DO UPDATE "
+             "SET attributes=excluded.attributes, origin=excluded.origin", user_rows, "users"),
+            ("INSERT INTO ratings (user_id, item_id, stars, timestamp) VALUES (?,?,?,?) "
+             "ON CONFLICT (user_id, item_id) DO UPDATE SET stars=excluded.stars, thumb=NULL, "
+             "timestamp=excluded.timestamp", batch.ratings, "ratings"),
+        ]
+        for sql, rows, label in steps:
+            for start in range(0, len(rows), _CHUNK):
+                if cancel is not None:
+                    cancel.raise_if_cancelled(f"the {batch.kind} import")
+                chunk = rows[start:start + _CHUNK]
+                db.executemany(sql, chunk)
+                done += len(chunk)
+                progress(done, total, f"writing {label}")
+        return done
+
+    def import_run(self, run_id: int) -> ImportRun:
+        """One import run by id."""
+        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM import_runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no import run {run_id}")
+        return ImportRun(*row)
+
+    def import_runs(self, limit: int = 20) -> list[ImportRun]:
+        """The latest import runs, newest first."""
+        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM import_runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [ImportRun(*r) for r in rows]
+
+    # -- lists ----------------------------------------------------------------------------
+
+    def create_list(self, name: str) -> Playlist:
+        """A new empty list; names are unique."""
+        clean = name.strip()
+        if not clean:
+            raise InvalidListError("a list needs a name")
+        try:
+            with self.transaction() as db:
+                cursor = db.execute("INSERT INTO lists (name, created) VALUES (?, ?)", (clean, time.time()))
+        except sqlite3.IntegrityError:
+            raise InvalidListError(f"a list named '{clean}' exists already") from None
+        assert cursor.lastrowid is not None
+        return Playlist(cursor.lastrowid, clean)
+
+    def get_list(self, name: str) -> Playlist:
+        """The list with this name and its entries in order."""
+        row = self._db.execute("SELECT id, name FROM lists WHERE name=?", (name.strip(),)).fetchone()
+        if row is None:
+            raise InvalidListError(f"no list named '{name}'")
+        entries = self._db.execute("SELECT item_id FROM list_entries WHERE list_id=? ORDER BY position",
+                                   (row[0],))
+        return Playlist(row[0], row[1], tuple(r[0] for r in entries))
+
+    def lists(self) -> list[Playlist]:
+        """Every list with its entries."""
+        names = [r[0] for r in self._db.execute("SELECT name FROM lists ORDER BY name")]
+        return [self.get_list(n) for n in names]
+
+    def set_list_entries(self, name: str, item_ids: Sequence[str]) -> Playlist:
+        """Replace a list's entries (add, remove and reorder all go through here)."""
+        playlist = self.get_list(name)
+        known = self.items_by_ids(item_ids)
+        for item_id in item_ids:
+            if item_id not in known:
+                raise UnknownItemError(item_id)
+        with self.transaction() as db:
+            db.execute("DELETE FROM list_entries WHERE list_id=?", (playlist.id,))
+            db.executemany("INSERT INTO list_entries (list_id, position, item_id) VALUES (?,?,?)",
+                           [(playlist.id, pos, item_id) for pos, item_id in enumerate(item_ids)])
+        return self.get_list(name)
+
+
+class InvalidListError(StoreError):
+    """A list operation that cannot be done (no such list, a duplicate name)."""
+
+
+_ITEM_COLUMNS = "id, domain, title, creators, year, genres, description, source, external_ids, attributes"
+_RUN_COLUMNS = "id, kind, source, started, finished, status, items, users, ratings, message"
+_UPSERT_ITEM = (
+    "INSERT INTO items (id, domain, title, creators, year, genres, description, source, external_ids, "
+    "attributes, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+    "domain=excluded.domain, title=excluded.title, creators=excluded.creators, year=excluded.year, "
+    "genres=excluded.genres, description=excluded.description, source=excluded.source, "
+    "external_ids=excluded.external_ids, attributes=excluded.attributes, origin=excluded.origin"
+)
+
+
+def _item_to_row(item: Item, origin: str) -> tuple[object, ...]:
+    return (item.id, item.domain, item.title, json.dumps(list(item.creators), ensure_ascii=False),
+            item.year, json.dumps(list(item.genres), ensure_ascii=False), item.description, item.source,
+            json.dumps(item.external_ids, ensure_ascii=False), json.dumps(item.attributes, ensure_ascii=False),
+            origin)
+
+
+def _item_from_row(row: Sequence[object]) -> Item:
+    item_id, domain, title, creators, year, genres, description, source, external, attributes = row
+    return Item(id=str(item_id), domain=domain,  # type: ignore[arg-type]  # CHECK constraint holds it
+                title=str(title), creators=tuple(json.loads(str(creators))),
+                year=int(year) if isinstance(year, int) else None, genres=tuple(json.loads(str(genres))),
+                description=str(description), source=str(source),
+                external_ids=dict(json.loads(str(external))), attributes=dict(json.loads(str(attributes))))

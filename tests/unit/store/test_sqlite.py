@@ -1,0 +1,144 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.domain.errors import (
+    CancelledError,
+    InvalidRatingError,
+    StoreError,
+    UnknownItemError,
+    UnknownUserError,
+)
+from app.domain.items import ME, Item, User
+from app.domain.progress import CancelToken
+from app.store.sqlite import CatalogueImport, InvalidListError, SQLiteStore
+
+
+def movie(n: int, origin_title: str = "Film") -> Item:
+    return Item(id=f"movie:{n}", domain="movie", title=f"{origin_title} {n}", year=1990 + n % 10,
+                genres=("Drama",), external_ids={"movielens": str(n)})
+
+
+def batch(n_items: int = 5, users: int = 2, origin: str = "movielens") -> CatalogueImport:
+    items = [movie(i) for i in range(n_items)]
+    people = [User(f"ml:{u}", {"age": "30"}) for u in range(users)]
+    ratings = [(f"ml:{u}", f"movie:{i}", float(1 + (u + i) % 5), 1000.0 + i)
+               for u in range(users) for i in range(n_items)]
+    return CatalogueImport("movielens", origin, "test", items, people, ratings)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    return SQLiteStore.open(tmp_path / "db.sqlite3")
+
+
+def test_a_new_database_is_migrated_in_wal_mode_with_foreign_keys(store: SQLiteStore) -> None:
+    assert store.schema_version() == 1
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_an_import_writes_items_users_and_ratings_and_logs_the_run(store: SQLiteStore) -> None:
+    run = store.import_catalogue(batch())
+    assert (run.status, run.items, run.users, run.ratings) == ("done", 5, 2, 10)
+    assert store.count("items") == 5 and store.count("ratings") == 10
+    assert store.get_item("movie:3").external_ids == {"movielens": "3"}
+    assert store.catalogue_version() == 1
+
+
+def test_an_import_that_breaks_midway_leaves_nothing_behind(store: SQLiteStore) -> None:
+    bad = batch()
+    broken = CatalogueImport(bad.kind, bad.origin, bad.source, bad.items, bad.users,
+                             [*bad.ratings, ("ml:0", "movie:404", 3.0, 0.0)])
+    with pytest.raises(StoreError, match="nothing was imported"):
+        store.import_catalogue(broken)
+    assert store.count("items") == 0 and store.count("ratings") == 0
+    assert store.import_runs()[0].status == "failed"
+    assert store.catalogue_version() == 0
+
+
+def test_a_cancelled_import_leaves_nothing_behind(store: SQLiteStore) -> None:
+    token = CancelToken()
+    seen: list[int] = []
+
+    def progress(done: int, total: int, message: str) -> None:
+        seen.append(done)
+        token.cancel()
+
+    with pytest.raises(CancelledError):
+        store.import_catalogue(batch(n_items=30_000, users=1), progress, token)
+    assert seen and store.count("items") == 0
+
+
+def test_reimport_replaces_the_origin_but_keeps_my_ratings_and_what_i_rated(store: SQLiteStore) -> None:
+    store.import_catalogue(batch(n_items=5))
+    store.rate(ME, "movie:4", stars=5)
+    smaller = batch(n_items=3, users=1)
+    store.import_catalogue(smaller)
+    assert store.count("users") == 2  # ml:0 and me; ml:1 came from the old import
+    assert {i.id for i in store.items()} == {"movie:0", "movie:1", "movie:2", "movie:4"}
+    assert [r.item_id for r in store.ratings_of(ME)] == ["movie:4"]
+
+
+@pytest.mark.parametrize("stars", [0, 5.5, -1, 6])
+def test_stars_outside_one_to_five_are_refused(store: SQLiteStore, stars: float) -> None:
+    store.import_catalogue(batch())
+    with pytest.raises(InvalidRatingError, match="between 1 and 5"):
+        store.rate(ME, "movie:1", stars=stars)
+    assert store.ratings_of(ME) == []
+
+
+def test_rating_an_unknown_item_or_for_an_unknown_user_is_refused(store: SQLiteStore) -> None:
+    store.import_catalogue(batch())
+    with pytest.raises(UnknownItemError, match="movie:999"):
+        store.rate(ME, "movie:999", stars=4)
+    with pytest.raises(UnknownUserError, match="ml:777"):
+        store.rate("ml:777", "movie:1", stars=4)
+
+
+def test_a_rating_replaces_the_previous_one_and_thumbs_count_as_stars(store: SQLiteStore) -> None:
+    store.import_catalogue(batch())
+    store.rate(ME, "movie:1", stars=2)
+    store.rate(ME, "movie:1", stars=5)
+    store.rate(ME, "movie:2", thumb=-1)
+    assert {r.item_id: r.effective_stars() for r in store.ratings_of(ME)} == {"movie:1": 5, "movie:2": 1.5}
+    with pytest.raises(InvalidRatingError):
+        store.rate(ME, "movie:3")
+
+
+def test_lists_keep_their_order_and_names_are_unique(store: SQLiteStore) -> None:
+    store.import_catalogue(batch())
+    store.create_list("Friday")
+    assert store.set_list_entries("Friday", ["movie:3", "movie:1"]).item_ids == ("movie:3", "movie:1")
+    with pytest.raises(InvalidListError, match="exists already"):
+        store.create_list(" Friday ")
+    with pytest.raises(UnknownItemError):
+        store.set_list_entries("Friday", ["movie:3", "movie:77"])
+    assert store.get_list("Friday").item_ids == ("movie:3", "movie:1")
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    SQLiteStore.open(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO import_runs (kind, source, started, status) VALUES ('x', 'y', 0, 'running')")
+    run = SQLiteStore.open(path).import_runs()[0]
+    assert run.status == "interrupted" and "nothing of it was kept" in run.message
+
+
+def test_a_damaged_database_file_gives_a_clear_error_and_is_left_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="may be damaged"):
+        SQLiteStore.open(path)
+    assert path.read_bytes().startswith(b"this is not a database")
+
+
+def test_a_database_from_a_newer_app_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    SQLiteStore.open(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version=99")
+    with pytest.raises(StoreError, match="newer Chat-Rec"):
+        SQLiteStore.open(path)
