@@ -16,6 +16,7 @@ Size = Literal["100k", "1m"]
 RatingRow = tuple[str, str, float, float]
 SIZES: tuple[str, ...] = ("100k", "1m")
 SOURCE = "movielens"
+_NON_WORD = re.compile(r"[^a-z0-9]+")
 _YEAR_IN_TITLE = re.compile(r"\((\d{4})\)\s*$")
 _UNKNOWN_YEAR = frozenset({"unknown", "unkonwn"})  # RecBole's ML-100K spells it both ways
 
@@ -69,15 +70,26 @@ def _user_id(raw: str) -> str:
     return "ml:" + raw.removeprefix("1m_")
 
 
+def movie_id(title: str, year: int | None) -> str:
+    """A readable id that is the same for a movie in ML-100K and ML-1M: movie:toy-story-1995."""
+    bare = _YEAR_IN_TITLE.sub("", title)
+    slug = _NON_WORD.sub("-", bare.lower()).strip("-") or "untitled"
+    return f"movie:{slug}-{year}" if year else f"movie:{slug}"
+
+
 def _read_items(path: Path, size: str) -> tuple[list[Item], dict[str, str]]:
     items: list[Item] = []
     raw_to_id: dict[str, str] = {}
+    taken: set[str] = set()
     for line, row in read_delimited(path, "\t"):
         raw = required(row, "item_id", path, line)
         title = required(row, "movie_title", path, line)
         year = _movie_year(row, title, path, line)
         genres_text = row.get("class") or row.get("genre") or ""
-        item_id = f"ml:{raw}" if size == "100k" else f"ml:{len(items) + 1}"
+        item_id = movie_id(title, year)
+        if item_id in taken:  # a few titles repeat in ML-100K under two ids
+            item_id = f"{item_id}-{raw}" if size == "100k" else f"{item_id}-{line}"
+        taken.add(item_id)
         external = {"movielens": raw} if size == "100k" else {"movielens_title": raw}
         items.append(Item(id=item_id, domain="movie", title=title, year=year,
                           genres=tuple(genres_text.split()), source=SOURCE, external_ids=external))
@@ -122,7 +134,7 @@ def _read_ratings(path: Path, size: str, raw_to_id: dict[str, str],
             item = raw_to_id[row["item_id"]]
             stars = float(row["rating"])
             timestamp = float(row["timestamp"])
-            if user not in users or not 1.0 <= stars <= 5.0:
+            if user not in users or not 1.0 <= stars <= 5.0 or not 0.0 <= timestamp <= 4e9:
                 raise ValueError
         except (KeyError, ValueError):
             _explain_bad_rating(path, line, row, raw_to_id, users)
