@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,33 +15,25 @@ def read_delimited(path: Path, delimiter: str = ",") -> Iterator[tuple[int, dict
 
     Header fields may carry a RecBole type suffix (``rating:float``); it is dropped.
     """
+    reader = csv.reader(io.StringIO(read_utf8(path), newline=""), delimiter=delimiter)
     try:
-        handle = path.open("r", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from exc
-    with handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError("the file is empty; expected a header row", file=str(path), line=1) from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from exc
-        names = [h.split(":", 1)[0].strip().lstrip("\ufeff") for h in header]
-        try:
-            for fields in reader:
-                line = reader.line_num
-                if not fields or all(not f.strip() for f in fields):
-                    continue
-                if len(fields) != len(names):
-                    raise InputError(f"expected {len(names)} fields ({', '.join(names)}), found {len(fields)}",
-                                     file=str(path), line=line)
-                yield line, dict(zip(names, fields, strict=True))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text near byte {exc.start}", file=str(path),
-                             line=reader.line_num + 1) from exc
-        except csv.Error as exc:
-            raise InputError(f"malformed row: {exc}", file=str(path), line=reader.line_num) from exc
+        header = next(reader)
+    except StopIteration:
+        raise InputError("the file is empty; expected a header row", file=str(path), line=1) from None
+    except csv.Error as exc:
+        raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from exc
+    names = [h.split(":", 1)[0].strip() for h in header]
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            if len(fields) != len(names):
+                raise InputError(f"expected {len(names)} fields ({', '.join(names)}), found {len(fields)}",
+                                 file=str(path), line=line)
+            yield line, dict(zip(names, fields, strict=True))
+    except csv.Error as exc:
+        raise InputError(f"malformed row: {exc}", file=str(path), line=reader.line_num) from exc
 
 
 def required(row: dict[str, str], name: str, path: Path, line: int) -> str:
@@ -78,3 +71,20 @@ def parse_optional_year(row: dict[str, str], name: str, path: Path, line: int,
     if not 1800 <= year <= 2100:
         raise InputError(f"{year} is not a plausible year", file=str(path), line=line, field=name)
     return year
+
+
+def read_utf8(path: Path) -> str:
+    """The whole file as text (a UTF-8 BOM dropped), or an InputError naming the line of a bad byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Count newlines in the raw bytes: a text stream decodes in 8 KB chunks, so it fails
+        # long before the csv reader reaches the line that holds the bad byte.
+        bad: bytes = exc.object  # the bytes after any BOM, which exc.start indexes
+        line = bad.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{bad[exc.start]:02x}); save the file as UTF-8",
+                         file=str(path), line=line) from exc
