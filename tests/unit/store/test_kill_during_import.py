@@ -16,7 +16,8 @@ from app.store.sqlite import CatalogueImport, SQLiteStore
 items = [Item(id=f"movie:{i}", domain="movie", title=f"Film {i}") for i in range(3000)]
 users = [User(f"ml:{u}") for u in range(400)]
 ratings = [(f"ml:{u}", f"movie:{(u * 7 + j) % 3000}", 1.0 + j % 5, 0.0) for u in range(400) for j in range(300)]
-SQLiteStore.open(Path(sys.argv[1])).import_catalogue(CatalogueImport("movielens", "movielens", "big", items, users, ratings))
+batch = CatalogueImport("movielens", "movielens", "big", items, users, ratings)
+SQLiteStore.open(Path(sys.argv[1])).import_catalogue(batch)
 print("finished", flush=True)
 """
 
