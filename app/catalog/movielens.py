@@ -16,6 +16,8 @@ Size = Literal["100k", "1m"]
 RatingRow = tuple[str, str, float, float]
 SIZES: tuple[str, ...] = ("100k", "1m")
 SOURCE = "movielens"
+# "Usual Suspects, The" and "Shawshank Redemption, The (1994)"; also French, Spanish, German, Italian
+_TRAILING_ARTICLE = re.compile(r"^(.+), (The|A|An|La|Le|Les|L'|El|Los|Las|Der|Die|Das|Il)(\s*\(\d{4}\))?$")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _YEAR_IN_TITLE = re.compile(r"\((\d{4})\)\s*$")
 _UNKNOWN_YEAR = frozenset({"unknown", "unkonwn"})  # RecBole's ML-100K spells it both ways
@@ -70,6 +72,16 @@ def _user_id(raw: str) -> str:
     return "ml:" + raw.removeprefix("1m_")
 
 
+def readable_title(title: str) -> str:
+    """MovieLens files 'Usual Suspects, The' as a library would; people say 'The Usual Suspects'."""
+    found = _TRAILING_ARTICLE.match(title)
+    if found is None:
+        return title
+    article, rest, year = found.group(2), found.group(1), found.group(3) or ""
+    joiner = "" if article.endswith("'") else " "
+    return f"{article}{joiner}{rest}{year}"
+
+
 def movie_id(title: str, year: int | None) -> str:
     """A readable id that is the same for a movie in ML-100K and ML-1M: movie:toy-story-1995."""
     bare = _YEAR_IN_TITLE.sub("", title)
@@ -83,7 +95,7 @@ def _read_items(path: Path, size: str) -> tuple[list[Item], dict[str, str]]:
     taken: set[str] = set()
     for line, row in read_delimited(path, "\t"):
         raw = required(row, "item_id", path, line)
-        title = required(row, "movie_title", path, line)
+        title = readable_title(required(row, "movie_title", path, line))
         year = _movie_year(row, title, path, line)
         genres_text = row.get("class") or row.get("genre") or ""
         item_id = movie_id(title, year)

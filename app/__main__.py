@@ -1,0 +1,18 @@
+"""python -m app: the command line when given a sub-command (the desktop window comes later)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+
+def run() -> int:
+    """Dispatch to the CLI; freeze_support keeps frozen builds from re-running main in workers."""
+    multiprocessing.freeze_support()
+    from app.cli import main
+
+    return main(sys.argv[1:] or ["status"])
+
+
+if __name__ == "__main__":
+    sys.exit(run())

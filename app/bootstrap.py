@@ -1,0 +1,60 @@
+"""The one place that builds adapters and wires services from the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.config import Settings, load_settings
+from app.paths import AppPaths, app_paths
+from app.ports import Embedder, VectorStore
+from app.services.catalogue import Catalogue
+from app.services.index import ItemIndex
+from app.services.recommendations import Recommendations
+from app.store.lock import DataDirLock
+from app.store.sqlite import SQLiteStore
+
+
+@dataclass
+class Engine:
+    """The wired, headless app: the store, the index and the use cases over them."""
+
+    paths: AppPaths
+    settings: Settings
+    store: SQLiteStore
+    index: ItemIndex
+    catalogue: Catalogue
+    recommendations: Recommendations
+    lock: DataDirLock
+
+    def close(self) -> None:
+        """Close the store and release the data dir."""
+        self.store.close()
+        self.lock.release()
+
+
+def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = None,
+                vector_store: VectorStore | None = None) -> Engine:
+    """Lock the data dir, open the store and index, and wire the services."""
+    paths = (paths or app_paths()).ensure()
+    settings = load_settings(paths.config_file)
+    lock = DataDirLock(paths.lock, settings.lock_timeout_s).acquire()
+    try:
+        store = SQLiteStore.open(paths.database)
+        was_reset = False
+        if vector_store is None:
+            from app.store.chroma import ChromaVectorStore
+
+            chroma = ChromaVectorStore(path=None if settings.chroma_url else paths.chroma,
+                                       url=settings.chroma_url or None)
+            was_reset = chroma.was_reset
+            vector_store = chroma
+        if embedder is None:
+            from app.embedding.minilm import MiniLMEmbedder
+
+            embedder = MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
+        index = ItemIndex(store, embedder, vector_store, index_was_reset=was_reset)
+        return Engine(paths, settings, store, index, Catalogue(store, index),
+                      Recommendations(store, index, paths.models_cache), lock)
+    except BaseException:
+        lock.release()
+        raise

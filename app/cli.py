@@ -1,0 +1,225 @@
+"""Headless sub-commands: every one prints text for people or, with --json, one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.domain.errors import ChatRecError
+from app.domain.items import DOMAINS, ME
+from app.domain.recommendation import Recommendation
+
+
+def item_json(rec: Recommendation) -> dict[str, Any]:
+    """The item object every command prints: id, title, domain, score, stars, breakdown, reasons."""
+    item = rec.item
+    return {
+        "id": item.id, "title": item.title, "domain": item.domain, "year": item.year,
+        "creators": list(item.creators), "genres": list(item.genres),
+        "score": round(rec.score, 4),
+        "predicted_stars": None if rec.predicted_stars is None else round(rec.predicted_stars, 2),
+        "breakdown": rec.breakdown.as_dict(),
+        "drivers": [{"id": d.item_id, "title": d.title, "stars": d.stars, "similarity": d.similarity}
+                    for d in rec.breakdown.drivers],
+        "reasons": list(rec.reasons),
+    }
+
+
+class _Printer:
+    """Writes either human text or one JSON object; progress goes to stderr for people only."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self._last = 0.0
+
+    def progress(self, done: int, total: int, message: str) -> None:
+        """Show progress at most five times a second, on stderr, and never in JSON mode."""
+        if self.as_json or not sys.stderr.isatty():
+            return
+        now = time.monotonic()
+        if now - self._last < 0.2 and done != total:
+            return
+        self._last = now
+        share = f" {done}/{total}" if total else ""
+        print(f"\r{message}{share}\033[K", end="", file=sys.stderr, flush=True)
+
+    def emit(self, payload: dict[str, Any], text: str) -> None:
+        """Print the JSON payload or the text."""
+        if self.as_json:
+            print(json.dumps(payload, ensure_ascii=False, indent=None))
+        else:
+            if not self.as_json and sys.stderr.isatty():
+                print("\r\033[K", end="", file=sys.stderr)
+            print(text)
+
+
+def _format_items(recs: Sequence[Recommendation]) -> str:
+    if not recs:
+        return "nothing found"
+    lines = []
+    for rank, rec in enumerate(recs, start=1):
+        year = f" ({rec.item.year})" if rec.item.year else ""
+        stars = f"  ~{rec.predicted_stars:.1f}★" if rec.predicted_stars is not None else ""
+        lines.append(f"{rank:>2}. {rec.item.title}{year}  [{rec.item.id}]{stars}")
+        for reason in rec.reasons:
+            lines.append(f"      - {reason}")
+    return "\n".join(lines)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatrec", description="Chat-Rec: explainable recommendations.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="import a catalogue")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    ml = imp_sub.add_parser("movielens", parents=[common], help="MovieLens 100K or 1M")
+    ml.add_argument("--size", choices=["100k", "1m"], default="100k")
+    prod = imp_sub.add_parser("products", parents=[common], help="a product catalogue (CSV or JSON)")
+    prod.add_argument("file", type=Path)
+    prod.add_argument("--ratings", type=Path, help="a ratings CSV: user,item,stars[,timestamp]")
+    imp_sub.add_parser("demo", parents=[common], help="the sample product catalogue we ship")
+
+    sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
+    rate = sub.add_parser("rate", parents=[common], help="rate an item 1-5 stars")
+    rate.add_argument("item")
+    rate.add_argument("stars", type=float)
+    rate.add_argument("--user", default=ME)
+
+    rec = sub.add_parser("recommend", parents=[common], help="recommend items with reasons")
+    rec.add_argument("--user", default=ME)
+    rec.add_argument("--query")
+    rec.add_argument("--domain", choices=DOMAINS)
+    rec.add_argument("--k", type=int, default=10)
+    rec.add_argument("--year-min", type=int)
+    rec.add_argument("--year-max", type=int)
+    rec.add_argument("--genre", action="append", default=[], help="repeatable")
+    rec.add_argument("--include-rated", action="store_true")
+
+    search = sub.add_parser("search", parents=[common], help="find items by text")
+    search.add_argument("text")
+    search.add_argument("--domain", choices=DOMAINS)
+    search.add_argument("--k", type=int, default=10)
+    similar = sub.add_parser("similar", parents=[common], help="items like an item")
+    similar.add_argument("item")
+    similar.add_argument("--k", type=int, default=10)
+
+    ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
+    ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
+    sub.add_parser("status", parents=[common], help="what is imported and indexed")
+    return parser
+
+
+def _run_eval(args: argparse.Namespace, out: _Printer) -> None:
+    from app.recommend.evaluate import evaluate_dataset
+
+    result = evaluate_dataset(args.dataset, progress=out.progress)
+    lines = [f"{args.dataset}: {result['protocol']}", f"{'model':<14}" + "".join(
+        f"{m:>9}" for m in ("P@5", "R@5", "NDCG@5", "P@10", "R@10", "NDCG@10"))]
+    for name, metrics in result["models"].items():
+        mark = " *" if name == result.get("shipped") else ""
+        lines.append(f"{name + mark:<14}" + "".join(
+            f"{metrics[m]:>9.4f}" for m in ("P@5", "R@5", "NDCG@5", "P@10", "R@10", "NDCG@10")))
+    out.emit(result, "\n".join(lines))
+
+
+def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
+    from app.bootstrap import open_engine
+    from app.services.recommendations import RecommendRequest
+
+    engine = open_engine()
+    try:
+        command = args.command if args.command != "import" else f"import {args.what}"
+        handlers: dict[str, Callable[[], None]] = {
+            "import movielens": lambda: _report_import(
+                engine.catalogue.import_movielens(args.size, out.progress), out),
+            "import products": lambda: _report_import(
+                engine.catalogue.import_products(args.file, args.ratings, out.progress), out),
+            "import demo": lambda: _report_import(engine.catalogue.import_demo(out.progress), out),
+            "reindex": lambda: _report_reindex(engine.index.rebuild(out.progress), out),
+            "rate": lambda: _report_rating(engine.store.rate(args.user, args.item, stars=args.stars), out),
+            "recommend": lambda: _report_items(engine.recommendations.recommend(RecommendRequest(
+                user=args.user, k=args.k, query=args.query, domain=args.domain, year_min=args.year_min,
+                year_max=args.year_max, genres=tuple(args.genre), exclude_rated=not args.include_rated),
+                out.progress), out, user=args.user),
+            "search": lambda: _report_items(engine.recommendations.search(args.text, args.k, args.domain), out),
+            "similar": lambda: _report_items(engine.recommendations.similar(args.item, args.k), out),
+            "status": lambda: _report_status(engine, out),
+        }
+        handlers[command]()
+    finally:
+        engine.close()
+
+
+def _report_import(run: Any, out: _Printer) -> None:
+    payload = {"import": {"id": run.id, "kind": run.kind, "source": run.source, "status": run.status,
+                          "items": run.items, "users": run.users, "ratings": run.ratings,
+                          "seconds": round((run.finished or run.started) - run.started, 2)}}
+    out.emit(payload, f"imported {run.kind} from {run.source}: {run.items} items, {run.users} users, "
+                      f"{run.ratings} ratings")
+
+
+def _report_reindex(count: int, out: _Printer) -> None:
+    out.emit({"indexed": count}, f"indexed {count} items")
+
+
+def _report_rating(rating: Any, out: _Printer) -> None:
+    out.emit({"rating": {"user": rating.user_id, "item": rating.item_id, "stars": rating.stars}},
+             f"{rating.user_id} rated {rating.item_id} {rating.stars:g}★")
+
+
+def _report_items(recs: Sequence[Recommendation], out: _Printer, user: str | None = None) -> None:
+    payload: dict[str, Any] = {"items": [item_json(r) for r in recs]}
+    if user is not None:
+        payload = {"user": user, **payload}
+    out.emit(payload, _format_items(recs))
+
+
+def _report_status(engine: Any, out: _Printer) -> None:
+    store = engine.store
+    runs = [{"id": r.id, "kind": r.kind, "source": r.source, "status": r.status, "items": r.items,
+             "users": r.users, "ratings": r.ratings, "message": r.message} for r in store.import_runs()]
+    payload = {
+        "data_dir": str(engine.paths.data), "database": str(store.path),
+        "schema_version": store.schema_version(),
+        "items": store.count("items"), "domains": store.domain_counts(), "users": store.count("users"),
+        "ratings": store.count("ratings"), "lists": store.count("lists"),
+        "index_current": engine.index.is_current(), "imports": runs,
+    }
+    lines = [f"data folder: {payload['data_dir']}",
+             f"items: {payload['items']} {payload['domains']}, users: {payload['users']}, "
+             f"ratings: {payload['ratings']}, lists: {payload['lists']}",
+             f"vector index: {'up to date' if payload['index_current'] else 'will be rebuilt on next use'}"]
+    lines += [f"import {r['id']}: {r['kind']} {r['source']} - {r['status']} {r['message']}".rstrip()
+              for r in runs]
+    out.emit(payload, "\n".join(lines))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; exit 0 on success, 2 on an error the user can act on."""
+    args = _build_parser().parse_args(argv)
+    out = _Printer(getattr(args, "json", False))
+    try:
+        if args.command == "eval":
+            _run_eval(args, out)
+        else:
+            _run_engine_command(args, out)
+    except ChatRecError as exc:
+        if out.as_json:
+            print(json.dumps({"error": str(exc), "kind": type(exc).__name__}), file=sys.stderr)
+        print(f"chatrec: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("chatrec: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

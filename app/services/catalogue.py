@@ -1,0 +1,60 @@
+"""Imports: read a catalogue, write it in one transaction, then bring the index up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.catalog.movielens import SOURCE as MOVIELENS
+from app.catalog.movielens import read_movielens
+from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
+from app.domain.items import User
+from app.domain.lists import ImportRun
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
+from app.services.index import ItemIndex
+from app.store.sqlite import CatalogueImport, RatingRow, SQLiteStore
+
+
+class Catalogue:
+    """The import use cases; each import is all-or-nothing."""
+
+    def __init__(self, store: SQLiteStore, index: ItemIndex) -> None:
+        self._store = store
+        self._index = index
+
+    def import_movielens(self, size: str, progress: ProgressCallback = no_progress,
+                         cancel: CancelToken | None = None) -> ImportRun:
+        """Import MovieLens 100K or 1M (replacing an earlier MovieLens import)."""
+        progress(0, 0, f"reading MovieLens {size}")
+        data = read_movielens(size)
+        batch = CatalogueImport("movielens", MOVIELENS, size, data.items, data.users, data.ratings)
+        return self._write(batch, progress, cancel)
+
+    def import_products(self, path: Path, ratings_path: Path | None = None,
+                        progress: ProgressCallback = no_progress,
+                        cancel: CancelToken | None = None) -> ImportRun:
+        """Import a product catalogue (CSV or JSON) and, optionally, its ratings CSV."""
+        progress(0, 0, f"reading {path}")
+        items = read_products(path)
+        rows: list[RatingRow] = []
+        users: list[User] = []
+        if ratings_path is not None:
+            ratings = read_product_ratings(ratings_path, {i.id for i in items})
+            rows = [(r.user_id, r.item_id, float(r.effective_stars()), r.timestamp) for r in ratings]
+            users = [User(u) for u in sorted({r.user_id for r in ratings})]
+        origin = f"products:{path.resolve()}"
+        return self._write(CatalogueImport("products", origin, str(path), items, users, rows),
+                           progress, cancel)
+
+    def import_demo(self, progress: ProgressCallback = no_progress,
+                    cancel: CancelToken | None = None) -> ImportRun:
+        """Import the sample product catalogue we ship, with its shoppers' ratings."""
+        products, ratings = sample_catalogue_paths()
+        return self.import_products(products, ratings, progress, cancel)
+
+    def _write(self, batch: CatalogueImport, progress: ProgressCallback,
+               cancel: CancelToken | None) -> ImportRun:
+        run = self._store.import_catalogue(batch, progress, cancel)
+        # The index follows the store; if this is interrupted, the next open rebuilds it.
+        self._index.add(list(batch.items), progress, cancel)
+        self._index.remove_missing()
+        return run

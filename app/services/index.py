@@ -1,0 +1,95 @@
+"""Keeps the vector index in step with the catalogue; rebuilds it when it is missing or stale."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.domain.items import Item
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
+from app.ports import Embedder, MetadataValue, VectorHit, VectorStore
+from app.store.sqlite import SQLiteStore
+
+_BATCH = 256  # items embedded and upserted per step: progress and cancel between steps
+
+
+def item_metadata(item: Item) -> dict[str, MetadataValue]:
+    """The metadata the vector index filters on: domain, year and one flag per genre."""
+    meta: dict[str, MetadataValue] = {"domain": item.domain, "year": item.year or 0}
+    for genre in item.genres:
+        meta[f"genre:{genre.lower()}"] = True
+    return meta
+
+
+class ItemIndex:
+    """Item text vectors in the VectorStore, derived from SQLite and rebuilt from it."""
+
+    def __init__(self, store: SQLiteStore, embedder: Embedder, vectors: VectorStore,
+                 index_was_reset: bool = False) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._vectors = vectors
+        self._needs_rebuild = index_was_reset
+
+    def is_current(self) -> bool:
+        """True when the index holds exactly one vector per catalogue item."""
+        return not self._needs_rebuild and self._vectors.count() == self._store.count("items")
+
+    def ensure_current(self, progress: ProgressCallback = no_progress,
+                       cancel: CancelToken | None = None) -> bool:
+        """Rebuild the index when it is missing, damaged or out of step; True when it rebuilt."""
+        if self.is_current():
+            return False
+        self.rebuild(progress, cancel)
+        return True
+
+    def rebuild(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> int:
+        """Drop the index and embed every item again; returns how many were indexed."""
+        self._vectors.reset()
+        count = self.add(self._store.items(), progress, cancel)
+        self._needs_rebuild = False
+        return count
+
+    def add(self, items: Sequence[Item], progress: ProgressCallback = no_progress,
+            cancel: CancelToken | None = None) -> int:
+        """Embed and upsert items (new or changed)."""
+        total = len(items)
+        for start in range(0, total, _BATCH):
+            if cancel is not None:
+                cancel.raise_if_cancelled("indexing")
+            batch = items[start:start + _BATCH]
+            vectors = self._embedder.embed([item.text() for item in batch])
+            self._vectors.upsert([i.id for i in batch], vectors, [item_metadata(i) for i in batch],
+                                 [i.text() for i in batch])
+            progress(start + len(batch), total, "indexing item texts")
+        return total
+
+    def remove_missing(self) -> None:
+        """Drop vectors of items no longer in the catalogue."""
+        if self._vectors.count() > self._store.count("items"):
+            self.rebuild()
+
+    def embed_query(self, text: str) -> NDArray[np.float32]:
+        """The unit vector of a free-text query."""
+        return np.asarray(self._embedder.embed([text])[0], dtype=np.float32)
+
+    def search(self, text: str, k: int, where: Mapping[str, object] | None = None) -> list[VectorHit]:
+        """Items whose text is nearest to a free-text query."""
+        return self._vectors.query(self.embed_query(text), k, where)
+
+    def near(self, vector: NDArray[np.float32], k: int,
+             where: Mapping[str, object] | None = None) -> list[VectorHit]:
+        """Items nearest to a vector."""
+        return self._vectors.query(vector, k, where)
+
+    def matrix(self, item_ids: Sequence[str]) -> NDArray[np.float32]:
+        """Vectors aligned with item_ids (zero rows for items not indexed)."""
+        found = self._vectors.get_vectors(item_ids)
+        out = np.zeros((len(item_ids), self._embedder.dimension), dtype=np.float32)
+        for row, item_id in enumerate(item_ids):
+            vector = found.get(item_id)
+            if vector is not None:
+                out[row] = vector
+        return out

@@ -1,0 +1,208 @@
+"""Recommend, search and find similar items, with reasons, for any user and filters."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.domain.errors import ChatRecError, UnknownItemError
+from app.domain.items import ME, Item
+from app.domain.progress import ProgressCallback, no_progress
+from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart
+from app.recommend.dataset import InteractionMatrix
+from app.recommend.hybrid import HybridRanker, RankedItem
+from app.services.explain import reasons_for
+from app.services.index import ItemIndex
+from app.store.sqlite import SQLiteStore
+
+log = logging.getLogger(__name__)
+_CACHE_FORMAT = 1  # bump when the pickled model's shape changes
+_MIN_RATERS_FOR_COLLAB = 5  # below this an item's co-rating similarity is noise
+
+
+@dataclass(frozen=True)
+class RecommendRequest:
+    """What the user asked for: who, how many, an optional query and filters."""
+
+    user: str = ME
+    k: int = 10
+    query: str | None = None
+    domain: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+    genres: tuple[str, ...] = ()
+    exclude_rated: bool = True
+
+
+@dataclass
+class FittedModel:
+    """The ranker fitted on one catalogue version, with per-item facts aligned to its columns."""
+
+    version: int
+    data: InteractionMatrix
+    ranker: HybridRanker
+    domains: NDArray[np.str_]
+    years: NDArray[np.int64]
+    genres: list[frozenset[str]]
+
+
+class Recommendations:
+    """The recommendation use cases over the store, the item index and the hybrid ranker."""
+
+    def __init__(self, store: SQLiteStore, index: ItemIndex, model_dir: Path,
+                 ranker_factory: Callable[[], HybridRanker] = HybridRanker) -> None:
+        self._store = store
+        self._index = index
+        self._model_dir = model_dir
+        self._ranker_factory = ranker_factory
+        self._model: FittedModel | None = None
+
+    # -- the model ------------------------------------------------------------------------
+
+    def model(self, progress: ProgressCallback = no_progress) -> FittedModel:
+        """The fitted model for the current catalogue: from memory, the cache, or a fresh fit."""
+        version = self._store.catalogue_version()
+        if self._model is not None and self._model.version == version:
+            return self._model
+        self._index.ensure_current(progress)
+        path = self._model_dir / f"hybrid-v{version}-f{_CACHE_FORMAT}.pkl"
+        model = self._load(path, version)
+        if model is None:
+            progress(0, 0, "fitting the recommender")
+            model = self._fit(version)
+            self._save(path, model)
+        self._model = model
+        return model
+
+    def _fit(self, version: int) -> FittedModel:
+        items = self._store.items()
+        data = InteractionMatrix.from_triples(self._store.rating_triples(),
+                                              item_ids=[i.id for i in items])
+        ranker = self._ranker_factory()
+        ranker.fit(data, self._index.matrix(data.item_ids))
+        return FittedModel(version, data, ranker,
+                           np.array([i.domain for i in items]),
+                           np.array([i.year or 0 for i in items], dtype=np.int64),
+                           [frozenset(g.lower() for g in i.genres) for i in items])
+
+    def _load(self, path: Path, version: int) -> FittedModel | None:
+        # The cache is an index: anything wrong with it means "fit again", never an error.
+        try:
+            with path.open("rb") as handle:
+                model = pickle.load(handle)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            log.warning("ignoring unreadable model cache %s: %s", path, exc)
+            return None
+        return model if isinstance(model, FittedModel) and model.version == version else None
+
+    def _save(self, path: Path, model: FittedModel) -> None:
+        self._model_dir.mkdir(parents=True, exist_ok=True)
+        for old in self._model_dir.glob("hybrid-v*.pkl"):
+            old.unlink(missing_ok=True)
+        partial = path.with_suffix(".tmp")
+        with partial.open("wb") as handle:
+            pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(path)  # atomic: a reader never sees half a model
+
+    # -- use cases ------------------------------------------------------------------------
+
+    def user_row(self, model: FittedModel, user: str) -> NDArray[np.float64]:
+        """The user's current ratings as a row: ratings made since the fit fold in here."""
+        ratings = self._store.ratings_of(user)
+        return model.data.row_from_ratings((r.item_id, r.effective_stars()) for r in ratings)
+
+    def recommend(self, request: RecommendRequest,
+                  progress: ProgressCallback = no_progress) -> list[Recommendation]:
+        """The top-k items for a user, filtered, each with its breakdown and reasons."""
+        if request.k < 1:
+            raise ChatRecError(f"k must be at least 1, got {request.k}")
+        self._store.require_user(request.user)
+        model = self.model(progress)
+        row = self.user_row(model, request.user)
+        query_vector = self._index.embed_query(request.query) if request.query else None
+        ranked = model.ranker.recommend(row, request.k, query_vector=query_vector,
+                                        candidate_mask=self._mask(model, request),
+                                        exclude_rated=request.exclude_rated)
+        return self._to_recommendations(model, ranked, row, request.query)
+
+    def _mask(self, model: FittedModel, request: RecommendRequest) -> NDArray[np.bool_]:
+        mask = np.ones(model.data.n_items, dtype=bool)
+        if request.domain:
+            mask &= model.domains == request.domain
+        if request.year_min is not None:
+            mask &= model.years >= request.year_min
+        if request.year_max is not None:
+            mask &= (model.years <= request.year_max) & (model.years > 0)
+        if request.genres:
+            wanted = {g.lower() for g in request.genres}
+            mask &= np.array([bool(wanted & g) for g in model.genres], dtype=bool)
+        return mask
+
+    def _to_recommendations(self, model: FittedModel, ranked: Sequence[RankedItem],
+                            row: NDArray[np.float64], query: str | None) -> list[Recommendation]:
+        ids = model.data.item_ids
+        wanted = [ids[r.index] for r in ranked] + [ids[d] for r in ranked for d, _ in r.drivers]
+        items = self._store.items_by_ids(wanted)
+        raters = model.data.popularity()
+        result = []
+        for entry in ranked:
+            drivers = tuple(Driver(ids[d], items[ids[d]].title, float(row[d]), round(sim, 4))
+                            for d, sim in entry.drivers if ids[d] in items)
+            breakdown = ScoreBreakdown(entry.parts, drivers)
+            reasons = reasons_for(breakdown, query=query, predicted_stars=entry.predicted_stars,
+                                  raters=int(raters[entry.index]))
+            result.append(Recommendation(items[ids[entry.index]], entry.score, entry.predicted_stars,
+                                         breakdown, reasons))
+        return result
+
+    def similar(self, item_id: str, k: int = 10) -> list[Recommendation]:
+        """Items like this one: by who rated them alike and by their text, same domain."""
+        target = self._store.get_item(item_id)
+        model = self.model()
+        column = model.data.item_index.get(item_id)
+        if column is None:
+            raise UnknownItemError(item_id)
+        vectors = self._index.matrix(model.data.item_ids)
+        text = vectors @ vectors[column]
+        raters = model.data.popularity()
+        collab_weight = 0.7 if raters[column] >= _MIN_RATERS_FOR_COLLAB else 0.0
+        collab = model.data.item_similarities(column) if collab_weight else np.zeros_like(text)
+        score = collab_weight * collab + (1 - collab_weight) * text
+        score[column] = -np.inf
+        score[model.domains != target.domain] = -np.inf
+        top = [int(i) for i in np.argsort(-score)[:k] if np.isfinite(score[i])]
+        items = self._store.items_by_ids(model.data.item_ids[i] for i in top)
+        result = []
+        for index in top:
+            parts = [ScorePart("content", float(text[index]), 1 - collab_weight)]
+            if collab_weight:
+                parts.insert(0, ScorePart("collaborative", float(collab[index]), collab_weight))
+            breakdown = ScoreBreakdown(tuple(parts))
+            reasons = reasons_for(breakdown, similar_to=target.title, raters=int(raters[index]))
+            result.append(Recommendation(items[model.data.item_ids[index]], float(score[index]), None,
+                                         breakdown, reasons))
+        return result
+
+    def search(self, text: str, k: int = 10, domain: str | None = None) -> list[Recommendation]:
+        """Items whose text best matches a free-text query."""
+        if not text.strip():
+            raise ChatRecError("search needs some text")
+        self._index.ensure_current()
+        hits = self._index.search(text, k, {"domain": domain} if domain else None)
+        items: dict[str, Item] = self._store.items_by_ids(h.id for h in hits)
+        result = []
+        for hit in hits:
+            if hit.id not in items:
+                continue
+            breakdown = ScoreBreakdown((ScorePart("query", hit.similarity, 1.0),))
+            result.append(Recommendation(items[hit.id], hit.similarity, None, breakdown,
+                                         reasons_for(breakdown, query=text)))
+        return result

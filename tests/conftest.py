@@ -1,0 +1,37 @@
+"""Shared fixtures: an isolated data dir per test and a small engine on fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.bootstrap import Engine, open_engine
+from app.paths import AppPaths, app_paths
+from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.vector_store import InMemoryVectorStore
+from tests.tiny_catalogue import tiny_catalogue
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own CHATREC_HOME, so nothing touches the real user's data."""
+    home = tmp_path / "chatrec-home"
+    monkeypatch.setenv("CHATREC_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def paths(isolated_home: Path) -> AppPaths:
+    return app_paths({"CHATREC_HOME": str(isolated_home)})
+
+
+@pytest.fixture
+def engine(paths: AppPaths) -> Iterator[Engine]:
+    """A wired engine on the fake embedder and vector store, with the tiny catalogue imported."""
+    built = open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore())
+    built.store.import_catalogue(tiny_catalogue())
+    built.index.rebuild()
+    yield built
+    built.close()

@@ -1,0 +1,81 @@
+import json
+from pathlib import Path
+
+import pytest
+
+import app.bootstrap
+from app.bootstrap import Engine
+from app.cli import main
+from app.paths import AppPaths
+from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.vector_store import InMemoryVectorStore
+
+
+@pytest.fixture
+def on_fakes(paths: AppPaths, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
+    """The CLI opens its own engine: hand it the fakes, on the tiny catalogue's data dir."""
+    engine.close()
+    vectors = InMemoryVectorStore()
+    real_open = app.bootstrap.open_engine
+
+    def fake_open(*args: object, **kwargs: object) -> Engine:
+        return real_open(paths, embedder=FakeEmbedder(), vector_store=vectors)
+
+    monkeypatch.setattr("app.bootstrap.open_engine", fake_open)
+    return paths
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_recommend_json_has_the_documented_shape(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "recommend", "--user", "ml:0", "--k", "3", "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["user"] == "ml:0" and len(payload["items"]) == 3
+    first = payload["items"][0]
+    assert {"id", "title", "domain", "score", "predicted_stars", "breakdown", "reasons"} <= set(first)
+    assert first["breakdown"] and first["reasons"]
+    assert sum(first["breakdown"].values()) == pytest.approx(first["score"], abs=1e-3)
+
+
+def test_rate_then_recommend_reflects_the_rating(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "rate", "movie:toy-story", "5")[0] == 0
+    assert run(capsys, "rate", "movie:aladdin", "5")[0] == 0
+    _, out, _ = run(capsys, "recommend", "--domain", "movie", "--k", "2", "--json")
+    assert all("Animation" in item["genres"] for item in json.loads(out)["items"])
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["rate", "movie:toy-story", "7"], "stars must be between 1 and 5, got 7"),
+    (["rate", "movie:nope", "4"], "unknown item 'movie:nope'"),
+    (["recommend", "--user", "ml:4242"], "unknown user 'ml:4242'"),
+    (["similar", "movie:nope"], "unknown item 'movie:nope'"),
+])
+def test_bad_input_exits_2_with_a_message(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                          argv: list[str], message: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and message in err
+
+
+def test_a_malformed_product_file_names_the_line_and_imports_nothing(
+        on_fakes: AppPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "shop.csv"
+    bad.write_text("title,description,category,price,tags\nKettle,boils,kitchen,12.5,tea\n"
+                   "Mug,holds tea,kitchen,cheap,tea\n", encoding="utf-8")
+    code, _, err = run(capsys, "import", "products", str(bad))
+    assert code == 2 and "shop.csv" in err and "line 3" in err and "price" in err
+    _, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["domains"].get("product") == 1  # only the tiny catalogue's grinder
+
+
+def test_status_and_search_and_similar(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "status", "--json")
+    status = json.loads(out)
+    assert status["items"] == 14 and status["imports"][0]["status"] == "done"
+    _, out, _ = run(capsys, "search", "burr grinder espresso", "--json")
+    assert json.loads(out)["items"][0]["id"] == "product:grinder"
+    _, out, _ = run(capsys, "similar", "movie:fargo", "--k", "2")
+    assert "Fargo" in out
