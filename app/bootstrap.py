@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from app.config import Settings, load_settings
 from app.paths import AppPaths, app_paths
@@ -25,9 +26,12 @@ class Engine:
     catalogue: Catalogue
     recommendations: Recommendations
     lock: DataDirLock
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Close the store and release the data dir."""
+        """Close the index, the store and release the data dir."""
+        for close in self.closers:
+            close()
         self.store.close()
         self.lock.release()
 
@@ -41,12 +45,14 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
     try:
         store = SQLiteStore.open(paths.database)
         was_reset = False
+        closers: list[Callable[[], None]] = []
         if vector_store is None:
             from app.store.chroma import ChromaVectorStore
 
             chroma = ChromaVectorStore(path=None if settings.chroma_url else paths.chroma,
                                        url=settings.chroma_url or None)
-            was_reset = chroma.was_reset
+            was_reset = chroma.needs_rebuild
+            closers.append(chroma.close)
             vector_store = chroma
         if embedder is None:
             from app.embedding.minilm import MiniLMEmbedder
@@ -54,7 +60,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
             embedder = MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
         index = ItemIndex(store, embedder, vector_store, index_was_reset=was_reset)
         return Engine(paths, settings, store, index, Catalogue(store, index),
-                      Recommendations(store, index, paths.models_cache), lock)
+                      Recommendations(store, index, paths.models_cache), lock, closers)
     except BaseException:
         lock.release()
         raise

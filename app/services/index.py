@@ -16,10 +16,10 @@ _BATCH = 256  # items embedded and upserted per step: progress and cancel betwee
 
 
 def item_metadata(item: Item) -> dict[str, MetadataValue]:
-    """The metadata the vector index filters on: domain, year and one flag per genre."""
-    meta: dict[str, MetadataValue] = {"domain": item.domain, "year": item.year or 0}
-    for genre in item.genres:
-        meta[f"genre:{genre.lower()}"] = True
+    """The metadata the vector index filters on: domain, year when known, genres joined by '|'."""
+    meta: dict[str, MetadataValue] = {"domain": item.domain, "genres": "|".join(item.genres)}
+    if item.year:  # left out when unknown, so a year filter never matches an undated item
+        meta["year"] = item.year
     return meta
 
 

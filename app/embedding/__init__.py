@@ -1,0 +1,1 @@
+"""Text embedders: the Embedder port's adapters (MiniLM over onnxruntime lives in minilm.py)."""
