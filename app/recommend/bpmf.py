@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from scipy.stats import wishart
 
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.linalg import matvec
@@ -163,6 +162,8 @@ def _sample_hyper(factors: FloatArray, rng: np.random.Generator) -> tuple[FloatA
     w_inv = np.eye(k) + n * spread + shrink * np.outer(mean, mean)
     w = np.linalg.inv(w_inv)
     w = (w + w.T) / 2.0
+    from scipy.stats import wishart  # scipy.stats costs about a second to import; only fits need it
+
     prec = np.asarray(wishart.rvs(df=nu0 + n, scale=w, random_state=rng)).reshape(k, k)
     mu_n = n * mean / (beta0 + n)
     cov = np.linalg.inv((beta0 + n) * prec)

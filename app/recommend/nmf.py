@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
 
 from app.recommend.dataset import InteractionMatrix
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import NMF
+
+# sklearn is imported inside the methods: it costs seconds at start-up, and the shipped hybrid
+# leaves NMF out, so the app's commands should not pay for it.
 
 
 class NMFRecommender:
@@ -29,6 +34,9 @@ class NMFRecommender:
 
     def fit(self, data: InteractionMatrix) -> None:
         """Factorise the star matrix into non-negative user and item factors."""
+        from sklearn.decomposition import NMF
+        from sklearn.exceptions import ConvergenceWarning
+
         k = max(1, min(self.n_components, min(data.matrix.shape)))
         self.model = NMF(n_components=k, init="nndsvda", max_iter=self.max_iter,
                          alpha_W=self.alpha, alpha_H="same", random_state=self.seed)
@@ -42,6 +50,8 @@ class NMFRecommender:
         """Fold rating rows into the factor space (the user side of the factorisation)."""
         if self.model is None:
             raise RuntimeError("nmf must be fitted before scoring")
+        from sklearn.exceptions import ConvergenceWarning
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             return np.asarray(self.model.transform(sp.csr_matrix(rows, dtype=np.float64)))
@@ -54,4 +64,5 @@ class NMFRecommender:
         """Reconstructed stars for many rows."""
         if self.components is None:
             raise RuntimeError("nmf must be fitted before scoring")
+
         return self.user_factors(rows) @ self.components
