@@ -11,6 +11,7 @@ from app.ports import Embedder, VectorStore
 from app.services.catalogue import Catalogue
 from app.services.index import ItemIndex
 from app.services.recommendations import Recommendations
+from app.store.deferred import DeferredVectorStore, ReopenableStore
 from app.store.lock import DataDirLock
 from app.store.sqlite import SQLiteStore
 
@@ -44,23 +45,32 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
     lock = DataDirLock(paths.lock, settings.lock_timeout_s).acquire()
     try:
         store = SQLiteStore.open(paths.database)
-        was_reset = False
         closers: list[Callable[[], None]] = []
         if vector_store is None:
-            from app.store.chroma import ChromaVectorStore
-
-            chroma = ChromaVectorStore(path=None if settings.chroma_url else paths.chroma,
-                                       url=settings.chroma_url or None)
-            was_reset = chroma.needs_rebuild
+            chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings))
             closers.append(chroma.close)
-            vector_store = chroma
-        if embedder is None:
-            from app.embedding.minilm import MiniLMEmbedder
-
-            embedder = MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
-        index = ItemIndex(store, embedder, vector_store, index_was_reset=was_reset)
+            index = ItemIndex(store, _embedder(embedder, settings), chroma, chroma.needs_rebuild)
+        else:
+            index = ItemIndex(store, _embedder(embedder, settings), vector_store)
         return Engine(paths, settings, store, index, Catalogue(store, index),
                       Recommendations(store, index, paths.models_cache), lock, closers)
     except BaseException:
         lock.release()
         raise
+
+
+def _open_chroma(paths: AppPaths, settings: Settings) -> ReopenableStore:
+    # chromadb takes seconds to import: only commands that use the index pay for it
+    from app.store.chroma import ChromaVectorStore
+
+    if settings.chroma_url:
+        return ChromaVectorStore(url=settings.chroma_url)
+    return ChromaVectorStore(path=paths.chroma)
+
+
+def _embedder(given: Embedder | None, settings: Settings) -> Embedder:
+    if given is not None:
+        return given
+    from app.embedding.minilm import MiniLMEmbedder  # loads its model on first use
+
+    return MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)

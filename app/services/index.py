@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,15 +27,18 @@ class ItemIndex:
     """Item text vectors in the VectorStore, derived from SQLite and rebuilt from it."""
 
     def __init__(self, store: SQLiteStore, embedder: Embedder, vectors: VectorStore,
-                 index_was_reset: bool = False) -> None:
+                 was_reset: Callable[[], bool] = lambda: False) -> None:
         self._store = store
         self._embedder = embedder
         self._vectors = vectors
-        self._needs_rebuild = index_was_reset
+        self._was_reset = was_reset  # asked lazily: asking may open the index
+        self._rebuilt = False
 
     def is_current(self) -> bool:
         """True when the index holds exactly one vector per catalogue item."""
-        return not self._needs_rebuild and self._vectors.count() == self._store.count("items")
+        if not self._rebuilt and self._was_reset():
+            return False
+        return self._vectors.count() == self._store.count("items")
 
     def ensure_current(self, progress: ProgressCallback = no_progress,
                        cancel: CancelToken | None = None) -> bool:
@@ -49,7 +52,7 @@ class ItemIndex:
         """Drop the index and embed every item again; returns how many were indexed."""
         self._vectors.reset()
         count = self.add(self._store.items(), progress, cancel)
-        self._needs_rebuild = False
+        self._rebuilt = True
         return count
 
     def add(self, items: Sequence[Item], progress: ProgressCallback = no_progress,

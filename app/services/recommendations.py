@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import pickle
 from collections.abc import Callable, Sequence
@@ -11,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+import app.recommend as recommend_package
+from app import __version__
 from app.domain.errors import ChatRecError, UnknownItemError
 from app.domain.items import ME, Item
 from app.domain.progress import ProgressCallback, no_progress
@@ -22,7 +26,6 @@ from app.services.index import ItemIndex
 from app.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
-_CACHE_FORMAT = 1  # bump when the pickled model's shape changes
 _MIN_RATERS_FOR_COLLAB = 5  # below this an item's co-rating similarity is noise
 
 
@@ -52,6 +55,16 @@ class FittedModel:
     genres: list[frozenset[str]]
 
 
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of the recommender's code: a model pickled by other code is refitted, not trusted."""
+    digest = hashlib.sha1(__version__.encode())
+    package = Path(recommend_package.__file__ or "").parent
+    for source in sorted(package.glob("*.py")):  # absent in a frozen build: the version stands in
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 class Recommendations:
     """The recommendation use cases over the store, the item index and the hybrid ranker."""
 
@@ -70,10 +83,10 @@ class Recommendations:
         version = self._store.catalogue_version()
         if self._model is not None and self._model.version == version:
             return self._model
-        self._index.ensure_current(progress)
-        path = self._model_dir / f"hybrid-v{version}-f{_CACHE_FORMAT}.pkl"
-        model = self._load(path, version)
+        path = self._model_dir / f"hybrid-v{version}-{_code_fingerprint()}.pkl"
+        model = self._load(path, version)  # it holds the item vectors: no need to open the index
         if model is None:
+            self._index.ensure_current(progress)
             progress(0, 0, "fitting the recommender")
             model = self._fit(version)
             self._save(path, model)
@@ -167,6 +180,7 @@ class Recommendations:
         """Items like this one: by who rated them alike and by their text, same domain."""
         target = self._store.get_item(item_id)
         model = self.model()
+        self._index.ensure_current()
         column = model.data.item_index.get(item_id)
         if column is None:
             raise UnknownItemError(item_id)

@@ -137,3 +137,27 @@ def test_the_engine_refuses_a_second_open_of_the_same_data_dir(paths: AppPaths, 
 
     with pytest.raises(DataDirBusyError, match="another Chat-Rec"):
         open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore())
+
+
+def test_a_model_pickled_by_other_code_is_refitted_not_trusted(engine: Engine) -> None:
+    import app.services.recommendations as module
+
+    engine.recommendations.model()
+    cached = list(engine.paths.models_cache.glob("*.pkl"))
+    assert len(cached) == 1 and module._code_fingerprint() in cached[0].name
+    module._code_fingerprint.cache_clear()
+    try:
+        import unittest.mock
+
+        with unittest.mock.patch.object(module, "__version__", "0.0.0-older"):
+            fits: list[int] = []
+
+            def counting_ranker() -> HybridRanker:
+                fits.append(1)
+                return HybridRanker()
+
+            fresh = Recommendations(engine.store, engine.index, engine.paths.models_cache, counting_ranker)
+            assert fresh.recommend(RecommendRequest(user="ml:0", k=2))
+            assert fits == [1]
+    finally:
+        module._code_fingerprint.cache_clear()
