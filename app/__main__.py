@@ -1,4 +1,6 @@
-"""python -m app: the command line when given a sub-command (the desktop window comes later)."""
+"""python -m app: the command line when given a sub-command, else the terminal session.
+
+(The desktop window takes the place of the terminal session once it exists.)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ def run() -> int:
     multiprocessing.freeze_support()
     from app.cli import main
 
-    return main(sys.argv[1:] or ["status"])
+    return main(sys.argv[1:] or ["shell"])
 
 
 if __name__ == "__main__":

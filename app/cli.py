@@ -113,6 +113,7 @@ def _build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
+    sub.add_parser("shell", help="ask, rate and ask again, in the terminal")
     return parser
 
 
@@ -151,10 +152,17 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "search": lambda: _report_items(engine.recommendations.search(args.text, args.k, args.domain), out),
             "similar": lambda: _report_items(engine.recommendations.similar(args.item, args.k), out),
             "status": lambda: _report_status(engine, out),
+            "shell": lambda: _run_shell(engine),
         }
         handlers[command]()
     finally:
         engine.close()
+
+
+def _run_shell(engine: Any) -> None:
+    from app.shell import Shell
+
+    Shell(engine).run()
 
 
 def _report_import(run: Any, out: _Printer) -> None:
