@@ -1,4 +1,4 @@
-# make run  - the app on the demo catalogue (installs what it needs first)
+# make run  - the app on the demo catalogue: sample products and MovieLens 100K (installs what it needs)
 # make test - every check: lint, types, import contracts, unit, contract and integration tests
 # make bench - the benchmarks; results land in bench/results/
 
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml models/packages.txt
 
 run: $(STAMP)
 	@$(BIN)/python -m app status --json | $(BIN)/python -c 'import json,sys; sys.exit(json.load(sys.stdin)["items"] == 0)' \
-	  || $(BIN)/python -m app import demo
+	  || { $(BIN)/python -m app import demo && $(BIN)/python -m app import movielens --size 100k; }
 	$(BIN)/python -m app
 
 lint: $(STAMP)
