@@ -13,6 +13,8 @@ from typing import Any
 from app.domain.errors import ChatRecError
 from app.domain.items import DOMAINS, ME
 from app.domain.recommendation import Recommendation
+from app.logs import configure_logging
+from app.paths import app_paths
 
 
 def item_json(rec: Recommendation) -> dict[str, Any]:
@@ -214,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     out = _Printer(getattr(args, "json", False))
     try:
+        configure_logging(app_paths().logs)
         if args.command == "eval":
             _run_eval(args, out)
         else:

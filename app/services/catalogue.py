@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from app.catalog.movielens import SOURCE as MOVIELENS
@@ -12,6 +13,8 @@ from app.domain.lists import ImportRun
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.services.index import ItemIndex
 from app.store.sqlite import CatalogueImport, RatingRow, SQLiteStore
+
+log = logging.getLogger(__name__)
 
 
 class Catalogue:
@@ -54,6 +57,8 @@ class Catalogue:
     def _write(self, batch: CatalogueImport, progress: ProgressCallback,
                cancel: CancelToken | None) -> ImportRun:
         run = self._store.import_catalogue(batch, progress, cancel)
+        log.info("imported %s from %s: %d items, %d users, %d ratings", batch.kind, batch.source,
+                 run.items, run.users, run.ratings)
         # The index follows the store; if this is interrupted, the next open rebuilds it.
         self._index.add(list(batch.items), progress, cancel)
         self._index.remove_missing()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.ports import Embedder, MetadataValue, VectorHit, VectorStore
 from app.store.sqlite import SQLiteStore
 
+log = logging.getLogger(__name__)
 _BATCH = 256  # items embedded and upserted per step: progress and cancel between steps
 
 
@@ -53,6 +55,7 @@ class ItemIndex:
         self._vectors.reset()
         count = self.add(self._store.items(), progress, cancel)
         self._rebuilt = True
+        log.info("rebuilt the vector index from the database: %d items", count)
         return count
 
     def add(self, items: Sequence[Item], progress: ProgressCallback = no_progress,

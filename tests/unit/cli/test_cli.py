@@ -79,3 +79,10 @@ def test_status_and_search_and_similar(on_fakes: AppPaths, capsys: pytest.Captur
     assert json.loads(out)["items"][0]["id"] == "product:grinder"
     _, out, _ = run(capsys, "similar", "movie:fargo", "--k", "2")
     assert "Fargo" in out
+
+
+def test_a_rebuilt_index_is_logged_to_the_user_log_dir(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "reindex")[0] == 0
+    assert run(capsys, "status")[0] == 0
+    log = (on_fakes.logs / "chatrec.log").read_text(encoding="utf-8")
+    assert "rebuilt the vector index from the database: 14 items" in log
