@@ -5,6 +5,9 @@ from __future__ import annotations
 from app.domain.recommendation import ScoreBreakdown
 
 _MIN_SHARE = 0.05  # parts that add less than this to the score are not worth a sentence
+# A rated item is named as the reason only when it is really alike (co-rating or text cosine);
+# "because you rated a coffee grinder" under a camp chair reads as nonsense even when true.
+_MIN_DRIVER_SIMILARITY = 0.25
 
 
 def _stars(value: float) -> str:
@@ -20,8 +23,9 @@ def reasons_for(breakdown: ScoreBreakdown, *, query: str | None = None,
         if part.contribution < _MIN_SHARE * max(breakdown.total, 1e-9):
             continue
         if part.name == "collaborative":
-            if breakdown.drivers:
-                liked = ", ".join(f"{d.title} {_stars(d.stars)}" for d in breakdown.drivers[:2])
+            drivers = [d for d in breakdown.drivers if d.similarity >= _MIN_DRIVER_SIMILARITY]
+            if drivers:
+                liked = ", ".join(f"{d.title} {_stars(d.stars)}" for d in drivers[:2])
                 reasons.append(f"because you rated {liked}")
             elif similar_to:
                 reasons.append(f"people who rated {similar_to} rated this alike")
