@@ -6,25 +6,8 @@ replaced by an empty index, and ``was_reset`` tells the caller to rebuild.
 
 chromadb is imported lazily, here only (import-linter contract), so importing this module is cheap.
 
-Metadata and the filter language
---------------------------------
-``upsert`` takes flat metadata (``str | int | float | bool`` values). Conventional keys:
-
-- ``domain``: ``"movie" | "music" | "product"``
-- ``year``: an int (leave the key out when unknown)
-- ``genres``: every genre of the item joined with ``"|"``, e.g. ``"Comedy|Drama"``.
-  Chroma metadata holds no lists, so the adapter also stores one boolean key per genre,
-  ``"genre:<name in lower case>"`` (``"genre:comedy": True``), which is what filters match.
-
-``query(..., where=...)`` accepts a small mapping, every condition combined with AND:
-
-- ``{"domain": "movie"}``: equality
-- ``{"year_min": 1990, "year_max": 1999}``: inclusive bounds on ``year`` (items without a year fail)
-- ``{"genre": "Comedy"}``: has that genre (case-insensitive); ``{"genre": ["Comedy", "Drama"]}``: any of them
-- any other key with a scalar value: equality on that metadata key (``{"source": "movielens"}``)
-
-``parse_filter`` validates it; ``to_chroma_where`` turns it into Chroma's ``$and`` form. The
-in-memory fake in tests/fakes evaluates the same ``MetadataFilter``.
+Metadata and the ``where`` filter language are described in ``app/store/vector_filters.py``;
+filtered queries on a local folder run over an in-memory copy (``app/store/vector_mirror.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +17,6 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -45,12 +27,12 @@ from numpy.typing import NDArray
 from app.domain.errors import ChatRecError, StoreError
 from app.domain.progress import CancelToken, ProgressCallback
 from app.ports import MetadataValue, VectorHit
+from app.store.vector_filters import MetadataFilter, expand_metadata, parse_filter, to_chroma_where
+from app.store.vector_mirror import VectorMirror
 
 log = logging.getLogger(__name__)
 
 DEFAULT_COLLECTION = "items"
-GENRES_KEY = "genres"
-GENRE_PREFIX = "genre:"
 DAMAGED_SUFFIX = ".damaged"
 _SQLITE_FILE = "chroma.sqlite3"
 _FALLBACK_BATCH = 5000  # below Chroma's usual max batch size (5461 on SQLite builds)
@@ -60,264 +42,7 @@ _EXACT_BUDGET = 4_000_000
 _OVERSAMPLE = 2.0
 
 
-# -- metadata and filters (pure, shared with the in-memory fake) -------------------------------------
-
-def genre_key(genre: str) -> str:
-    """The boolean metadata key that marks an item as having a genre."""
-    return GENRE_PREFIX + genre.strip().lower()
-
-
-def split_genres(value: str) -> list[str]:
-    """The genres in a ``"|"``-joined string, blanks dropped."""
-    return [g.strip() for g in value.split("|") if g.strip()]
-
-
-def expand_metadata(metadata: Mapping[str, MetadataValue | None]) -> dict[str, MetadataValue]:
-    """Stored metadata: None values dropped and one ``genre:<name>`` flag added per genre."""
-    out: dict[str, MetadataValue] = {k: v for k, v in metadata.items() if v is not None}
-    genres = out.get(GENRES_KEY)
-    if isinstance(genres, str):
-        for genre in split_genres(genres):
-            out[genre_key(genre)] = True
-    return out
-
-
-@dataclass(frozen=True)
-class MetadataFilter:
-    """A validated filter: every set condition must hold."""
-
-    domain: str | None = None
-    year_min: int | None = None
-    year_max: int | None = None
-    genres: tuple[str, ...] = ()  # any of these (as genre keys); empty = no genre condition
-    equals: tuple[tuple[str, MetadataValue], ...] = ()
-
-    def matches(self, metadata: Mapping[str, MetadataValue]) -> bool:
-        """Whether stored (expanded) metadata passes the filter; the fake's evaluator."""
-        if self.domain is not None and metadata.get("domain") != self.domain:
-            return False
-        if self.year_min is not None or self.year_max is not None:
-            year = metadata.get("year")
-            if isinstance(year, bool) or not isinstance(year, int | float):
-                return False
-            if self.year_min is not None and year < self.year_min:
-                return False
-            if self.year_max is not None and year > self.year_max:
-                return False
-        if self.genres and not any(metadata.get(key) is True for key in self.genres):
-            return False
-        return all(metadata.get(key) == value for key, value in self.equals)
-
-
-def parse_filter(where: Mapping[str, object] | None) -> MetadataFilter:
-    """Validate the app's filter mapping (see the module docstring); ValueError on a bad one."""
-    if not where:
-        return MetadataFilter()
-    domain: str | None = None
-    year_min: int | None = None
-    year_max: int | None = None
-    genres: tuple[str, ...] = ()
-    equals: list[tuple[str, MetadataValue]] = []
-    for key, value in where.items():
-        if key == "domain":
-            if not isinstance(value, str):
-                raise ValueError(f"filter 'domain' must be a string, got {value!r}")
-            domain = value
-        elif key in ("year_min", "year_max"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"filter '{key}' must be a whole year, got {value!r}")
-            if key == "year_min":
-                year_min = value
-            else:
-                year_max = value
-        elif key == "genre":
-            names = [value] if isinstance(value, str) else value
-            if not isinstance(names, list | tuple) or not all(isinstance(g, str) for g in names):
-                raise ValueError(f"filter 'genre' must be a string or a list of strings, got {value!r}")
-            genres = tuple(dict.fromkeys(genre_key(g) for g in names if g.strip()))
-        elif key.startswith("$"):
-            raise ValueError(f"filter operator '{key}' is not supported: use domain, year_min, "
-                             "year_max, genre or plain key=value equality")
-        elif isinstance(value, str | int | float | bool):
-            equals.append((key, value))
-        else:
-            raise ValueError(f"filter '{key}' must be a string, number or boolean, got {value!r}")
-    return MetadataFilter(domain, year_min, year_max, genres, tuple(equals))
-
-
-def to_chroma_where(flt: MetadataFilter) -> dict[str, Any] | None:
-    """Chroma's where clause for a filter (None when there is no condition)."""
-    clauses: list[dict[str, Any]] = []
-    if flt.domain is not None:
-        clauses.append({"domain": flt.domain})
-    # Chroma allows one operator per field expression, so each bound is its own clause.
-    if flt.year_min is not None:
-        clauses.append({"year": {"$gte": flt.year_min}})
-    if flt.year_max is not None:
-        clauses.append({"year": {"$lte": flt.year_max}})
-    if len(flt.genres) == 1:
-        clauses.append({flt.genres[0]: True})
-    elif flt.genres:
-        clauses.append({"$or": [{key: True} for key in flt.genres]})
-    clauses.extend({key: value} for key, value in flt.equals)
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
 # -- the adapter -----------------------------------------------------------------------------------
-
-class _Mirror:
-    """Every stored vector and its metadata in numpy, for fast exact search under a filter.
-
-    Chroma's own filtered search scans SQLite and took 165-560 ms at 100k items; a boolean mask over
-    cached columns plus a matrix product over the survivors takes a few milliseconds. It costs the
-    vectors' size in memory (1.5 KB per 384-d item: 6 MB for MovieLens 1M, 154 MB at 100k).
-    """
-
-    def __init__(self) -> None:
-        self.ids: list[str | None] = []
-        self.row_of: dict[str, int] = {}
-        self.metas: list[Mapping[str, MetadataValue]] = []
-        self.vectors = np.zeros((0, 0), dtype=np.float32)
-        self.norms = np.zeros(0, dtype=np.float32)
-        self.alive = np.zeros(0, dtype=bool)
-        self.size = 0
-        self._columns: dict[tuple[str, str, str], NDArray[np.bool_]] = {}
-        self._years: NDArray[np.float64] | None = None
-
-    @property
-    def live(self) -> int:
-        """How many rows hold a stored item."""
-        return len(self.row_of)
-
-    def upsert(self, ids: Sequence[str], matrix: NDArray[np.float32],
-               metas: Sequence[Mapping[str, MetadataValue]]) -> None:
-        """Insert or replace rows (metadata already expanded)."""
-        if not len(ids):
-            return
-        if self.vectors.shape[1] != matrix.shape[1]:
-            if self.live:
-                raise ValueError("vector width changed")
-            self.vectors = np.zeros((0, matrix.shape[1]), dtype=np.float32)
-        rows = np.empty(len(ids), dtype=np.int64)
-        fresh: list[str] = []
-        for j, item_id in enumerate(ids):
-            row = self.row_of.get(item_id)
-            if row is None:
-                row = self.size + len(fresh)
-                fresh.append(item_id)
-                self.row_of[item_id] = row
-            rows[j] = row
-        self._grow(self.size + len(fresh))
-        self.ids.extend(fresh)
-        self.metas.extend({} for _ in fresh)
-        self.size += len(fresh)
-        self.vectors[rows] = matrix
-        self.norms[rows] = np.linalg.norm(matrix, axis=1)
-        self.alive[rows] = True
-        for j, target in enumerate(rows.tolist()):
-            self.metas[target] = metas[j]
-        self._invalidate()
-
-    def delete(self, ids: Sequence[str]) -> None:
-        """Forget rows; unknown ids are ignored."""
-        for item_id in ids:
-            row = self.row_of.pop(item_id, None)
-            if row is not None:
-                self.alive[row] = False
-                self.ids[row] = None
-                self.metas[row] = {}
-        if self.size - self.live > max(self.live, 1024):
-            self._compact()  # many deletes: drop the holes so masks and scans stay short
-        self._invalidate()
-
-    def _compact(self) -> None:
-        keep = np.flatnonzero(self.alive[:self.size])
-        self.vectors = self.vectors[keep].copy()
-        self.norms = self.norms[keep].copy()
-        self.alive = np.ones(len(keep), dtype=bool)
-        self.ids = [self.ids[r] for r in keep.tolist()]
-        self.metas = [self.metas[r] for r in keep.tolist()]
-        self.size = len(keep)
-        self.row_of = {str(item_id): row for row, item_id in enumerate(self.ids)}
-
-    def passes(self, item_id: str, mask: NDArray[np.bool_]) -> bool:
-        """Whether a stored id's row is set in a mask from mask()."""
-        row = self.row_of.get(item_id)
-        return row is not None and bool(mask[row])
-
-    def get(self, item_id: str) -> NDArray[np.float32] | None:
-        """A copy of one stored vector, or None."""
-        row = self.row_of.get(item_id)
-        return None if row is None else self.vectors[row].copy()
-
-    def mask(self, flt: MetadataFilter) -> NDArray[np.bool_]:
-        """Rows that pass the filter (same rules as MetadataFilter.matches)."""
-        keep = self.alive[:self.size].copy()
-        if flt.domain is not None:
-            keep &= self._equal("domain", flt.domain)
-        if flt.year_min is not None or flt.year_max is not None:
-            years = self._year_column()
-            with np.errstate(invalid="ignore"):  # NaN (no year) fails every bound, as intended
-                if flt.year_min is not None:
-                    keep &= years >= flt.year_min
-                if flt.year_max is not None:
-                    keep &= years <= flt.year_max
-        if flt.genres:
-            anyof = np.zeros(self.size, dtype=bool)
-            for key in flt.genres:
-                anyof |= self._equal(key, True)
-            keep &= anyof
-        for key, value in flt.equals:
-            keep &= self._equal(key, value)
-        return keep
-
-    def nearest(self, query: NDArray[np.float32], rows: NDArray[np.int64], k: int) -> list[VectorHit]:
-        """Exact cosine top-k among the given rows."""
-        qn = max(float(np.linalg.norm(query)), 1e-12)
-        sims = (self.vectors[rows] @ query) / (np.maximum(self.norms[rows], 1e-12) * qn)
-        if k < len(rows):
-            top = np.argpartition(-sims, k - 1)[:k]
-            top = top[np.argsort(-sims[top], kind="stable")]
-        else:
-            top = np.argsort(-sims, kind="stable")
-        return [VectorHit(id=str(self.ids[rows[j]]), similarity=float(sims[j])) for j in top]
-
-    def _equal(self, key: str, value: MetadataValue) -> NDArray[np.bool_]:
-        # Built once per (key, value) and kept until the next write: repeated filters cost a lookup.
-        cache_key = (key, type(value).__name__, str(value))
-        column = self._columns.get(cache_key)
-        if column is None:
-            if value is True:
-                column = np.fromiter((m.get(key) is True for m in self.metas), bool, self.size)
-            else:
-                column = np.fromiter((m.get(key) == value for m in self.metas), bool, self.size)
-            self._columns[cache_key] = column
-        return column
-
-    def _year_column(self) -> NDArray[np.float64]:
-        if self._years is None:
-            self._years = np.fromiter(
-                (float(y) if isinstance(y, int | float) and not isinstance(y, bool) else np.nan
-                 for y in (m.get("year") for m in self.metas)), np.float64, self.size)
-        return self._years
-
-    def _grow(self, rows: int) -> None:
-        if rows <= len(self.alive):
-            return
-        capacity = max(rows, 2 * len(self.alive), 1024)
-        vectors = np.zeros((capacity, self.vectors.shape[1]), dtype=np.float32)
-        vectors[:self.size] = self.vectors[:self.size]
-        norms = np.zeros(capacity, dtype=np.float32)
-        norms[:self.size] = self.norms[:self.size]
-        alive = np.zeros(capacity, dtype=bool)
-        alive[:self.size] = self.alive[:self.size]
-        self.vectors, self.norms, self.alive = vectors, norms, alive
-
-    def _invalidate(self) -> None:
-        self._columns.clear()
-        self._years = None
 
 
 class _DamagedIndexError(Exception):
@@ -344,7 +69,7 @@ class ChromaVectorStore:
         # The mirror is only safe when this process is the index's sole writer: true for a local
         # folder (the data-dir lock keeps other processes out), not for a shared server.
         self._use_mirror = filter_cache if filter_cache is not None else path is not None
-        self._mirror: _Mirror | None = None
+        self._mirror: VectorMirror | None = None
         if self.path is not None:
             self._open_local(self.path)
         else:
@@ -354,7 +79,7 @@ class ChromaVectorStore:
                 self._collection = self._get_or_create()
                 self._batch_size = self._max_batch_size()
         if self._use_mirror and self.count() == 0:
-            self._mirror = _Mirror()  # nothing to load: it stays in step from the first upsert on
+            self._mirror = VectorMirror()  # nothing to load: it stays in step from the first upsert on
 
     def warm(self, progress: ProgressCallback | None = None) -> None:
         """Load the filter mirror now (a background job at start-up) instead of on the first filtered query."""
@@ -474,7 +199,7 @@ class ChromaVectorStore:
             self._drop_collection()
             self._collection = self._get_or_create()
             if self._use_mirror:
-                self._mirror = _Mirror()
+                self._mirror = VectorMirror()
 
     def close(self) -> None:
         """Release the Chroma client's files (only a client this store created)."""
@@ -627,10 +352,10 @@ class ChromaVectorStore:
         found: list[str] = self._collection.get(ids=list(ids), include=[])["ids"]
         return found
 
-    def _loaded_mirror(self, progress: ProgressCallback | None = None) -> _Mirror:
+    def _loaded_mirror(self, progress: ProgressCallback | None = None) -> VectorMirror:
         """The mirror, read from Chroma on first use (about 12 s per 100k items, once per run)."""
         if self._mirror is None:
-            mirror = _Mirror()
+            mirror = VectorMirror()
             total = self.count()
             offset = 0
             while True:

@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from app.domain.errors import StoreError
 from app.ports import MetadataValue, VectorHit
-from app.store.chroma import expand_metadata, parse_filter
+from app.store.vector_filters import expand_metadata, parse_filter
 
 
 class InMemoryVectorStore:
