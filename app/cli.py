@@ -123,7 +123,11 @@ def _run_eval(args: argparse.Namespace, out: _Printer) -> None:
     from app.recommend.evaluate import evaluate_dataset
 
     result = evaluate_dataset(args.dataset, progress=out.progress)
-    lines = [f"{args.dataset}: {result['protocol']}", f"{'model':<14}" + "".join(
+    protocol = result["protocol"]
+    lines = [f"{args.dataset}: {protocol['split']}; relevant = {protocol['relevant']}; "
+             f"{protocol['evaluated_users']} users evaluated, {protocol['skipped_users']} skipped "
+             "(no relevant test item); * = the ranker the app ships",
+             f"{'model':<14}" + "".join(
         f"{m:>9}" for m in ("P@5", "R@5", "NDCG@5", "P@10", "R@10", "NDCG@10"))]
     for name, metrics in result["models"].items():
         mark = " *" if name == result.get("shipped") else ""

@@ -86,3 +86,23 @@ def test_a_rebuilt_index_is_logged_to_the_user_log_dir(on_fakes: AppPaths, capsy
     assert run(capsys, "status")[0] == 0
     log = (on_fakes.logs / "chatrec.log").read_text(encoding="utf-8")
     assert "rebuilt the vector index from the database: 14 items" in log
+
+
+def test_eval_prints_the_table_and_marks_the_shipped_ranker(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    metrics = {"P@5": 0.3, "R@5": 0.1, "NDCG@5": 0.35, "P@10": 0.25, "R@10": 0.2, "NDCG@10": 0.33}
+    result = {"dataset": "ml-100k", "shipped": "hybrid+text",
+              "protocol": {"split": "per-user random 20%", "relevant": "test rating >= 4",
+                           "evaluated_users": 922, "skipped_users": 21},
+              "models": {"ease": metrics, "hybrid+text": metrics}}
+    seen: list[str] = []
+
+    def fake_evaluate(dataset: str, progress: object = None) -> dict[str, object]:
+        seen.append(dataset)
+        return result
+
+    monkeypatch.setattr("app.recommend.evaluate.evaluate_dataset", fake_evaluate)
+    code, out, _ = run(capsys, "eval", "--dataset", "ml-1m", "--json")
+    assert code == 0 and seen == ["ml-1m"] and json.loads(out) == result
+    code, out, _ = run(capsys, "eval")
+    assert "922 users evaluated, 21 skipped" in out and "hybrid+text *" in out and "ease " in out
