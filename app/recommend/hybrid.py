@@ -205,7 +205,8 @@ class HybridRanker:
         values = {"collaborative": collaborative,
                   "popularity": np.broadcast_to(self.popularity, rated.shape)}
         if self.content is not None:
-            values["content"] = normalise(np.vstack([self.content.score(r) for r in rows]), rated)
+            content = self.content.score(rows[0])[None, :] if rows.shape[0] == 1 else self.content.score_many(rows)
+            values["content"] = normalise(content, rated)
         return values, stars
 
     def _drivers(self, liked: NDArray[np.int64], item: int) -> tuple[tuple[int, float], ...]:
