@@ -49,9 +49,9 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         if vector_store is None:
             chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings))
             closers.append(chroma.close)
-            index = ItemIndex(store, _embedder(embedder, settings), chroma, chroma.needs_rebuild)
+            index = ItemIndex(store, _embedder(embedder, settings, paths), chroma, chroma.needs_rebuild)
         else:
-            index = ItemIndex(store, _embedder(embedder, settings), vector_store)
+            index = ItemIndex(store, _embedder(embedder, settings, paths), vector_store)
         return Engine(paths, settings, store, index, Catalogue(store, index),
                       Recommendations(store, index, paths.models_cache), lock, closers)
     except BaseException:
@@ -68,9 +68,11 @@ def _open_chroma(paths: AppPaths, settings: Settings) -> ReopenableStore:
     return ChromaVectorStore(path=paths.chroma)
 
 
-def _embedder(given: Embedder | None, settings: Settings) -> Embedder:
+def _embedder(given: Embedder | None, settings: Settings, paths: AppPaths) -> Embedder:
     if given is not None:
         return given
     from app.embedding.minilm import MiniLMEmbedder  # loads its model on first use
 
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads)
+    # Its own folder: the embedder removes stale derived models it finds there.
+    return MiniLMEmbedder(batch_size=settings.embed_batch_size, threads=settings.embed_threads,
+                          cache_dir=paths.cache / "embedder")

@@ -16,7 +16,7 @@ class Settings:
 
     chroma_url: str = ""  # a Chroma server (http://host:port); empty = the local folder
     embed_batch_size: int = 64  # texts per embedding batch
-    embed_threads: int = 2  # onnxruntime intra-op threads
+    embed_threads: int = 2  # embedding batches run in parallel, one core each
     default_k: int = 10  # how many recommendations when not asked
     lock_timeout_s: float = 0.0  # how long to wait for another process to release the data dir
 

@@ -177,3 +177,63 @@ class TestMiniLMEmbedder(EmbedderContract):
         token.cancel()
         with pytest.raises(CancelledError):
             model.embed(TEXTS, cancel=token)
+
+
+@pytest.mark.integration
+class TestMiniLMDerivedGraph:
+    """The bundled graph is rewritten (fused GELU) and cached: same vectors, built once, never fatal."""
+
+    def test_derived_graph_fuses_every_gelu(self) -> None:
+        import onnx
+
+        from app.embedding.minilm import default_model_path, derive_model
+
+        ops = [node.op_type for node in onnx.load_from_string(derive_model(default_model_path())).graph.node]
+        assert ops.count("BiasGelu") == 6  # one per layer: a package update that breaks the match shows here
+        assert "Erf" not in ops
+
+    def test_optimised_equals_the_shipped_graph(self, minilm: Embedder) -> None:
+        from app.embedding.minilm import MiniLMEmbedder
+
+        shipped = MiniLMEmbedder(optimize=False).embed(TEXTS)
+        np.testing.assert_allclose(minilm.embed(TEXTS), shipped, atol=1e-5)
+
+    def test_cache_is_written_once_then_reused(self, tmp_path: Path) -> None:
+        from app.embedding.minilm import MiniLMEmbedder
+
+        cache = tmp_path / "embedder"
+        cache.mkdir()
+        (cache / "minilm-0000000000000000.onnx").write_bytes(b"left by an older onnxruntime")
+        first = MiniLMEmbedder(cache_dir=cache).embed(TEXTS)
+        files = sorted(p.name for p in cache.iterdir())
+        assert len(files) == 1 and files[0].startswith("minilm-") and files[0] != "minilm-0000000000000000.onnx"
+        stamp = (cache / files[0]).stat().st_mtime_ns
+        second = MiniLMEmbedder(cache_dir=cache).embed(TEXTS)
+        assert (cache / files[0]).stat().st_mtime_ns == stamp  # loaded, not rebuilt
+        np.testing.assert_array_equal(first, second)
+
+    def test_a_damaged_cache_file_is_not_fatal(self, tmp_path: Path) -> None:
+        from app.embedding.minilm import MiniLMEmbedder
+
+        MiniLMEmbedder(cache_dir=tmp_path).load()
+        (cached,) = tmp_path.glob("minilm-*.onnx")
+        cached.write_bytes(b"truncated")
+        vectors = MiniLMEmbedder(cache_dir=tmp_path).embed(TEXTS)
+        np.testing.assert_allclose(vectors, MiniLMEmbedder(optimize=False).embed(TEXTS), atol=1e-5)
+        assert not cached.exists()  # dropped, so the next load derives it again
+
+    def test_cancel_while_batches_run_on_several_threads(self) -> None:
+        from app.domain.errors import CancelledError
+        from app.domain.progress import CancelToken
+        from app.embedding.minilm import MiniLMEmbedder
+
+        token = CancelToken()
+        seen: list[int] = []
+
+        def progress(done: int, _total: int, _msg: str) -> None:
+            seen.append(done)
+            token.cancel()
+
+        with pytest.raises(CancelledError):
+            MiniLMEmbedder(batch_size=1, threads=2).embed(TEXTS * 3, progress=progress, cancel=token)
+        assert seen and seen[-1] < len(TEXTS) * 3
