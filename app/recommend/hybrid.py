@@ -118,6 +118,11 @@ class HybridRanker:
                 raise ValueError(f"item_vectors has {item_vectors.shape[0]} rows for {data.n_items} items")
             self.content = ContentScorer(item_vectors)
 
+    @property
+    def text_vectors(self) -> NDArray[np.float32] | None:
+        """The unit item text vectors it was fitted with, aligned to the columns; None without."""
+        return None if self.content is None else self.content.vectors
+
     def score(self, user_row: FloatArray) -> FloatArray:
         """Blended scores over all items for one dense row of stars (Recommender protocol)."""
         row = np.asarray(user_row, dtype=np.float64).ravel()

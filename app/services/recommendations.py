@@ -180,11 +180,13 @@ class Recommendations:
         """Items like this one: by who rated them alike and by their text, same domain."""
         target = self._store.get_item(item_id)
         model = self.model()
-        self._index.ensure_current()
         column = model.data.item_index.get(item_id)
         if column is None:
             raise UnknownItemError(item_id)
-        vectors = self._index.matrix(model.data.item_ids)
+        vectors = model.ranker.text_vectors  # the fitted model holds them: no index round trip
+        if vectors is None:
+            self._index.ensure_current()
+            vectors = self._index.matrix(model.data.item_ids)
         text = vectors @ vectors[column]
         raters = model.data.popularity()
         collab_weight = 0.7 if raters[column] >= _MIN_RATERS_FOR_COLLAB else 0.0

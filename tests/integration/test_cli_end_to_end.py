@@ -75,7 +75,8 @@ def test_a_chroma_folder_deleted_or_corrupted_between_runs_is_rebuilt(home: Path
     else:
         for found in chroma.rglob("*.sqlite3"):
             found.write_bytes(b"\x00garbage" * 4096)
-    done = chatrec(home, "similar", "movie:fargo-1996", "--k", "3", "--json")
+    assert json.loads(chatrec(home, "status", "--json").stdout)["index_current"] is False
+    done = chatrec(home, "search", "a dark crime thriller", "--k", "3", "--json")
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["items"]) == 3
     status = json.loads(chatrec(home, "status", "--json").stdout)
