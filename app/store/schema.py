@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 MIGRATIONS: tuple[str, ...] = (
-    # 1: the catalogue, people, ratings, lists and import runs
+    # 1: the catalogue, people, ratings, lists and import runs. A rating's origin is the import
+    # that brought it, or 'desk' when made in the app: a re-import replaces only its own ratings.
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE import_runs (
@@ -44,10 +45,12 @@ MIGRATIONS: tuple[str, ...] = (
         stars REAL CHECK (stars IS NULL OR stars BETWEEN 1 AND 5),
         thumb INTEGER CHECK (thumb IS NULL OR thumb IN (-1, 1)),
         timestamp REAL NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'desk',
         PRIMARY KEY (user_id, item_id),
         CHECK (stars IS NOT NULL OR thumb IS NOT NULL)
     ) WITHOUT ROWID;
     CREATE INDEX ratings_item ON ratings (item_id);
+    CREATE INDEX ratings_origin ON ratings (origin);
     CREATE TABLE lists (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE CHECK (name <> ''),

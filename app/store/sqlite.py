@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.domain.errors import (
     InvalidRatingError,
@@ -43,6 +45,9 @@ class SQLiteStore:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        # One connection shared by the GUI's worker threads: the lock keeps a reader from seeing
+        # another thread's open transaction and two writers from nesting BEGINs.
+        self._lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
@@ -62,6 +67,19 @@ class SQLiteStore:
                              "move it aside and re-import, or restore a backup") from exc
         return store
 
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+        with self._lock:
+            row: tuple[Any, ...] | None = self._db.execute(sql, params).fetchone()
+            return row
+
+    def _count(self, sql: str, params: Sequence[object] = ()) -> int:
+        row = self._one(sql, params)
+        return int(row[0]) if row is not None else 0
+
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
@@ -71,16 +89,20 @@ class SQLiteStore:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (or a kill: SQLite's journal)."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back by itself (disk full, I/O error): a second
+                # ROLLBACK would raise and hide the real error.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        version = self._count("PRAGMA user_version")
         if version > len(MIGRATIONS):
             raise StoreError(f"the database {self.path} was written by a newer Chat-Rec "
                              f"(schema {version}, this one knows {len(MIGRATIONS)}): update the app")
@@ -93,7 +115,7 @@ class SQLiteStore:
 
     def schema_version(self) -> int:
         """The schema version of the open database."""
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return self._count("PRAGMA user_version")
 
     def _mark_interrupted_runs(self) -> None:
         # A run still 'running' when we open belongs to a process that died: its transaction
@@ -105,14 +127,13 @@ class SQLiteStore:
 
     def catalogue_version(self) -> int:
         """A counter bumped by every import; fitted models are cached per version."""
-        row = self._db.execute("SELECT value FROM meta WHERE key='catalogue_version'").fetchone()
-        return int(row[0])
+        return self._count("SELECT value FROM meta WHERE key='catalogue_version'")
 
     # -- items and users ------------------------------------------------------------------
 
     def get_item(self, item_id: str) -> Item:
         """The item with this id, or UnknownItemError."""
-        row = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id=?", (item_id,)).fetchone()
+        row = self._one(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id=?", (item_id,))
         if row is None:
             raise UnknownItemError(item_id)
         return _item_from_row(row)
@@ -120,9 +141,9 @@ class SQLiteStore:
     def items(self, domain: str | None = None) -> list[Item]:
         """All items, optionally of one domain, in id order."""
         if domain is None:
-            rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id")
+            rows = self._all(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id")
         else:
-            rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE domain=? ORDER BY id",
+            rows = self._all(f"SELECT {_ITEM_COLUMNS} FROM items WHERE domain=? ORDER BY id",
                                     (domain,))
         return [_item_from_row(r) for r in rows]
 
@@ -133,29 +154,29 @@ class SQLiteStore:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
+            for row in self._all(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
                 item = _item_from_row(row)
                 found[item.id] = item
         return found
 
     def item_ids(self) -> list[str]:
         """Every item id, in id order."""
-        return [r[0] for r in self._db.execute("SELECT id FROM items ORDER BY id")]
+        return [r[0] for r in self._all("SELECT id FROM items ORDER BY id")]
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables."""
         if table not in {"items", "users", "ratings", "lists", "list_entries", "import_runs"}:
             raise ValueError(f"no table {table}")
-        return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return self._count(f"SELECT count(*) FROM {table}")
 
     def domain_counts(self) -> dict[str, int]:
         """How many items each domain has."""
-        rows = self._db.execute("SELECT domain, count(*) FROM items GROUP BY domain ORDER BY domain")
+        rows = self._all("SELECT domain, count(*) FROM items GROUP BY domain ORDER BY domain")
         return {d: int(n) for d, n in rows}
 
     def user_exists(self, user_id: str) -> bool:
         """True when the user is known."""
-        return self._db.execute("SELECT 1 FROM users WHERE id=?", (user_id,)).fetchone() is not None
+        return self._one("SELECT 1 FROM users WHERE id=?", (user_id,)) is not None
 
     def require_user(self, user_id: str) -> None:
         """Raise UnknownUserError unless the user is known; 'me' always exists."""
@@ -165,7 +186,7 @@ class SQLiteStore:
             raise UnknownUserError(user_id)
 
     def _ensure_me(self) -> None:
-        self._db.execute("INSERT OR IGNORE INTO users (id, origin) VALUES (?, 'desk')", (ME,))
+        self._all("INSERT OR IGNORE INTO users (id, origin) VALUES (?, 'desk')", (ME,))
 
     # -- ratings --------------------------------------------------------------------------
 
@@ -182,9 +203,9 @@ class SQLiteStore:
         self.get_item(item_id)
         rating = Rating(user_id, item_id, stars, thumb, time.time() if timestamp is None else timestamp)
         with self.transaction() as db:
-            db.execute("INSERT INTO ratings (user_id, item_id, stars, thumb, timestamp) VALUES (?,?,?,?,?) "
-                       "ON CONFLICT (user_id, item_id) DO UPDATE SET stars=excluded.stars, "
-                       "thumb=excluded.thumb, timestamp=excluded.timestamp",
+            db.execute("INSERT INTO ratings (user_id, item_id, stars, thumb, timestamp, origin) "
+                       "VALUES (?,?,?,?,?, 'desk') ON CONFLICT (user_id, item_id) DO UPDATE SET "
+                       "stars=excluded.stars, thumb=excluded.thumb, timestamp=excluded.timestamp, origin='desk'",
                        (rating.user_id, rating.item_id, rating.stars, rating.thumb, rating.timestamp))
         return rating
 
@@ -196,13 +217,13 @@ class SQLiteStore:
 
     def ratings_of(self, user_id: str) -> list[Rating]:
         """A user's ratings, newest first."""
-        rows = self._db.execute("SELECT user_id, item_id, stars, thumb, timestamp FROM ratings "
+        rows = self._all("SELECT user_id, item_id, stars, thumb, timestamp FROM ratings "
                                 "WHERE user_id=? ORDER BY timestamp DESC, item_id", (user_id,))
         return [Rating(u, i, s, t, ts) for u, i, s, t, ts in rows]
 
     def rating_triples(self) -> list[tuple[str, str, float]]:
         """Every rating as (user, item, stars), thumbs mapped to stars, for fitting models."""
-        rows = self._db.execute("SELECT user_id, item_id, "
+        rows = self._all("SELECT user_id, item_id, "
                                 "coalesce(stars, CASE WHEN thumb > 0 THEN 4.5 ELSE 1.5 END) FROM ratings")
         return [(u, i, float(s)) for u, i, s in rows]
 
@@ -242,13 +263,15 @@ class SQLiteStore:
         return self.import_run(run_id)
 
     def _replace_origin(self, db: sqlite3.Connection, batch: CatalogueImport) -> None:
-        db.execute("DELETE FROM ratings WHERE user_id IN (SELECT id FROM users WHERE origin=?)",
-                   (batch.origin,))
-        db.execute("DELETE FROM users WHERE origin=? AND id <> ?", (batch.origin, ME))
+        # Only what this origin brought goes: ratings made at the desk, the items they or a list
+        # refer to, and people who still have other ratings all stay.
+        db.execute("DELETE FROM ratings WHERE origin=?", (batch.origin,))
+        db.execute("DELETE FROM users WHERE origin=? AND id <> ? AND id NOT IN (SELECT user_id FROM ratings)",
+                   (batch.origin, ME))
         new_ids = {item.id for item in batch.items}
         stale = [r[0] for r in db.execute(
-            "SELECT id FROM items WHERE origin=? AND id NOT IN (SELECT item_id FROM ratings)",
-            (batch.origin,)) if r[0] not in new_ids]
+            "SELECT id FROM items WHERE origin=? AND id NOT IN (SELECT item_id FROM ratings) "
+            "AND id NOT IN (SELECT item_id FROM list_entries)", (batch.origin,)) if r[0] not in new_ids]
         db.executemany("DELETE FROM items WHERE id=?", ((i,) for i in stale))
 
     def _write_rows(self, db: sqlite3.Connection, batch: CatalogueImport, total: int,
@@ -259,17 +282,22 @@ class SQLiteStore:
                      for u in batch.users]
         steps: list[tuple[str, Sequence[tuple[object, ...]], str]] = [
             (_UPSERT_ITEM, item_rows, "items"),
+            # a person keeps the origin that first brought them
             ("INSERT INTO users (id, attributes, origin) VALUES (?,?,?) ON CONFLICT (id) DO UPDATE "
-             "SET attributes=excluded.attributes, origin=excluded.origin", user_rows, "users"),
-            ("INSERT INTO ratings (user_id, item_id, stars, timestamp) VALUES (?,?,?,?) "
+             "SET attributes=excluded.attributes", user_rows, "users"),
+            # a rating made at the desk is never overwritten by a file
+            ("INSERT INTO ratings (user_id, item_id, stars, timestamp, origin) VALUES (?,?,?,?,?) "
              "ON CONFLICT (user_id, item_id) DO UPDATE SET stars=excluded.stars, thumb=NULL, "
-             "timestamp=excluded.timestamp", batch.ratings, "ratings"),
+             "timestamp=excluded.timestamp, origin=excluded.origin WHERE ratings.origin <> 'desk'",
+             batch.ratings, "ratings"),
         ]
         for sql, rows, label in steps:
             for start in range(0, len(rows), _CHUNK):
                 if cancel is not None:
                     cancel.raise_if_cancelled(f"the {batch.kind} import")
                 chunk = rows[start:start + _CHUNK]
+                if label == "ratings":
+                    chunk = [(*row, batch.origin) for row in chunk]
                 db.executemany(sql, chunk)
                 done += len(chunk)
                 progress(done, total, f"writing {label}")
@@ -277,14 +305,14 @@ class SQLiteStore:
 
     def import_run(self, run_id: int) -> ImportRun:
         """One import run by id."""
-        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM import_runs WHERE id=?", (run_id,)).fetchone()
+        row = self._one(f"SELECT {_RUN_COLUMNS} FROM import_runs WHERE id=?", (run_id,))
         if row is None:
             raise StoreError(f"no import run {run_id}")
         return ImportRun(*row)
 
     def import_runs(self, limit: int = 20) -> list[ImportRun]:
         """The latest import runs, newest first."""
-        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM import_runs ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self._all(f"SELECT {_RUN_COLUMNS} FROM import_runs ORDER BY id DESC LIMIT ?", (limit,))
         return [ImportRun(*r) for r in rows]
 
     # -- lists ----------------------------------------------------------------------------
@@ -304,16 +332,16 @@ class SQLiteStore:
 
     def get_list(self, name: str) -> Playlist:
         """The list with this name and its entries in order."""
-        row = self._db.execute("SELECT id, name FROM lists WHERE name=?", (name.strip(),)).fetchone()
+        row = self._one("SELECT id, name FROM lists WHERE name=?", (name.strip(),))
         if row is None:
             raise InvalidListError(f"no list named '{name}'")
-        entries = self._db.execute("SELECT item_id FROM list_entries WHERE list_id=? ORDER BY position",
+        entries = self._all("SELECT item_id FROM list_entries WHERE list_id=? ORDER BY position",
                                    (row[0],))
         return Playlist(row[0], row[1], tuple(r[0] for r in entries))
 
     def lists(self) -> list[Playlist]:
         """Every list with its entries."""
-        names = [r[0] for r in self._db.execute("SELECT name FROM lists ORDER BY name")]
+        names = [r[0] for r in self._all("SELECT name FROM lists ORDER BY name")]
         return [self.get_list(n) for n in names]
 
     def set_list_entries(self, name: str, item_ids: Sequence[str]) -> Playlist:

@@ -1,4 +1,5 @@
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,53 @@ def test_a_database_from_a_newer_app_is_not_touched(tmp_path: Path) -> None:
         raw.execute("PRAGMA user_version=99")
     with pytest.raises(StoreError, match="newer Chat-Rec"):
         SQLiteStore.open(path)
+
+
+def test_a_file_never_overwrites_or_takes_away_ratings_made_at_the_desk(store: SQLiteStore) -> None:
+    store.import_catalogue(batch(n_items=5))
+    store.rate(ME, "movie:1", stars=5)
+    store.rate("ml:0", "movie:2", stars=2)  # made in the app for an imported person
+    with_me = batch(n_items=5)
+    with_me = CatalogueImport(with_me.kind, with_me.origin, with_me.source, with_me.items,
+                              [*with_me.users, User(ME)], [*with_me.ratings, (ME, "movie:1", 1.0, 5.0)])
+    store.import_catalogue(with_me)
+    store.import_catalogue(batch(n_items=5))
+    assert {r.item_id: r.stars for r in store.ratings_of(ME)} == {"movie:1": 5}
+    assert {r.item_id: r.stars for r in store.ratings_of("ml:0")}["movie:2"] == 2
+
+
+def test_a_reimport_never_empties_a_saved_list(store: SQLiteStore) -> None:
+    store.import_catalogue(batch(n_items=5, users=0))
+    store.create_list("keep")
+    store.set_list_entries("keep", ["movie:4", "movie:0"])
+    store.import_catalogue(batch(n_items=2, users=0))
+    assert store.get_list("keep").item_ids == ("movie:4", "movie:0")
+
+
+def test_threads_can_rate_while_another_thread_imports(store: SQLiteStore) -> None:
+    import threading
+
+    store.import_catalogue(batch(n_items=5))
+    importing = threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_progress(done: int, total: int, message: str) -> None:
+        importing.set()
+        time.sleep(0.05)
+
+    def rate_meanwhile() -> None:
+        importing.wait(10)
+        try:
+            for stars in (1, 2, 3, 4, 5):
+                store.rate(ME, "movie:1", stars=stars)
+                assert store.count("items") >= 5
+        except BaseException as exc:
+            errors.append(exc)
+
+    other = threading.Thread(target=rate_meanwhile)
+    other.start()
+    store.import_catalogue(CatalogueImport("products", "other", "t", [movie(100 + i) for i in range(60_000)]),
+                           slow_progress)
+    other.join(30)
+    assert errors == []
+    assert store.ratings_of(ME)[0].stars == 5 and store.count("items") == 60_005
