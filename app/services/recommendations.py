@@ -6,6 +6,7 @@ import functools
 import hashlib
 import logging
 import pickle
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,11 @@ class FittedModel:
     genres: list[frozenset[str]]
 
 
+def _check_k(k: int) -> None:
+    if k < 1:
+        raise ChatRecError(f"k must be at least 1, got {k}")
+
+
 @functools.cache
 def _code_fingerprint() -> str:
     """A hash of the recommender's code: a model pickled by other code is refitted, not trusted."""
@@ -75,23 +81,27 @@ class Recommendations:
         self._model_dir = model_dir
         self._ranker_factory = ranker_factory
         self._model: FittedModel | None = None
+        self._lock = threading.Lock()
 
     # -- the model ------------------------------------------------------------------------
 
     def model(self, progress: ProgressCallback = no_progress) -> FittedModel:
         """The fitted model for the current catalogue: from memory, the cache, or a fresh fit."""
-        version = self._store.catalogue_version()
-        if self._model is not None and self._model.version == version:
-            return self._model
-        path = self._model_dir / f"hybrid-v{version}-{_code_fingerprint()}.pkl"
-        model = self._load(path, version)  # it holds the item vectors: no need to open the index
-        if model is None:
-            self._index.ensure_current(progress)
-            progress(0, 0, "fitting the recommender")
-            model = self._fit(version)
-            self._save(path, model)
-        self._model = model
-        return model
+        with self._lock:  # two worker threads must not both fit and write the same cache file
+            version = self._store.catalogue_version()
+            if self._model is not None and self._model.version == version:
+                return self._model
+            # The database id keeps a model fitted on another database (same version number,
+            # different catalogue) from ever being used here.
+            path = self._model_dir / f"hybrid-{self._store.database_id()}-v{version}-{_code_fingerprint()}.pkl"
+            model = self._load(path, version)  # it holds the item vectors: no need to open the index
+            if model is None:
+                self._index.ensure_current(progress)
+                progress(0, 0, "fitting the recommender")
+                model = self._fit(version)
+                self._save(path, model)
+            self._model = model
+            return model
 
     def _fit(self, version: int) -> FittedModel:
         items = self._store.items()
@@ -118,7 +128,7 @@ class Recommendations:
 
     def _save(self, path: Path, model: FittedModel) -> None:
         self._model_dir.mkdir(parents=True, exist_ok=True)
-        for old in self._model_dir.glob("hybrid-v*.pkl"):
+        for old in self._model_dir.glob("hybrid-*.pkl"):
             old.unlink(missing_ok=True)
         partial = path.with_suffix(".tmp")
         with partial.open("wb") as handle:
@@ -135,9 +145,13 @@ class Recommendations:
     def recommend(self, request: RecommendRequest,
                   progress: ProgressCallback = no_progress) -> list[Recommendation]:
         """The top-k items for a user, filtered, each with its breakdown and reasons."""
-        if request.k < 1:
-            raise ChatRecError(f"k must be at least 1, got {request.k}")
+        _check_k(request.k)
         self._store.require_user(request.user)
+        if self._store.count("items") == 0:
+            raise ChatRecError("the catalogue is empty: import something first, for example "
+                               "`chatrec import demo` or `chatrec import movielens`")
+        if self._store.count("ratings") == 0:
+            return self._recommend_unrated(request)
         model = self.model(progress)
         row = self.user_row(model, request.user)
         query_vector = self._index.embed_query(request.query) if request.query else None
@@ -145,6 +159,19 @@ class Recommendations:
                                         candidate_mask=self._mask(model, request),
                                         exclude_rated=request.exclude_rated)
         return self._to_recommendations(model, ranked, row, request.query)
+
+    def _recommend_unrated(self, request: RecommendRequest) -> list[Recommendation]:
+        # Nobody has rated anything: there is nothing to learn from, only what was asked.
+        if not request.query:
+            raise ChatRecError("nobody has rated anything yet: rate a few items (`chatrec rate ITEM 5`) "
+                               "or say what you are looking for (--query TEXT)")
+        found = self.search(request.query, max(request.k * 5, 50), request.domain)
+        wanted = {g.lower() for g in request.genres}
+        kept = [r for r in found
+                if (request.year_min is None or (r.item.year or 0) >= request.year_min)
+                and (request.year_max is None or 0 < (r.item.year or 0) <= request.year_max)
+                and (not wanted or wanted & {g.lower() for g in r.item.genres})]
+        return kept[:request.k]
 
     def _mask(self, model: FittedModel, request: RecommendRequest) -> NDArray[np.bool_]:
         mask = np.ones(model.data.n_items, dtype=bool)
@@ -178,6 +205,7 @@ class Recommendations:
 
     def similar(self, item_id: str, k: int = 10) -> list[Recommendation]:
         """Items like this one: by who rated them alike and by their text, same domain."""
+        _check_k(k)
         target = self._store.get_item(item_id)
         model = self.model()
         column = model.data.item_index.get(item_id)
@@ -209,6 +237,7 @@ class Recommendations:
 
     def search(self, text: str, k: int = 10, domain: str | None = None) -> list[Recommendation]:
         """Items whose text best matches a free-text query."""
+        _check_k(k)
         if not text.strip():
             raise ChatRecError("search needs some text")
         self._index.ensure_current()

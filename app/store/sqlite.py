@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,6 +125,17 @@ class SQLiteStore:
             db.execute("UPDATE import_runs SET status='interrupted', "
                        "message='stopped before it finished; nothing of it was kept' "
                        "WHERE status='running'")
+
+    def database_id(self) -> str:
+        """A random id given to this database when it was created: caches made for it name it."""
+        row = self._one("SELECT value FROM meta WHERE key='database_id'")
+        if row is None:
+            with self.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)",
+                           (uuid.uuid4().hex[:12],))
+            row = self._one("SELECT value FROM meta WHERE key='database_id'")
+        assert row is not None
+        return str(row[0])
 
     def catalogue_version(self) -> int:
         """A counter bumped by every import; fitted models are cached per version."""

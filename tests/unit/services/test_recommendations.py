@@ -161,3 +161,70 @@ def test_a_model_pickled_by_other_code_is_refitted_not_trusted(engine: Engine) -
             assert fits == [1]
     finally:
         module._code_fingerprint.cache_clear()
+
+
+def fresh_engine(paths: AppPaths) -> Engine:
+    return open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore())
+
+
+def test_an_empty_catalogue_says_what_to_do(paths: AppPaths) -> None:
+    empty = fresh_engine(paths)
+    try:
+        with pytest.raises(ChatRecError, match="import something first"):
+            empty.recommendations.recommend(RecommendRequest())
+    finally:
+        empty.close()
+
+
+def test_a_catalogue_nobody_rated_answers_queries_and_explains_the_rest(paths: AppPaths) -> None:
+    from app.store.sqlite import CatalogueImport
+    from tests.tiny_catalogue import tiny_catalogue
+
+    unrated = fresh_engine(paths)
+    try:
+        full = tiny_catalogue()
+        unrated.catalogue._write(CatalogueImport("products", "shop", "t", full.items), lambda *a: None, None)
+        with pytest.raises(ChatRecError, match="nobody has rated anything yet"):
+            unrated.recommendations.recommend(RecommendRequest())
+        recs = unrated.recommendations.recommend(RecommendRequest(k=2, query="quiet burr grinder espresso"))
+        assert recs[0].item.id == "product:grinder"
+        dated = unrated.recommendations.recommend(RecommendRequest(k=5, query="crime", year_min=2000))
+        assert dated and all((r.item.year or 0) >= 2000 for r in dated)
+    finally:
+        unrated.close()
+
+
+def test_a_model_cached_for_another_database_is_never_used(paths: AppPaths, engine: Engine,
+                                                          tmp_path: Path) -> None:
+    from app.paths import AppPaths as Paths
+    from app.store.sqlite import CatalogueImport
+    from tests.tiny_catalogue import tiny_catalogue
+
+    engine.recommendations.model()  # cached for this database at catalogue version 1
+    other_paths = Paths(tmp_path / "other", paths.cache, tmp_path / "cfg", tmp_path / "logs")
+    other = fresh_engine(other_paths)
+    try:
+        full = tiny_catalogue()
+        renamed = [replace_id(i, "other:") for i in full.items]
+        ratings = [(u, "other:" + i, s, t) for u, i, s, t in full.ratings]
+        other.catalogue._write(CatalogueImport("movielens", "movielens", "x", renamed, full.users, ratings),
+                               lambda *a: None, None)
+        assert other.store.catalogue_version() == engine.store.catalogue_version()
+        recs = other.recommendations.recommend(RecommendRequest(user="ml:0", k=3))
+        assert recs and all(r.item.id.startswith("other:") for r in recs)
+    finally:
+        other.close()
+
+
+def replace_id(item, prefix: str):
+    from dataclasses import replace
+
+    return replace(item, id=prefix + item.id)
+
+
+@pytest.mark.parametrize("k", [0, -2])
+def test_search_and_similar_refuse_a_k_below_one(engine: Engine, k: int) -> None:
+    with pytest.raises(ChatRecError, match="k must be at least 1"):
+        engine.recommendations.similar(item_id("fargo"), k=k)
+    with pytest.raises(ChatRecError, match="k must be at least 1"):
+        engine.recommendations.search("crime", k=k)
