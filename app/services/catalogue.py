@@ -8,6 +8,7 @@ from pathlib import Path
 from app.catalog.movielens import SOURCE as MOVIELENS
 from app.catalog.movielens import read_movielens
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
+from app.domain.errors import CancelledError
 from app.domain.items import User
 from app.domain.lists import ImportRun
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
@@ -34,7 +35,7 @@ class Catalogue:
 
     def import_products(self, path: Path, ratings_path: Path | None = None,
                         progress: ProgressCallback = no_progress,
-                        cancel: CancelToken | None = None) -> ImportRun:
+                        cancel: CancelToken | None = None, origin: str | None = None) -> ImportRun:
         """Import a product catalogue (CSV or JSON) and, optionally, its ratings CSV."""
         progress(0, 0, f"reading {path}")
         items = read_products(path)
@@ -44,7 +45,9 @@ class Catalogue:
             ratings = read_product_ratings(ratings_path, {i.id for i in items})
             rows = [(r.user_id, r.item_id, float(r.effective_stars()), r.timestamp) for r in ratings]
             users = [User(u) for u in sorted({r.user_id for r in ratings})]
-        origin = f"products:{path.resolve()}"
+        # A re-import of the same file replaces it; the demo names itself, because a frozen
+        # build unpacks it to a new folder on every start.
+        origin = origin or f"products:{path.resolve()}"
         return self._write(CatalogueImport("products", origin, str(path), items, users, rows),
                            progress, cancel)
 
@@ -52,14 +55,18 @@ class Catalogue:
                     cancel: CancelToken | None = None) -> ImportRun:
         """Import the sample product catalogue we ship, with its shoppers' ratings."""
         products, ratings = sample_catalogue_paths()
-        return self.import_products(products, ratings, progress, cancel)
+        return self.import_products(products, ratings, progress, cancel, origin="demo")
 
     def _write(self, batch: CatalogueImport, progress: ProgressCallback,
                cancel: CancelToken | None) -> ImportRun:
+        before = self._store.item_ids(origin=batch.origin)
         run = self._store.import_catalogue(batch, progress, cancel)
         log.info("imported %s from %s: %d items, %d users, %d ratings", batch.kind, batch.source,
                  run.items, run.users, run.ratings)
-        # The index follows the store; if this is interrupted, the next open rebuilds it.
-        self._index.add(list(batch.items), progress, cancel)
-        self._index.remove_missing()
+        removed = sorted(set(before) - set(self._store.items_by_ids(before)))
+        try:
+            self._index.update(list(batch.items), removed, progress, cancel)
+        except CancelledError:
+            # The import is saved; an index out of step is rebuilt on its next use.
+            raise CancelledError("indexing of the saved import") from None
         return run

@@ -72,10 +72,15 @@ class ItemIndex:
             progress(start + len(batch), total, "indexing item texts")
         return total
 
-    def remove_missing(self) -> None:
-        """Drop vectors of items no longer in the catalogue."""
-        if self._vectors.count() > self._store.count("items"):
-            self.rebuild()
+    def update(self, items: Sequence[Item], removed: Sequence[str], progress: ProgressCallback = no_progress,
+               cancel: CancelToken | None = None) -> None:
+        """After an import: a full rebuild if the index lost its contents, else add and remove."""
+        if not self._rebuilt and self._was_reset():
+            self.rebuild(progress, cancel)
+            return
+        if removed:
+            self._vectors.delete(removed)
+        self.add(items, progress, cancel)
 
     def embed_query(self, text: str) -> NDArray[np.float32]:
         """The unit vector of a free-text query."""

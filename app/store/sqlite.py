@@ -171,9 +171,11 @@ class SQLiteStore:
                 found[item.id] = item
         return found
 
-    def item_ids(self) -> list[str]:
-        """Every item id, in id order."""
-        return [r[0] for r in self._all("SELECT id FROM items ORDER BY id")]
+    def item_ids(self, origin: str | None = None) -> list[str]:
+        """Every item id (or those one import brought), in id order."""
+        if origin is None:
+            return [r[0] for r in self._all("SELECT id FROM items ORDER BY id")]
+        return [r[0] for r in self._all("SELECT id FROM items WHERE origin=? ORDER BY id", (origin,))]
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables."""
