@@ -30,11 +30,15 @@ class Engine:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Close the index, the store and release the data dir."""
-        for close in self.closers:
-            close()
-        self.store.close()
-        self.lock.release()
+        """Close the index, the store and release the data dir, even if one of them fails."""
+        try:
+            for close in self.closers:
+                close()
+        finally:
+            try:
+                self.store.close()
+            finally:
+                self.lock.release()
 
 
 def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = None,
@@ -43,6 +47,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
     paths = (paths or app_paths()).ensure()
     settings = load_settings(paths.config_file)
     lock = DataDirLock(paths.lock, settings.lock_timeout_s).acquire()
+    store: SQLiteStore | None = None
     try:
         store = SQLiteStore.open(paths.database)
         closers: list[Callable[[], None]] = []
@@ -55,6 +60,8 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         return Engine(paths, settings, store, index, Catalogue(store, index),
                       Recommendations(store, index, paths.models_cache), lock, closers)
     except BaseException:
+        if store is not None:
+            store.close()
         lock.release()
         raise
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -231,8 +232,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"chatrec: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("chatrec: interrupted; nothing half-written was kept", file=sys.stderr)
+        print("chatrec: interrupted; the database keeps only whole imports, and the search index "
+              "catches up on next use", file=sys.stderr)
         return 130
+    except Exception as exc:
+        log_file = app_paths().logs / "chatrec.log"
+        logging.getLogger("chatrec").exception("unexpected error")
+        print(f"chatrec: internal error: {type(exc).__name__}: {exc}; the details are in {log_file}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -21,6 +21,10 @@ class Settings:
     lock_timeout_s: float = 0.0  # how long to wait for another process to release the data dir
 
 
+# the smallest value that makes sense for each numeric setting
+_MINIMUM: dict[str, float] = {"embed_batch_size": 1, "embed_threads": 1, "default_k": 1, "lock_timeout_s": 0}
+
+
 def load_settings(path: Path) -> Settings:
     """Settings from a TOML file; defaults when it does not exist; errors name file and field."""
     if not path.exists():
@@ -42,5 +46,7 @@ def load_settings(path: Path) -> Settings:
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise InputError(f"expected {expected.__name__}, got {type(value).__name__}",
                              file=str(path), field=key)
+        if expected in (int, float) and value < _MINIMUM.get(key, value):
+            raise InputError(f"must be at least {_MINIMUM[key]}, got {value}", file=str(path), field=key)
         values[key] = value
     return replace(Settings(), **values)

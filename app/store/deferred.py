@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -30,11 +31,13 @@ class DeferredVectorStore:
     def __init__(self, open_store: Callable[[], ReopenableStore]) -> None:
         self._open_store = open_store
         self._store: ReopenableStore | None = None
+        self._lock = threading.Lock()  # two threads must not open two clients on one folder
 
     def _opened(self) -> ReopenableStore:
-        if self._store is None:
-            self._store = self._open_store()
-        return self._store
+        with self._lock:
+            if self._store is None:
+                self._store = self._open_store()
+            return self._store
 
     def needs_rebuild(self) -> bool:
         """Open the store and ask whether it lost its contents."""
@@ -42,9 +45,10 @@ class DeferredVectorStore:
 
     def close(self) -> None:
         """Close the store if it was ever opened."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     def upsert(self, ids: Sequence[str], vectors: NDArray[np.float32],
                metadatas: Sequence[Mapping[str, MetadataValue]],

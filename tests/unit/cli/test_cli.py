@@ -106,3 +106,16 @@ def test_eval_prints_the_table_and_marks_the_shipped_ranker(monkeypatch: pytest.
     assert code == 0 and seen == ["ml-1m"] and json.loads(out) == result
     code, out, _ = run(capsys, "eval")
     assert "922 users evaluated, 21 skipped" in out and "hybrid+text *" in out and "ease " in out
+
+
+def test_an_unexpected_error_gives_a_message_and_the_log_holds_the_traceback(
+        on_fakes: AppPaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk said no")
+
+    monkeypatch.setattr("app.services.recommendations.Recommendations.recommend", broken)
+    code, out, err = run(capsys, "recommend")
+    log = on_fakes.logs / "chatrec.log"
+    assert code == 1 and out == ""
+    assert "internal error: RuntimeError: the disk said no" in err and str(log) in err
+    assert "Traceback" in log.read_text(encoding="utf-8")

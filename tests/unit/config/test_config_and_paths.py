@@ -24,6 +24,8 @@ def test_settings_are_read_and_ints_widen_to_floats(tmp_path: Path) -> None:
     ("colour = 'blue'", "field 'colour': unknown setting"),
     ("default_k = 'ten'", "field 'default_k': expected int, got str"),
     ("embed_threads = true", "field 'embed_threads': expected int, got bool"),
+    ("embed_threads = 0", "field 'embed_threads': must be at least 1, got 0"),
+    ("lock_timeout_s = -1.5", "field 'lock_timeout_s': must be at least 0, got -1.5"),
 ])
 def test_a_bad_settings_file_names_the_file_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "settings.toml"
