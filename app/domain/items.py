@@ -9,6 +9,8 @@ Domain = Literal["movie", "music", "product"]
 DOMAINS: tuple[str, ...] = get_args(Domain)
 
 ME = "me"  # the person at the desk
+THUMB_UP_STARS = 4.5  # what a thumb counts as for the recommenders
+THUMB_DOWN_STARS = 1.5
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,10 @@ class Rating:
     timestamp: float = 0.0
 
     def effective_stars(self) -> float:
-        """Stars for the recommender: a thumb up counts as 4.5, a thumb down as 1.5."""
+        """Stars for the recommender: a thumb up counts as THUMB_UP_STARS, a thumb down as THUMB_DOWN_STARS."""
         if self.stars is not None:
             return self.stars
-        return 4.5 if (self.thumb or 0) > 0 else 1.5
+        return THUMB_UP_STARS if (self.thumb or 0) > 0 else THUMB_DOWN_STARS
 
 
 def validate_stars(stars: float) -> float:

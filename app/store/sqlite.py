@@ -19,7 +19,7 @@ from app.domain.errors import (
     UnknownItemError,
     UnknownUserError,
 )
-from app.domain.items import ME, Item, Rating, User, validate_stars
+from app.domain.items import ME, THUMB_DOWN_STARS, THUMB_UP_STARS, Item, Rating, User, validate_stars
 from app.domain.lists import ImportRun, Playlist
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.store.schema import MIGRATIONS
@@ -237,8 +237,8 @@ class SQLiteStore:
 
     def rating_triples(self) -> list[tuple[str, str, float]]:
         """Every rating as (user, item, stars), thumbs mapped to stars, for fitting models."""
-        rows = self._all("SELECT user_id, item_id, "
-                                "coalesce(stars, CASE WHEN thumb > 0 THEN 4.5 ELSE 1.5 END) FROM ratings")
+        rows = self._all("SELECT user_id, item_id, coalesce(stars, CASE WHEN thumb > 0 THEN ? ELSE ? END) "
+                         "FROM ratings", (THUMB_UP_STARS, THUMB_DOWN_STARS))
         return [(u, i, float(s)) for u, i, s in rows]
 
     # -- imports --------------------------------------------------------------------------

@@ -104,6 +104,7 @@ def test_a_rating_replaces_the_previous_one_and_thumbs_count_as_stars(store: SQL
     store.rate(ME, "movie:1", stars=5)
     store.rate(ME, "movie:2", thumb=-1)
     assert {r.item_id: r.effective_stars() for r in store.ratings_of(ME)} == {"movie:1": 5, "movie:2": 1.5}
+    assert (ME, "movie:2", 1.5) in store.rating_triples()  # the models see the same stars
     with pytest.raises(InvalidRatingError):
         store.rate(ME, "movie:3")
 
