@@ -81,17 +81,6 @@ class InteractionMatrix:
         m.eliminate_zeros()
         return m
 
-    def item_similarities(self, index: int) -> NDArray[np.float64]:
-        """Cosine similarity of one item's rating column to every item's (itself included)."""
-        columns = self.matrix.tocsc()
-        target = columns[:, index]
-        dots = np.asarray((columns.T @ target).toarray()).ravel()
-        norms = np.sqrt(np.asarray(columns.multiply(columns).sum(axis=0)).ravel())
-        denominator = norms * norms[index]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            similarity = np.where(denominator > 0, dots / denominator, 0.0)
-        return np.asarray(similarity, dtype=np.float64)
-
     def popularity(self) -> NDArray[np.int64]:
         """How many users rated each item."""
         return np.asarray(self.matrix.getnnz(axis=0), dtype=np.int64)

@@ -118,6 +118,12 @@ class HybridRanker:
                 raise ValueError(f"item_vectors has {item_vectors.shape[0]} rows for {data.n_items} items")
             self.content = ContentScorer(item_vectors)
 
+    def co_rating_similarity(self, item: int) -> FloatArray:
+        """Cosine similarity of who rated this item to who rated each item (itself included)."""
+        if self.cosine is None:
+            raise RuntimeError("hybrid must be fitted before asking for similarities")
+        return np.asarray(self.cosine[:, item], dtype=np.float64)
+
     @property
     def text_vectors(self) -> NDArray[np.float32] | None:
         """The unit item text vectors it was fitted with, aligned to the columns; None without."""

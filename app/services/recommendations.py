@@ -218,7 +218,7 @@ class Recommendations:
         text = vectors @ vectors[column]
         raters = model.data.popularity()
         collab_weight = 0.7 if raters[column] >= _MIN_RATERS_FOR_COLLAB else 0.0
-        collab = model.data.item_similarities(column) if collab_weight else np.zeros_like(text)
+        collab = model.ranker.co_rating_similarity(column) if collab_weight else np.zeros_like(text)
         score = collab_weight * collab + (1 - collab_weight) * text
         score[column] = -np.inf
         score[model.domains != target.domain] = -np.inf
