@@ -8,10 +8,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.linalg import matvec
 
 FloatArray = NDArray[np.float64]
+FITTING = "fitting the recommender"  # what progress and a cancel say about this step
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class BPMF:
         self.stacked: NDArray[np.float32] | None = None
         self.outer: NDArray[np.float32] | None = None  # (items, samples * rank * rank)
 
-    def fit(self, data: InteractionMatrix) -> None:
+    def fit(self, data: InteractionMatrix, progress: ProgressCallback = no_progress,
+            cancel: CancelToken | None = None) -> None:
         """Run the Gibbs chain on the observed stars and keep thinned samples of the item side."""
         rng = np.random.default_rng(self.seed)
         ratings = sp.csr_matrix(data.matrix, dtype=np.float64)
@@ -60,6 +63,9 @@ class BPMF:
         total = self.burn_in + self.samples
         stride = max(1, self.samples // max(1, self.keep))
         for step in range(total):
+            if cancel is not None:  # each step is a fraction of a second even on ML-1M
+                cancel.raise_if_cancelled(FITTING)
+            progress(step, total, FITTING)
             mu_v, prec_v = _sample_hyper(items, rng)
             items = _sample_factors(item_side, users, mu_v, prec_v, self.alpha, rng)
             mu_u, prec_u = _sample_hyper(users, rng)

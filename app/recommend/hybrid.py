@@ -8,8 +8,10 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import ScorePart
 from app.recommend.baselines import binary_rows, ease_weights, gram_matrix, item_item_product
+from app.recommend.bpmf import FITTING
 from app.recommend.content import ContentScorer, liked_mask
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.foldin import IncrementalRow
@@ -96,8 +98,11 @@ class HybridRanker:
         self.content: ContentScorer | None = None
         self._incremental: IncrementalRow | None = None
 
-    def fit(self, data: InteractionMatrix, item_vectors: NDArray[np.float32] | None = None) -> None:
+    def fit(self, data: InteractionMatrix, item_vectors: NDArray[np.float32] | None = None, *,
+            progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> None:
         """Fit every model on the interactions; item_vectors (unit rows per item) enable content."""
+        if cancel is not None:
+            cancel.raise_if_cancelled(FITTING)
         x = binary_rows(data.matrix)
         counts = np.asarray(x.sum(axis=0), dtype=np.float64).ravel()
         lam = self.ease_lambda
@@ -110,7 +115,7 @@ class HybridRanker:
         self.popularity = np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)
         if self.nmf is not None:
             self.nmf.fit(data)
-        self.rating.fit(data, support=gram)
+        self.rating.fit(data, support=gram, progress=progress, cancel=cancel)
         self._incremental = IncrementalRow(self.ease, self.rating.bpmf)
         self.content = None
         if item_vectors is not None:

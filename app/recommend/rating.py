@@ -6,6 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.recommend.bpmf import BPMF
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.knn_baseline import KNNBaseline
@@ -29,9 +30,10 @@ class RatingModel:
         self.knn = knn if knn is not None else KNNBaseline()
         self.bpmf_share = bpmf_share
 
-    def fit(self, data: InteractionMatrix, support: NDArray[np.float32] | None = None) -> None:
+    def fit(self, data: InteractionMatrix, support: NDArray[np.float32] | None = None, *,
+            progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> None:
         """Fit both models on the observed stars (support: item co-rating counts, if known)."""
-        self.bpmf.fit(data)
+        self.bpmf.fit(data, progress, cancel)
         self.knn.fit(data, support=support)
 
     def predict(self, user_row: FloatArray, items: NDArray[np.int64]) -> FloatArray:

@@ -18,7 +18,7 @@ import app.recommend as recommend_package
 from app import __version__
 from app.domain.errors import ChatRecError, UnknownItemError
 from app.domain.items import ME, Item
-from app.domain.progress import ProgressCallback, no_progress
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import HybridRanker, RankedItem
@@ -85,7 +85,7 @@ class Recommendations:
 
     # -- the model ------------------------------------------------------------------------
 
-    def model(self, progress: ProgressCallback = no_progress) -> FittedModel:
+    def model(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> FittedModel:
         """The fitted model for the current catalogue: from memory, the cache, or a fresh fit."""
         with self._lock:  # two worker threads must not both fit and write the same cache file
             version = self._store.catalogue_version()
@@ -96,19 +96,19 @@ class Recommendations:
             path = self._model_dir / f"hybrid-{self._store.database_id()}-v{version}-{_code_fingerprint()}.pkl"
             model = self._load(path, version)  # it holds the item vectors: no need to open the index
             if model is None:
-                self._index.ensure_current(progress)
+                self._index.ensure_current(progress, cancel)
                 progress(0, 0, "fitting the recommender")
-                model = self._fit(version)
+                model = self._fit(version, progress, cancel)
                 self._save(path, model)
             self._model = model
             return model
 
-    def _fit(self, version: int) -> FittedModel:
+    def _fit(self, version: int, progress: ProgressCallback, cancel: CancelToken | None) -> FittedModel:
         items = self._store.items()
         data = InteractionMatrix.from_triples(self._store.rating_triples(),
                                               item_ids=[i.id for i in items])
         ranker = self._ranker_factory()
-        ranker.fit(data, self._index.matrix(data.item_ids))
+        ranker.fit(data, self._index.matrix(data.item_ids), progress=progress, cancel=cancel)
         return FittedModel(version, data, ranker,
                            np.array([i.domain for i in items]),
                            np.array([i.year or 0 for i in items], dtype=np.int64),
@@ -142,8 +142,8 @@ class Recommendations:
         ratings = self._store.ratings_of(user)
         return model.data.row_from_ratings((r.item_id, r.effective_stars()) for r in ratings)
 
-    def recommend(self, request: RecommendRequest,
-                  progress: ProgressCallback = no_progress) -> list[Recommendation]:
+    def recommend(self, request: RecommendRequest, progress: ProgressCallback = no_progress,
+                  cancel: CancelToken | None = None) -> list[Recommendation]:
         """The top-k items for a user, filtered, each with its breakdown and reasons."""
         _check_k(request.k)
         self._store.require_user(request.user)
@@ -152,7 +152,7 @@ class Recommendations:
                                "`chatrec import demo` or `chatrec import movielens`")
         if self._store.count("ratings") == 0:
             return self._recommend_unrated(request)
-        model = self.model(progress)
+        model = self.model(progress, cancel)
         row = self.user_row(model, request.user)
         query_vector = self._index.embed_query(request.query) if request.query else None
         ranked = model.ranker.recommend(row, request.k, query_vector=query_vector,

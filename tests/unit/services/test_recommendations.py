@@ -228,3 +228,23 @@ def test_search_and_similar_refuse_a_k_below_one(engine: Engine, k: int) -> None
         engine.recommendations.similar(item_id("fargo"), k=k)
     with pytest.raises(ChatRecError, match="k must be at least 1"):
         engine.recommendations.search("crime", k=k)
+
+
+def test_a_cancelled_fit_stops_leaves_no_cache_and_the_next_call_fits(engine: Engine) -> None:
+    from app.domain.errors import CancelledError
+    from app.domain.progress import CancelToken
+
+    token = CancelToken()
+    steps: list[str] = []
+
+    def progress(done: int, total: int, message: str) -> None:
+        steps.append(message)
+        if message == "fitting the recommender" and done >= 2:
+            token.cancel()  # a newer request arrived while the Gibbs chain was running
+
+    fresh = Recommendations(engine.store, engine.index, engine.paths.models_cache)
+    with pytest.raises(CancelledError, match="fitting the recommender was cancelled"):
+        fresh.recommend(RecommendRequest(user="ml:0", k=2), progress, token)
+    assert list(engine.paths.models_cache.glob("*.pkl")) == []
+    assert fresh.recommend(RecommendRequest(user="ml:0", k=2))
+    assert len(list(engine.paths.models_cache.glob("*.pkl"))) == 1
