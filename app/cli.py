@@ -235,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("chatrec: interrupted; the database keeps only whole imports, and the search index "
               "catches up on next use", file=sys.stderr)
         return 130
-    except Exception as exc:
+    except Exception as exc:  # the last resort: one line and the log, never a bare traceback
         log_file = app_paths().logs / "chatrec.log"
         logging.getLogger("chatrec").exception("unexpected error")
         print(f"chatrec: internal error: {type(exc).__name__}: {exc}; the details are in {log_file}",

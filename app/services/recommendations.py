@@ -121,7 +121,7 @@ class Recommendations:
                 model = pickle.load(handle)
         except FileNotFoundError:
             return None
-        except Exception as exc:
+        except Exception as exc:  # unpickling can raise anything; a bad cache is simply refitted
             log.warning("ignoring unreadable model cache %s: %s", path, exc)
             return None
         return model if isinstance(model, FittedModel) and model.version == version else None

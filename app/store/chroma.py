@@ -440,7 +440,14 @@ def _forget_cached_system(path: Path) -> None:
         return
     systems = getattr(SharedSystemClient, "_identifier_to_system", None)
     refcounts = getattr(SharedSystemClient, "_identifier_to_refcount", None)
-    if isinstance(systems, dict):
-        systems.pop(str(path), None)
+    system = systems.pop(str(path), None) if isinstance(systems, dict) else None
     if isinstance(refcounts, dict):
         refcounts.pop(str(path), None)
+    stop = getattr(system, "stop", None)
+    if callable(stop):
+        # Stopping closes its SQLite and HNSW files; without it Windows refuses to move the
+        # damaged folder aside while this process still holds them open.
+        try:
+            stop()
+        except Exception as exc:  # a broken system may fail to stop; it is dropped anyway
+            log.debug("a damaged Chroma system did not stop cleanly: %s", exc)
