@@ -11,13 +11,14 @@ FloatArray = NDArray[np.float64]
 LIKED_STARS = 4.0
 
 
-def liked_mask(user_row: FloatArray) -> NDArray[np.bool_]:
-    """Items the user liked: rated 4 or more, or above their own mean (harsh raters like things too)."""
-    rated = user_row > 0
-    if not rated.any():
-        return rated
-    mean = float(user_row[rated].mean())
-    return rated & ((user_row >= LIKED_STARS) | (user_row > mean))
+def liked_mask(rows: FloatArray) -> NDArray[np.bool_]:
+    """Items liked in each row (last axis): rated 4 or more, or above the row's own mean."""
+    # the mean catches harsh raters, who like things too
+    rated = rows > 0
+    counts = rated.sum(axis=-1, keepdims=True)
+    means = np.divide(rows.sum(axis=-1, keepdims=True), counts, out=np.zeros(counts.shape), where=counts > 0)
+    liked: NDArray[np.bool_] = rated & ((rows >= LIKED_STARS) | (rows > means))
+    return liked
 
 
 class ContentScorer:
@@ -61,12 +62,7 @@ class ContentScorer:
 
     def score_many(self, rows: FloatArray) -> FloatArray:
         """score() for a batch of dense rows at once (the evaluation ranks thousands of users)."""
-        rated = rows > 0
-        counts = rated.sum(axis=1, keepdims=True)
-        means = np.divide(rows.sum(axis=1, keepdims=True), counts, out=np.zeros_like(counts, dtype=np.float64),
-                          where=counts > 0)
-        liked = rated & ((rows >= LIKED_STARS) | (rows > means))
-        weights = np.where(liked, rows, 0.0)
+        weights = np.where(liked_mask(rows), rows, 0.0)
         totals = weights.sum(axis=1, keepdims=True)
         weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
         profiles = (weights.astype(np.float32) @ self.vectors).astype(np.float32)

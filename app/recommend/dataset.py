@@ -74,13 +74,6 @@ class InteractionMatrix:
                 row[index] = stars
         return row
 
-    def binary(self, threshold: float = 0.0) -> sp.csr_matrix:
-        """1 where stars exceed threshold, else 0 (implicit feedback view)."""
-        m = self.matrix.copy()
-        m.data = (m.data > threshold).astype(np.float64)
-        m.eliminate_zeros()
-        return m
-
     def popularity(self) -> NDArray[np.int64]:
         """How many users rated each item."""
         return np.asarray(self.matrix.getnnz(axis=0), dtype=np.int64)
