@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from app.catalog.movielens import read_movielens  # noqa: E402
 from app.embedding.minilm import MiniLMEmbedder  # noqa: E402
 from app.store.chroma import ChromaVectorStore  # noqa: E402
+from bench.timing import latency_ms  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "embedding.json"
 DIM = 384
@@ -40,12 +41,6 @@ GENRES = ["Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "
 DOMAINS = ["movie", "music", "product"]
 TARGET_TEXTS_PER_S = 400.0
 TARGET_P95_MS = 10.0
-
-
-def _ms(samples: list[float]) -> dict[str, float]:
-    arr = np.asarray(samples) * 1000.0
-    return {"median_ms": round(float(np.median(arr)), 3), "p95_ms": round(float(np.percentile(arr, 95)), 3),
-            "max_ms": round(float(arr.max()), 3), "n": int(arr.size)}
 
 
 def _time_embedder(name: str, embedder: MiniLMEmbedder, texts: list[str]) -> tuple[float, float]:
@@ -72,7 +67,7 @@ def _summary(texts: list[str], embedder: MiniLMEmbedder, load_s: float, seconds:
         "all_runs_s": [round(s, 3) for s in seconds],
         # Wall-clock throughput depends on what else runs; CPU-seconds show the cost itself.
         "texts_per_cpu_s": round(len(texts) / float(np.median(cpu_seconds)), 1),
-        "single_query": _ms(one),
+        "single_query": latency_ms(one),
     }
 
 
@@ -179,7 +174,7 @@ def bench_chroma(n: int, queries: int) -> dict[str, Any]:
                 hits = store.query(probe, K, where)
                 samples.append(time.perf_counter() - started)
                 hits_per_query.append(len(hits))
-            latency[name] = _ms(samples) | {"mean_hits": round(float(np.mean(hits_per_query)), 2)}
+            latency[name] = latency_ms(samples) | {"mean_hits": round(float(np.mean(hits_per_query)), 2)}
             print(f"  query [{name}]: p50 {latency[name]['median_ms']} ms, p95 {latency[name]['p95_ms']} ms",
                   flush=True)
         # Recall@10 of the approximate index against exact search, on the unfiltered path.

@@ -19,16 +19,11 @@ import numpy as np  # noqa: E402
 
 from app.recommend.evaluate import load_movielens  # noqa: E402
 from app.recommend.hybrid import HybridRanker  # noqa: E402
+from bench.timing import latency_ms  # noqa: E402
 
 USERS = 300
 K = 10
 RESULT = ROOT / "bench" / "results" / "engine_ml-1m.json"
-
-
-def _ms(samples: list[float]) -> dict[str, float]:
-    arr = np.asarray(samples) * 1000.0
-    return {"median_ms": round(float(np.median(arr)), 3), "p95_ms": round(float(np.percentile(arr, 95)), 3),
-            "max_ms": round(float(arr.max()), 3), "n": int(arr.size)}
 
 
 def main() -> None:
@@ -86,11 +81,11 @@ def main() -> None:
         "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
         "load_s": round(load_s, 2), "fit_s": round(fit_s, 2),
         "text_vectors": "384-d unit vectors (seeded random; same cost as MiniLM's)",
-        "recommend_k10": _ms(recommend_s),
-        "recommend_k10_with_query": _ms(query_s),
-        "fold_in_rescore": _ms(fold_in_s),
-        "fold_in_recommend_k10": _ms(fold_in_rec_s),
-        "score_from_scratch": _ms(cold_score_s),
+        "recommend_k10": latency_ms(recommend_s),
+        "recommend_k10_with_query": latency_ms(query_s),
+        "fold_in_rescore": latency_ms(fold_in_s),
+        "fold_in_recommend_k10": latency_ms(fold_in_rec_s),
+        "score_from_scratch": latency_ms(cold_score_s),
         "peak_rss_mb": round(peak_mb, 1),
         "targets": {"fit_s": 30, "recommend_p95_ms": 20, "fold_in_p95_ms": 5, "peak_rss_mb": 1536},
     }
