@@ -64,3 +64,12 @@ class CancelledError(ChatRecError):
 
     def __init__(self, what: str = "the job") -> None:
         super().__init__(f"{what} was cancelled")
+
+
+class AudioFileError(ChatRecError):
+    """A music file that cannot be read or analysed; the reason is written for the user."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
