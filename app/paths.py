@@ -31,6 +31,16 @@ class AppPaths:
         return self.data / "chroma"
 
     @property
+    def chroma_audio(self) -> Path:
+        """The sound index of music tracks (rebuildable from the database)."""
+        return self.data / "chroma-audio"
+
+    @property
+    def numba_cache(self) -> Path:
+        """librosa's compiled numba code, kept so only the first music scan pays for compiling."""
+        return self.cache / "numba"
+
+    @property
     def lock(self) -> Path:
         """The lock file that keeps a second process out of the data dir."""
         return self.data / "chatrec.lock"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from app.domain.music import FoundFile, TrackAnalysis
+    from app.domain.progress import CancelToken, ProgressCallback
     from app.recommend.dataset import InteractionMatrix
 
 MetadataValue = str | int | float | bool
@@ -81,4 +83,24 @@ class Recommender(Protocol):
 
     def score(self, user_row: NDArray[np.float64]) -> NDArray[np.float64]:
         """Scores over all items for a dense row of stars (0 = unrated); higher is better."""
+        ...
+
+
+@runtime_checkable
+class TrackAnalyser(Protocol):
+    """Reads the tags of music files and listens to them (the FeatureExtractor of the architecture)."""
+
+    @property
+    def extractor_version(self) -> str:
+        """Changes whenever the feature vector does: files analysed by another version are redone."""
+        ...
+
+    @property
+    def feature_groups(self) -> Mapping[str, slice]:
+        """The named groups of the feature vector (MFCC, tempo...), weighted equally when comparing sounds."""
+        ...
+
+    def analyse(self, files: Sequence[FoundFile], progress: ProgressCallback,
+                cancel: CancelToken | None = None) -> Iterator[TrackAnalysis]:
+        """One analysis per file, in any order, as each finishes; progress only reports start-up."""
         ...

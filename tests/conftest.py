@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,13 @@ from app.paths import AppPaths, app_paths
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.vector_store import InMemoryVectorStore
 from tests.tiny_catalogue import tiny_catalogue
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Share one numba cache across the run, before anything imports librosa."""
+    # librosa's numba code compiles once (30-48 s) into this cache and loads in seconds afterwards;
+    # every test, worker process and CLI subprocess shares it instead of compiling per data folder.
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "chatrec-test-numba"))
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +38,8 @@ def paths(isolated_home: Path) -> AppPaths:
 @pytest.fixture
 def engine(paths: AppPaths) -> Iterator[Engine]:
     """A wired engine on the fake embedder and vector store, with the tiny catalogue imported."""
-    built = open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore())
+    built = open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore(),
+                        sound_store=InMemoryVectorStore())
     built.store.import_catalogue(tiny_catalogue())
     built.index.rebuild()
     yield built

@@ -64,4 +64,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO meta (key, value) VALUES ('catalogue_version', '0');
     """,
+    # 2: music files. One row per audio file a folder scan found (or left out, and why): its size
+    # and mtime tell a re-scan what changed; the raw feature vector is the source the audio index
+    # is rebuilt from. Deleting a track's item deletes its row, so the next scan looks again.
+    """
+    CREATE TABLE music_files (
+        path TEXT PRIMARY KEY,
+        root TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        item_id TEXT REFERENCES items (id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('indexed', 'skipped')),
+        reason TEXT NOT NULL DEFAULT '',
+        features BLOB,
+        extractor TEXT NOT NULL DEFAULT '',
+        checked REAL NOT NULL,
+        CHECK (status = 'skipped' OR (item_id IS NOT NULL AND features IS NOT NULL))
+    );
+    CREATE INDEX music_files_root ON music_files (root);
+    CREATE INDEX music_files_item ON music_files (item_id);
+    """,
 )

@@ -102,6 +102,12 @@ class SQLiteStore:
                     self._db.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads, held under the store's lock (no transaction opened)."""
+        with self._lock:
+            yield self._db
+
     def _migrate(self) -> None:
         version = self._count("PRAGMA user_version")
         if version > len(MIGRATIONS):
@@ -122,8 +128,10 @@ class SQLiteStore:
         # A run still 'running' when we open belongs to a process that died: its transaction
         # was rolled back by SQLite, so nothing of it was kept. Say so in the run log.
         with self.transaction() as db:
-            db.execute("UPDATE import_runs SET status='interrupted', "
-                       "message='stopped before it finished; nothing of it was kept' "
+            # A music scan saves as it goes, so its finished tracks were kept.
+            db.execute("UPDATE import_runs SET status='interrupted', message=CASE kind WHEN 'music' "
+                       "THEN 'stopped before it finished; the tracks analysed until then were kept' "
+                       "ELSE 'stopped before it finished; nothing of it was kept' END "
                        "WHERE status='running'")
 
     def database_id(self) -> str:
@@ -145,19 +153,19 @@ class SQLiteStore:
 
     def get_item(self, item_id: str) -> Item:
         """The item with this id, or UnknownItemError."""
-        row = self._one(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id=?", (item_id,))
+        row = self._one(f"SELECT {ITEM_COLUMNS} FROM items WHERE id=?", (item_id,))
         if row is None:
             raise UnknownItemError(item_id)
-        return _item_from_row(row)
+        return item_from_row(row)
 
     def items(self, domain: str | None = None) -> list[Item]:
         """All items, optionally of one domain, in id order."""
         if domain is None:
-            rows = self._all(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id")
+            rows = self._all(f"SELECT {ITEM_COLUMNS} FROM items ORDER BY id")
         else:
-            rows = self._all(f"SELECT {_ITEM_COLUMNS} FROM items WHERE domain=? ORDER BY id",
+            rows = self._all(f"SELECT {ITEM_COLUMNS} FROM items WHERE domain=? ORDER BY id",
                                     (domain,))
-        return [_item_from_row(r) for r in rows]
+        return [item_from_row(r) for r in rows]
 
     def items_by_ids(self, item_ids: Iterable[str]) -> dict[str, Item]:
         """The known items among item_ids, by id."""
@@ -166,8 +174,8 @@ class SQLiteStore:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._all(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
-                item = _item_from_row(row)
+            for row in self._all(f"SELECT {ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
+                item = item_from_row(row)
                 found[item.id] = item
         return found
 
@@ -291,11 +299,11 @@ class SQLiteStore:
     def _write_rows(self, db: sqlite3.Connection, batch: CatalogueImport, total: int,
                     progress: ProgressCallback, cancel: CancelToken | None) -> int:
         done = 0
-        item_rows = [_item_to_row(item, batch.origin) for item in batch.items]
+        item_rows = [item_to_row(item, batch.origin) for item in batch.items]
         user_rows = [(u.id, json.dumps(u.attributes, ensure_ascii=False), batch.origin)
                      for u in batch.users]
         steps: list[tuple[str, Sequence[tuple[object, ...]], str]] = [
-            (_UPSERT_ITEM, item_rows, "items"),
+            (UPSERT_ITEM, item_rows, "items"),
             # a person keeps the origin that first brought them
             ("INSERT INTO users (id, attributes, origin) VALUES (?,?,?) ON CONFLICT (id) DO UPDATE "
              "SET attributes=excluded.attributes", user_rows, "users"),
@@ -316,6 +324,22 @@ class SQLiteStore:
                 done += len(chunk)
                 progress(done, total, f"writing {label}")
         return done
+
+    def begin_run(self, kind: str, source: str) -> int:
+        """Record the start of an import that saves as it goes (a music scan); returns its id."""
+        with self.transaction() as db:
+            run_id = db.execute("INSERT INTO import_runs (kind, source, started, status) VALUES (?,?,?, 'running')",
+                                (kind, source, time.time())).lastrowid
+        assert run_id is not None
+        return run_id
+
+    def end_run(self, run_id: int, status: str, *, items: int = 0, ratings: int = 0,
+                message: str = "") -> ImportRun:
+        """Record how an import begun with begin_run ended."""
+        with self.transaction() as db:
+            db.execute("UPDATE import_runs SET status=?, finished=?, items=?, ratings=?, message=? WHERE id=?",
+                       (status, time.time(), items, ratings, message, run_id))
+        return self.import_run(run_id)
 
     def import_run(self, run_id: int) -> ImportRun:
         """One import run by id."""
@@ -376,9 +400,9 @@ class InvalidListError(StoreError):
     """A list operation that cannot be done (no such list, a duplicate name)."""
 
 
-_ITEM_COLUMNS = "id, domain, title, creators, year, genres, description, source, external_ids, attributes"
+ITEM_COLUMNS = "id, domain, title, creators, year, genres, description, source, external_ids, attributes"
 _RUN_COLUMNS = "id, kind, source, started, finished, status, items, users, ratings, message"
-_UPSERT_ITEM = (
+UPSERT_ITEM = (
     "INSERT INTO items (id, domain, title, creators, year, genres, description, source, external_ids, "
     "attributes, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
     "domain=excluded.domain, title=excluded.title, creators=excluded.creators, year=excluded.year, "
@@ -387,14 +411,16 @@ _UPSERT_ITEM = (
 )
 
 
-def _item_to_row(item: Item, origin: str) -> tuple[object, ...]:
+def item_to_row(item: Item, origin: str) -> tuple[object, ...]:
+    """An item as the parameters of UPSERT_ITEM."""
     return (item.id, item.domain, item.title, json.dumps(list(item.creators), ensure_ascii=False),
             item.year, json.dumps(list(item.genres), ensure_ascii=False), item.description, item.source,
             json.dumps(item.external_ids, ensure_ascii=False), json.dumps(item.attributes, ensure_ascii=False),
             origin)
 
 
-def _item_from_row(row: Sequence[object]) -> Item:
+def item_from_row(row: Sequence[object]) -> Item:
+    """An item from a row of ITEM_COLUMNS."""
     item_id, domain, title, creators, year, genres, description, source, external, attributes = row
     return Item(id=str(item_id), domain=domain,  # type: ignore[arg-type]  # CHECK constraint holds it
                 title=str(title), creators=tuple(json.loads(str(creators))),

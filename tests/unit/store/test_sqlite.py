@@ -13,6 +13,8 @@ from app.domain.errors import (
 )
 from app.domain.items import ME, Item, User
 from app.domain.progress import CancelToken
+from app.store.music import MusicFileStore
+from app.store.schema import MIGRATIONS
 from app.store.sqlite import CatalogueImport, InvalidListError, SQLiteStore
 
 
@@ -35,9 +37,23 @@ def store(tmp_path: Path) -> SQLiteStore:
 
 
 def test_a_new_database_is_migrated_in_wal_mode_with_foreign_keys(store: SQLiteStore) -> None:
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(MIGRATIONS) == 2
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_version_1_database_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "old.sqlite3")
+    old.executescript(MIGRATIONS[0] + "; PRAGMA user_version=1;")
+    old.execute("INSERT INTO users (id) VALUES ('me')")
+    old.commit()
+    old.close()
+    upgraded = SQLiteStore.open(tmp_path / "old.sqlite3")
+    try:
+        assert upgraded.schema_version() == 2 and upgraded.user_exists("me")
+        assert MusicFileStore(upgraded).summary().indexed == 0
+    finally:
+        upgraded.close()
 
 
 def test_an_import_writes_items_users_and_ratings_and_logs_the_run(store: SQLiteStore) -> None:
