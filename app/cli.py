@@ -30,7 +30,24 @@ def item_json(rec: Recommendation) -> dict[str, Any]:
         "drivers": [{"id": d.item_id, "title": d.title, "stars": d.stars, "similarity": d.similarity}
                     for d in rec.breakdown.drivers],
         "reasons": list(rec.reasons),
+        **_music_json(rec),
     }
+
+
+def _music_json(rec: Recommendation) -> dict[str, Any]:
+    """A track's file, album and sound descriptors; the sound match behind its reasons."""
+    item = rec.item
+    if item.domain != "music":
+        return {}
+    from app.catalog.music_items import descriptors_of
+
+    sound = descriptors_of(item)
+    match = rec.breakdown.sound
+    return {"path": item.source, "album": item.attributes.get("album", ""),
+            "sound": sound.as_dict() if sound else None,
+            "sounds_like": None if match is None else {
+                "id": match.item_id, "title": match.title, "stars": match.stars,
+                "similarity": match.similarity, "descriptors": match.other.as_dict()}}
 
 
 class _Printer:
@@ -88,6 +105,12 @@ def _build_parser() -> argparse.ArgumentParser:
     prod.add_argument("file", type=Path)
     prod.add_argument("--ratings", type=Path, help="a ratings CSV: user,item,stars[,timestamp]")
     imp_sub.add_parser("demo", parents=[common], help="the sample product catalogue we ship")
+    music = imp_sub.add_parser("music", parents=[common], help="music folders (tags and sound)")
+    music.add_argument("folders", nargs="*", metavar="DIR",
+                       help="folders to scan; none = re-scan every folder imported before")
+    listens = imp_sub.add_parser("listens", parents=[common],
+                                 help="listening history: a ListenBrainz export or a Last.fm scrobbles CSV")
+    listens.add_argument("file", type=Path)
 
     sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
     rate = sub.add_parser("rate", parents=[common], help="rate an item 1-5 stars")
@@ -109,8 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("text")
     search.add_argument("--domain", choices=DOMAINS)
     search.add_argument("--k", type=int, default=10)
-    similar = sub.add_parser("similar", parents=[common], help="items like an item")
-    similar.add_argument("item")
+    similar = sub.add_parser("similar", parents=[common], help="items like an item (tracks: by sound)")
+    similar.add_argument("item", help="an item id, or a music file's path")
     similar.add_argument("--k", type=int, default=10)
 
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
@@ -150,6 +173,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "import products": lambda: _report_import(
                 engine.catalogue.import_products(args.file, args.ratings, out.progress), out),
             "import demo": lambda: _report_import(engine.catalogue.import_demo(out.progress), out),
+            "import music": lambda: _report_music(engine.music.import_folders(args.folders, out.progress), out),
+            "import listens": lambda: _report_listens(engine.listens.import_file(args.file, out.progress), out),
             "reindex": lambda: _report_reindex(engine.index.rebuild(out.progress), out),
             "rate": lambda: _report_rating(engine.store.rate(args.user, args.item, stars=args.stars), out),
             "recommend": lambda: _report_items(engine.recommendations.recommend(RecommendRequest(
@@ -157,7 +182,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
                 year_max=args.year_max, genres=tuple(args.genre), exclude_rated=not args.include_rated),
                 out.progress), out, user=args.user),
             "search": lambda: _report_items(engine.recommendations.search(args.text, args.k, args.domain), out),
-            "similar": lambda: _report_items(engine.recommendations.similar(args.item, args.k), out),
+            "similar": lambda: _report_items(
+                engine.recommendations.similar(_item_ref(engine, args.item), args.k), out),
             "status": lambda: _report_status(engine, out),
             "shell": lambda: _run_shell(engine),
         }
@@ -178,6 +204,40 @@ def _report_import(run: Any, out: _Printer) -> None:
                           "seconds": round((run.finished or run.started) - run.started, 2)}}
     out.emit(payload, f"imported {run.kind} from {run.source}: {run.items} items, {run.users} users, "
                       f"{run.ratings} ratings")
+
+
+def _item_ref(engine: Any, ref: str) -> str:
+    """An item id as given, or the item of a music file named by its path."""
+    path = Path(ref).expanduser()
+    if path.is_file():
+        item_id: str | None = engine.music_files.item_for_path(str(path.absolute()))
+        if item_id is None:
+            raise ChatRecError(f"{ref} is not in the music library (or was skipped: see `chatrec status`); "
+                               "import its folder with `chatrec import music DIR`")
+        return item_id
+    return ref
+
+
+def _report_music(report: Any, out: _Printer) -> None:
+    run = report.run
+    payload = {"import": {"id": run.id, "kind": run.kind, "source": run.source, "status": run.status,
+                          "items": run.items, "seconds": round((run.finished or run.started) - run.started, 2)},
+               "found": report.found, "added": report.added, "updated": report.updated,
+               "unchanged": report.unchanged, "removed": report.removed,
+               "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped]}
+    lines = [f"music: {report.found} files found, {report.added} added, {report.updated} updated, "
+             f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped"]
+    lines += [f"  skipped {s.path}: {s.reason}" for s in report.skipped]
+    out.emit(payload, "\n".join(lines))
+
+
+def _report_listens(report: Any, out: _Printer) -> None:
+    payload = {"listens": report.listens, "source": report.source, "tracks_matched": report.matched,
+               "ratings": report.rated, "kept_desk_ratings": report.kept,
+               "unmatched": report.unmatched, "unmatched_examples": list(report.unmatched_examples)}
+    out.emit(payload, f"{report.listens} listens from {report.source}: {report.matched} tracks matched, "
+                      f"{report.rated} rated from plays ({report.kept} kept your own ratings), "
+                      f"{report.unmatched} tracks not in the library")
 
 
 def _report_reindex(count: int, out: _Printer) -> None:
@@ -206,6 +266,7 @@ def _report_status(engine: Any, out: _Printer) -> None:
         "items": store.count("items"), "domains": store.domain_counts(), "users": store.count("users"),
         "ratings": store.count("ratings"), "lists": store.count("lists"),
         "index_current": engine.index.is_current(), "imports": runs,
+        "music": _music_status(engine),
     }
     lines = [f"data folder: {payload['data_dir']}",
              f"items: {payload['items']} {payload['domains']}, users: {payload['users']}, "
@@ -213,7 +274,18 @@ def _report_status(engine: Any, out: _Printer) -> None:
              f"vector index: {'up to date' if payload['index_current'] else 'will be rebuilt on next use'}"]
     lines += [f"import {r['id']}: {r['kind']} {r['source']} - {r['status']} {r['message']}".rstrip()
               for r in runs]
+    music = payload["music"]
+    if music["folders"]:
+        lines.append(f"music: {music['indexed']} tracks indexed from {', '.join(music['folders'])}; "
+                     f"{len(music['skipped'])} skipped")
+        lines += [f"  skipped {s['path']}: {s['reason']}" for s in music["skipped"]]
     out.emit(payload, "\n".join(lines))
+
+
+def _music_status(engine: Any) -> dict[str, Any]:
+    summary = engine.music_files.summary()
+    return {"folders": list(summary.roots), "indexed": summary.indexed,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in summary.skipped]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

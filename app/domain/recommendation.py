@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.domain.items import Item
+from app.domain.music import AudioDescriptors
 
 PART_LABELS: dict[str, str] = {
     "collaborative": "people with your taste liked it",
@@ -23,6 +24,18 @@ class Driver:
     title: str
     stars: float
     similarity: float
+
+
+@dataclass(frozen=True)
+class SoundMatch:
+    """How a track sounds next to another: a liked track that drove it, or the track asked about."""
+
+    item_id: str
+    title: str
+    stars: float | None  # the user's rating of the other track, when it is a liked one
+    similarity: float
+    this: AudioDescriptors
+    other: AudioDescriptors
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class ScoreBreakdown:
 
     parts: tuple[ScorePart, ...]
     drivers: tuple[Driver, ...] = ()
+    sound: SoundMatch | None = None
 
     @property
     def total(self) -> float:

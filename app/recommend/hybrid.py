@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import ScorePart
+from app.recommend.audio import SoundScorer
 from app.recommend.baselines import binary_rows, ease_weights, gram_matrix, item_item_product
 from app.recommend.bpmf import FITTING
 from app.recommend.content import ContentScorer, liked_mask
@@ -19,7 +20,7 @@ from app.recommend.nmf import NMFRecommender
 from app.recommend.rating import RatingModel
 
 FloatArray = NDArray[np.float64]
-PART_NAMES = ("collaborative", "content", "query", "popularity")
+PART_NAMES = ("collaborative", "content", "query", "popularity", "audio")
 MAX_DRIVERS = 3
 # EASE's ridge grows with how often items are rated: lambda = EASE_LAMBDA_PER_RATING * mean
 # ratings per item. On validation splits carved from training, 15x lands inside the flat optimum
@@ -45,6 +46,7 @@ class HybridWeights:
     popularity: float
     query: float
     mix: CollaborativeMix
+    audio: float = 0.0
 
 
 # Tuned by `python -m app.recommend.tune 100k|1m` (grid search of NDCG@10) on a validation split
@@ -66,8 +68,12 @@ DEFAULT_MIX = CollaborativeMix(ease=0.5, nmf=0.0, stars=0.5)
 # A query is what the user asked for right now, so it takes the larger share (0.6) and beats
 # popularity alone for a newcomer; there is no labelled query data to tune it on, so this is a
 # product choice, not a fitted number.
+# Sound joins only for a user who liked tracks the app has listened to. No listening data set exists
+# in the registries to tune it on, so it is a product choice: 0.35 against collaborative 0.85 gives
+# it about a quarter of the score, and for the usual music library (one person's ratings, so nobody
+# co-rated anything and the collaborative part is flat) it leads content about 3.5 to 1.
 DEFAULT_WEIGHTS = HybridWeights(collaborative=0.85, content=0.1, popularity=0.05, query=0.6,
-                                mix=DEFAULT_MIX)
+                                mix=DEFAULT_MIX, audio=0.35)
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,11 @@ class RankedItem:
     parts: tuple[ScorePart, ...]
     drivers: tuple[tuple[int, float], ...]
     predicted_stars: float | None
+    sound_driver: tuple[int, float] | None = None  # the liked track it sounds most like
 
 
 class HybridRanker:
-    """Blends collaborative (EASE + NMF + predicted stars), content, query and popularity."""
+    """Blends collaborative (EASE + NMF + predicted stars), content, sound, query and popularity."""
 
     name = "hybrid"
 
@@ -95,12 +102,15 @@ class HybridRanker:
         self.ease: NDArray[np.float32] | None = None
         self.cosine: NDArray[np.float32] | None = None
         self.popularity: FloatArray | None = None
+        self.cold: NDArray[np.bool_] | None = None  # items nobody had rated at fit time
         self.content: ContentScorer | None = None
+        self.sound: SoundScorer | None = None
         self._incremental: IncrementalRow | None = None
 
     def fit(self, data: InteractionMatrix, item_vectors: NDArray[np.float32] | None = None, *,
+            audio_vectors: NDArray[np.float32] | None = None,
             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> None:
-        """Fit every model on the interactions; item_vectors (unit rows per item) enable content."""
+        """Fit every model; item_vectors (unit text rows) enable content, audio_vectors (unit sound rows) sound."""
         if cancel is not None:
             cancel.raise_if_cancelled(FITTING)
         x = binary_rows(data.matrix)
@@ -113,6 +123,7 @@ class HybridRanker:
         self.cosine = _cosine(gram, counts)
         # log damps the blockbusters so popularity ranks rather than dominates.
         self.popularity = np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)
+        self.cold = counts == 0
         if self.nmf is not None:
             self.nmf.fit(data)
         self.rating.fit(data, support=gram, progress=progress, cancel=cancel)
@@ -122,6 +133,11 @@ class HybridRanker:
             if item_vectors.shape[0] != data.n_items:
                 raise ValueError(f"item_vectors has {item_vectors.shape[0]} rows for {data.n_items} items")
             self.content = ContentScorer(item_vectors)
+        self.sound = None
+        if audio_vectors is not None:
+            if audio_vectors.shape[0] != data.n_items:
+                raise ValueError(f"audio_vectors has {audio_vectors.shape[0]} rows for {data.n_items} items")
+            self.sound = SoundScorer(audio_vectors)
 
     def co_rating_similarity(self, item: int) -> FloatArray:
         """Cosine similarity of who rated this item to who rated each item (itself included)."""
@@ -171,10 +187,13 @@ class HybridRanker:
             allowed &= row <= 0
         chosen = _top(total, allowed, k)
         stars = self.rating.blend_row(row, chosen, stars_all[0, chosen])
+        cold = self.cold if self.cold is not None else np.zeros(total.size, dtype=bool)
         liked = np.flatnonzero(liked_mask(row))
+        sound = self.sound if "audio" in weights else None
         return [RankedItem(index=int(j), score=float(total[j]),
                            parts=tuple(ScorePart(n, float(values[n][0, j]), w) for n, w in weights.items()),
-                           drivers=self._drivers(liked, int(j)), predicted_stars=float(s))
+                           drivers=self._drivers(liked, int(j)), predicted_stars=None if cold[j] else float(s),
+                           sound_driver=None if sound is None else sound.nearest_liked(int(j), liked))
                 for j, s in zip(chosen, stars, strict=True)]
 
     def _n_items(self) -> int:
@@ -188,7 +207,8 @@ class HybridRanker:
         has_ratings = bool((row > 0).any())
         raw = {"collaborative": base.collaborative if has_ratings else 0.0,
                "content": base.content if (self.content is not None and liked_mask(row).any()) else 0.0,
-               "popularity": base.popularity}
+               "popularity": base.popularity,
+               "audio": base.audio if self._has_liked_sound(row) else 0.0}
         used = {n: w for n, w in raw.items() if w > 0}
         if not used:  # e.g. every weight zeroed by configuration: fall back to popularity
             used = {"popularity": 1.0}
@@ -198,6 +218,9 @@ class HybridRanker:
         if query:
             out["query"] = base.query
         return out
+
+    def _has_liked_sound(self, row: FloatArray) -> bool:
+        return self.sound is not None and self.sound.liked_with_sound(np.flatnonzero(liked_mask(row))).size > 0
 
     def _values(self, rows: FloatArray) -> tuple[dict[str, FloatArray], FloatArray]:
         """Each part's normalised value in [0, 1] per dense row and item, and BPMF's predicted stars."""
@@ -218,11 +241,18 @@ class HybridRanker:
         collaborative = mix.stars * (stars - 1.0) / 4.0 + mix.ease * normalise(ease, rated)
         if self.nmf is not None:
             collaborative += mix.nmf * normalise(self.nmf.score_many(sp.csr_matrix(rows)), rated)
+        if self.cold is not None:
+            # Nobody had rated these when the models were fitted: their "predictions" are the prior's
+            # random draws, not evidence. They get no collaborative credit; sound and text rank them.
+            collaborative[:, self.cold] = 0.0
         values = {"collaborative": collaborative,
                   "popularity": np.broadcast_to(self.popularity, rated.shape)}
         if self.content is not None:
             content = self.content.score(rows[0])[None, :] if rows.shape[0] == 1 else self.content.score_many(rows)
             values["content"] = normalise(content, rated)
+        if self.sound is not None:
+            sound = np.vstack([self.sound.score(np.flatnonzero(liked_mask(r))) for r in rows])
+            values["audio"] = normalise(sound, rated)
         return values, stars
 
     def _drivers(self, liked: NDArray[np.int64], item: int) -> tuple[tuple[int, float], ...]:

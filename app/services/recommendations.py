@@ -16,14 +16,16 @@ from numpy.typing import NDArray
 
 import app.recommend as recommend_package
 from app import __version__
+from app.catalog.music_items import descriptors_of
 from app.domain.errors import ChatRecError, UnknownItemError
 from app.domain.items import ME, Item
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
-from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart
+from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart, SoundMatch
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import HybridRanker, RankedItem
 from app.services.explain import reasons_for
 from app.services.index import ItemIndex
+from app.services.sound import SoundIndex
 from app.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
@@ -75,9 +77,10 @@ class Recommendations:
     """The recommendation use cases over the store, the item index and the hybrid ranker."""
 
     def __init__(self, store: SQLiteStore, index: ItemIndex, model_dir: Path,
-                 ranker_factory: Callable[[], HybridRanker] = HybridRanker) -> None:
+                 ranker_factory: Callable[[], HybridRanker] = HybridRanker, sound: SoundIndex | None = None) -> None:
         self._store = store
         self._index = index
+        self._sound = sound
         self._model_dir = model_dir
         self._ranker_factory = ranker_factory
         self._model: FittedModel | None = None
@@ -108,7 +111,11 @@ class Recommendations:
         data = InteractionMatrix.from_triples(self._store.rating_triples(),
                                               item_ids=[i.id for i in items])
         ranker = self._ranker_factory()
-        ranker.fit(data, self._index.matrix(data.item_ids), progress=progress, cancel=cancel)
+        audio = None
+        if self._sound is not None:
+            self._sound.ensure_current(progress, cancel)
+            audio = self._sound.vectors_for(data.item_ids)
+        ranker.fit(data, self._index.matrix(data.item_ids), audio_vectors=audio, progress=progress, cancel=cancel)
         return FittedModel(version, data, ranker,
                            np.array([i.domain for i in items]),
                            np.array([i.year or 0 for i in items], dtype=np.int64),
@@ -189,14 +196,19 @@ class Recommendations:
     def _to_recommendations(self, model: FittedModel, ranked: Sequence[RankedItem],
                             row: NDArray[np.float64], query: str | None) -> list[Recommendation]:
         ids = model.data.item_ids
-        wanted = [ids[r.index] for r in ranked] + [ids[d] for r in ranked for d, _ in r.drivers]
+        wanted = ([ids[r.index] for r in ranked] + [ids[d] for r in ranked for d, _ in r.drivers]
+                  + [ids[r.sound_driver[0]] for r in ranked if r.sound_driver])
         items = self._store.items_by_ids(wanted)
         raters = model.data.popularity()
         result = []
         for entry in ranked:
             drivers = tuple(Driver(ids[d], items[ids[d]].title, float(row[d]), round(sim, 4))
                             for d, sim in entry.drivers if ids[d] in items)
-            breakdown = ScoreBreakdown(entry.parts, drivers)
+            sound = None
+            if entry.sound_driver is not None:
+                anchor, similarity = entry.sound_driver
+                sound = _sound_match(items[ids[entry.index]], items.get(ids[anchor]), float(row[anchor]), similarity)
+            breakdown = ScoreBreakdown(entry.parts, drivers, sound)
             reasons = reasons_for(breakdown, query=query, predicted_stars=entry.predicted_stars,
                                   raters=int(raters[entry.index]))
             result.append(Recommendation(items[ids[entry.index]], entry.score, entry.predicted_stars,
@@ -207,6 +219,10 @@ class Recommendations:
         """Items like this one: by who rated them alike and by their text, same domain."""
         _check_k(k)
         target = self._store.get_item(item_id)
+        if target.domain == "music" and self._sound is not None:
+            by_sound = self._similar_by_sound(target, k)
+            if by_sound is not None:
+                return by_sound
         model = self.model()
         column = model.data.item_index.get(item_id)
         if column is None:
@@ -235,6 +251,24 @@ class Recommendations:
                                          breakdown, reasons))
         return result
 
+    def _similar_by_sound(self, target: Item, k: int) -> list[Recommendation] | None:
+        """Tracks nearest to this one by sound, or None when the track has no sound vector."""
+        assert self._sound is not None
+        self._sound.ensure_current()
+        hits = self._sound.near(target.id, k)
+        if not hits:
+            return None
+        items = self._store.items_by_ids(h.id for h in hits)
+        result = []
+        for hit in hits:
+            item = items.get(hit.id)
+            if item is None:
+                continue
+            breakdown = ScoreBreakdown((ScorePart("audio", hit.similarity, 1.0),),
+                                       sound=_sound_match(item, target, None, hit.similarity))
+            result.append(Recommendation(item, hit.similarity, None, breakdown, reasons_for(breakdown)))
+        return result
+
     def search(self, text: str, k: int = 10, domain: str | None = None) -> list[Recommendation]:
         """Items whose text best matches a free-text query."""
         _check_k(k)
@@ -251,3 +285,13 @@ class Recommendations:
             result.append(Recommendation(items[hit.id], hit.similarity, None, breakdown,
                                          reasons_for(breakdown, query=text)))
         return result
+
+
+def _sound_match(item: Item, other: Item | None, stars: float | None, similarity: float) -> SoundMatch | None:
+    """How item sounds next to other, from the descriptors both keep; None when either lacks them."""
+    if other is None:
+        return None
+    this, that = descriptors_of(item), descriptors_of(other)
+    if this is None or that is None:
+        return None
+    return SoundMatch(other.id, other.title, stars, round(similarity, 4), this, that)

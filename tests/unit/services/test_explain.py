@@ -22,3 +22,19 @@ def test_a_weakly_similar_driver_is_not_named() -> None:
 def test_parts_that_barely_count_are_not_worth_a_sentence() -> None:
     tiny = ScoreBreakdown((ScorePart("collaborative", 1.0, 0.99), ScorePart("popularity", 0.01, 0.01)))
     assert reasons_for(tiny, raters=500) == ("people with tastes like yours rated it highly",)
+
+
+def test_sound_reason_names_what_is_alike() -> None:
+    from app.domain.music import AudioDescriptors
+    from app.domain.recommendation import SoundMatch
+    from app.services.explain import sound_reason
+
+    this = AudioDescriptors(128, "high", "bright", "A", "minor")
+    other = AudioDescriptors(124, "high", "bright", "E", "minor")
+    assert sound_reason(SoundMatch("x", "X", 5.0, 0.9, this, other)) == (
+        "similar tempo (128 vs 124 BPM) and bright, energetic sound, like X you rated 5★")
+    far = AudioDescriptors(70, "low", "dark", "A", "minor")
+    assert sound_reason(SoundMatch("x", "X", None, 0.4, this, far)) == "the same key (A minor), like X"
+    unlike = AudioDescriptors(70, "low", "dark", "C", "major")
+    assert sound_reason(SoundMatch("x", "X", None, 0.3, this, unlike)) == (
+        "a close overall sound (timbre and harmony), like X")
