@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +69,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
             index = ItemIndex(store, _embedder(embedder, settings, paths), vector_store)
         files = MusicFileStore(store)
         analyser = analyser or _analyser(paths, settings)
-        sound = _sound_index(files, sound_store, analyser.feature_groups, paths, settings, closers)
+        sound = _sound_index(files, sound_store, paths, settings, closers)
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
@@ -92,13 +92,13 @@ def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items")
                              collection=collection)
 
 
-def _sound_index(files: MusicFileStore, given: VectorStore | None, groups: Mapping[str, slice], paths: AppPaths,
-                 settings: Settings, closers: list[Callable[[], None]]) -> SoundIndex:
+def _sound_index(files: MusicFileStore, given: VectorStore | None, paths: AppPaths, settings: Settings,
+                 closers: list[Callable[[], None]]) -> SoundIndex:
     if given is not None:
-        return SoundIndex(files, given, groups)
+        return SoundIndex(files, given)
     chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio"))
     closers.append(chroma.close)
-    return SoundIndex(files, chroma, groups, chroma.needs_rebuild)
+    return SoundIndex(files, chroma, chroma.needs_rebuild)
 
 
 def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:

@@ -227,8 +227,16 @@ def _report_music(report: Any, out: _Printer) -> None:
                "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped]}
     lines = [f"music: {report.found} files found, {report.added} added, {report.updated} updated, "
              f"{report.unchanged} unchanged, {report.removed} removed, {len(report.skipped)} skipped"]
-    lines += [f"  skipped {s.path}: {s.reason}" for s in report.skipped]
+    lines += _skipped_lines([{"path": s.path, "reason": s.reason} for s in report.skipped])
     out.emit(payload, "\n".join(lines))
+
+
+def _skipped_lines(skipped: Sequence[dict[str, str]], shown: int = 20) -> list[str]:
+    """The first skipped files with their reasons; a big library's long tail is in --json."""
+    lines = [f"  skipped {s['path']}: {s['reason']}" for s in skipped[:shown]]
+    if len(skipped) > shown:
+        lines.append(f"  ... and {len(skipped) - shown} more (all of them with --json)")
+    return lines
 
 
 def _report_listens(report: Any, out: _Printer) -> None:
@@ -278,7 +286,7 @@ def _report_status(engine: Any, out: _Printer) -> None:
     if music["folders"]:
         lines.append(f"music: {music['indexed']} tracks indexed from {', '.join(music['folders'])}; "
                      f"{len(music['skipped'])} skipped")
-        lines += [f"  skipped {s['path']}: {s['reason']}" for s in music["skipped"]]
+        lines += _skipped_lines(music["skipped"])
     out.emit(payload, "\n".join(lines))
 
 

@@ -95,11 +95,6 @@ class TrackAnalyser(Protocol):
         """Changes whenever the feature vector does: files analysed by another version are redone."""
         ...
 
-    @property
-    def feature_groups(self) -> Mapping[str, slice]:
-        """The named groups of the feature vector (MFCC, tempo...), weighted equally when comparing sounds."""
-        ...
-
     def analyse(self, files: Sequence[FoundFile], progress: ProgressCallback,
                 cancel: CancelToken | None = None) -> Iterator[TrackAnalysis]:
         """One analysis per file, in any order, as each finishes; progress only reports start-up."""

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -75,13 +75,6 @@ class ProcessPoolAnalyser:
         from app.features.audio import EXTRACTOR_VERSION
 
         return str(EXTRACTOR_VERSION)
-
-    @property
-    def feature_groups(self) -> Mapping[str, slice]:
-        """The vector's named groups."""
-        from app.features.audio import FEATURE_GROUPS
-
-        return FEATURE_GROUPS
 
     def analyse(self, files: Sequence[FoundFile], progress: ProgressCallback,
                 cancel: CancelToken | None = None) -> Iterator[TrackAnalysis]:

@@ -39,7 +39,7 @@ class MusicImportReport:
 
 
 def eta_text(done: int, total: int, elapsed_s: float) -> str:
-    """'about 1 min 20 s left' from the pace so far; empty until there is a pace to go by."""
+    """'about 1 min 20 s left' from the pace of `done` items in elapsed_s; empty without a pace yet."""
     if done <= 0 or total <= done or elapsed_s <= 0:
         return ""
     left = round(elapsed_s / done * (total - done))
@@ -110,7 +110,8 @@ class MusicLibrary:
         pending: list[TrackOutcome] = []
         changed: list[str] = []
         dropped: list[str] = []
-        started = last_save = time.monotonic()
+        first_result: float | None = None  # the pace is timed from here: start-up is not per-file work
+        last_save = time.monotonic()
 
         def save() -> None:
             nonlocal last_save
@@ -124,7 +125,9 @@ class MusicLibrary:
                 pending.append(_outcome(by_path[analysis.path], analysis, version))
                 if len(pending) >= _SAVE_EVERY or time.monotonic() - last_save > _SAVE_AFTER_S:
                     save()
-                eta = eta_text(done, len(todo), time.monotonic() - started)
+                now = time.monotonic()
+                first_result = first_result if first_result is not None else now
+                eta = eta_text(done - 1, len(todo) - 1, now - first_result)
                 progress(done, len(todo), f"listening to tracks ({eta})" if eta else "listening to tracks")
         except CancelledError:
             save()

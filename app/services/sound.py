@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,14 +21,14 @@ _BATCH = 500
 class SoundIndex:
     """Track sound vectors in their own VectorStore collection, derived from SQLite and rebuilt from it."""
 
-    def __init__(self, files: MusicFileStore, vectors: VectorStore, groups: Mapping[str, slice],
+    def __init__(self, files: MusicFileStore, vectors: VectorStore,
                  was_reset: Callable[[], bool] = lambda: False) -> None:
         self._files = files
         self._vectors = vectors
-        self._groups = groups
         self._was_reset = was_reset
         self._space: AudioSpace | None = None
         self._rewritten = False  # once rewritten here, a "was reset" on opening no longer applies
+        self._checked_tracks = -1  # tracks in the database when the index was last found current
 
     def space(self) -> AudioSpace | None:
         """The standardisation the stored vectors were made with, or None before any track."""
@@ -40,12 +40,13 @@ class SoundIndex:
     def sync(self, changed: Sequence[str] = (), removed: Sequence[str] = (),
              progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> None:
         """After a scan: re-fit the standardisation; rewrite all vectors if it drifted, else just the changes."""
+        self._checked_tracks = -1
         ids, raw = self._files.raw_features()
         if not ids:
             self._vectors.reset()
             self._save_space(None)
             return
-        fitted = AudioSpace.fit(raw, self._groups)
+        fitted = AudioSpace.fit(raw)
         if not fitted.drifted_from(self.space()) and not self._lost_contents():
             if removed:
                 self._vectors.delete(removed)
@@ -65,12 +66,13 @@ class SoundIndex:
 
     def ensure_current(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> None:
         """Rebuild the index when it lost its vectors or holds the wrong number (never opened without tracks)."""
-        ids, _ = self._files.raw_features()
-        if not ids:
+        tracks = self._files.indexed_count()
+        if tracks == 0 or tracks == self._checked_tracks:  # a "sounds like" query must not recount Chroma
             return
-        if self._lost_contents() or self.space() is None or self._vectors.count() != len(ids):
+        if self._lost_contents() or self.space() is None or self._vectors.count() != tracks:
             self._space = None
             self.sync(progress=progress, cancel=cancel)
+        self._checked_tracks = tracks
 
     def vectors_for(self, item_ids: Sequence[str]) -> NDArray[np.float32] | None:
         """Unit sound vectors aligned with item_ids (zero rows for non-tracks); None without any track."""
@@ -89,10 +91,10 @@ class SoundIndex:
 
     def near(self, item_id: str, k: int) -> list[VectorHit]:
         """The k tracks that sound most like this one (itself left out), most alike first."""
-        vector = self._vectors.get_vectors([item_id]).get(item_id)
-        if vector is None:
+        raw, space = self._files.raw_feature(item_id), self.space()
+        if raw is None or space is None:
             return []
-        hits = self._vectors.query(np.asarray(vector, dtype=np.float32), k + 1)
+        hits = self._vectors.query(space.embed(raw)[0], k + 1)
         return [h for h in hits if h.id != item_id][:k]
 
     def _write(self, ids: Sequence[str], raw: NDArray[np.float32], progress: ProgressCallback,

@@ -113,6 +113,18 @@ class MusicFileStore:
             return [], np.zeros((0, 0), dtype=np.float32)
         return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
+    def indexed_count(self) -> int:
+        """How many files are indexed tracks."""
+        with self._store.reading() as db:
+            return int(db.execute("SELECT count(*) FROM music_files WHERE status='indexed'").fetchone()[0])
+
+    def raw_feature(self, item_id: str) -> NDArray[np.float32] | None:
+        """One track's raw feature vector, or None when the item is not an indexed track."""
+        with self._store.reading() as db:
+            row = db.execute("SELECT features FROM music_files WHERE item_id=? AND status='indexed'",
+                             (item_id,)).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype=np.float32)
+
     def item_for_path(self, path: str) -> str | None:
         """The item id of an indexed file, or None."""
         with self._store.reading() as db:

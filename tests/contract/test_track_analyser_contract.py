@@ -28,16 +28,17 @@ class TrackAnalyserContract:
     def _found(self, *paths: Path) -> list[FoundFile]:
         return [FoundFile(str(p), str(p.parent), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
 
-    def test_one_analysis_per_file_with_tags_and_a_vector_covering_the_groups(self, tmp_path: Path) -> None:
+    def test_one_analysis_per_file_with_tags_and_a_finite_vector_of_one_length(self, tmp_path: Path) -> None:
         analyser = self.analyser()
         files = [self.good_file(tmp_path, f"t{i}", 220.0 * (i + 1)) for i in range(3)]
         results = {r.path: r for r in analyser.analyse(self._found(*files), no_progress)}
         assert set(results) == {str(f) for f in files}
+        lengths = set()
         for result in results.values():
             assert result.tags is not None and result.features is not None and not result.reason
-            length = len(result.features.vector)
-            covered = sorted(i for part in analyser.feature_groups.values() for i in range(*part.indices(length)))
-            assert covered == list(range(length))
+            assert np.isfinite(result.features.vector).all()
+            lengths.add(len(result.features.vector))
+        assert len(lengths) == 1
         assert analyser.extractor_version
 
     def test_a_file_that_is_not_audio_gets_a_reason_and_the_others_still_work(self, tmp_path: Path) -> None:

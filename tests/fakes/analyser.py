@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from app.domain.music import AudioDescriptors, AudioFeatures, FoundFile, TrackAnalysis, TrackTags
 from app.domain.progress import CancelToken, ProgressCallback
-
-# The fake's vector layout: two groups of two dimensions.
-FAKE_GROUPS: Mapping[str, slice] = {"timbre": slice(0, 2), "rhythm": slice(2, 4)}
 
 
 def write_track(path: Path, vector: Sequence[float], *, title: str = "", artist: str = "",
@@ -37,11 +34,6 @@ class FakeTrackAnalyser:
     def extractor_version(self) -> str:
         """The fake's version."""
         return self.version
-
-    @property
-    def feature_groups(self) -> Mapping[str, slice]:
-        """The fake's two groups."""
-        return FAKE_GROUPS
 
     def analyse(self, files: Sequence[FoundFile], progress: ProgressCallback,
                 cancel: CancelToken | None = None) -> Iterator[TrackAnalysis]:

@@ -122,3 +122,17 @@ def test_a_rescan_of_the_unchanged_library_analyses_nothing(home: Path, imported
 def test_a_text_query_finds_tracks_by_their_sound_words(home: Path, imported: Any) -> None:
     items = run_json(home, "search", "calm quiet slow", "--domain", "music", "--k", "3")["items"]
     assert items and all(i["sound"]["energy"] in {"low", "medium"} for i in items)
+
+
+def test_similar_for_a_file_outside_the_library_says_what_to_do(home: Path, imported: Any, tmp_path: Path) -> None:
+    stray = tmp_path / "stray.ogg"
+    stray.write_bytes(b"OggS")
+    done = chatrec(home, "similar", str(stray))
+    assert done.returncode == 2
+    assert "is not in the music library" in done.stderr and "chatrec import music" in done.stderr
+
+
+def test_status_in_words_names_each_skipped_file_and_why(home: Path, imported: Any) -> None:
+    done = chatrec(home, "status")
+    assert done.returncode == 0
+    assert "12 tracks indexed" in done.stdout and "empty.mp3: empty file (0 bytes)" in done.stdout
