@@ -80,11 +80,12 @@ class BPMF:
         self.user_prec = np.stack(kept_prec)
         # Item factors of all samples side by side, (items, samples * rank): one product predicts.
         # float32 halves the memory read per prediction; precision far exceeds what stars need.
+        kept, n_items, rank = self.item_factors.shape
         self.stacked = np.ascontiguousarray(self.item_factors.transpose(1, 0, 2).reshape(
-            self.item_factors.shape[1], -1), dtype=np.float32)
+            n_items, kept * rank), dtype=np.float32)
         # Each item's v v^T under every sample, flattened: folding in a row becomes a gather-sum.
         outer = np.einsum("sik,sil->iskl", self.item_factors, self.item_factors)
-        self.outer = np.ascontiguousarray(outer.reshape(outer.shape[0], -1), dtype=np.float32)
+        self.outer = np.ascontiguousarray(outer.reshape(n_items, kept * rank * rank), dtype=np.float32)
 
     def fold_in(self, rows: sp.csr_matrix) -> FloatArray:
         """Each row's factors under every kept sample, (samples, rows, rank), from its ratings alone."""
@@ -162,7 +163,7 @@ def _sample_hyper(factors: FloatArray, rng: np.random.Generator) -> tuple[FloatA
     """Draw the Gaussian-Wishart prior (mean, precision) of one side given its factors."""
     n, k = factors.shape
     beta0, nu0 = 2.0, float(k)
-    mean = factors.mean(axis=0)
+    mean = factors.mean(axis=0) if n else np.zeros(k)  # no items at all (nobody rated anything): the prior
     spread = np.cov(factors, rowvar=False, bias=True) if n > 1 else np.zeros((k, k))
     shrink = beta0 * n / (beta0 + n)
     w_inv = np.eye(k) + n * spread + shrink * np.outer(mean, mean)

@@ -14,7 +14,7 @@ from app.recommend.audio import SoundScorer
 from app.recommend.baselines import binary_rows, ease_weights, gram_matrix, item_item_product
 from app.recommend.bpmf import FITTING
 from app.recommend.content import ContentScorer, liked_mask
-from app.recommend.dataset import InteractionMatrix
+from app.recommend.dataset import ActiveColumns, InteractionMatrix
 from app.recommend.foldin import IncrementalRow
 from app.recommend.nmf import NMFRecommender
 from app.recommend.rating import RatingModel
@@ -99,10 +99,12 @@ class HybridRanker:
         self.ease_lambda = ease_lambda
         self.nmf = NMFRecommender(nmf_components) if weights.mix.nmf > 0 else None
         self.rating = rating_model if rating_model is not None else RatingModel()
-        self.ease: NDArray[np.float32] | None = None
-        self.cosine: NDArray[np.float32] | None = None
+        # The collaborative models (EASE, cosine, NMF, the rating model, fold-in) live on the active
+        # columns, the items somebody had rated at fit time; `columns` maps them to the catalogue.
+        self.columns: ActiveColumns | None = None
+        self.ease: NDArray[np.float32] | None = None  # active x active
+        self.cosine: NDArray[np.float32] | None = None  # active x active
         self.popularity: FloatArray | None = None
-        self.cold: NDArray[np.bool_] | None = None  # items nobody had rated at fit time
         self.content: ContentScorer | None = None
         self.sound: SoundScorer | None = None
         self._incremental: IncrementalRow | None = None
@@ -113,20 +115,23 @@ class HybridRanker:
         """Fit every model; item_vectors (unit text rows) enable content, audio_vectors (unit sound rows) sound."""
         if cancel is not None:
             cancel.raise_if_cancelled(FITTING)
-        x = binary_rows(data.matrix)
-        counts = np.asarray(x.sum(axis=0), dtype=np.float64).ravel()
+        full = binary_rows(data.matrix)
+        counts = np.asarray(full.sum(axis=0), dtype=np.float64).ravel()
+        # log damps the blockbusters so popularity ranks rather than dominates.
+        self.popularity = np.log1p(counts) / max(np.log1p(counts.max(initial=0.0)), 1e-12)
+        self.columns = ActiveColumns.rated_in(data.matrix)
+        active = self.columns.restrict(data)
+        x = binary_rows(active.matrix)
         lam = self.ease_lambda
         if lam is None:
+            # Per catalogue item, as it always was, so the ridge does not move when unrated items come or go.
             lam = max(50.0, EASE_LAMBDA_PER_RATING * float(x.nnz) / max(1, data.n_items))
         gram = gram_matrix(x)  # shared by EASE, the driver similarities and the k-NN support
         self.ease = ease_weights(x, lam, gram)
-        self.cosine = _cosine(gram, counts)
-        # log damps the blockbusters so popularity ranks rather than dominates.
-        self.popularity = np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)
-        self.cold = counts == 0
+        self.cosine = _cosine(gram, counts[self.columns.active])
         if self.nmf is not None:
-            self.nmf.fit(data)
-        self.rating.fit(data, support=gram, progress=progress, cancel=cancel)
+            self.nmf.fit(active)
+        self.rating.fit(active, support=gram, progress=progress, cancel=cancel)
         self._incremental = IncrementalRow(self.ease, self.rating.bpmf)
         self.content = None
         if item_vectors is not None:
@@ -141,9 +146,9 @@ class HybridRanker:
 
     def co_rating_similarity(self, item: int) -> FloatArray:
         """Cosine similarity of who rated this item to who rated each item (itself included)."""
-        if self.cosine is None:
+        if self.cosine is None or self.columns is None:
             raise RuntimeError("hybrid must be fitted before asking for similarities")
-        return np.asarray(self.cosine[:, item], dtype=np.float64)
+        return self.columns.entries(self.cosine, np.arange(self.columns.n_items), item)
 
     @property
     def text_vectors(self) -> NDArray[np.float32] | None:
@@ -186,15 +191,53 @@ class HybridRanker:
         if exclude_rated:
             allowed &= row <= 0
         chosen = _top(total, allowed, k)
-        stars = self.rating.blend_row(row, chosen, stars_all[0, chosen])
-        cold = self.cold if self.cold is not None else np.zeros(total.size, dtype=bool)
+        stars = self._predicted_stars(row, chosen, stars_all[0])
         liked = np.flatnonzero(liked_mask(row))
         sound = self.sound if "audio" in weights else None
         return [RankedItem(index=int(j), score=float(total[j]),
                            parts=tuple(ScorePart(n, float(values[n][0, j]), w) for n, w in weights.items()),
-                           drivers=self._drivers(liked, int(j)), predicted_stars=None if cold[j] else float(s),
+                           drivers=self._drivers(liked, int(j)), predicted_stars=s,
                            sound_driver=None if sound is None else sound.nearest_liked(int(j), liked))
                 for j, s in zip(chosen, stars, strict=True)]
+
+    def collaborative_scores(self, rows: FloatArray | sp.csr_matrix) -> dict[str, FloatArray]:
+        """Raw EASE scores, BPMF's predicted stars and (with NMF) NMF scores of every item, per row.
+
+        Items nobody had rated at fit time score 0 with EASE and NMF and the mean star with BPMF.
+        """
+        if self.ease is None or self.columns is None or self._incremental is None:
+            raise RuntimeError("hybrid must be fitted before scoring")
+        columns, bpmf = self.columns, self.rating.bpmf
+        active = columns.take(rows)
+        if isinstance(active, np.ndarray) and active.shape[0] == 1:
+            # One user (the app's case): dense gathers, no sparse set-up, all within a few ms.
+            ease_row, factors = self._incremental.parts(active[0])
+            ease = ease_row[None, :]
+            sparse_rows = None
+        else:
+            sparse_rows = sp.csr_matrix(active)
+            factors = bpmf.fold_in(sparse_rows)
+            ease = item_item_product(sparse_rows, self.ease)
+        stars = bpmf.predict_from_factors(factors)
+        # The prior's draws for an item nobody rated are noise, not a prediction: say the mean star.
+        out = {"ease": columns.expand(ease), "stars": columns.expand(stars, float(np.clip(bpmf.mean, 1.0, 5.0)))}
+        if self.nmf is not None:
+            nmf_rows = sparse_rows if sparse_rows is not None else sp.csr_matrix(active)
+            out["nmf"] = columns.expand(self.nmf.score_many(nmf_rows))
+        return out
+
+    def _predicted_stars(self, row: FloatArray, chosen: NDArray[np.int64],
+                         factor_stars: FloatArray) -> list[float | None]:
+        """The blended stars of the chosen items; None for items nobody had rated at fit time."""
+        if self.columns is None:
+            raise RuntimeError("hybrid must be fitted before scoring")
+        positions = self.columns.position[chosen]
+        warm = positions >= 0
+        blended = self.rating.blend_row(self.columns.take(row), positions[warm], factor_stars[chosen[warm]])
+        out: list[float | None] = [None] * chosen.size
+        for i, stars in zip(np.flatnonzero(warm), blended, strict=True):
+            out[i] = float(stars)
+        return out
 
     def _n_items(self) -> int:
         if self.popularity is None:
@@ -224,27 +267,18 @@ class HybridRanker:
 
     def _values(self, rows: FloatArray) -> tuple[dict[str, FloatArray], FloatArray]:
         """Each part's normalised value in [0, 1] per dense row and item, and BPMF's predicted stars."""
-        if self.ease is None or self.popularity is None or self._incremental is None:
+        if self.popularity is None or self.columns is None:
             raise RuntimeError("hybrid must be fitted before scoring")
         rated = rows > 0
         mix = self.weights.mix
-        bpmf = self.rating.bpmf
-        if rows.shape[0] == 1:
-            # One user (the app's case): dense gathers, no sparse set-up, all within a few ms.
-            ease_row, factors = self._incremental.parts(rows[0])
-            ease = ease_row[None, :]
-        else:
-            sparse_rows = sp.csr_matrix(rows)
-            factors = bpmf.fold_in(sparse_rows)
-            ease = item_item_product(sparse_rows, self.ease)
-        stars = bpmf.predict_from_factors(factors)
-        collaborative = mix.stars * (stars - 1.0) / 4.0 + mix.ease * normalise(ease, rated)
-        if self.nmf is not None:
-            collaborative += mix.nmf * normalise(self.nmf.score_many(sp.csr_matrix(rows)), rated)
-        if self.cold is not None:
-            # Nobody had rated these when the models were fitted: their "predictions" are the prior's
-            # random draws, not evidence. They get no collaborative credit; sound and text rank them.
-            collaborative[:, self.cold] = 0.0
+        raw = self.collaborative_scores(rows)
+        stars = raw["stars"]
+        collaborative = mix.stars * (stars - 1.0) / 4.0 + mix.ease * normalise(raw["ease"], rated)
+        if "nmf" in raw:
+            collaborative += mix.nmf * normalise(raw["nmf"], rated)
+        # Nobody had rated these when the models were fitted: the models hold no evidence about them.
+        # They get no collaborative credit; sound and text rank them.
+        collaborative[:, self.columns.inactive] = 0.0
         values = {"collaborative": collaborative,
                   "popularity": np.broadcast_to(self.popularity, rated.shape)}
         if self.content is not None:
@@ -257,10 +291,10 @@ class HybridRanker:
 
     def _drivers(self, liked: NDArray[np.int64], item: int) -> tuple[tuple[int, float], ...]:
         """The user's liked items that pushed `item` up most (EASE weight), with their similarity."""
-        if liked.size == 0 or self.ease is None or self.cosine is None:
+        if liked.size == 0 or self.ease is None or self.cosine is None or self.columns is None:
             return ()
-        push = self.ease[liked, item].astype(np.float64)
-        similarity = self.cosine[liked, item].astype(np.float64)
+        push = self.columns.entries(self.ease, liked, item)
+        similarity = self.columns.entries(self.cosine, liked, item)
         if self.content is not None:
             # Items nobody co-rated can still be explained by their text.
             text = self.content.item_similarity(item, liked)

@@ -10,7 +10,6 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from app.recommend.baselines import item_item_product
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import DEFAULT_WEIGHTS, CollaborativeMix, HybridRanker, HybridWeights, normalise
 from app.recommend.metrics import hits_matrix, ndcg_at_k, precision_at_k, top_k
@@ -107,10 +106,11 @@ def paired_gain(better: ContentTrial, worse: ContentTrial) -> tuple[float, float
 
 def _components(ranker: HybridRanker, rows: sp.csr_matrix,
                 rated: NDArray[np.bool_]) -> dict[str, NDArray[np.float64]]:
-    assert ranker.ease is not None and ranker.nmf is not None and ranker.popularity is not None
-    stars = (ranker.rating.predict_all(rows) - 1.0) / 4.0
-    ease = normalise(item_item_product(rows, ranker.ease), rated)
-    nmf = normalise(ranker.nmf.score_many(rows), rated)
+    assert ranker.nmf is not None and ranker.popularity is not None
+    raw = ranker.collaborative_scores(rows)
+    stars = (raw["stars"] - 1.0) / 4.0
+    ease = normalise(raw["ease"], rated)
+    nmf = normalise(raw["nmf"], rated)
     return {"ease": ease, "nmf": nmf, "stars": stars,
             "popularity": np.broadcast_to(ranker.popularity, rated.shape)}
 
