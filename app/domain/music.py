@@ -88,3 +88,4 @@ class TrackAnalysis:
     tags: TrackTags | None = None
     features: AudioFeatures | None = None
     reason: str = ""  # set when tags or features are None
+    cpu_s: float = 0.0  # processor time it took, to find slow files and to benchmark on a busy machine

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,15 +36,17 @@ def analyse_one(path: str, root: str, excerpt_s: float) -> TrackAnalysis:
     from app.catalog.tags import read_tags
     from app.features.audio import analyse_file
 
+    started = time.process_time()
     try:
         tags = read_tags(path, root)
         features = analyse_file(path, excerpt_s)
     except AudioFileError as exc:
-        return TrackAnalysis(path, reason=exc.reason)
+        return TrackAnalysis(path, reason=exc.reason, cpu_s=time.process_time() - started)
     except Exception as exc:  # a library failing on one odd file must not stop the library scan
         log.warning("could not analyse %s", path, exc_info=True)
-        return TrackAnalysis(path, reason=f"could not analyse: {type(exc).__name__}: {exc}")
-    return TrackAnalysis(path, tags, features)
+        return TrackAnalysis(path, reason=f"could not analyse: {type(exc).__name__}: {exc}",
+                             cpu_s=time.process_time() - started)
+    return TrackAnalysis(path, tags, features, cpu_s=time.process_time() - started)
 
 
 def prepare_worker(numba_cache: str) -> None:
