@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from app.domain.chat import Backend, ChatMessage, ChatReply, ToolSpec
     from app.domain.music import FoundFile, TrackAnalysis
     from app.domain.progress import CancelToken, ProgressCallback
     from app.recommend.dataset import InteractionMatrix
@@ -98,4 +99,26 @@ class TrackAnalyser(Protocol):
     def analyse(self, files: Sequence[FoundFile], progress: ProgressCallback,
                 cancel: CancelToken | None = None) -> Iterator[TrackAnalysis]:
         """One analysis per file, in any order, as each finishes; progress only reports start-up."""
+        ...
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """A chat language model: Ollama's server or llama.cpp embedded in the app."""
+
+    @property
+    def backend(self) -> Backend:
+        """Which kind of model this is: "ollama" or "embedded"."""
+        ...
+
+    @property
+    def model_name(self) -> str:
+        """The model's name as its backend knows it (e.g. "llama3.2:3b" or a GGUF file name)."""
+        ...
+
+    def chat(self, messages: Sequence[ChatMessage], *, schema: Mapping[str, Any] | None = None,
+             tools: Sequence[ToolSpec] = (), max_tokens: int = 512, temperature: float = 0.0,
+             on_text: Callable[[str], None] | None = None, cancel: CancelToken | None = None) -> ChatReply:
+        """One reply. schema constrains the content to JSON matching it; on_text streams text as it
+        comes; raises ChatModelUnavailableError, ChatModelTimeoutError or CancelledError."""
         ...

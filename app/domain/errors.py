@@ -73,3 +73,15 @@ class AudioFileError(ChatRecError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class ChatModelError(ChatRecError):
+    """The language model could not answer: down, too slow, or not installed; the message says which."""
+
+
+class ChatModelUnavailableError(ChatModelError):
+    """The language model's server or file cannot be reached or loaded."""
+
+
+class ChatModelTimeoutError(ChatModelError):
+    """The language model took longer than the configured timeout."""

@@ -1,0 +1,270 @@
+"""ChatModel adapter for a user's Ollama server, through the official ollama-python client."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from app.domain.chat import Backend, ChatMessage, ChatReply, ToolCall, ToolSpec
+from app.domain.errors import CancelledError, ChatModelError, ChatModelTimeoutError, ChatModelUnavailableError
+
+if TYPE_CHECKING:
+    from ollama import ChatResponse, Client, ResponseError
+
+    from app.domain.progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+_WHAT = "the reply"  # what CancelledError says was cancelled
+_T = TypeVar("_T")
+
+
+class OllamaChatModel:
+    """The ChatModel port over Ollama's HTTP API (/api/chat, /api/tags, /api/show)."""
+
+    def __init__(self, model: str, *, host: str = DEFAULT_HOST, timeout_s: float = 30.0, client: Any = None) -> None:
+        self._model = model
+        self._host = host.rstrip("/")
+        self._timeout_s = timeout_s
+        self._owns_client = client is None
+        if client is None:
+            # An explicit host always: ollama.Client(host=None) would silently follow OLLAMA_HOST.
+            client = _make_client(self._host, timeout_s)
+        self._client: Client = client
+
+    @property
+    def backend(self) -> Backend:
+        """Which kind of model this is: always "ollama"."""
+        return "ollama"
+
+    @property
+    def model_name(self) -> str:
+        """The model's name as Ollama knows it (e.g. "llama3.2:3b")."""
+        return self._model
+
+    @property
+    def host(self) -> str:
+        """The Ollama server this adapter talks to."""
+        return self._host
+
+    def chat(self, messages: Sequence[ChatMessage], *, schema: Mapping[str, Any] | None = None,
+             tools: Sequence[ToolSpec] = (), max_tokens: int = 512, temperature: float = 0.0,
+             on_text: Callable[[str], None] | None = None, cancel: CancelToken | None = None) -> ChatReply:
+        """One reply from POST /api/chat: streamed when on_text is given, JSON-constrained when schema is."""
+        if cancel is not None:
+            cancel.raise_if_cancelled(_WHAT)
+        started = time.monotonic()
+        request: dict[str, Any] = {
+            "model": self._model,
+            "messages": [_to_ollama_message(m) for m in messages],
+            "options": {"temperature": temperature, "num_predict": max_tokens},
+            # Like the embedded model: a thinking model (qwen3, deepseek-r1) would reason for seconds before every
+            # turn. False is safe for other models; Ollama only refuses think=True for them.
+            "think": False,
+        }
+        if tools:
+            request["tools"] = [_to_ollama_tool(t) for t in tools]
+        if schema is not None:
+            request["format"] = dict(schema)
+        if on_text is None:
+            final = self._call(lambda: self._client.chat(**request, stream=False))
+            if cancel is not None:  # a blocking call cannot stop mid-way; at least do not return stale work
+                cancel.raise_if_cancelled(_WHAT)
+            content = final.message.content or ""
+            calls = _tool_calls(final)
+        else:
+            content, calls, final = self._stream(request, on_text, cancel)
+        if final.done_reason == "length":
+            log.info("Ollama reply from %s stopped at num_predict=%d tokens", self._model, max_tokens)
+        return ChatReply(content=content, backend="ollama", model=self._model, tool_calls=calls,
+                         prompt_tokens=final.prompt_eval_count or 0, completion_tokens=final.eval_count or 0,
+                         seconds=time.monotonic() - started)
+
+    def list_models(self) -> list[str]:
+        """The names of the models installed in Ollama (GET /api/tags), for the settings screen."""
+        listing = self._call(self._client.list, path="/api/tags")
+        return [m.model for m in listing.models if m.model]
+
+    def has_model(self) -> bool:
+        """True when the configured model is installed; "name" and "name:latest" are the same model."""
+        wanted = _with_tag(self._model)
+        return any(_with_tag(name) == wanted for name in self.list_models())
+
+    def is_up(self, timeout_s: float = 0.5) -> bool:
+        """A quick probe for the automatic backend choice: does an Ollama answer at host within timeout_s?"""
+        probe = _make_client(self._host, timeout_s) if self._owns_client else self._client
+        try:
+            probe.list()
+        except Exception as exc:  # any failure means "not usable now"; the reason is only logged
+            log.debug("Ollama at %s is not up: %s", self._host, exc)
+            return False
+        finally:
+            if probe is not self._client:
+                _close(probe)
+        return True
+
+    def supports_tools(self) -> bool:
+        """Whether the model can call tools: POST /api/show "capabilities", else its template's .Tools."""
+        shown = self._call(lambda: self._client.show(self._model), path="/api/show")
+        if shown.capabilities is not None:
+            return "tools" in shown.capabilities
+        # Ollama before capabilities existed decided tool support by this same template check.
+        return ".Tools" in (shown.template or "")
+
+    def close(self) -> None:
+        """Close the HTTP connections of a client this adapter made itself."""
+        if self._owns_client:
+            _close(self._client)
+
+    def _stream(self, request: dict[str, Any], on_text: Callable[[str], None],
+                cancel: CancelToken | None) -> tuple[str, tuple[ToolCall, ...], ChatResponse]:
+        stream: Iterator[ChatResponse] = self._call(lambda: self._client.chat(**request, stream=True))
+        pieces: list[str] = []
+        calls: list[ToolCall] = []
+        final: ChatResponse | None = None
+        try:
+            while True:
+                if cancel is not None and cancel.cancelled:
+                    raise CancelledError(_WHAT)  # the finally closes the connection, so Ollama stops generating
+                part = self._call(lambda: next(stream, None))
+                if part is None:
+                    break
+                piece = part.message.content or ""
+                if piece:
+                    pieces.append(piece)
+                    on_text(piece)  # outside _call: the caller's own errors must pass through untouched
+                calls.extend(_tool_calls(part))
+                if part.done:
+                    final = part  # read on to the end of the body, so the connection can be reused
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        if final is None:
+            raise ChatModelUnavailableError(
+                f"Ollama at {self._host} ended the reply from '{self._model}' before it was done; "
+                "check that Ollama is still running (`ollama serve`) and try again")
+        return "".join(pieces), tuple(calls), final
+
+    def _call(self, fn: Callable[[], _T], path: str = "/api/chat") -> _T:
+        """Run one client call, turning ollama / httpx failures into ChatModelErrors a user can act on."""
+        import httpx
+        import ollama
+
+        try:
+            return fn()
+        except ollama.ResponseError as exc:
+            self._raise_response_error(exc, path)
+        except httpx.ConnectTimeout as exc:
+            raise ChatModelUnavailableError(self._not_running(f"did not accept a connection within "
+                                                              f"{self._timeout_s:g} s")) from exc
+        except httpx.TimeoutException as exc:
+            raise ChatModelTimeoutError(
+                f"Ollama at {self._host} did not answer within {self._timeout_s:g} s with model '{self._model}': "
+                "the first reply can be slow while Ollama loads the model; raise the timeout in settings, "
+                "choose a smaller model, or choose the embedded model") from exc
+        except (httpx.ConnectError, ConnectionError) as exc:
+            # ollama-python turns httpx.ConnectError into ConnectionError, but only for non-streamed calls.
+            raise ChatModelUnavailableError(self._not_running("is not running")) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise ChatModelUnavailableError(
+                f"the connection to Ollama at {self._host} was cut during the reply from '{self._model}' ({exc}); "
+                "check that Ollama is still running (`ollama serve`) and try again") from exc
+        except httpx.HTTPError as exc:
+            raise ChatModelUnavailableError(f"cannot talk to Ollama at {self._host}: {exc}") from exc
+        except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError: not Ollama's API
+            raise ChatModelUnavailableError(
+                f"the server at {self._host} did not answer {path} the way Ollama does ({_short(exc)}); "
+                "is this address an Ollama server?") from exc
+
+    def _raise_response_error(self, exc: ResponseError, path: str) -> NoReturn:
+        status = exc.status_code
+        reason = str(exc.error)
+        error: ChatModelError
+        if status == 404 and "model" in reason.lower():
+            error = ChatModelUnavailableError(
+                f"model '{self._model}' is not installed in Ollama at {self._host}: "
+                f"run `ollama pull {self._model}`, or choose an installed model in settings")
+        elif status == 400 and "does not support tools" in reason:
+            error = ChatModelUnavailableError(
+                f"model '{self._model}' in Ollama cannot call tools: choose a model with tool support "
+                f"(`ollama show {self._model}` lists its capabilities)")
+        elif status == 404:
+            error = ChatModelUnavailableError(
+                f"the server at {self._host} has no {path} ({reason}): is this address an Ollama server? "
+                "Update Ollama if it is an old version")
+        elif status == -1:  # an {"error": ...} line inside a stream: the status was 200 already
+            error = ChatModelUnavailableError(
+                f"Ollama at {self._host} stopped the reply from '{self._model}': {reason}")
+        elif status >= 500:
+            error = ChatModelUnavailableError(
+                f"Ollama at {self._host} failed with '{self._model}' (HTTP {status}: {reason}); check Ollama's log, "
+                "restart it with `ollama serve`, or choose the embedded model")
+        else:
+            error = ChatModelUnavailableError(
+                f"Ollama at {self._host} refused the request for '{self._model}' (HTTP {status}: {reason})")
+        raise error from exc
+
+    def _not_running(self, what: str) -> str:
+        return (f"Ollama at {self._host} {what}: start it with `ollama serve` (or check the address in settings), "
+                "or choose the embedded model")
+
+
+def _make_client(host: str, timeout_s: float) -> Client:
+    import ollama
+
+    # A local Ollama must not be sent through a proxy from the environment (HTTP_PROXY without NO_PROXY).
+    return ollama.Client(host=host, timeout=timeout_s, trust_env=not _is_loopback(host))
+
+
+def _close(client: Any) -> None:
+    client.close()  # Client.close() has no annotations in ollama-python; Any keeps mypy --strict quiet
+
+
+def _is_loopback(host: str) -> bool:
+    name = urllib.parse.urlsplit(host if "://" in host else f"http://{host}").hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _with_tag(name: str) -> str:
+    # Only the last path part can carry the tag: "host:5000/ns/model" has a port, not a tag.
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last else f"{name}:latest"
+
+
+def _to_ollama_message(message: ChatMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [{"function": {"name": c.name, "arguments": dict(c.arguments)}}
+                             for c in message.tool_calls]
+    if message.role == "tool" and message.tool_name:
+        out["tool_name"] = message.tool_name
+    return out
+
+
+def _to_ollama_tool(tool: ToolSpec) -> dict[str, Any]:
+    # ollama-python validates tools with its Tool model, which keeps each property's type, description, enum and
+    # items but drops deeper keys (nested "properties", minimum, ...): keep tool parameters flat.
+    parameters = dict(tool.parameters) or {"type": "object", "properties": {}}
+    return {"type": "function",
+            "function": {"name": tool.name, "description": tool.description, "parameters": parameters}}
+
+
+def _tool_calls(part: ChatResponse) -> tuple[ToolCall, ...]:
+    return tuple(ToolCall(name=c.function.name, arguments=dict(c.function.arguments or {}))
+                 for c in part.message.tool_calls or ())
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
