@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import Settings, load_settings
-from app.paths import AppPaths, app_paths
-from app.ports import Embedder, TrackAnalyser, VectorStore
+from app.paths import AppPaths, app_paths, models_dir
+from app.ports import ChatModel, Embedder, TrackAnalyser, VectorStore
 from app.services.catalogue import Catalogue
+from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
 from app.services.index import ItemIndex
 from app.services.listens import ListeningHistory
 from app.services.music import MusicLibrary
 from app.services.recommendations import Recommendations
 from app.services.sound import SoundIndex
+from app.store.conversations import ConversationStore
 from app.store.deferred import DeferredVectorStore, ReopenableStore
 from app.store.lock import DataDirLock
 from app.store.music import MusicFileStore
@@ -35,6 +37,7 @@ class Engine:
     music: MusicLibrary
     music_files: MusicFileStore
     listens: ListeningHistory
+    conversation: Conversation
     lock: DataDirLock
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -52,7 +55,7 @@ class Engine:
 
 def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = None,
                 vector_store: VectorStore | None = None, sound_store: VectorStore | None = None,
-                analyser: TrackAnalyser | None = None) -> Engine:
+                analyser: TrackAnalyser | None = None, chat: ChatModelSource | None = None) -> Engine:
     """Lock the data dir, open the store and indexes, and wire the services."""
     paths = (paths or app_paths()).ensure()
     settings = load_settings(paths.config_file)
@@ -72,8 +75,11 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         sound = _sound_index(files, sound_store, paths, settings, closers)
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
+        options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank)
+        conversation = Conversation(store, ConversationStore(store), recommendations,
+                                    chat or chat_models(settings, paths), options)
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
-                      ListeningHistory(store), lock, closers)
+                      ListeningHistory(store), conversation, lock, closers)
     except BaseException:
         if store is not None:
             store.close()
@@ -99,6 +105,27 @@ def _sound_index(files: MusicFileStore, given: VectorStore | None, paths: AppPat
     chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio"))
     closers.append(chroma.close)
     return SoundIndex(files, chroma, chroma.needs_rebuild)
+
+
+def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None) -> ChatModelSource:
+    """The chat model chooser for the settings (backend overrides the setting, as `ask --backend` does)."""
+    from app.llm.choose import ChatModelChooser
+
+    def ollama() -> ChatModel:
+        from app.llm.ollama import OllamaChatModel
+
+        return OllamaChatModel(settings.ollama_model, host=settings.ollama_host, timeout_s=settings.llm_timeout_s)
+
+    def embedded() -> ChatModel | None:
+        from app.llm.llamacpp import LlamaCppChatModel, default_gguf, find_gguf
+
+        # A file named in the settings, else one dropped into a models folder, else SmolLM2.
+        dropped = [d for d in (paths.data / "models", models_dir()) if d.is_dir() and any(d.glob("*.gguf"))]
+        chosen = Path(settings.llm_model_file).expanduser() if settings.llm_model_file else None
+        path = chosen or (find_gguf(dropped[0]) if dropped else default_gguf())
+        return None if path is None else LlamaCppChatModel(path, timeout_s=settings.llm_timeout_s)
+
+    return ChatModelChooser(backend or settings.llm_backend, ollama, embedded)
 
 
 def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:

@@ -136,6 +136,12 @@ def _build_parser() -> argparse.ArgumentParser:
     similar.add_argument("item", help="an item id, or a music file's path")
     similar.add_argument("--k", type=int, default=10)
 
+    ask = sub.add_parser("ask", parents=[common], help="one conversational turn: say what you want")
+    ask.add_argument("text")
+    ask.add_argument("--session", help="continue this conversation (its id is printed with every answer)")
+    ask.add_argument("--backend", choices=["auto", "ollama", "embedded"],
+                     help="the language model: Ollama, the embedded one, or auto (the setting's default)")
+
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
@@ -185,6 +191,7 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "similar": lambda: _report_items(
                 engine.recommendations.similar(_item_ref(engine, args.item), args.k), out),
             "status": lambda: _report_status(engine, out),
+            "ask": lambda: _report_turn(_conversation(engine, args.backend).turn(args.text, args.session), out),
             "shell": lambda: _run_shell(engine),
         }
         handlers[command]()
@@ -204,6 +211,25 @@ def _report_import(run: Any, out: _Printer) -> None:
                           "seconds": round((run.finished or run.started) - run.started, 2)}}
     out.emit(payload, f"imported {run.kind} from {run.source}: {run.items} items, {run.users} users, "
                       f"{run.ratings} ratings")
+
+
+def _conversation(engine: Any, backend: str | None) -> Any:
+    if backend is None:
+        return engine.conversation
+    from app.bootstrap import chat_models
+
+    return engine.conversation.with_chat(chat_models(engine.settings, engine.paths, backend))
+
+
+def _report_turn(result: Any, out: _Printer) -> None:
+    payload = {"reply": result.reply, "items": [item_json(r) for r in result.items],
+               "intent": result.intent.as_dict(), "backend": result.backend, "fallbacks": list(result.fallbacks),
+               "timings_ms": result.timings_ms, "session": result.session_id}
+    lines = [result.reply]
+    if result.fallbacks:
+        lines.append("(" + "; ".join(result.fallbacks) + ")")
+    lines.append(f"[session {result.session_id}: continue with --session {result.session_id}]")
+    out.emit(payload, "\n".join(lines))
 
 
 def _item_ref(engine: Any, ref: str) -> str:

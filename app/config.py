@@ -21,11 +21,21 @@ class Settings:
     lock_timeout_s: float = 0.0  # how long to wait for another process to release the data dir
     music_excerpt_s: float = 30.0  # seconds of each track analysed, from its middle
     music_workers: int = 0  # processes analysing music; 0 = one per core
+    llm_backend: str = "auto"  # auto (Ollama when it runs and has the model, else embedded), ollama or embedded
+    ollama_host: str = "http://127.0.0.1:11434"  # the Ollama server to use
+    ollama_model: str = "llama3.2:3b"  # the Ollama model to chat with
+    llm_model_file: str = ""  # a GGUF file for the embedded model; empty = the one in models/, else SmolLM2
+    llm_timeout_s: float = 30.0  # how long a model answer may take before the turn goes on without it
+    llm_intent: bool = True  # let the model read requests (merged with the rules' exact reading)
+    llm_rerank: str = "auto"  # auto (Ollama re-ranks, the small embedded model does not), on or off
 
 
 # the smallest value that makes sense for each numeric setting
 _MINIMUM: dict[str, float] = {"embed_batch_size": 1, "embed_threads": 1, "default_k": 1, "lock_timeout_s": 0,
-                              "music_excerpt_s": 5, "music_workers": 0}
+                              "music_excerpt_s": 5, "music_workers": 0, "llm_timeout_s": 1}
+# settings that take one of a few words
+_CHOICES: dict[str, tuple[str, ...]] = {"llm_backend": ("auto", "ollama", "embedded"),
+                                        "llm_rerank": ("auto", "on", "off")}
 
 
 def load_settings(path: Path) -> Settings:
@@ -51,5 +61,7 @@ def load_settings(path: Path) -> Settings:
                              file=str(path), field=key)
         if expected in (int, float) and value < _MINIMUM.get(key, value):
             raise InputError(f"must be at least {_MINIMUM[key]}, got {value}", file=str(path), field=key)
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise InputError(f"must be one of {', '.join(_CHOICES[key])}, got {value!r}", file=str(path), field=key)
         values[key] = value
     return replace(Settings(), **values)

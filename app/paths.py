@@ -76,6 +76,14 @@ def app_paths(environ: dict[str, str] | None = None) -> AppPaths:
                     Path(dirs.user_config_dir), Path(dirs.user_log_dir))
 
 
+def models_dir() -> Path:
+    """The models/ folder beside the app, where a user may drop a GGUF or a Whisper model."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(sys.executable).resolve().parent / "models"
+    return Path(__file__).resolve().parent.parent / "models"
+
+
 def resources_dir() -> Path:
     """The resources folder, in a source checkout or inside a frozen (PyInstaller) build."""
     frozen_root = getattr(sys, "_MEIPASS", None)

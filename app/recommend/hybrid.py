@@ -177,7 +177,7 @@ class HybridRanker:
 
     def recommend(self, user_row: FloatArray, k: int, *, query_vector: NDArray[np.float32] | None = None,
                   candidate_mask: NDArray[np.bool_] | None = None,
-                  exclude_rated: bool = True) -> list[RankedItem]:
+                  exclude_rated: bool = True, query_weight: float | None = None) -> list[RankedItem]:
         """The top k items for a row of stars, each with its parts, drivers and predicted stars."""
         row = np.asarray(user_row, dtype=np.float64).ravel()
         values, stars_all = self._values(row[None, :])
@@ -185,7 +185,7 @@ class HybridRanker:
             if self.content is None:
                 raise ValueError("a query needs item vectors: fit the ranker with item_vectors")
             values["query"] = normalise(self.content.similarity(query_vector)[None, :], row[None, :] > 0)
-        weights = self._weights(row, query=query_vector is not None)
+        weights = self._weights(row, query=query_vector is not None, query_weight=query_weight)
         total = _total(values, weights)[0]
         allowed = np.ones(total.size, dtype=bool) if candidate_mask is None else candidate_mask.copy()
         if exclude_rated:
@@ -244,7 +244,7 @@ class HybridRanker:
             raise RuntimeError("hybrid must be fitted before scoring")
         return int(self.popularity.size)
 
-    def _weights(self, row: FloatArray, *, query: bool) -> dict[str, float]:
+    def _weights(self, row: FloatArray, *, query: bool, query_weight: float | None = None) -> dict[str, float]:
         """Weights of the parts that apply to this row, summing to 1."""
         base = self.weights
         has_ratings = bool((row > 0).any())
@@ -256,10 +256,11 @@ class HybridRanker:
         if not used:  # e.g. every weight zeroed by configuration: fall back to popularity
             used = {"popularity": 1.0}
         total = sum(used.values())
-        share = 1.0 - base.query if query else 1.0
+        query_share = base.query if query_weight is None else min(max(query_weight, 0.0), 1.0)
+        share = 1.0 - query_share if query else 1.0
         out = {n: share * w / total for n, w in used.items()}
         if query:
-            out["query"] = base.query
+            out["query"] = query_share
         return out
 
     def _has_liked_sound(self, row: FloatArray) -> bool:

@@ -44,6 +44,9 @@ class RecommendRequest:
     year_max: int | None = None
     genres: tuple[str, ...] = ()
     exclude_rated: bool = True
+    liked: tuple[str, ...] = ()  # items said to be liked in a conversation: count as 5★ here, not saved
+    exclude: tuple[str, ...] = ()  # items never to return ("not that one")
+    query_weight: float | None = None  # the query's share of the score; None = the ranker's default
 
 
 @dataclass
@@ -160,12 +163,35 @@ class Recommendations:
         if self._store.count("ratings") == 0:
             return self._recommend_unrated(request)
         model = self.model(progress, cancel)
-        row = self.user_row(model, request.user)
+        row = self._row_with_session(model, request)
         query_vector = self._index.embed_query(request.query) if request.query else None
         ranked = model.ranker.recommend(row, request.k, query_vector=query_vector,
                                         candidate_mask=self._mask(model, request),
-                                        exclude_rated=request.exclude_rated)
+                                        exclude_rated=request.exclude_rated, query_weight=request.query_weight)
         return self._to_recommendations(model, ranked, row, request.query)
+
+    def explain(self, request: RecommendRequest, item_id: str) -> Recommendation:
+        """One item scored for the user as recommend() would score it: its breakdown and reasons."""
+        self._store.get_item(item_id)
+        model = self.model()
+        column = model.data.item_index.get(item_id)
+        if column is None:
+            raise UnknownItemError(item_id)
+        row = self._row_with_session(model, request)
+        mask = np.zeros(model.data.n_items, dtype=bool)
+        mask[column] = True
+        query_vector = self._index.embed_query(request.query) if request.query else None
+        ranked = model.ranker.recommend(row, 1, query_vector=query_vector, candidate_mask=mask, exclude_rated=False)
+        return self._to_recommendations(model, ranked, row, request.query)[0]
+
+    def _row_with_session(self, model: FittedModel, request: RecommendRequest) -> NDArray[np.float64]:
+        """The user's saved ratings, plus what they said they liked in this conversation as 5★."""
+        row = self.user_row(model, request.user)
+        for item_id in request.liked:
+            column = model.data.item_index.get(item_id)
+            if column is not None:
+                row[column] = 5.0
+        return row
 
     def _recommend_unrated(self, request: RecommendRequest) -> list[Recommendation]:
         # Nobody has rated anything: there is nothing to learn from, only what was asked.
@@ -174,8 +200,9 @@ class Recommendations:
                                "or say what you are looking for (--query TEXT)")
         found = self.search(request.query, max(request.k * 5, 50), request.domain)
         wanted = {g.lower() for g in request.genres}
+        unwanted = {*request.exclude, *request.liked}
         kept = [r for r in found
-                if (request.year_min is None or (r.item.year or 0) >= request.year_min)
+                if r.item.id not in unwanted and (request.year_min is None or (r.item.year or 0) >= request.year_min)
                 and (request.year_max is None or 0 < (r.item.year or 0) <= request.year_max)
                 and (not wanted or wanted & {g.lower() for g in r.item.genres})]
         return kept[:request.k]
@@ -191,6 +218,10 @@ class Recommendations:
         if request.genres:
             wanted = {g.lower() for g in request.genres}
             mask &= np.array([bool(wanted & g) for g in model.genres], dtype=bool)
+        for item_id in (*request.exclude, *request.liked):
+            column = model.data.item_index.get(item_id)
+            if column is not None:
+                mask[column] = False
         return mask
 
     def _to_recommendations(self, model: FittedModel, ranked: Sequence[RankedItem],

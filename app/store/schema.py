@@ -84,4 +84,28 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX music_files_root ON music_files (root);
     CREATE INDEX music_files_item ON music_files (item_id);
     """,
+    # 3: conversations. A session holds what the user asked for so far (its last intent, the items
+    # they said they liked or not); each turn keeps what was said, understood and shown, so "the
+    # second one" and "not that one" refer to real cards after a restart too.
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE turns (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        at REAL NOT NULL,
+        user_text TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        intent TEXT NOT NULL DEFAULT '{}',
+        shown TEXT NOT NULL DEFAULT '[]',
+        backend TEXT NOT NULL DEFAULT '',
+        fallbacks TEXT NOT NULL DEFAULT '[]',
+        timings TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (session_id, number)
+    );
+    """,
 )

@@ -37,7 +37,7 @@ def store(tmp_path: Path) -> SQLiteStore:
 
 
 def test_a_new_database_is_migrated_in_wal_mode_with_foreign_keys(store: SQLiteStore) -> None:
-    assert store.schema_version() == len(MIGRATIONS) == 2
+    assert store.schema_version() == len(MIGRATIONS) == 3
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
@@ -50,7 +50,7 @@ def test_a_version_1_database_is_upgraded_keeping_its_data(tmp_path: Path) -> No
     old.close()
     upgraded = SQLiteStore.open(tmp_path / "old.sqlite3")
     try:
-        assert upgraded.schema_version() == 2 and upgraded.user_exists("me")
+        assert upgraded.schema_version() == len(MIGRATIONS) and upgraded.user_exists("me")
         assert MusicFileStore(upgraded).summary().indexed == 0
     finally:
         upgraded.close()

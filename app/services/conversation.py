@@ -1,0 +1,317 @@
+"""One conversational turn, the Chat-Rec way: understand, fetch grounded candidates, let the model
+pick and phrase when it helps, and answer only with items the ranker produced (Gao et al. 2023)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from app.domain.chat import ChatMessage, ChatReply
+from app.domain.conversation import Intent, SessionState, TurnRecord
+from app.domain.errors import CancelledError, ChatModelError, ChatRecError
+from app.domain.items import ME
+from app.domain.progress import CancelToken
+from app.domain.recommendation import Recommendation
+from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
+from app.llm.prompts import INTENT_SCHEMA, intent_messages, rerank_messages, rerank_schema
+from app.ports import ChatModel
+from app.services import replies
+from app.services.moods import expand_query
+from app.services.recommendations import Recommendations, RecommendRequest
+from app.services.titles import TitleIndex
+from app.services.understand import needs_model, understand
+from app.store.conversations import ConversationStore
+from app.store.sqlite import SQLiteStore
+
+log = logging.getLogger(__name__)
+DEFAULT_LIST = "Favourites"
+# The query's share when the user's taste is known. The ranker's 0.6 suits a query that is the whole
+# request; "something darker" next to Fargo is a nudge, and at 0.6 it buried the titles named.
+MODIFIER_QUERY_WEIGHT = 0.3
+
+
+class ChatModelSource(Protocol):
+    """Chooses the chat model for a turn (Ollama when it answers, else embedded) and says what it fell back from."""
+
+    def get(self) -> tuple[ChatModel | None, tuple[str, ...]]:
+        """The model to use (None when none can be loaded) and notes on any fallback."""
+        ...
+
+
+@dataclass(frozen=True)
+class ConversationOptions:
+    """How much of a turn the language model does."""
+
+    llm_intent: bool = True  # ask the model to read the request, merged with the rules' reading
+    rerank: str = "auto"  # auto: Ollama models re-rank, the small embedded one does not (see README)
+    default_count: int = 5
+    candidates: int = 20  # the paper's setting: the ranker's top 20 go to the model
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What a turn produced: the reply, the cards, what was understood, and what it cost."""
+
+    session_id: str
+    reply: str
+    items: tuple[Recommendation, ...]
+    intent: Intent
+    backend: str
+    fallbacks: tuple[str, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = round(self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000, 1)
+
+
+class Conversation:
+    """The turn pipeline over the store, the recommendations and a chat model."""
+
+    def __init__(self, store: SQLiteStore, sessions: ConversationStore, recommendations: Recommendations,
+                 chat: ChatModelSource, options: ConversationOptions = ConversationOptions()) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._recommendations = recommendations
+        self._chat = chat
+        self.options = options
+        self._titles: tuple[int, TitleIndex] | None = None
+
+    def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None) -> TurnResult:
+        """Answer one request within a session (a new session when none is named)."""
+        text = " ".join(text.split())
+        if not text:
+            raise ChatRecError("say or type what you are looking for")
+        if self._store.count("items") == 0:
+            raise ChatRecError("the catalogue is empty: import something first, for example `chatrec import demo`")
+        clock = _Stopwatch()
+        started = time.perf_counter()
+        turn = _Turn(self, text, clock, cancel)
+        with clock.stage("session"):
+            sid, state = self._sessions.open_session(session_id)
+            history = self._sessions.recent_turns(sid)
+        result = turn.run(sid, state, history)
+        with clock.stage("save"):
+            self._sessions.save_turn(TurnRecord(sid, self._sessions.next_turn_number(sid), text, result.reply,
+                                                result.intent, tuple(r.item.id for r in result.items),
+                                                result.backend, result.fallbacks, clock.ms), turn.state)
+        # Stages nest (llm_intent is part of understand), so the total is measured, not summed.
+        clock.ms["total"] = round((time.perf_counter() - started) * 1000, 1)
+        return replace(result, timings_ms=dict(clock.ms))
+
+    def with_chat(self, chat: ChatModelSource) -> Conversation:
+        """The same conversation service with another model source (`ask --backend`)."""
+        return Conversation(self._store, self._sessions, self._recommendations, chat, self.options)
+
+    def titles(self) -> TitleIndex:
+        """The title index of the current catalogue (rebuilt when the catalogue changes)."""
+        version = self._store.catalogue_version()
+        if self._titles is None or self._titles[0] != version:
+            popularity: dict[str, int] = {}
+            for _, item_id, _ in self._store.rating_triples():
+                popularity[item_id] = popularity.get(item_id, 0) + 1
+            self._titles = (version, TitleIndex(self._store.items(), popularity))
+        return self._titles[1]
+
+
+class _Turn:
+    """The working state of one turn (kept off the Conversation, which serves many turns)."""
+
+    def __init__(self, owner: Conversation, text: str, clock: _Stopwatch, cancel: CancelToken | None) -> None:
+        self.owner = owner
+        self.text = text
+        self.clock = clock
+        self.cancel = cancel
+        self.fallbacks: list[str] = []
+        self.backend = "none"
+        self.model: ChatModel | None = None
+        self.state = SessionState()
+
+    def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
+        self.state = state
+        with self.clock.stage("understand"):
+            intent, liked, disliked, target = self._understand(history)
+        handlers = {"chit_chat": self._chit_chat, "explain": self._explain, "rate": self._rate,
+                    "add_to_list": self._add_to_list, "export": self._export}
+        handler = handlers.get(intent.action)
+        if handler is not None:
+            reply, items = handler(intent, target)
+        else:
+            reply, items = self._recommend(intent, liked, disliked, target)
+            intent = self.state.intent  # a refinement answers the standing request it refined
+        return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks))
+
+    # -- understanding ------------------------------------------------------------------------
+
+    def _understand(self, history: list[TurnRecord]) -> tuple[Intent, tuple[str, ...], tuple[str, ...], str]:
+        """The intent, the liked and disliked item ids, and the target item id ('' when none)."""
+        cards = self.state.shown
+        model_intent = None
+        if self.owner.options.llm_intent and needs_model(self.text, len(cards)):
+            model_intent = self._model_intent(history)
+        found = understand(self.text, cards, self.owner.titles(), model_intent)
+        return found.intent, found.liked, found.disliked, found.target
+
+    def _model_intent(self, history: list[TurnRecord]) -> Intent | None:
+        model = self._model()
+        if model is None:
+            return None
+        shown = self.owner._store.items_by_ids(self.state.shown)
+        messages = intent_messages(self.text, history, [shown[i].title for i in self.state.shown if i in shown])
+        with self.clock.stage("llm_intent"):
+            reply = self._ask(model, messages, schema=INTENT_SCHEMA, max_tokens=120, what="intent")
+        if reply is None:
+            return None
+        try:
+            return intent_from_answer(reply.content)
+        except UnusableAnswer as exc:
+            self.fallbacks.append(f"intent: {exc}; the rules' reading was used")
+            return None
+
+    # -- the model ----------------------------------------------------------------------------
+
+    def _model(self) -> ChatModel | None:
+        if self.model is None:
+            with self.clock.stage("choose_model"):
+                model, notes = self.owner._chat.get()
+            self.fallbacks.extend(notes)
+            self.model = model
+            self.backend = model.backend if model is not None else "none"
+        return self.model
+
+    def _ask(self, model: ChatModel, messages: list[ChatMessage], *, schema: dict[str, Any], max_tokens: int,
+             what: str) -> ChatReply | None:
+        try:
+            return model.chat(messages, schema=schema, max_tokens=max_tokens, cancel=self.cancel)
+        except CancelledError:
+            raise
+        except ChatModelError as exc:
+            self.fallbacks.append(f"{what}: {exc}")
+            return None
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _recommend(self, intent: Intent, liked: tuple[str, ...], disliked: tuple[str, ...],
+                   target: str) -> tuple[str, list[Recommendation]]:
+        if intent.action == "refine":
+            intent = intent.merged_into(self.state.intent)
+        onboarding = ""
+        if liked and not self.owner._store.ratings_of(ME):
+            # A newcomer naming titles they love: those become their first ratings (onboarding).
+            for item_id in liked:
+                self.owner._store.rate(ME, item_id, stars=5.0)
+            onboarding = "I noted that you love " + ", ".join(intent.liked[:3]) + ". "
+        session_liked = tuple(dict.fromkeys((*self.state.liked, *liked))) if intent.action == "refine" else liked
+        excluded = tuple(dict.fromkeys((*self.state.excluded, *disliked)))
+        count = intent.count or self.owner.options.default_count
+        query = expand_query(intent.query, intent.domain) if intent.query else None
+        # With titles to go by, words like "darker" modify the taste rather than replace it.
+        weight = MODIFIER_QUERY_WEIGHT if session_liked or self.owner._store.ratings_of(ME) else None
+        request = RecommendRequest(k=max(count, self.owner.options.candidates), query=query,
+                                   domain=intent.domain, year_min=intent.year_min, year_max=intent.year_max,
+                                   genres=intent.genres, liked=session_liked, exclude=excluded, query_weight=weight)
+        with self.clock.stage("recommend"):
+            try:
+                candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)
+            except ChatRecError as exc:
+                if "rated anything" not in str(exc):
+                    raise
+                candidates = []
+        picked, reasons = self._rerank(intent, candidates, count)
+        self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked))
+        liked_titles = list(intent.liked)
+        with self.clock.stage("reply"):
+            reply = onboarding + replies.recommendation_reply(intent, picked, liked_titles, reasons)
+            if not self.owner._store.ratings_of(ME) and not liked:
+                reply += "\n" + replies.ASK_FOR_TASTE
+        return reply, picked
+
+    def _rerank(self, intent: Intent, candidates: list[Recommendation],
+                count: int) -> tuple[list[Recommendation], list[str] | None]:
+        """The model's choice and order among the candidates when re-ranking is on; else the ranker's."""
+        ranked = candidates[:count]
+        if len(candidates) <= 1 or not self._rerank_on():
+            return ranked, None
+        model = self._model()
+        if model is None:
+            return ranked, None
+        k = min(count, len(candidates))
+        liked = list(intent.liked)
+        with self.clock.stage("llm_rerank"):
+            reply = self._ask(model, rerank_messages(self.text, liked, candidates, k),
+                              schema=rerank_schema([c.item.id for c in candidates], k), max_tokens=60 * k,
+                              what="re-ranking")
+        if reply is None:
+            return ranked, None
+        try:
+            picks, repairs = picks_from_answer(reply.content, [c.item.id for c in candidates], k)
+        except UnusableAnswer as exc:
+            self.fallbacks.append(f"re-ranking: {exc}; the ranker's order was used")
+            return ranked, None
+        self.fallbacks.extend(f"re-ranking: {r}" for r in repairs)
+        by_id = {c.item.id: c for c in candidates}
+        chosen = [by_id[p.item_id] for p in picks]
+        chosen += [c for c in candidates if c not in chosen][:k - len(chosen)]
+        model_reasons = {p.item_id: p.reason for p in picks}
+        # The model's sentence leads; the engine's own reasons stay on the card (Rule 8).
+        return chosen, [model_reasons.get(c.item.id, "") for c in chosen]
+
+    def _rerank_on(self) -> bool:
+        setting = self.owner.options.rerank
+        if setting in ("on", "off"):
+            return setting == "on"
+        model = self._model()
+        return model is not None and model.backend == "ollama"
+
+    def _chit_chat(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+        return replies.GREETING, []
+
+    def _explain(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+        if not target:
+            return "Which one do you mean? Say its number on the cards or its title.", []
+        standing = self.state.intent
+        request = RecommendRequest(query=standing.query or None, liked=self.state.liked)
+        with self.clock.stage("recommend"):
+            rec = self.owner._recommendations.explain(request, target)
+        return replies.explanation_reply(rec), [rec]
+
+    def _rate(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+        if not target:
+            return "Which one should I rate? Say its number on the cards or its title.", []
+        if intent.stars is None:
+            return "How many stars, from 1 to 5?", []
+        self.owner._store.rate(ME, target, stars=intent.stars)
+        title = self.owner._store.get_item(target).title
+        # The rating counts at once: the standing request is answered again with it folded in.
+        again, items = self._recommend(replace(self.state.intent, action="recommend"), (), (), "")
+        return replies.rating_reply(title, intent.stars) + "\n" + again, items
+
+    def _add_to_list(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+        if not target:
+            return "Which one should I add? Say its number on the cards or its title.", []
+        name = intent.list_name or DEFAULT_LIST
+        store = self.owner._store
+        try:
+            entries = store.get_list(name).item_ids
+        except ChatRecError:
+            entries = store.create_list(name).item_ids
+        if target not in entries:
+            store.set_list_entries(name, [*entries, target])
+        return f"Added {store.get_item(target).title} to your {name} list.", []
+
+    def _export(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+        raise ChatRecError("exporting from the conversation is not available yet: use `chatrec list export`")
+
