@@ -129,7 +129,7 @@ def _decode_sndfile(path: str, handle: Any, seconds: float) -> tuple[NDArray[np.
             block = handle.read(min(int(_BLOCK_S * rate), wanted - got), dtype="float32", always_2d=True)
             if len(block) == 0:
                 break
-            blocks.append(block.mean(axis=1, dtype=np.float32))
+            blocks.append(_downmix(block))
             got += len(block)
     except (sf.LibsndfileError, RuntimeError) as exc:
         _salvage_or_raise(path, got / rate, exc)
@@ -215,6 +215,17 @@ def _salvage_or_raise(path: str, got_s: float, exc: Exception) -> None:
 def _start_s(duration: float, seconds: float) -> float:
     """Where the excerpt starts so that it sits in the middle of the file."""
     return max(0.0, (duration - seconds) / 2)
+
+
+def _downmix(block: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Mono from (frames, channels): a sum of columns (numpy's mean over a short last axis is ~10x slower)."""
+    if block.shape[1] == 1:
+        return np.ascontiguousarray(block[:, 0])
+    total = block[:, 0].copy()
+    for channel in range(1, block.shape[1]):
+        total += block[:, channel]
+    total *= np.float32(1.0 / block.shape[1])
+    return total
 
 
 def _join(blocks: list[NDArray[np.float32]]) -> NDArray[np.float32]:
