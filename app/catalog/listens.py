@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.catalog.tabular import read_delimited, read_utf8, required
+from app.catalog.tabular import json_kind, read_delimited, read_utf8, required
 from app.domain.errors import InputError
 from app.domain.music import Listen
 
@@ -185,10 +185,10 @@ def _skip_space(text: str, offset: int) -> int:
 def _listen(value: object, where: str, line: int) -> Listen:
     """A Listen from one decoded listen object, or an InputError naming the field."""
     if not isinstance(value, dict):
-        raise InputError(f"expected a listen object {{...}}, found {_kind(value)}", file=where, line=line)
+        raise InputError(f"expected a listen object {{...}}, found {json_kind(value)}", file=where, line=line)
     meta = value.get("track_metadata")
     if not isinstance(meta, dict):
-        raise InputError(f"must be an object with artist_name and track_name, found {_kind(meta)}",
+        raise InputError(f"must be an object with artist_name and track_name, found {json_kind(meta)}",
                          file=where, line=line, field="track_metadata")
     return Listen(artist=_meta_text(meta, "artist_name", where, line, needed=True),
                   title=_meta_text(meta, "track_name", where, line, needed=True),
@@ -204,7 +204,7 @@ def _meta_text(meta: dict[str, object], name: str, where: str, line: int, *, nee
     if value is None and not needed:
         return ""
     if not isinstance(value, str):
-        found = "is missing" if value is None else f"must be text, found {_kind(value)}"
+        found = "is missing" if value is None else f"must be text, found {json_kind(value)}"
         raise InputError(found, file=where, line=line, field=field)
     if needed and not value.strip():
         raise InputError("is empty", file=where, line=line, field=field)
@@ -235,7 +235,7 @@ def _listened_at(value: object, where: str, line: int) -> float:
     if value is None:
         raise InputError("is missing; expected Unix seconds", file=where, line=line, field="listened_at")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"must be Unix seconds (a number), found {_kind(value)}", file=where, line=line,
+        raise InputError(f"must be Unix seconds (a number), found {json_kind(value)}", file=where, line=line,
                          field="listened_at")
     return _checked_seconds(float(value), str(value), where, line, "listened_at")
 
@@ -248,19 +248,6 @@ def _checked_seconds(seconds: float, text: str, where: str, line: int, field: st
         raise InputError(f"{text} is too large for Unix seconds (milliseconds?)", file=where, line=line,
                          field=field)
     return seconds
-
-
-def _kind(value: object) -> str:
-    """How a decoded JSON value reads in a message: 'a string', 'a number', 'null'..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 # --- Last.fm -----------------------------------------------------------------------------------

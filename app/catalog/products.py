@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.catalog.tabular import parse_float, parse_optional_year, read_delimited, read_utf8, required
+from app.catalog.tabular import json_kind, parse_float, parse_optional_year, read_delimited, read_utf8, required
 from app.domain.errors import InputError, InvalidRatingError
 from app.domain.items import Item, Rating, validate_stars
 from app.paths import resources_dir
@@ -189,14 +189,14 @@ def _json_records(text: str, path: Path) -> Iterator[tuple[dict[str, str], list[
         start = _object_members(text, start)["products"][1]
         document = document["products"]
         if not isinstance(document, list):
-            raise InputError(f"must be an array of product objects, found {_kind(document)}",
+            raise InputError(f"must be an array of product objects, found {json_kind(document)}",
                              file=str(path), line=line_at(start), field="products")
     elif not isinstance(document, list):
         raise InputError(f"expected an array of product objects or {{\"products\": [...]}}, "
-                         f"found {_kind(document)}", file=str(path), line=line_at(start))
+                         f"found {json_kind(document)}", file=str(path), line=line_at(start))
     for value, offset in zip(document, _array_elements(text, start), strict=True):
         if not isinstance(value, dict):
-            raise InputError(f"expected a product object {{...}}, found {_kind(value)}",
+            raise InputError(f"expected a product object {{...}}, found {json_kind(value)}",
                              file=str(path), line=line_at(offset))
         where = _Where(line_at(offset), {key: line_at(key_at)
                                          for key, (key_at, _) in _object_members(text, offset).items()})
@@ -211,7 +211,7 @@ def _json_text(value: object, name: str, path: Path, line: int) -> str:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise InputError(f"must be text or a number, found {_kind(value)}", file=str(path), line=line,
+    raise InputError(f"must be text or a number, found {json_kind(value)}", file=str(path), line=line,
                      field=name)
 
 
@@ -220,26 +220,13 @@ def _json_tags(value: object, path: Path, line: int) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InputError(f'must be a list of strings such as ["quiet", "waterproof"], found {_kind(value)}',
+        raise InputError(f'must be a list of strings such as ["quiet", "waterproof"], found {json_kind(value)}',
                          file=str(path), line=line, field="tags")
     for number, tag in enumerate(value, start=1):
         if not isinstance(tag, str):
-            raise InputError(f"tag {number} is {_kind(tag)}; every tag must be a string",
+            raise InputError(f"tag {number} is {json_kind(tag)}; every tag must be a string",
                              file=str(path), line=line, field="tags")
     return _clean_tags(value)
-
-
-def _kind(value: object) -> str:
-    """How a decoded JSON value reads in a message: 'a string', 'a number', 'null'..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a list" if isinstance(value, list) else "an object"
 
 
 def _skip_space(text: str, offset: int) -> int:

@@ -88,3 +88,16 @@ def read_utf8(path: Path) -> str:
         line = bad.count(b"\n", 0, exc.start) + 1
         raise InputError(f"not UTF-8 text (byte 0x{bad[exc.start]:02x}); save the file as UTF-8",
                          file=str(path), line=line) from exc
+
+
+def json_kind(value: object) -> str:
+    """How a decoded JSON value reads in a message: 'a string', 'a number', 'null'..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"

@@ -14,20 +14,12 @@ import pytest
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths, slugify
 from app.domain.errors import InputError
 from app.domain.items import Item
+from tests.files import write
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "products"
 GOOD_HEADER = "id,title,description,category,price,tags,brand,year\n"
 GOOD_ROW = "good,Good Thing,Fine.,kitchen,10,a;b,,\n"
 KNOWN = {"product:tent", "product:grinder"}
-
-
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def fails(read: Callable[[Path], object], path: Path, *, line: int | None, field: str | None) -> str:

@@ -19,21 +19,13 @@ from app.catalog.listens import (
 )
 from app.domain.errors import InputError
 from app.domain.music import Listen
+from tests.files import write
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "listens"
 MBID_A = "33333333-3333-4333-8333-333333333333"
 MBID_B = "66666666-6666-4666-8666-666666666666"
 GHAN_HEADER = "uts,utc_time,artist,artist_mbid,album,album_mbid,track,track_mbid\n"
 GHAN_ROW = '1612101900,"31 Jan 2021, 14:05",Radiohead,,OK Computer,,Airbag,\n'
-
-
-def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def listen_line(artist: str = "A", track: str = "T", at: object = 1700000000, **extra: object) -> str:
