@@ -14,6 +14,7 @@ from app.services.catalogue import Catalogue
 from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
 from app.services.index import ItemIndex
 from app.services.listens import ListeningHistory
+from app.services.lists import Lists
 from app.services.music import MusicLibrary
 from app.services.recommendations import Recommendations
 from app.services.sound import SoundIndex
@@ -38,6 +39,7 @@ class Engine:
     music_files: MusicFileStore
     listens: ListeningHistory
     conversation: Conversation
+    lists: Lists
     lock: DataDirLock
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -76,10 +78,12 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
         options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank)
+        lists = Lists(store)
         conversation = Conversation(store, ConversationStore(store), recommendations,
-                                    chat or chat_models(settings, paths), options)
+                                    chat or chat_models(settings, paths), options, lists=lists,
+                                    export_dir=paths.exports)
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
-                      ListeningHistory(store), conversation, lock, closers)
+                      ListeningHistory(store), conversation, lists, lock, closers)
     except BaseException:
         if store is not None:
             store.close()

@@ -142,6 +142,24 @@ def _build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--backend", choices=["auto", "ollama", "embedded"],
                      help="the language model: Ollama, the embedded one, or auto (the setting's default)")
 
+    lists = sub.add_parser("list", help="lists and playlists: create, add, show, export")
+    list_sub = lists.add_subparsers(dest="list_command", required=True)
+    create = list_sub.add_parser("create", parents=[common], help="a new, empty list")
+    create.add_argument("name")
+    add = list_sub.add_parser("add", parents=[common], help="append items (ids) to a list")
+    add.add_argument("name")
+    add.add_argument("items", nargs="+", metavar="ITEM")
+    show = list_sub.add_parser("show", parents=[common], help="a list's entries with your ratings")
+    show.add_argument("name", nargs="?", help="a list; none = every list")
+    export = list_sub.add_parser("export", parents=[common], help="write a list as m3u8, xspf, jspf, csv or json")
+    export.add_argument("name")
+    export.add_argument("file", type=Path)
+    export.add_argument("--format", help="m3u8, xspf, jspf, csv or json (default: from the file's extension)")
+    export.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
+    export.add_argument("--relative", action="store_true", help="M3U8/XSPF: paths relative to the playlist file")
+    export.add_argument("--map", action="append", default=[], metavar="FROM=TO",
+                        help="rewrite a path prefix for a media server, e.g. /home/me/Music=/music (repeatable)")
+
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
@@ -172,7 +190,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
 
     engine = open_engine()
     try:
-        command = args.command if args.command != "import" else f"import {args.what}"
+        command = {"import": f"import {getattr(args, 'what', '')}",
+                   "list": f"list {getattr(args, 'list_command', '')}"}.get(args.command, args.command)
         handlers: dict[str, Callable[[], None]] = {
             "import movielens": lambda: _report_import(
                 engine.catalogue.import_movielens(args.size, out.progress), out),
@@ -193,6 +212,11 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "status": lambda: _report_status(engine, out),
             "ask": lambda: _report_turn(_conversation(engine, args.backend).turn(args.text, args.session), out),
             "shell": lambda: _run_shell(engine),
+            "list create": lambda: _report_lists(engine, [engine.lists.create(args.name).name], out),
+            "list add": lambda: _report_lists(engine, [engine.lists.add(args.name, args.items).playlist.name], out),
+            "list show": lambda: _report_lists(engine, [args.name] if args.name else
+                                               [p.name for p in engine.lists.all()], out),
+            "list export": lambda: _report_export(engine, args, out),
         }
         handlers[command]()
     finally:
@@ -229,6 +253,44 @@ def _report_turn(result: Any, out: _Printer) -> None:
     if result.fallbacks:
         lines.append("(" + "; ".join(result.fallbacks) + ")")
     lines.append(f"[session {result.session_id}: continue with --session {result.session_id}]")
+    out.emit(payload, "\n".join(lines))
+
+
+def _report_lists(engine: Any, names: Sequence[str], out: _Printer) -> None:
+    views = [engine.lists.show(name) for name in names]
+    payload = {"lists": [{"name": v.name, "items": [
+        {"position": e.position, "id": e.item.id, "title": e.item.title, "domain": e.item.domain,
+         "stars": None if e.rating is None else e.rating.stars,
+         "thumb": None if e.rating is None else e.rating.thumb} for e in v.entries]} for v in views]}
+    lines = []
+    for view in views:
+        lines.append(f"{view.name} ({len(view.entries)} items)")
+        for entry in view.entries:
+            stars = f"  {entry.rating.effective_stars():g}★" if entry.rating else ""
+            lines.append(f"  {entry.position:>2}. {entry.item.title}  [{entry.item.id}]{stars}")
+    out.emit(payload, "\n".join(lines) if lines else "no lists yet: `chatrec list create NAME`")
+
+
+def _report_export(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
+    from app.export.formats import guess_format
+
+    fmt = args.format or guess_format(args.file)
+    if fmt is None:
+        raise ChatRecError(f"{args.file}: name the format with --format (m3u8, xspf, jspf, csv or json) "
+                           "or give the file one of those extensions")
+    mapping = {}
+    for rule in args.map:
+        source, sep, target = rule.partition("=")
+        if not sep or not source:
+            raise ChatRecError(f"--map {rule!r}: write it as FROM=TO, e.g. /home/me/Music=/music")
+        mapping[source] = target
+    result = engine.lists.export_result(args.name, fmt, args.file, overwrite=args.overwrite,
+                                        path_mode="relative" if args.relative else "absolute", path_map=mapping)
+    payload = {"file": str(result.path), "format": result.format, "written": result.written,
+               "skipped": [{"position": s.position, "id": s.item_id, "title": s.title, "reason": s.reason}
+                           for s in result.skipped]}
+    lines = [f"wrote {result.written} entries to {result.path} ({result.format})"]
+    lines += [f"  left out #{s.position} {s.title}: {s.reason}" for s in result.skipped]
     out.emit(payload, "\n".join(lines))
 
 

@@ -36,6 +36,11 @@ class AppPaths:
         return self.data / "chroma-audio"
 
     @property
+    def exports(self) -> Path:
+        """Where lists exported from a conversation go (the desktop app asks where instead)."""
+        return self.data / "exports"
+
+    @property
     def numba_cache(self) -> Path:
         """librosa's compiled numba code, kept so only the first music scan pays for compiling."""
         return self.cache / "numba"

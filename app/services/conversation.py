@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from app.domain.chat import ChatMessage, ChatReply
@@ -16,10 +17,12 @@ from app.domain.errors import CancelledError, ChatModelError, ChatRecError
 from app.domain.items import ME
 from app.domain.progress import CancelToken
 from app.domain.recommendation import Recommendation
+from app.export.formats import suggested_filename
 from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
 from app.llm.prompts import INTENT_SCHEMA, intent_messages, rerank_messages, rerank_schema
 from app.ports import ChatModel
 from app.services import replies
+from app.services.lists import Lists
 from app.services.moods import expand_query
 from app.services.recommendations import Recommendations, RecommendRequest
 from app.services.titles import TitleIndex
@@ -63,6 +66,7 @@ class TurnResult:
     backend: str
     fallbacks: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    candidates: tuple[str, ...] = ()  # the ranker's candidate ids the cards were chosen from
 
 
 class _Stopwatch:
@@ -82,12 +86,15 @@ class Conversation:
     """The turn pipeline over the store, the recommendations and a chat model."""
 
     def __init__(self, store: SQLiteStore, sessions: ConversationStore, recommendations: Recommendations,
-                 chat: ChatModelSource, options: ConversationOptions = ConversationOptions()) -> None:
+                 chat: ChatModelSource, options: ConversationOptions = ConversationOptions(), *,
+                 lists: Lists | None = None, export_dir: Path | None = None) -> None:
         self._store = store
         self._sessions = sessions
         self._recommendations = recommendations
         self._chat = chat
         self.options = options
+        self._lists = lists or Lists(store)
+        self._export_dir = export_dir or store.path.parent / "exports"
         self._titles: tuple[int, TitleIndex] | None = None
 
     def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None) -> TurnResult:
@@ -112,9 +119,11 @@ class Conversation:
         clock.ms["total"] = round((time.perf_counter() - started) * 1000, 1)
         return replace(result, timings_ms=dict(clock.ms))
 
-    def with_chat(self, chat: ChatModelSource) -> Conversation:
-        """The same conversation service with another model source (`ask --backend`)."""
-        return Conversation(self._store, self._sessions, self._recommendations, chat, self.options)
+    def with_chat(self, chat: ChatModelSource | None = None,
+                  options: ConversationOptions | None = None) -> Conversation:
+        """The same conversation service with another model source (`ask --backend`) or options."""
+        return Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
+                            options or self.options, lists=self._lists, export_dir=self._export_dir)
 
     def titles(self) -> TitleIndex:
         """The title index of the current catalogue (rebuilt when the catalogue changes)."""
@@ -139,6 +148,7 @@ class _Turn:
         self.backend = "none"
         self.model: ChatModel | None = None
         self.state = SessionState()
+        self.candidates: tuple[str, ...] = ()
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
         self.state = state
@@ -152,7 +162,8 @@ class _Turn:
         else:
             reply, items = self._recommend(intent, liked, disliked, target)
             intent = self.state.intent  # a refinement answers the standing request it refined
-        return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks))
+        return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks),
+                          candidates=self.candidates)
 
     # -- understanding ------------------------------------------------------------------------
 
@@ -230,6 +241,7 @@ class _Turn:
                 if "rated anything" not in str(exc):
                     raise
                 candidates = []
+        self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
         self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked))
         liked_titles = list(intent.liked)
@@ -286,6 +298,7 @@ class _Turn:
         request = RecommendRequest(query=standing.query or None, liked=self.state.liked)
         with self.clock.stage("recommend"):
             rec = self.owner._recommendations.explain(request, target)
+        self.candidates = (rec.item.id,)
         return replies.explanation_reply(rec), [rec]
 
     def _rate(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
@@ -302,16 +315,50 @@ class _Turn:
     def _add_to_list(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
         if not target:
             return "Which one should I add? Say its number on the cards or its title.", []
-        name = intent.list_name or DEFAULT_LIST
-        store = self.owner._store
-        try:
-            entries = store.get_list(name).item_ids
-        except ChatRecError:
-            entries = store.create_list(name).item_ids
-        if target not in entries:
-            store.set_list_entries(name, [*entries, target])
-        return f"Added {store.get_item(target).title} to your {name} list.", []
+        lists = self.owner._lists
+        said = intent.list_name or DEFAULT_LIST
+        name = self._list_called(said) or lists.create(said).name
+        added = lists.add(name, [target])
+        title = self.owner._store.get_item(target).title
+        if not added.added:
+            return f"{title} is already in your {name} list.", []
+        return f"Added {title} to your {name} list.", []
 
     def _export(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
-        raise ChatRecError("exporting from the conversation is not available yet: use `chatrec list export`")
+        lists = self.owner._lists.all()
+        name = self._list_called(intent.list_name) if intent.list_name else (lists[0].name if len(lists) == 1 else "")
+        if not name:
+            known = ", ".join(p.name for p in lists)
+            return (f"Which list should I export? Your lists: {known}." if known else
+                    "You have no lists yet: say \u201cadd the first one to my Favourites list\u201d to start one."), []
+        view = self.owner._lists.show(name)
+        fmt = intent.export_format or _default_format([e.item.domain for e in view.entries])
+        path = _free_path(self.owner._export_dir / suggested_filename(name, fmt))
+        self.owner._export_dir.mkdir(parents=True, exist_ok=True)
+        result = self.owner._lists.export_result(name, fmt, path)
+        count = f"{result.written} item" + ("" if result.written == 1 else "s")
+        reply = f"Exported your {name} list ({count}) as {fmt.upper()} to {result.path}."
+        if result.skipped:
+            reply += f" {len(result.skipped)} left out: {result.skipped[0].reason}."
+        return reply, []
 
+    def _list_called(self, said: str) -> str:
+        """The existing list with this name, whatever its case; '' when there is none."""
+        return next((p.name for p in self.owner._lists.all() if p.name.casefold() == said.strip().casefold()), "")
+
+
+def _default_format(domains: list[str]) -> str:
+    """M3U8 for a playlist of tracks, Letterboxd's CSV for films, JSON for anything else."""
+    kinds = set(domains)
+    if kinds == {"music"}:
+        return "m3u8"
+    return "csv" if kinds == {"movie"} else "json"
+
+
+def _free_path(path: Path) -> Path:
+    """path, or 'name (2).ext' and so on when it exists: an export never replaces a file unasked."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem} ({number}){path.suffix}")
+        number += 1
+    return candidate

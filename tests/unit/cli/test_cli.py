@@ -119,3 +119,43 @@ def test_an_unexpected_error_gives_a_message_and_the_log_holds_the_traceback(
     assert code == 1 and out == ""
     assert "internal error: RuntimeError: the disk said no" in err and str(log) in err
     assert "Traceback" in log.read_text(encoding="utf-8")
+
+
+def test_list_commands_create_add_show_and_export(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path) -> None:
+    assert run(capsys, "list", "create", "Crime Night")[0] == 0
+    assert run(capsys, "list", "add", "Crime Night", "movie:fargo", "movie:heat")[0] == 0
+    code, out, _ = run(capsys, "list", "show", "Crime Night", "--json")
+    assert code == 0 and [i["id"] for i in json.loads(out)["lists"][0]["items"]] == ["movie:fargo", "movie:heat"]
+    target = tmp_path / "crime.xspf"
+    code, out, _ = run(capsys, "list", "export", "Crime Night", str(target), "--json")
+    assert code == 0 and json.loads(out)["written"] == 2 and target.read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_list_export_refuses_to_replace_a_file_and_says_how(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    run(capsys, "list", "create", "Mine")
+    target = tmp_path / "mine.json"
+    target.write_text("keep me", encoding="utf-8")
+    code, _, err = run(capsys, "list", "export", "Mine", str(target))
+    assert code == 2 and "--overwrite" in err and target.read_text(encoding="utf-8") == "keep me"
+
+
+def test_list_export_needs_a_known_format(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    run(capsys, "list", "create", "Mine")
+    code, _, err = run(capsys, "list", "export", "Mine", str(tmp_path / "mine.txt"))
+    assert code == 2 and "--format" in err
+
+
+def test_ask_answers_a_turn_with_the_documented_json(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoModel:
+        def get(self) -> tuple[None, tuple[str, ...]]:
+            return None, ()
+
+    monkeypatch.setattr("app.bootstrap.chat_models", lambda *args, **kwargs: NoModel())
+    code, out, _ = run(capsys, "ask", "3 movies like Fargo", "--json")
+    payload = json.loads(out)
+    assert code == 0 and set(payload) >= {"reply", "items", "intent", "backend", "fallbacks", "timings_ms"}
+    assert len(payload["items"]) == 3 and payload["intent"]["liked"] == ["Fargo"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,23 @@ def test_an_injected_description_is_quoted_data_and_cannot_put_an_item_on_screen
 def test_greetings_get_a_greeting_and_no_cards(engine: Engine) -> None:
     result = make(engine, None).turn("hi there!")
     assert result.intent.action == "chit_chat" and not result.items and "mood" in result.reply
+
+
+def test_export_from_the_conversation_writes_a_new_file_and_never_replaces_one(engine: Engine) -> None:
+    chat = make(engine, None)
+    first = chat.turn("3 movies like Fargo")
+    chat.turn("add the first one to my Crime Night list", session_id=first.session_id)
+    chat.turn("add the second one to crime night", session_id=first.session_id)
+    once = chat.turn("export my crime night list as json", session_id=first.session_id)
+    twice = chat.turn("export my crime night list as json", session_id=first.session_id)
+    assert once.intent.action == "export" and "(2 items)" in once.reply
+    first_path = once.reply.split(" to ", 1)[1].rstrip(".")
+    second_path = twice.reply.split(" to ", 1)[1].rstrip(".")
+    assert first_path != second_path and second_path.endswith("Crime Night (2).json")
+    exported = json.loads(Path(first_path).read_text(encoding="utf-8"))
+    assert [i["id"] for i in exported["items"]] == ids(first)[:2]
+
+
+def test_export_asks_which_list_when_it_cannot_tell(engine: Engine) -> None:
+    result = make(engine, None).turn("export my list")
+    assert "no lists yet" in result.reply and not result.items
