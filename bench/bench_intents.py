@@ -108,7 +108,7 @@ def evaluate(lines: list[dict[str, Any]], titles: TitleIndex,
         cards = cards_for(line["context_cards"])
         started = time.perf_counter()
         model_intent = None
-        if reader is not None and needs_model(line["text"], len(cards)):
+        if reader is not None and needs_model(line["text"], len(cards), titles):
             model_calls += 1
             model_intent = reader(line["text"], cards)
             model_failures += model_intent is None

@@ -152,6 +152,9 @@ class _Turn:
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
         self.state = state
+        # The backend serving this turn is chosen up front (a probe, cached; nothing is loaded), so the
+        # answer names it even when the rules read the request alone and no model stage ran.
+        self._model()
         with self.clock.stage("understand"):
             intent, liked, disliked, target = self._understand(history)
         handlers = {"chit_chat": self._chit_chat, "explain": self._explain, "rate": self._rate,
@@ -171,7 +174,7 @@ class _Turn:
         """The intent, the liked and disliked item ids, and the target item id ('' when none)."""
         cards = self.state.shown
         model_intent = None
-        if self.owner.options.llm_intent and needs_model(self.text, len(cards)):
+        if self.owner.options.llm_intent and needs_model(self.text, len(cards), self.owner.titles()):
             model_intent = self._model_intent(history)
         found = understand(self.text, cards, self.owner.titles(), model_intent)
         return found.intent, found.liked, found.disliked, found.target
