@@ -478,8 +478,8 @@ def _merge(rules: Intent, model: Intent, *, cards: int) -> Intent:
     action = rules.action
     if model.action == "chit_chat" and not rules.query:
         action = "chit_chat"  # nothing to recommend from, and the model heard small talk
-    return replace(rules, action=action, domain=rules.domain or model.domain, query=rules.query or model.query,
-                   target=rules.target or model.target)
+    # Not the model's domain: for a vague request it guesses one, and a wrong guess hides the rest.
+    return replace(rules, action=action, query=rules.query or model.query, target=rules.target or model.target)
 
 
 def _target(intent: Intent, named: tuple[str, ...], cards: tuple[str, ...], titles: TitleIndex) -> str:
