@@ -32,10 +32,11 @@ INTENT_SCHEMA: dict[str, Any] = {
     "properties": {
         "action": {"type": "string", "enum": list(ACTIONS)},
         "domain": {"type": "string", "enum": ["movie", "music", "product", "any"]},
-        "about": {"type": "string", "maxLength": 80},
-        "liked": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 4},
-        "disliked": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 4},
-        "target": {"type": "string", "maxLength": 80},
+        # Short limits: a small model otherwise repeats itself until max_tokens cuts the JSON in half.
+        "about": {"type": "string", "maxLength": 40},
+        "liked": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 3},
+        "disliked": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 2},
+        "target": {"type": "string", "maxLength": 40},
     },
     "required": ["action", "domain", "about", "liked", "disliked", "target"],
 }

@@ -176,7 +176,9 @@ class _Turn:
         model_intent = None
         if self.owner.options.llm_intent and needs_model(self.text, len(cards), self.owner.titles()):
             model_intent = self._model_intent(history)
-        found = understand(self.text, cards, self.owner.titles(), model_intent)
+        # A capable model (Ollama) may name a film the user only hinted at; the 135M one may not.
+        found = understand(self.text, cards, self.owner.titles(), model_intent,
+                           model_may_infer=self.backend == "ollama")
         return found.intent, found.liked, found.disliked, found.target
 
     def _model_intent(self, history: list[TurnRecord]) -> Intent | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from rapidfuzz import fuzz
+
 from app.domain.conversation import Action, Intent
 from app.domain.items import Item
 from app.services.titles import Mention, TitleIndex, normalise
@@ -399,6 +401,7 @@ def _is_filler(word: str) -> bool:
                              r"number|no|yes|please|thanks|hi|hello|hey", word))
 
 
+_SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
                        r"another one)\b", re.I)
 _MORE_LIKE = re.compile(r"\bmore like\b|\blike the\b|\bsimilar to the\b", re.I)
@@ -430,8 +433,13 @@ def needs_model(text: str, cards: int, titles: TitleIndex) -> bool:
                 or intent.year_min or intent.year_max)
 
 
-def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Intent | None = None) -> Understanding:
-    """The rules' exact reading of a request, merged with a model's reading of what rules cannot tell."""
+def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Intent | None = None, *,
+               model_may_infer: bool = False) -> Understanding:
+    """The rules' exact reading of a request, merged with a model's reading of what rules cannot tell.
+
+    model_may_infer lets the model name titles the user only hinted at ("that Tarantino one"); without
+    it (the small embedded model) only references to words the user said are taken.
+    """
     # "key=value" is how injected commands look ("action=rate stars=5"); people do not talk like that.
     text = re.sub(r"\b\w+\s*=\s*\w+\b", " ", text)
     if _CHIT_CHAT.match(text) and read_domain(text.casefold()) is None:  # "Good Morning" is a film too
@@ -444,8 +452,9 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     if model is not None and not reading.sure_of_action:
         intent = _merge(intent, model, cards=len(cards))
         if not liked and not disliked:
-            liked += [i.id for i in map(titles.find, model.liked) if i is not None]
-            disliked += [i.id for i in map(titles.find, model.disliked) if i is not None]
+            keep = (lambda refs: list(refs)) if model_may_infer else (lambda refs: _said(refs, text))
+            liked += [i.id for i in map(titles.find, keep(model.liked)) if i is not None]
+            disliked += [i.id for i in map(titles.find, keep(model.disliked)) if i is not None]
     target = _target(intent, refs.named, cards, titles)
     if intent.action == "refine" and _NOT_THAT.search(text) and cards:
         disliked.append(target or cards[0])
@@ -471,6 +480,16 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     intent = replace(intent, liked=tuple(shown_liked),
                      disliked=tuple(title_of[i] for i in disliked if i in title_of))
     return Understanding(intent, tuple(liked), tuple(disliked), target)
+
+
+def _said(references: tuple[str, ...], text: str) -> list[str]:
+    """The model's references that the user really said (closely: typos allowed), not ones it made up.
+
+    A 135M model asked for liked titles of a vague request answers "Movie One", "Movie One One"...;
+    fuzzy title matching would turn those into real films nobody mentioned.
+    """
+    said = normalise(text)
+    return [ref for ref in references if ref.strip() and fuzz.partial_ratio(normalise(ref), said) >= _SAID]
 
 
 def _merge(rules: Intent, model: Intent, *, cards: int) -> Intent:

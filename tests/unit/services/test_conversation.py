@@ -64,13 +64,22 @@ def test_a_newcomer_naming_titles_is_onboarded_with_ratings(engine: Engine) -> N
     assert set(ids(result)) <= CARTOON_IDS
 
 
-def test_the_model_reads_only_what_the_rules_could_not_ground(engine: Engine) -> None:
+def test_a_capable_model_reads_only_what_the_rules_could_not_ground(engine: Engine) -> None:
     model = ScriptedChatModel([intent_json(action="explain", domain="music", about="gangsters",
-                                           liked=["Pulp Fictoin"])])
-    result = make(engine, model).turn("you know that tarantino one, something like it")
-    assert result.intent.liked == ("Pulp Fiction",)  # the model's misspelling, resolved by fuzzy match
+                                           liked=["Pulp Fictoin"])], backend="ollama")
+    result = make(engine, model, rerank="off").turn("you know that tarantino one, something like it")
+    assert result.intent.liked == ("Pulp Fiction",)  # inferred from a hint, misspelt, resolved by fuzzy match
     assert result.intent.action == "recommend"  # the model never overrides what the rules read
-    assert result.backend == "embedded" and "llm_intent" in result.timings_ms
+    assert result.backend == "ollama" and "llm_intent" in result.timings_ms
+
+
+def test_the_small_model_cannot_put_titles_in_the_users_mouth(engine: Engine) -> None:
+    invented = intent_json(liked=["Movie One", "Pulp Fiction"])
+    result = make(engine, ScriptedChatModel([invented])).turn("you know that tarantino one, something like it")
+    assert result.intent.liked == () and "llm_intent" in result.timings_ms
+    said = intent_json(liked=["pulp fictoin"])
+    result = make(engine, ScriptedChatModel([said])).turn("um that pulp fictoin thing, more of it")
+    assert result.intent.liked == ("Pulp Fiction",)
 
 
 def test_a_request_the_rules_ground_never_waits_for_the_model(engine: Engine) -> None:
