@@ -13,8 +13,9 @@ from app.domain.items import DOMAINS, ME
 from app.domain.recommendation import Recommendation
 from app.services.recommendations import RecommendRequest
 
-HELP = """Type what you are in the mood for ("a quiet coffee grinder", "dark 90s crime"),
-or a command:
+HELP = """Say what you are in the mood for ("I loved Fargo, something darker from the 90s"),
+follow up ("only from the 80s", "not that one", "why the second one?", "add it to my Crime list"),
+or use a command:
   rate N STARS   rate card N (1-5 stars); the next answer changes at once
   similar N      items like card N
   more           recommendations from your ratings alone
@@ -32,6 +33,7 @@ class Shell:
         self._write = write
         self._cards: list[Recommendation] = []
         self._domain: str | None = None
+        self._session: str | None = None  # the conversation this terminal session is having
 
     def run(self) -> None:
         """Greet, then answer each line until quit or end of input."""
@@ -70,7 +72,17 @@ class Shell:
             self._domain = None if choice == "all" else choice
             self._write(f"  showing {choice}")
         else:
-            self._show(self._recommend(line))
+            self._turn(line)
+
+    def _turn(self, text: str) -> None:
+        """One conversational turn: the reply, and its cards become the numbered cards."""
+        result = self._engine.conversation.turn(text, self._session)
+        self._session = result.session_id
+        self._write("  " + result.reply.replace("\n", "\n  "))
+        for note in result.fallbacks:
+            self._write(f"  ({note})")
+        if result.items and result.intent.action in ("recommend", "refine", "rate"):
+            self._cards = list(result.items)
 
     def _recommend(self, query: str | None) -> list[Recommendation]:
         return self._engine.recommendations.recommend(RecommendRequest(user=ME, k=5, query=query,

@@ -10,6 +10,7 @@ import pytest
 
 from app.bootstrap import Engine, open_engine
 from app.paths import AppPaths, app_paths
+from tests.fakes.chat_model import FixedChatSource
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.vector_store import InMemoryVectorStore
 from tests.tiny_catalogue import tiny_catalogue
@@ -39,7 +40,7 @@ def paths(isolated_home: Path) -> AppPaths:
 def engine(paths: AppPaths) -> Iterator[Engine]:
     """A wired engine on the fake embedder and vector store, with the tiny catalogue imported."""
     built = open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore(),
-                        sound_store=InMemoryVectorStore())
+                        sound_store=InMemoryVectorStore(), chat=FixedChatSource())
     built.store.import_catalogue(tiny_catalogue())
     built.index.rebuild()
     yield built

@@ -107,3 +107,15 @@ class ScriptedChatModel:
         return ChatReply(content=answer, backend=self._backend, model=self._model_name,
                          prompt_tokens=prompt_tokens, completion_tokens=len(pieces),
                          seconds=time.monotonic() - started)
+
+
+class FixedChatSource:
+    """A ChatModelSource that always gives the same model (None: no model at all), with fixed notes."""
+
+    def __init__(self, model: Any = None, notes: tuple[str, ...] = ()) -> None:
+        self.model = model
+        self.notes = notes
+
+    def get(self) -> tuple[Any, tuple[str, ...]]:
+        """The model and the notes."""
+        return self.model, self.notes

@@ -37,3 +37,10 @@ def test_bad_commands_get_a_message_and_the_session_goes_on(engine: Engine) -> N
     assert any("stars must be between 1 and 5, got 9" in line for line in said)
     assert any("domain is one of movie, music, product or all" in line for line in said)
     assert engine.store.ratings_of(ME) == []
+
+
+def test_the_shell_holds_a_conversation_across_lines(engine: Engine) -> None:
+    said = session(engine, "I loved Fargo, three more like it", "why the second one?", "rate 2 4")
+    text = "\n".join(said)
+    assert "close to Fargo" in text and "because you rated Fargo" in text
+    assert len([r for r in engine.store.ratings_of(ME) if r.stars == 4]) == 1  # card 2 of the first answer

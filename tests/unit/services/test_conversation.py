@@ -14,22 +14,11 @@ from app.ports import ChatModel
 from app.services.conversation import Conversation, ConversationOptions
 from app.store.conversations import ConversationStore
 from app.store.sqlite import CatalogueImport
-from tests.fakes.chat_model import ChatRequest, ScriptedChatModel
+from tests.fakes.chat_model import ChatRequest, FixedChatSource, ScriptedChatModel
 from tests.tiny_catalogue import CARTOON, CRIME, item_id
 
 CRIME_IDS = {item_id(s) for s, _, _ in CRIME}
 CARTOON_IDS = {item_id(s) for s, _, _ in CARTOON}
-
-
-class FixedSource:
-    """A ChatModelSource that always gives one model (or none), with fixed notes."""
-
-    def __init__(self, model: ChatModel | None, notes: tuple[str, ...] = ()) -> None:
-        self.model = model
-        self.notes = notes
-
-    def get(self) -> tuple[ChatModel | None, tuple[str, ...]]:
-        return self.model, self.notes
 
 
 def intent_json(action: str = "recommend", domain: str = "any", about: str = "", liked: list[str] | None = None,
@@ -40,7 +29,7 @@ def intent_json(action: str = "recommend", domain: str = "any", about: str = "",
 
 def make(engine: Engine, model: ChatModel | None, **options: object) -> Conversation:
     return Conversation(engine.store, ConversationStore(engine.store), engine.recommendations,
-                        FixedSource(model), ConversationOptions(**options))  # type: ignore[arg-type]
+                        FixedChatSource(model), ConversationOptions(**options))  # type: ignore[arg-type]
 
 
 def ids(result: object) -> list[str]:
