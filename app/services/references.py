@@ -1,0 +1,144 @@
+"""Which catalogue items a request names, and whether the user likes them or not; the rest is the query."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.services.titles import Mention, TitleIndex, normalise
+
+_DISLIKE_CUES = ("not", "hated", "hate", "dislike", "disliked", "didnt like", "dont like", "except", "without",
+                 "nothing like", "no more", "avoid", "anything but", "but not", "cant stand", "couldnt stand",
+                 "stop showing", "skip", "tired of", "sick of", "no ")
+_STOPWORDS = frozenset("""
+a an the and or but of to in on for with from by at as is are was were be been it its this that these those
+i me my we our you your he she they them their something anything some any more most less really very so just
+like likes liked love loved lovely enjoy enjoyed want wanted need needs give show find recommend suggest suggestions
+please can could would should will do does did have has had get got tell about maybe kind sort stuff things thing
+movie movies film films song songs track tracks music album albums product products gift gifts one ones
+what which who whom whose how why when where there here im ive id lets new good great nice best top watch listen
+buy play hear same similar also too than then now
+""".split())  # noqa: SIM905 (a word list reads best as text)
+_NEUTRAL_CUES = ("recommend", "suggest", "show me", "instructions and")  # naming a title to be shown, not liked
+_STILL_LIKED = re.compile(r"^\s*but\s+(something|anything|stuff)\s+(like|similar)")
+
+
+@dataclass(frozen=True)
+class References:
+    """Items a request names, sorted into liked and disliked, and the words left for the query."""
+
+    liked: tuple[str, ...]
+    disliked: tuple[str, ...]
+    named: tuple[str, ...]  # every item named, in order (the target of "why X?")
+    query: str
+    spans: tuple[str, ...] = ()  # the normalised words of each mention, to mask them for the other rules
+    artists: tuple[str, ...] = ()  # music artists liked by name: their tracks are in liked
+
+
+def read_references(text: str, index: TitleIndex) -> References:
+    """Catalogue items named in the request and whether the user likes them; the rest as query words."""
+    words = normalise("x " + text).split()[1:]
+    mentions = index.mentions(text, single_words=[*_capitalised(text), *_words_after_cues(words)])
+    liked: list[str] = []
+    disliked: list[str] = []
+    previous: tuple[int, str] | None = None  # where the last mention ended, and which way it went
+    for mention in mentions:
+        between = words[previous[0]:mention.start] if previous else []
+        before = " ".join(words[max(0, mention.start - 4):mention.start])
+        after = " ".join(words[mention.end:mention.end + 5])
+        if previous and all(w in ("and", "or", "nor") for w in between):
+            polarity = previous[1]  # "not X or Y": the "not" covers both
+        elif any(before.endswith(cue) for cue in _NEUTRAL_CUES):
+            polarity = "named"
+        elif any(f"{cue} " in f"{before} " for cue in _DISLIKE_CUES) and not _STILL_LIKED.match(after):
+            polarity = "disliked"
+        else:
+            polarity = "liked"
+        if polarity == "disliked" and re.match(r"^\s*itself\b", after):
+            polarity = "named"  # "like X but darker, not X itself": X is the seed, only not to be shown again
+        if polarity == "liked" and re.search(r"\b(seen|watched|heard)\b", before) and \
+                re.search(r"\b(already|before)\b", " ".join(words[mention.end:])):
+            polarity = "disliked"  # "I've seen Chinatown and Vertigo already"
+        if polarity == "liked" and mention.artist:
+            liked.extend(t for t in index.tracks_by(mention.artist) if t != mention.item.id)
+        {"liked": liked, "disliked": disliked}.get(polarity, []).append(mention.item.id)
+        previous = (mention.end, polarity)
+    seen_all = re.search(r"\b(ive|i have|already) (seen|watched|heard) (those|them|both)\b", " ".join(words))
+    if seen_all and disliked:
+        liked = liked[:1]  # "like X but not Y or Z, I've seen those": everything after the first is seen
+    for item_id, start, end in _typed_titles(words, mentions, index):
+        liked.append(item_id)
+        mentions.append(Mention(index.item(item_id), start, end, " ".join(words[start:end])))  # type: ignore[arg-type]
+    used = {i for m in mentions for i in range(m.start, m.end)}
+    # A price ("under 100") is what the request is about; other numbers were read by the rules.
+    leftover = [w for i, w in enumerate(words) if i not in used and w not in _STOPWORDS
+                and (not _is_filler(w) or (w.isdigit() and i and words[i - 1] in _PRICE_WORDS))]
+    return References(tuple(dict.fromkeys(liked)), tuple(dict.fromkeys(disliked)),
+                      tuple(dict.fromkeys(m.item.id for m in mentions)), " ".join(leftover),
+                      tuple(m.words for m in mentions),
+                      tuple(dict.fromkeys(m.artist for m in mentions if m.artist and m.item.id in liked)))
+
+
+_SENTENCE_OPENERS = frozenset("""
+show give find play recommend suggest good what why tell add put export save make get any some more less only
+not no hey hi hello please can could would will i im my the a an one just so ok okay well hmm wait
+""".split())  # noqa: SIM905
+_PRICE_WORDS = frozenset("under below over above max budget around about less than cheaper".split())  # noqa: SIM905
+_SPAN_STOPS = frozenset(
+    "but and or from with that for which who please because since so than in on".split())  # noqa: SIM905
+
+
+def _typed_titles(words: list[str], mentions: list[Mention], index: TitleIndex) -> list[tuple[str, int, int]]:
+    """Misspelt titles right after 'like', 'loved'... ("a moive like jurasic park"), by a close fuzzy match."""
+    used = {i for m in mentions for i in range(m.start, m.end)}
+    found: list[tuple[str, int, int]] = []
+    cues = {"like", "loved", "love", "liked", "enjoyed", "to"}
+    for i, word in enumerate(words[:-1]):
+        if word not in cues or (word == "to" and (i == 0 or words[i - 1] != "similar")):
+            continue
+        end = i + 1
+        while end < len(words) and end - i <= 5 and words[end] not in _SPAN_STOPS and end not in used:
+            end += 1
+        for stop in range(end, i + 1, -1):  # the longest span that names a title
+            span = " ".join(words[i + 1:stop])
+            item = index.find(span) if len(span) >= 6 else None
+            if item is not None and all(f[0] != item.id for f in found) and all(m.item.id != item.id for m in mentions):
+                found.append((item.id, i + 1, stop))
+                break
+    return found
+
+
+def _capitalised(text: str) -> list[str]:
+    """Capitalised words, but not a sentence's usual first words ("Show me...", "Good...")."""
+    return [m.group(0) for m in re.finditer(r"\b[A-Z][\w'-]+", text)
+            if m.group(0).casefold() not in _SENTENCE_OPENERS]
+
+
+def _words_after_cues(words: list[str]) -> list[str]:
+    after_bigrams = [words[i + 2] for i in range(len(words) - 2)
+                     if (words[i], words[i + 1]) in {("similar", "to"), ("sounds", "like"), ("sound", "like")}]
+    return after_bigrams + _after_single_cues(words)
+
+
+def _after_single_cues(words: list[str]) -> list[str]:
+    cues = {"like", "likes", "loved", "love", "loves", "liked", "enjoyed", "enjoy", "adore", "why", "than", "about",
+            "rate", "add", "not", "watched", "seen", "give", "put", "picked", "suggest", "recommend", "hated", "hate",
+            "disliked", "heard", "chuck", "stick", "behind", "pick"}
+    return [words[i + 1] for i, w in enumerate(words[:-1]) if w in cues]
+
+
+def _is_filler(word: str) -> bool:
+    """Numbers, years, decades and ordinals: the rules read them; they are not what the request is about."""
+    return bool(re.fullmatch(r"\d+s?|\d+(st|nd|rd|th)|(19|20)\d\d|first|second|third|fourth|fifth|last|"
+                             r"one|two|three|four|five|six|seven|eight|nine|ten|couple|few|dozen|stars?|"
+                             r"after|before|since|between|from|released|made|only|just|"
+                             r"number|no|yes|please|thanks|hi|hello|hey", word))
+
+
+def mask_titles(text: str, spans: tuple[str, ...]) -> str:
+    """The text with each named title replaced by TITLE, so its numbers and words are not read as counts."""
+    for span in sorted(spans, key=len, reverse=True):
+        words = [re.escape(w) for w in span.split()]
+        if words:
+            text = re.sub(r"\b" + r"\W+".join(words) + r"\b", "TITLE", text, flags=re.I)
+    return text

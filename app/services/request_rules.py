@@ -1,0 +1,274 @@
+"""Reading the parts of a request people say in fixed ways: years, counts, stars, card numbers,
+domains, genres, list names and export formats, and whether it is a question, a rating or a command.
+
+A small language model often gets these wrong; a handful of patterns read them exactly
+(bench/bench_intents.py measures it on labelled requests).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from app.domain.conversation import Action, Intent
+from app.services.titles import normalise
+
+_NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "couple": 2, "three": 3, "few": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "dozen": 12}
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+             "fifth": 5, "5th": 5, "last": -1}
+_DOMAIN_WORDS = {
+    "movie": r"movies?|films?|flicks?|cinema|watch(?:ing)?|director|actors?",
+    "music": r"songs?|tracks?|music|albums?|listen(?:ing)?|playlists?|bands?|artists?|tunes?",
+    "product": r"products?|buy(?:ing)?|gifts?|gadgets?|presents?|shop(?:ping)?|purchase",
+}
+_FORMATS = {"m3u8": "m3u8", "m3u": "m3u8", "playlist file": "m3u8", "xspf": "xspf", "jspf": "jspf", "csv": "csv",
+            "spreadsheet": "csv", "excel": "csv", "json": "json"}
+_CHIT_CHAT = re.compile(
+    r"^\W*(hi|hello|hey|yo|thanks|thank you|thx|cheers|good (morning|afternoon|evening|night)|how are you|"
+    r"how's it going|who (are|made|built) you|what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
+    r"cool|great|nice|perfect|awesome|tell me a joke|you'?re (pretty |really |so )?(good|great|smart|funny)"
+    r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not)\b)[^?]{0,40}[.!?]*\W*$", re.I)
+_LEAD_IN = r"^\W*(?:(?:wait|ok|okay|hmm|so|and|but|um|uh|hey|sorry)[\s,]+)*"
+_WHY = re.compile(_LEAD_IN + r"(why|what makes|how come|explain|what'?s so (good|special|great) about|"
+                  r"what is so (good|special|great) about|tell me why|tell me (more )?about|"
+                  r"what do you like about|what made you (pick|choose|suggest|recommend|show)|(what'?s|what is) the "
+                  r"(reason|reasoning|logic) (for|behind)|how did you (pick|choose|get)|why did you)\b", re.I)
+_RATE = re.compile(r"\b(rate|rating|stars?|thumbs? (up|down)|\d(\.5)?\s*/\s*5|out of (5|five)|loved it|hated it|"
+                   r"deserves|gets? (a )?\d|give\b.*\b(a|an)\s+\d(\.5)?\b)|👍|👎", re.I)
+_ADD = re.compile(_LEAD_IN + r"(?:(?:can|could|would) you |please )?"
+                  r"(add|put|save|stick|pop|throw|chuck|drop|include|bung)\b.*\b(to|in|into|on(to)?)\b\s+\S", re.I)
+_EXPORT = re.compile(r"\b(export\s+\w|download|write out|playlist file|in a spreadsheet|for excel|"
+                     r"(in|into|to|as) (an? )?(m3u8?|xspf|jspf|csv|json|excel|spreadsheet)|"
+                     r"as an? (m3u8?|xspf|jspf|csv|json)( file)?|to (m3u8?|xspf|jspf|csv|json))\b", re.I)
+_REFINE = re.compile(r"^\s*(not (that|this|those|these)|no\b|nah\b|something else|other|another|more like|less|"
+                     r"only|just|but|and|darker|lighter|newer|older|cheaper|shorter|longer|faster|slower|"
+                     r"calmer|happier|sadder|funnier|more|fewer|instead)\b", re.I)
+_ABOUT_ME = re.compile(r"\b(are you|can you (\w+ )?do|do you do|your (name|favou?rite|age)|who (made|built|are) you|"
+                       r"you (a )?(real|human|robot|bot|ai)|what are you|how old)\b")
+_WANTS = re.compile(r"\b(watch|listen|buy|recommend|suggest|movies?|films?|songs?|tracks?|music|gifts?|show me|"
+                    r"find|like|similar|something|anything|rate|add|export)\b")
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """What rules read from a request; None/empty where they could not tell."""
+
+    intent: Intent
+    sure_of_action: bool  # the wording left no doubt (a "why", a star count, a greeting)
+
+
+def read_request(text: str, cards_on_screen: int = 0) -> RuleReading:
+    # (Titles are masked as TITLE by understand() first, so "12 Angry Men" sets no count.)
+    """The structured parts of a request: action when unmistakable, years, count, stars, target, domain."""
+    low = text.casefold()
+    years = read_years(low)
+    action, sure = _action(text, low, cards_on_screen)
+    intent = Intent(action=action, domain=read_domain(low), year_min=years[0], year_max=years[1],
+                    count=read_count(low), target=read_ordinal(low, cards_on_screen))
+    if action == "rate":
+        intent = replace(intent, stars=read_stars(low))
+    if action in ("add_to_list", "export"):
+        intent = replace(intent, list_name=read_list_name(text), export_format=read_format(low))
+    return RuleReading(intent, sure)
+
+
+def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
+    if is_small_talk(text):
+        return "chit_chat", True
+    if _WHY.match(text):
+        return "explain", True
+    if _EXPORT.search(low) or re.match(_LEAD_IN + r"(export|save \S+( \S+)? as)\b", low):
+        return "export", True
+    if _ADD.match(low) and not re.search(r"\b(add|put) (some|more|a few|something)\b", low):
+        return "add_to_list", True
+    asks = re.search(r"\b(what else|recommend|suggest|anything|something|similar)\b|\?\s*$", low)
+    if re.match(r"^\W*(\d(\.5)?|one|two|three|four|five)\s+(stars?\s+)?(for|to)\s+(the\s+)?"
+                r"(first|second|third|fourth|fifth|last|\d(st|nd|rd|th)|title|#?\d)\b", low):
+        return "rate", True
+    if _RATE.search(low) and read_stars(low) is not None and not asks:
+        return "rate", True
+    if _ABOUT_ME.search(low) and not _WANTS.search(low):
+        return "chit_chat", True  # "are you a real person", "what can you do"
+    if cards and not re.search(r"\b(forget (it|that|those|the \w+)|never ?mind|start over|new (search|request)|"
+                               r"something (completely|totally) different)\b", low):
+        return "refine", False  # with cards on screen, a request changes the standing one
+    return "recommend", False
+
+
+def is_small_talk(text: str) -> bool:
+    """A greeting, thanks or a question about the assistant, with nothing in it to recommend from."""
+    return bool(_CHIT_CHAT.match(text)) and read_domain(text.casefold()) is None
+
+
+def read_years(low: str) -> tuple[int | None, int | None]:
+    """(earliest, latest) year the request allows: decades, 'after 2000', 'before 1980', 'from 1994'."""
+    low = _decade_words(low)
+    decades = [(_decade(m), m.group("part")) for m in
+               re.finditer(r"\b(?:(?P<part>early|mid|late)[- ])?(?:(19|20)(\d)0|'?(\d)0)'?s\b", low)]
+    if decades:
+        first, last = min(decades), max(decades)
+        start = first[0] + {"mid": 3, "late": 5}.get(first[1] or "", 0)
+        end = last[0] + {"early": 4, "mid": 6}.get(last[1] or "", 9)
+        return start, end
+    between = re.search(r"\bbetween (\d{4}) and (\d{4})\b", low)
+    if between:
+        low_year, high_year = sorted((int(between.group(1)), int(between.group(2))))
+        return low_year, high_year
+    after = re.search(r"\b(after|since|newer than|later than|from after|post)[\s-]+(\d{4})\b", low)
+    before = re.search(r"\b(before|older than|earlier than|pre)[\s-]+(\d{4})\b", low)
+    year_min = None if after is None else int(after.group(2)) + (0 if after.group(1) == "since" else 1)
+    year_max = None if before is None else int(before.group(2)) - 1
+    if year_min is None and year_max is None:
+        single = re.search(r"\b(?:from|in|of|released in|made in)\s+((?:19|20)\d{2})\b", low)
+        if single:
+            return int(single.group(1)), int(single.group(1))
+    return year_min, year_max
+
+
+_DECADE_WORDS = {"twenties": "20s", "thirties": "30s", "forties": "40s", "fifties": "50s", "sixties": "60s",
+                 "seventies": "70s", "eighties": "80s", "nineties": "90s"}
+
+
+def _decade_words(low: str) -> str:
+    for word, digits in _DECADE_WORDS.items():
+        low = re.sub(rf"\b{word}\b", digits, low)
+    return low
+
+
+def _decade(match: re.Match[str]) -> int:
+    if match.group(2):
+        return int(match.group(2) + match.group(3) + "0")
+    digit = int(match.group(4))
+    return 1900 + digit * 10 if digit >= 3 else 2000 + digit * 10  # "20s" means the 2020s now
+
+
+_NOT_COUNTED = r"players?|people|persons?|euros?|dollars?|bucks|pounds|minutes?|hours?|years?|kg|cm|mm|lm|" \
+    r"stars?|TITLE|percent|degrees|watts?|inch(es)?|gb|tb"
+
+
+def read_count(low: str) -> int | None:
+    """How many items were asked for: 'five movies', 'top 3', 'a couple of songs', 'just 3'."""
+    number = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|a couple|a dozen)"
+    match = re.search(rf"\b(?:top|just|only|give me|show me|me|recommend|suggest|find|need|want|get|list)\s+{number}\b"
+                      rf"(?!\s*(?:{_NOT_COUNTED})\b)(?!\s*(?:/|out of|st\b|nd\b|rd\b|th\b))", low) \
+        or re.search(rf"(?:^|[,.;]\s*|\b(?:some|about|maybe)\s+){number}\s+(?:of\s+)?(?:\w+\s+){{0,2}}?"
+                     rf"(?!(?:{_NOT_COUNTED})\b)\w+s\b", low) \
+        or re.search(rf"^\W*{number}\s+(?!(?:{_NOT_COUNTED})\b)\w+", low) \
+        or re.search(rf"\b{number}\s+(?:more|other|new|good|great)?\s*(?:movies?|films?|songs?|tracks?|albums?|"
+                     rf"products?|gifts?|things|ideas|options|picks|suggestions|recommendations)\b", low)
+    if match is None:
+        return None
+    word = match.group(1).replace("a ", "")
+    value = int(word) if word.isdigit() else _NUMBERS.get(word)
+    return value if value and 0 < value <= 50 else None
+
+
+def read_stars(low: str) -> float | None:
+    """Stars given: '5 stars', 'four stars', '4/5', '4.5', thumbs up (5) or down (1), 'loved it' (5)."""
+    low = re.sub(r"\b(one|two|three|four|\d) and a half\b", lambda m: f"{_NUMBERS.get(m.group(1), m.group(1))}.5", low)
+    if re.search(r"\bthumbs? up\b|\bloved it\b|👍", low):
+        return 5.0
+    if re.search(r"\bthumbs? down\b|\bhated it\b|👎", low):
+        return 1.0
+    match = re.search(r"\b(\d(?:\.5)?|one|two|three|four|five)\s*(?:/\s*5|stars?|out of (?:5|five))", low) or \
+        re.match(r"^\W*(\d(?:\.5)?|one|two|three|four|five)\s+(?:stars?\s+)?(?:for|to)\b", low) or \
+        re.search(r"\b(?:rate|give|gets?|deserves?|solid|an?)\b.*?\b(\d(?:\.5)?)\b(?!\s*(?:kg|cm|mm|lm)\b)", low)
+    if match is None:
+        return None
+    word = match.group(1)
+    value = float(word) if word[0].isdigit() else float(_NUMBERS[word])
+    return value if 1.0 <= value <= 5.0 else None
+
+
+def read_ordinal(low: str, cards: int) -> str:
+    """'2' for 'the second one', '#2', 'number 2'; '' when no card is meant or none is on screen."""
+    if not cards:
+        return ""
+    low = re.sub(r"\bnumber (one|two|three|four|five)\b", lambda m: f"number {_NUMBERS[m.group(1)]}", low)
+    match = re.search(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?:\s+(?:one|card|pick|"
+                      r"movie|song|track|product|item))?", low) or re.search(r"(?:#|\bnumber\s+|\bno\.\s*)(\d{1,2})\b",
+                                                                              low)
+    if match is None:
+        return ""
+    word = match.group(1)
+    position = int(word) if word.isdigit() else _ORDINALS[word]
+    position = cards if position == -1 else position
+    return str(position) if 1 <= position <= cards else ""
+
+
+_GENRE_FORMS = {"comedies": "comedy", "animated": "animation", "cartoons": "animation", "cartoon": "animation",
+                "scifi": "sci fi", "science fiction": "sci fi", "childrens": "childrens",
+                "noir": "film noir", "documentaries": "documentary", "musicals": "musical", "westerns": "western",
+                "romantic": "romance", "mysteries": "mystery", "thrillers": "thriller", "dramas": "drama"}
+
+
+def read_genres(text: str, genres: dict[str, str]) -> tuple[str, ...]:
+    """Catalogue genres named in the request ('crime dramas' -> Crime, Drama; 'animated' -> Animation)."""
+    words = normalise(text)
+    found: list[str] = []
+    # Longest genres first, on the words as said: "romantic classical" before "romantic" -> romance.
+    for key, spelling in sorted(genres.items(), key=lambda kv: -len(kv[0])):
+        pattern = rf"\b{re.escape(key)}s?\b"
+        if key and len(key.split()) > 1 and re.search(pattern, words):
+            if not _negated(words, key):
+                found.append(spelling)
+            words = re.sub(pattern, " ", words)
+    for form, genre in _GENRE_FORMS.items():
+        words = re.sub(rf"\b{form}\b", genre, words)
+    found += [spelling for key, spelling in genres.items()
+              if key and len(key.split()) == 1 and re.search(rf"\b{re.escape(key)}s?\b", words)
+              and not _negated(words, key)]
+    return tuple(dict.fromkeys(found))
+
+
+def _negated(words: str, key: str) -> bool:
+    """'no death metal', 'not a comedy': a genre named to rule it out is not a filter."""
+    return bool(re.search(rf"\b(no|not|without|except|nothing|hate|avoid|skip|fewer|less|stop)\b(\s+\w+){{0,2}}\s+"
+                          rf"{re.escape(key)}", words))
+
+
+def read_domain(low: str) -> str | None:
+    """movie, music or product when the words say so and only one of them does ('movies not products': movie)."""
+    low = re.sub(r"\b(not|no|instead of|forget( about)?( the)?)\s+(\w+)", " ", low)
+    hits = [domain for domain, words in _DOMAIN_WORDS.items() if re.search(rf"\b(?:{words})\b", low)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def read_format(low: str) -> str:
+    """The export format named: m3u8, xspf, jspf, csv or json ('' when none)."""
+    for word, name in _FORMATS.items():
+        if re.search(rf"\b{word}\b", low):
+            return name
+    return ""
+
+
+def _is_format(name: str) -> bool:
+    return bool(re.search(r"\b(m3u8?|xspf|jspf|csv|json|excel|spreadsheet)\b", name.casefold()))
+
+
+def read_list_name(text: str) -> str:
+    """The list named in 'add it to my road trip playlist', 'export my Favourites list', 'save Gym as xspf'."""
+    quoted = re.search(r"[\"“'‘]([^\"”'’]{1,60})[\"”'’]", text)
+    if quoted:
+        return quoted.group(1).strip()
+    called = re.search(r"\b(?:called|named)\s+([\w' -]{1,40}?)\s*(?:list|playlist)?\s*[.!?]*$", text, re.I)
+    if called:
+        return called.group(1).strip()
+    fmt = r"(?:(?:an? )?(?:m3u8?|xspf|jspf|csv|json|excel|spreadsheet)|an? \w+ file)"
+    patterns = (
+        r"\b(?:to|into|in|on|onto)\s+(?:my|the|a)?\s*(?:list\s+)?([\w' -]{1,40}?)\s*(?:list|playlist)?\s*[.!?]*$",
+        rf"\b(?:export|download|save|get|dump|turn|convert|send)\s+(?:me\s+)?(?:(?:my|the)\b)?\s*([\w' -]{{1,40}}?)\s*"
+        rf"(?:list|playlist)?\s+"
+        rf"(?:to|as|for|in|into)\s+{fmt}",
+        r"\b(?:export|download)\s+(?:my|the)?\s*([\w' -]{1,40}?)\s*(?:list|playlist)?\s*[.!?]*$",
+        r"\bfrom\s+(?:my|the)?\s*([\w' -]{1,40}?)\s*(?:list|playlist)?\s*[.!?]*$",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, text, re.I)
+        name = match.group(1).strip() if match else ""
+        if name and name.casefold() not in ("it", "this", "that", "them", "these", "those", "a", "list") \
+                and not _is_format(name):
+            return "watchlist" if name.casefold() == "watch" else name
+    low = text.casefold()
+    return next((kind for kind in ("watchlist", "wishlist") if kind in low), "")
