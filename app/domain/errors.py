@@ -59,6 +59,10 @@ class ModelMissingError(ChatRecError):
     """A model or data package the app needs is not installed."""
 
 
+class NothingToGoOnError(ChatRecError):
+    """A recommendation was asked for with no ratings anywhere and no words to search by."""
+
+
 class CancelledError(ChatRecError):
     """The user cancelled a long-running job."""
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from app.domain.chat import ChatMessage, ChatReply
 from app.domain.conversation import Intent, SessionState, TurnRecord
-from app.domain.errors import CancelledError, ChatModelError, ChatRecError
+from app.domain.errors import CancelledError, ChatModelError, ChatRecError, NothingToGoOnError
 from app.domain.items import ME
 from app.domain.progress import CancelToken
 from app.domain.recommendation import Recommendation
@@ -242,10 +242,8 @@ class _Turn:
         with self.clock.stage("recommend"):
             try:
                 candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)
-            except ChatRecError as exc:
-                if "rated anything" not in str(exc):
-                    raise
-                candidates = []
+            except NothingToGoOnError:
+                candidates = []  # nothing rated anywhere and no words: the reply asks for titles
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
         self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked))

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 import app.recommend as recommend_package
 from app import __version__
 from app.catalog.music_items import descriptors_of
-from app.domain.errors import ChatRecError, UnknownItemError
+from app.domain.errors import ChatRecError, NothingToGoOnError, UnknownItemError
 from app.domain.items import ME, Item
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart, SoundMatch
@@ -196,7 +196,7 @@ class Recommendations:
     def _recommend_unrated(self, request: RecommendRequest) -> list[Recommendation]:
         # Nobody has rated anything: there is nothing to learn from, only what was asked.
         if not request.query:
-            raise ChatRecError("nobody has rated anything yet: rate a few items (`chatrec rate ITEM 5`) "
+            raise NothingToGoOnError("nobody has rated anything yet: rate a few items (`chatrec rate ITEM 5`) "
                                "or say what you are looking for (--query TEXT)")
         found = self.search(request.query, max(request.k * 5, 50), request.domain)
         wanted = {g.lower() for g in request.genres}
