@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from app.domain.chat import Backend, ChatMessage, ChatReply, ToolSpec
     from app.domain.music import FoundFile, TrackAnalysis
     from app.domain.progress import CancelToken, ProgressCallback
+    from app.domain.voice import Transcript
     from app.recommend.dataset import InteractionMatrix
 
 MetadataValue = str | int | float | bool
@@ -121,4 +122,28 @@ class ChatModel(Protocol):
              on_text: Callable[[str], None] | None = None, cancel: CancelToken | None = None) -> ChatReply:
         """One reply. schema constrains the content to JSON matching it; on_text streams text as it
         comes; raises ChatModelUnavailableError, ChatModelTimeoutError or CancelledError."""
+        ...
+
+
+@runtime_checkable
+class SpeechToText(Protocol):
+    """Turns a recording into words (Whisper through faster-whisper); silence gives no words."""
+
+    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (),
+                   cancel: CancelToken | None = None) -> Transcript:
+        """Words in 16 kHz mono float samples; hints are titles and names in view, to spell them right."""
+        ...
+
+
+@runtime_checkable
+class TextToSpeech(Protocol):
+    """Speaks text (piper), a sentence at a time, so playback can start before the whole reply is done."""
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate of the samples synthesize yields."""
+        ...
+
+    def synthesize(self, text: str, *, cancel: CancelToken | None = None) -> Iterator[NDArray[np.float32]]:
+        """Mono float samples in [-1, 1], one chunk per sentence, after cleaning the text for speech."""
         ...

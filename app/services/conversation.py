@@ -125,6 +125,15 @@ class Conversation:
         return Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
                             options or self.options, lists=self._lists, export_dir=self._export_dir)
 
+    def titles_in_view(self, session_id: str | None, limit: int = 30) -> list[str]:
+        """Titles a user is likely to say next: the session's cards, then their most recent ratings."""
+        state = self._sessions.state_of(session_id) if session_id else None
+        shown = state.shown if state is not None else ()
+        recent = [r.item_id for r in self._store.ratings_of(ME)[:limit]]
+        items = self._store.items_by_ids([*shown, *recent])
+        ordered = [items[i].title for i in dict.fromkeys([*shown, *recent]) if i in items]
+        return ordered[:limit]
+
     def titles(self) -> TitleIndex:
         """The title index of the current catalogue (rebuilt when the catalogue changes)."""
         version = self._store.catalogue_version()

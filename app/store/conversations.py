@@ -36,6 +36,12 @@ class ConversationStore:
                        (session_id, now, now))
         return session_id, SessionState()
 
+    def state_of(self, session_id: str) -> SessionState | None:
+        """A session's state, or None when there is no such session (nothing is created)."""
+        with self._store.reading() as db:
+            row = db.execute("SELECT state FROM sessions WHERE id=?", (session_id,)).fetchone()
+        return None if row is None else state_from_json(json.loads(row[0]))
+
     def save_turn(self, record: TurnRecord, state: SessionState) -> None:
         """Keep a finished turn and the session state it left, together or not at all."""
         now = time.time()

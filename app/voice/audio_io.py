@@ -1,0 +1,139 @@
+"""Microphone and speaker through sounddevice (PortAudio): devices, push-to-talk capture, playback.
+
+The sounddevice module is passed in (it is the "device handle"), so tests drive this adapter with
+a fake and never need hardware. Without PortAudio or without any device the adapter says so in a
+message a user can act on, and the rest of the app (typing) keeps working.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.domain.errors import CancelledError, ChatRecError
+from app.domain.progress import CancelToken
+from app.domain.voice import SPEECH_RATE
+
+_BLOCK_S = 0.03  # 30 ms blocks: a level meter that moves, and end-of-speech found within a block
+_SILENCE_AFTER_SPEECH_S = 0.8  # this much quiet after speech ends the utterance
+_SPEECH_DB = -45.0  # block level (dBFS) above which a block counts as voiced, over a quiet room
+
+
+class AudioUnavailableError(ChatRecError):
+    """No audio support or no device: speak-and-listen is off, typing still works."""
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    """An input or output device the user can choose."""
+
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    default_rate: float
+
+
+def load_sounddevice() -> Any:
+    """The sounddevice module, or AudioUnavailableError saying what to install."""
+    try:
+        import sounddevice
+    except OSError as exc:  # the module imports PortAudio when it loads
+        raise AudioUnavailableError("audio is off: the PortAudio library is missing (Debian/Ubuntu: "
+                                    "`sudo apt install libportaudio2`); you can still type") from exc
+    except ImportError as exc:
+        raise AudioUnavailableError("audio is off: the sounddevice package is missing; you can still type") from exc
+    return sounddevice
+
+
+def level_db(block: NDArray[np.float32]) -> float:
+    """A block's loudness in dBFS (RMS), for the level meter and for telling speech from quiet."""
+    rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if block.size else 0.0
+    return float(20.0 * np.log10(max(rms, 1e-9)))
+
+
+class SoundDeviceAudio:
+    """Capture and playback on the chosen devices (None: the system's defaults)."""
+
+    def __init__(self, sd: Any | None = None, *, input_device: int | None = None,
+                 output_device: int | None = None) -> None:
+        self._sd = sd
+        self.input_device = input_device
+        self.output_device = output_device
+        self._playing = threading.Event()
+
+    def _module(self) -> Any:
+        if self._sd is None:
+            self._sd = load_sounddevice()
+        return self._sd
+
+    def devices(self) -> list[AudioDevice]:
+        """Every device PortAudio reports, for the settings screen."""
+        found = self._module().query_devices()
+        return [AudioDevice(i, str(d["name"]), int(d["max_input_channels"]), int(d["max_output_channels"]),
+                            float(d["default_samplerate"])) for i, d in enumerate(found)]
+
+    def require_input(self) -> None:
+        """AudioUnavailableError unless some microphone exists."""
+        if not any(d.inputs > 0 for d in self.devices()):
+            raise AudioUnavailableError("no microphone found: plug one in or choose one in Settings; "
+                                        "you can still type")
+
+    def record(self, release: threading.Event, *, max_seconds: float = 30.0,
+               on_level: Callable[[float], None] = lambda db: None,
+               end_on_silence: bool = True) -> NDArray[np.float32]:
+        """Capture 16 kHz mono until the button is released, the speaker falls silent, or max_seconds."""
+        self.require_input()
+        blocks: queue.Queue[NDArray[np.float32]] = queue.Queue()
+
+        def callback(indata: Any, frames: int, time: Any, status: Any) -> None:  # PortAudio's thread
+            blocks.put(np.asarray(indata[:, 0], dtype=np.float32).copy())
+
+        block = int(SPEECH_RATE * _BLOCK_S)
+        taken: list[NDArray[np.float32]] = []
+        heard = quiet = 0.0
+        sd = self._module()
+        with sd.InputStream(samplerate=SPEECH_RATE, channels=1, dtype="float32", blocksize=block,
+                            device=self.input_device, callback=callback):
+            while not release.is_set() and len(taken) * _BLOCK_S < max_seconds:
+                try:
+                    chunk = blocks.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                taken.append(chunk)
+                loud = level_db(chunk)
+                on_level(loud)
+                if loud > _SPEECH_DB:
+                    heard, quiet = heard + _BLOCK_S, 0.0
+                else:
+                    quiet += _BLOCK_S
+                if end_on_silence and heard > 0.2 and quiet >= _SILENCE_AFTER_SPEECH_S:
+                    break  # end of utterance: the user stopped talking
+        # Blocks still queued arrived after the decision to stop (release, quiet or the limit): not kept.
+        return np.concatenate(taken) if taken else np.zeros(0, dtype=np.float32)
+
+    def play(self, chunks: Iterable[NDArray[np.float32]], sample_rate: int, cancel: CancelToken) -> None:
+        """Play chunks as they come (speech starts with the first sentence); stops at once when cancelled."""
+        sd = self._module()
+        self._playing.set()
+        try:
+            with sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
+                                 device=self.output_device) as stream:
+                for chunk in chunks:
+                    for start in range(0, chunk.size, int(sample_rate * 0.1)):
+                        if cancel.cancelled or not self._playing.is_set():
+                            stream.abort()  # barge-in: drop what is queued, do not drain it
+                            raise CancelledError("speaking")
+                        stream.write(np.ascontiguousarray(chunk[start:start + int(sample_rate * 0.1)]))
+        finally:
+            self._playing.clear()
+
+    def stop_playback(self) -> None:
+        """Stop speaking now (the user started talking)."""
+        self._playing.clear()
