@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import Settings, load_settings
+from app.domain.voice import VoiceState
 from app.paths import AppPaths, app_paths, models_dir
-from app.ports import ChatModel, Embedder, TrackAnalyser, VectorStore
+from app.ports import ChatModel, Embedder, SpeechToText, TextToSpeech, TrackAnalyser, VectorStore
 from app.services.catalogue import Catalogue
 from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
 from app.services.index import ItemIndex
@@ -18,6 +19,7 @@ from app.services.lists import Lists
 from app.services.music import MusicLibrary
 from app.services.recommendations import Recommendations
 from app.services.sound import SoundIndex
+from app.services.voice import VoiceLoop
 from app.store.conversations import ConversationStore
 from app.store.deferred import DeferredVectorStore, ReopenableStore
 from app.store.lock import DataDirLock
@@ -130,6 +132,26 @@ def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None)
         return None if path is None else LlamaCppChatModel(path, timeout_s=settings.llm_timeout_s)
 
     return ChatModelChooser(backend or settings.llm_backend, ollama, embedded)
+
+
+def speech_to_text(paths: AppPaths) -> SpeechToText:
+    """Whisper: a CTranslate2 model in a models folder (or base, when installed), else tiny.en."""
+    from app.voice.stt import WhisperSpeechToText, default_model_dir, find_model
+
+    chosen = find_model(models_dir(), cache_dir=paths.cache / "whisper") or default_model_dir()
+    return WhisperSpeechToText(chosen)
+
+
+def text_to_speech() -> TextToSpeech:
+    """Piper with the bundled voice."""
+    from app.voice.tts import PiperTextToSpeech
+
+    return PiperTextToSpeech()
+
+
+def voice_loop(engine: Engine, on_state: Callable[[VoiceState], None] = lambda state: None) -> VoiceLoop:
+    """The voice loop over the engine's conversation, with the speech models (loaded on first use)."""
+    return VoiceLoop(speech_to_text(engine.paths), text_to_speech(), engine.conversation, on_state)
 
 
 def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:

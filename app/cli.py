@@ -160,6 +160,14 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("--map", action="append", default=[], metavar="FROM=TO",
                         help="rewrite a path prefix for a media server, e.g. /home/me/Music=/music (repeatable)")
 
+    voice = sub.add_parser("voice", parents=[common], help="a spoken turn from a recording: hear, answer, speak")
+    voice.add_argument("--in", dest="recording", type=Path, required=True, help="the spoken request (wav, flac...)")
+    voice.add_argument("--out", type=Path, help="write the spoken reply here (wav)")
+    voice.add_argument("--session", help="continue this conversation")
+    say = sub.add_parser("say", parents=[common], help="speak any text into a wav file")
+    say.add_argument("text")
+    say.add_argument("--out", type=Path, required=True)
+
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
@@ -211,6 +219,7 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
                 engine.recommendations.similar(_item_ref(engine, args.item), args.k), out),
             "status": lambda: _report_status(engine, out),
             "ask": lambda: _report_turn(_conversation(engine, args.backend).turn(args.text, args.session), out),
+            "voice": lambda: _run_voice(engine, args, out),
             "shell": lambda: _run_shell(engine),
             "list create": lambda: _report_lists(engine, [engine.lists.create(args.name).name], out),
             "list add": lambda: _report_lists(engine, [engine.lists.add(args.name, args.items).playlist.name], out),
@@ -291,6 +300,43 @@ def _report_export(engine: Any, args: argparse.Namespace, out: _Printer) -> None
                            for s in result.skipped]}
     lines = [f"wrote {result.written} entries to {result.path} ({result.format})"]
     lines += [f"  left out #{s.position} {s.title}: {s.reason}" for s in result.skipped]
+    out.emit(payload, "\n".join(lines))
+
+
+def _run_say(args: argparse.Namespace, out: _Printer) -> None:
+    from app.bootstrap import text_to_speech
+    from app.voice.tts import write_wav
+
+    tts = text_to_speech()
+    started = time.perf_counter()
+    seconds = write_wav(args.out, tts.synthesize(args.text), tts.sample_rate)
+    elapsed = time.perf_counter() - started
+    out.emit({"file": str(args.out), "seconds": round(seconds, 2), "synthesis_s": round(elapsed, 2)},
+             f"wrote {seconds:.1f} s of speech to {args.out}")
+
+
+def _run_voice(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
+    from app.bootstrap import voice_loop
+    from app.features.decode import read_speech
+    from app.services.voice import collect
+    from app.voice.tts import write_wav
+
+    samples = read_speech(str(args.recording))
+    spoken: list[Any] = []
+    loop = voice_loop(engine)
+    result = loop.turn(samples, collect(spoken), session_id=args.session,
+                       hints=engine.conversation.titles_in_view(args.session))
+    written = None
+    if args.out is not None:
+        written = write_wav(args.out, spoken, loop.sample_rate)
+    turn = result.turn
+    payload = {"transcript": result.transcript.text, "reply": turn.reply, "items": [item_json(r) for r in turn.items],
+               "intent": turn.intent.as_dict(), "backend": turn.backend, "fallbacks": list(turn.fallbacks),
+               "timings_ms": result.timings_ms, "session": turn.session_id,
+               "reply_audio": None if args.out is None else {"file": str(args.out), "seconds": round(written or 0, 2)}}
+    lines = [f"heard: {result.transcript.text}", turn.reply]
+    if args.out is not None:
+        lines.append(f"(spoken reply: {args.out}, {written:.1f} s)")
     out.emit(payload, "\n".join(lines))
 
 
@@ -392,6 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(app_paths().logs)
         if args.command == "eval":
             _run_eval(args, out)
+        elif args.command == "say":
+            _run_say(args, out)  # no data folder needed: it only speaks
         else:
             _run_engine_command(args, out)
     except ChatRecError as exc:

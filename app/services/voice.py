@@ -79,7 +79,7 @@ class VoiceLoop:
             self._on_state("thinking")
             result = self._conversation.turn(transcript.text, session_id, cancel=token)
             self._on_state("speaking")
-            spoken = _Timed(self._tts.synthesize(result.reply, cancel=token))
+            spoken = _Timed(self._tts.synthesize(spoken_reply(result), cancel=token))
             speech_started = time.perf_counter()
             speaker(spoken, self._tts.sample_rate, token)
             timings.update({"tts_first_audio": spoken.first_ms(speech_started),
@@ -91,6 +91,11 @@ class VoiceLoop:
                                               + timings["tts_first_audio"], 1)
         merged = {**result.timings_ms, **timings, "voice_total": _ms(started)}
         return VoiceTurn(transcript, replace(result, timings_ms=merged), merged)
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate of the spoken reply's samples."""
+        return self._tts.sample_rate
 
     def stop(self) -> None:
         """Cancel the turn in progress, if any (the stop button)."""
@@ -124,6 +129,20 @@ class _Timed:
     def first_ms(self, since: float) -> float:
         """Milliseconds from since to the first chunk (0 when nothing was spoken)."""
         return 0.0 if self.first_at is None else round((self.first_at - since) * 1000, 1)
+
+
+def spoken_reply(result: TurnResult, titles: int = 3) -> str:
+    """What is said aloud: the reply's first line and the first few titles; the cards carry the reasons.
+
+    Reading five cards with their reasons took over 30 s of speech; nobody listens that long.
+    """
+    lines = result.reply.splitlines()
+    if not result.items or result.intent.action not in ("recommend", "refine", "rate"):
+        return result.reply
+    names = [r.item.title for r in result.items[:titles]]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    more = " The cards show why." if len(result.items) > 1 else ""
+    return f"{lines[0].rstrip(':')}: {listed}.{more}"
 
 
 def collect(into: list[NDArray[np.float32]]) -> Speaker:

@@ -1,0 +1,79 @@
+"""The voice loop on fakes: hear, answer, speak; silence is not answered; a new turn cancels the old."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.bootstrap import Engine
+from app.domain.errors import CancelledError
+from app.domain.progress import CancelToken
+from app.services.voice import NoSpeechError, VoiceLoop, collect, spoken_reply
+from tests.fakes.speech import FakeSpeechToText
+from tests.fakes.tts import FakeTextToSpeech
+
+RATE = 16000
+
+
+def speech(seconds: float = 2.0) -> np.ndarray:
+    """Syllable-like bursts of noise: sound with speech's spread spectrum (a pure tone counts as no speech)."""
+    t = np.arange(int(RATE * seconds)) / RATE
+    noise = np.random.default_rng(0).standard_normal(t.size)
+    return (0.2 * noise * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t))).astype(np.float32)
+
+
+def test_a_spoken_request_is_heard_answered_and_spoken(engine: Engine) -> None:
+    states: list[str] = []
+    tts = FakeTextToSpeech()
+    loop = VoiceLoop(FakeSpeechToText("three movies like Fargo"), tts, engine.conversation, states.append)
+    audio: list[np.ndarray] = []
+    result = loop.turn(speech(), collect(audio), hints=["Fargo"])
+    assert result.transcript.text == "three movies like Fargo"
+    assert len(result.turn.items) == 3 and result.turn.intent.liked == ("Fargo",)
+    assert audio and tts.spoken  # speech came out, sentence by sentence
+    assert states == ["transcribing", "thinking", "speaking", "idle"]
+    assert {"stt", "tts_first_audio", "end_to_first_audio", "total", "recommend"} <= set(result.timings_ms)
+
+
+def test_the_spoken_reply_names_the_first_titles_not_every_reason(engine: Engine) -> None:
+    tts = FakeTextToSpeech()
+    loop = VoiceLoop(FakeSpeechToText("three movies like Fargo"), tts, engine.conversation)
+    result = loop.turn(speech(), collect([]))
+    said = " ".join(tts.spoken)
+    assert all(r.item.title in said for r in result.turn.items) and "because you rated" not in said
+
+
+def test_silence_is_never_answered(engine: Engine) -> None:
+    states: list[str] = []
+    loop = VoiceLoop(FakeSpeechToText("should not be used"), FakeTextToSpeech(), engine.conversation, states.append)
+    with pytest.raises(NoSpeechError, match="no speech heard"):
+        loop.turn(np.zeros(RATE * 2, dtype=np.float32), collect([]))
+    assert states[-1] == "idle"
+
+
+def test_a_new_turn_cancels_the_one_in_progress(engine: Engine) -> None:
+    loop = VoiceLoop(FakeSpeechToText("movies like Fargo", "movies like Heat"), FakeTextToSpeech(),
+                     engine.conversation)
+    first = loop.begin()
+    second = loop.begin()  # the user talks over the reply
+    assert first.cancelled and not second.cancelled
+
+
+def test_barge_in_while_speaking_stops_the_turn(engine: Engine) -> None:
+    loop = VoiceLoop(FakeSpeechToText("three movies like Fargo"), FakeTextToSpeech(), engine.conversation)
+    token = CancelToken()
+
+    def interrupted(chunks, rate, cancel):  # type: ignore[no-untyped-def]
+        for _ in chunks:
+            loop.begin()  # a new turn starts while the first sentence plays
+            token.cancel()
+            cancel.raise_if_cancelled("speaking")
+
+    with pytest.raises(CancelledError):
+        loop.turn(speech(), interrupted, cancel=token)
+
+
+def test_non_recommendation_replies_are_spoken_whole(engine: Engine) -> None:
+    loop = VoiceLoop(FakeSpeechToText("hello there"), FakeTextToSpeech(), engine.conversation)
+    result = loop.turn(speech(), collect([]))
+    assert spoken_reply(result.turn) == result.turn.reply
