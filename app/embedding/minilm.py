@@ -16,7 +16,6 @@ session: at ~12 tokens per text a 2-thread GEMM spends much of its time synchron
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
 import os
 import tempfile
@@ -32,6 +31,7 @@ from numpy.typing import NDArray
 
 from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken, ProgressCallback
+from app.paths import installed_package_dir
 
 DEFAULT_DIMENSION = 384
 DEFAULT_MAX_TOKENS = 256  # all-MiniLM-L6-v2 was trained with max_seq_length 256
@@ -49,11 +49,11 @@ _CACHE_PREFIX = "minilm-"
 
 def package_file(module: str, pip_name: str, relative: str) -> Path:
     """The path of a data file inside an installed package, found without importing the package."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
+    root = installed_package_dir(module)
+    if root is None:
         raise ModelMissingError(
             f"the text-embedding model needs the '{pip_name}' package: pip install {pip_name}")
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    path = root / relative
     if not path.is_file():
         raise ModelMissingError(
             f"the '{pip_name}' package has no {relative} (looked at {path}): "

