@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
+
+from app.domain.errors import InputError
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -13,3 +18,23 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+def fails(read: Callable[[Path], object], path: Path, *, line: int | None, field: str | None,
+          where: str | None = None) -> str:
+    """Assert the reader raises InputError (returning nothing) naming the file (or where), line and field."""
+    result: object = None
+    with pytest.raises(InputError) as caught:
+        result = read(path)
+    assert result is None  # all-or-nothing: no partial result escapes
+    message = str(caught.value)
+    assert str(path) in message
+    if where is not None:
+        assert where in message
+    assert caught.value.line == line
+    assert caught.value.field == field
+    if line is not None:
+        assert f"line {line}" in message
+    if field is not None:
+        assert f"field '{field}'" in message
+    return message

@@ -12,31 +12,14 @@ from pathlib import Path
 import pytest
 
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths, slugify
-from app.domain.errors import InputError
 from app.domain.items import Item
-from tests.files import write
+from tests.files import fails, write
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "products"
 GOOD_HEADER = "id,title,description,category,price,tags,brand,year\n"
 GOOD_ROW = "good,Good Thing,Fine.,kitchen,10,a;b,,\n"
 KNOWN = {"product:tent", "product:grinder"}
 
-
-def fails(read: Callable[[Path], object], path: Path, *, line: int | None, field: str | None) -> str:
-    """Assert the reader raises (so returns nothing) and the message names file, line and field."""
-    result: object = None
-    with pytest.raises(InputError) as caught:
-        result = read(path)
-    assert result is None  # all-or-nothing: no partial list escapes
-    message = str(caught.value)
-    assert str(path) in message
-    assert caught.value.line == line
-    assert caught.value.field == field
-    if line is not None:
-        assert f"line {line}" in message
-    if field is not None:
-        assert f"field '{field}'" in message
-    return message
 
 
 def ratings_of(known: set[str]) -> Callable[[Path], object]:

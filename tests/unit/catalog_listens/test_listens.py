@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ from app.catalog.listens import (
     read_listenbrainz,
     read_listens,
 )
-from app.domain.errors import InputError
 from app.domain.music import Listen
-from tests.files import write
+from tests.files import fails, write
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "listens"
 MBID_A = "33333333-3333-4333-8333-333333333333"
@@ -40,23 +38,6 @@ def make_zip(tmp_path: Path, members: dict[str, str | bytes]) -> Path:
             archive.writestr(name, content)
     return path
 
-
-def fails(read: Callable[[Path], object], path: Path, *, line: int | None, field: str | None,
-          where: str | None = None) -> str:
-    """Assert the reader raises and the message names the file (or zip member), line and field."""
-    with pytest.raises(InputError) as caught:
-        read(path)
-    message = str(caught.value)
-    assert str(path) in message
-    if where is not None:
-        assert where in message
-    assert caught.value.line == line
-    assert caught.value.field == field
-    if line is not None:
-        assert f"line {line}" in message
-    if field is not None:
-        assert f"field '{field}'" in message
-    return message
 
 
 # --- ListenBrainz: good files ----------------------------------------------------------------
