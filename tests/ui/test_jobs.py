@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import threading
+
+from pytestqt.qtbot import QtBot
+
+from app.domain.errors import CancelledError, InputError
+from app.ui.jobs import JobContext, Jobs
+
+
+def test_result_and_progress_arrive_on_the_gui_thread(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    gui = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+
+    def work(ctx: JobContext) -> int:
+        assert threading.get_ident() != gui
+        ctx.progress(1, 2, "half")
+        return 42
+
+    with qtbot.waitSignal(jobs.busy_changed, check_params_cb=lambda busy: busy is False, timeout=5000):
+        jobs.start("sum", work, on_done=lambda r: seen.append(("done", threading.get_ident() == gui and r)),
+                   on_progress=lambda d, t, m: seen.append((m, threading.get_ident() == gui)))
+    assert seen == [("half", True), ("done", 42)]
+
+
+def test_errors_go_to_on_error_or_the_failed_signal(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    caught: list[BaseException] = []
+
+    def bad(ctx: JobContext) -> None:
+        raise InputError("broken", file="x.csv", line=3)
+
+    with qtbot.waitSignal(jobs.busy_changed, check_params_cb=lambda busy: not busy, timeout=5000):
+        jobs.start("a", bad, on_error=caught.append)
+    assert "x.csv, line 3" in str(caught[0])
+    with qtbot.waitSignal(jobs.failed, timeout=5000) as blocker:
+        jobs.start("b", bad)
+    assert blocker.args[0] == "b"
+
+
+def test_a_new_job_of_the_same_name_cancels_the_old_one_and_drops_its_result(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    release = threading.Event()
+    results: list[str] = []
+
+    def slow(ctx: JobContext) -> str:
+        release.wait(5)
+        return "old" if ctx.cancel.cancelled else "unexpected"
+
+    first = jobs.start("turn", slow, on_done=results.append)
+    jobs.start("turn", lambda ctx: "new", on_done=results.append)
+    assert first.token.cancelled
+    release.set()
+    qtbot.waitUntil(lambda: not jobs.is_running("turn") and jobs.wait(100), timeout=5000)
+    qtbot.wait(50)
+    assert results == ["new"]
+
+
+def test_cancelled_errors_are_not_reported(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    caught: list[BaseException] = []
+
+    def cancelled(ctx: JobContext) -> None:
+        raise CancelledError("the import")
+
+    with qtbot.waitSignal(jobs.busy_changed, check_params_cb=lambda busy: not busy, timeout=5000):
+        jobs.start("c", cancelled, on_error=caught.append)
+    assert caught == []
