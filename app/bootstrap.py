@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import Settings, load_settings
 from app.domain.voice import VoiceState
@@ -25,6 +26,12 @@ from app.store.deferred import DeferredVectorStore, ReopenableStore
 from app.store.lock import DataDirLock
 from app.store.music import MusicFileStore
 from app.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from app.voice.audio_io import SoundDeviceAudio
 
 
 @dataclass
@@ -152,6 +159,22 @@ def text_to_speech() -> TextToSpeech:
 def voice_loop(engine: Engine, on_state: Callable[[VoiceState], None] = lambda state: None) -> VoiceLoop:
     """The voice loop over the engine's conversation, with the speech models (loaded on first use)."""
     return VoiceLoop(speech_to_text(engine.paths), text_to_speech(), engine.conversation, on_state)
+
+
+def audio(input_device: str = "", output_device: str = "") -> SoundDeviceAudio:
+    """Microphone and speaker by name (empty: the system's defaults); PortAudio loads on first use."""
+    from app.voice.audio_io import SoundDeviceAudio
+
+    return SoundDeviceAudio(input_device=input_device, output_device=output_device)
+
+
+def preview_clip(path: str, seconds: float = 30.0) -> tuple[NDArray[np.float32], int]:
+    """The middle of a track as mono samples and their rate, for the preview player."""
+    from app.features.decode import read_excerpt
+
+    rate = 22050
+    samples, _ = read_excerpt(path, seconds=seconds, sample_rate=rate)
+    return samples, rate
 
 
 def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:

@@ -129,6 +129,10 @@ class ChatModel(Protocol):
 class SpeechToText(Protocol):
     """Turns a recording into words (Whisper through faster-whisper); silence gives no words."""
 
+    def load(self) -> None:
+        """Load the model now, so the first request does not wait for it (transcribe loads it otherwise)."""
+        ...
+
     def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (),
                    cancel: CancelToken | None = None) -> Transcript:
         """Words in 16 kHz mono float samples; hints are titles and names in view, to spell them right."""
@@ -142,6 +146,10 @@ class TextToSpeech(Protocol):
     @property
     def sample_rate(self) -> int:
         """The rate of the samples synthesize yields."""
+        ...
+
+    def load(self) -> None:
+        """Load the voice now, so the first reply does not wait for it (synthesize loads it otherwise)."""
         ...
 
     def synthesize(self, text: str, *, cancel: CancelToken | None = None) -> Iterator[NDArray[np.float32]]:

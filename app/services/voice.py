@@ -64,7 +64,8 @@ class VoiceLoop:
             return self._current
 
     def turn(self, samples: NDArray[np.float32], speaker: Speaker, *, session_id: str | None = None,
-             hints: Sequence[str] = (), cancel: CancelToken | None = None) -> VoiceTurn:
+             hints: Sequence[str] = (), cancel: CancelToken | None = None,
+             on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
         """Hear 16 kHz mono samples, answer, and speak the reply; raises NoSpeechError for silence."""
         token = cancel or self.begin()
         timings: dict[str, float] = {}
@@ -76,6 +77,7 @@ class VoiceLoop:
             timings["stt_real_time_factor"] = round(timings["stt"] / 1000 / max(transcript.audio_seconds, 1e-3), 3)
             if transcript.no_speech or not transcript.text.strip():
                 raise NoSpeechError()
+            on_heard(transcript.text)  # shown while the answer is worked out
             self._on_state("thinking")
             result = self._conversation.turn(transcript.text, session_id, cancel=token)
             self._on_state("speaking")
@@ -91,6 +93,11 @@ class VoiceLoop:
                                               + timings["tts_first_audio"], 1)
         merged = {**result.timings_ms, **timings, "voice_total": _ms(started)}
         return VoiceTurn(transcript, replace(result, timings_ms=merged), merged)
+
+    def load(self) -> None:
+        """Load the speech models now (in the background at start), so the first turn is quick."""
+        self._stt.load()
+        self._tts.load()
 
     @property
     def sample_rate(self) -> int:

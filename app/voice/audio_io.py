@@ -61,12 +61,23 @@ def level_db(block: NDArray[np.float32]) -> float:
 class SoundDeviceAudio:
     """Capture and playback on the chosen devices (None: the system's defaults)."""
 
-    def __init__(self, sd: Any | None = None, *, input_device: int | None = None,
-                 output_device: int | None = None) -> None:
+    def __init__(self, sd: Any | None = None, *, input_device: int | str | None = None,
+                 output_device: int | str | None = None) -> None:
         self._sd = sd
-        self.input_device = input_device
-        self.output_device = output_device
+        # a name (from the settings) is looked up when the device is first used: PortAudio may be absent
+        self.input_device = input_device or None
+        self.output_device = output_device or None
         self._playing = threading.Event()
+
+    def _device(self, chosen: int | str | None, kind: str) -> int | None:
+        """The index of a device chosen by name; AudioUnavailableError naming it when it is gone."""
+        if not isinstance(chosen, str):
+            return chosen
+        channels = "inputs" if kind == "input" else "outputs"
+        for device in self.devices():
+            if device.name == chosen and getattr(device, channels) > 0:
+                return device.index
+        raise AudioUnavailableError(f"the {kind} device '{chosen}' is not connected: choose another in Settings")
 
     def _module(self) -> Any:
         if self._sd is None:
@@ -100,7 +111,7 @@ class SoundDeviceAudio:
         heard = quiet = 0.0
         sd = self._module()
         with sd.InputStream(samplerate=SPEECH_RATE, channels=1, dtype="float32", blocksize=block,
-                            device=self.input_device, callback=callback):
+                            device=self._device(self.input_device, "input"), callback=callback):
             while not release.is_set() and len(taken) * _BLOCK_S < max_seconds:
                 try:
                     chunk = blocks.get(timeout=0.1)
@@ -124,7 +135,7 @@ class SoundDeviceAudio:
         self._playing.set()
         try:
             with sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
-                                 device=self.output_device) as stream:
+                                 device=self._device(self.output_device, "output")) as stream:
                 for chunk in chunks:
                     for start in range(0, chunk.size, int(sample_rate * 0.1)):
                         if cancel.cancelled or not self._playing.is_set():

@@ -17,11 +17,15 @@ class FakeSpeechToText:
     """SpeechToText port for service tests: returns the next scripted text for each non-silent recording."""
 
     def __init__(self, *texts: str, speech_rms: float = SILENCE_RMS) -> None:
+        self.loaded = False
         # With no script, every recording with sound gives "recommend me something like Fargo".
         self._script = list(texts) or ["recommend me something like Fargo"]
         self._next = 0
         self._speech_rms = speech_rms
         self.calls: list[tuple[int, tuple[str, ...]]] = []  # (sample count, hints) of each call
+
+    def load(self) -> None:
+        self.loaded = True
 
     def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (),
                    cancel: CancelToken | None = None) -> Transcript:

@@ -15,6 +15,7 @@ class FakeTextToSpeech:
     """TextToSpeech port for tests: 60 ms of a 440 Hz tone per character, one chunk per sentence."""
 
     def __init__(self, sample_rate: int = 16000, seconds_per_char: float = 0.06) -> None:
+        self.loaded = False
         self._sample_rate = sample_rate
         self.seconds_per_char = seconds_per_char
         self.spoken: list[str] = []  # every sentence synthesised so far, as cleaned for speech
@@ -24,6 +25,9 @@ class FakeTextToSpeech:
     def sample_rate(self) -> int:
         """The rate of the samples synthesize yields."""
         return self._sample_rate
+
+    def load(self) -> None:
+        self.loaded = True
 
     def synthesize(self, text: str, *, cancel: CancelToken | None = None) -> Iterator[NDArray[np.float32]]:
         """Mono float samples in [-1, 1], one chunk per sentence, after cleaning the text for speech."""

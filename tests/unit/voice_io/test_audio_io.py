@@ -86,3 +86,17 @@ def test_barge_in_stops_playback_at_once() -> None:
 def test_levels_are_in_dbfs() -> None:
     assert level_db(np.ones(100, dtype=np.float32)) == pytest.approx(0.0)
     assert level_db(np.zeros(100, dtype=np.float32)) < -150
+
+
+def test_devices_chosen_by_name_in_the_settings_are_found() -> None:
+    fake = FakeSoundDevice(talk(0.5))
+    audio = SoundDeviceAudio(fake, input_device="Fake microphone", output_device="Fake speaker")
+    assert audio.record(threading.Event()).size > 0
+    audio.play([talk(0.2)], RATE, CancelToken())
+    assert fake.played
+
+
+def test_a_chosen_device_that_is_gone_is_named() -> None:
+    audio = SoundDeviceAudio(FakeSoundDevice(talk(0.5)), input_device="USB headset")
+    with pytest.raises(AudioUnavailableError, match=r"input device 'USB headset' is not connected.*Settings"):
+        audio.record(threading.Event())
