@@ -67,6 +67,7 @@ class TurnResult:
     fallbacks: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     candidates: tuple[str, ...] = ()  # the ranker's candidate ids the cards were chosen from
+    model_sentences: tuple[str, ...] = ()  # per card, the model's sentence when it re-ranked ("" otherwise)
 
 
 class _Stopwatch:
@@ -158,6 +159,7 @@ class _Turn:
         self.model: ChatModel | None = None
         self.state = SessionState()
         self.candidates: tuple[str, ...] = ()
+        self.model_sentences: tuple[str, ...] = ()
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
         self.state = state
@@ -175,7 +177,7 @@ class _Turn:
             reply, items = self._recommend(intent, liked, disliked, target)
             intent = self.state.intent  # a refinement answers the standing request it refined
         return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks),
-                          candidates=self.candidates)
+                          candidates=self.candidates, model_sentences=self.model_sentences)
 
     # -- understanding ------------------------------------------------------------------------
 
@@ -255,6 +257,7 @@ class _Turn:
                 candidates = []  # nothing rated anywhere and no words: the reply asks for titles
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
+        self.model_sentences = tuple(reasons) if reasons else ()
         self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked))
         liked_titles = list(intent.liked)
         with self.clock.stage("reply"):
