@@ -23,10 +23,11 @@ T = TypeVar("T")
 
 @dataclass
 class JobContext:
-    """What a job's work function gets: its cancel flag and a thread-safe progress reporter."""
+    """What a job's work function gets: its cancel flag and thread-safe reporters."""
 
     cancel: CancelToken
     progress: Callable[[int, int, str], None]
+    event: Callable[[object], None] = lambda value: None  # anything else to show live (a level, a state)
 
 
 @dataclass
@@ -51,23 +52,30 @@ class _Relay(QObject):
     """
 
     progressed = Signal(int, int, str)
+    evented = Signal(object)
     succeeded = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, on_progress: Callable[[int, int, str], None], on_success: Callable[[object], None],
-                 on_failure: Callable[[object], None]) -> None:
+    def __init__(self, on_progress: Callable[[int, int, str], None], on_event: Callable[[object], None],
+                 on_success: Callable[[object], None], on_failure: Callable[[object], None]) -> None:
         super().__init__()
         self._on_progress = on_progress
+        self._on_event = on_event
         self._on_success = on_success
         self._on_failure = on_failure
         queued = Qt.ConnectionType.QueuedConnection
         self.progressed.connect(self._progress, queued)
+        self.evented.connect(self._event, queued)
         self.succeeded.connect(self._success, queued)
         self.failed.connect(self._failure, queued)
 
     @Slot(int, int, str)
     def _progress(self, done: int, total: int, message: str) -> None:
         self._on_progress(done, total, message)
+
+    @Slot(object)
+    def _event(self, value: object) -> None:
+        self._on_event(value)
 
     @Slot(object)
     def _success(self, result: object) -> None:
@@ -112,19 +120,20 @@ class Jobs(QObject):
     def start(self, name: str, work: Callable[[JobContext], T], *,
               on_done: Callable[[T], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None,
-              on_progress: Callable[[int, int, str], None] | None = None) -> Job[T]:
+              on_progress: Callable[[int, int, str], None] | None = None,
+              on_event: Callable[[object], None] | None = None) -> Job[T]:
         """Run work(context) on a worker thread; a running job of the same name is cancelled first."""
         previous = self._running.get(name)
         if previous is not None:
             previous.cancel()
         job: Job[T] = Job(name, CancelToken())
-        relay = _Relay(self._guard(job, on_progress),
+        relay = _Relay(self._guard(job, on_progress), self._guard_event(job, on_event),
                        lambda result: self._finish(job, relay, lambda: on_done and on_done(cast(T, result))),
                        lambda exc: self._finish(job, relay, lambda: self._fail(job, exc, on_error)))
         self._relays.add(relay)  # kept alive until the job reports back
         self._running[name] = job
         self.busy_changed.emit(True)
-        self._pool.start(_Runner(work, JobContext(job.token, relay.progressed.emit), relay))
+        self._pool.start(_Runner(work, JobContext(job.token, relay.progressed.emit, relay.evented.emit), relay))
         return job
 
     def cancel(self, name: str) -> None:
@@ -172,4 +181,11 @@ class Jobs(QObject):
         def relay(done: int, total: int, message: str) -> None:
             if report is not None and not job.token.cancelled and not job.finished:
                 report(done, total, message)
+        return relay
+
+    @staticmethod
+    def _guard_event(job: Job[Any], report: Callable[[object], None] | None) -> Callable[[object], None]:
+        def relay(value: object) -> None:
+            if report is not None and not job.token.cancelled and not job.finished:
+                report(value)
         return relay

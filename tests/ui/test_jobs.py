@@ -67,3 +67,17 @@ def test_cancelled_errors_are_not_reported(qtbot: QtBot) -> None:
     with qtbot.waitSignal(jobs.busy_changed, check_params_cb=lambda busy: not busy, timeout=5000):
         jobs.start("c", cancelled, on_error=caught.append)
     assert caught == []
+
+
+def test_events_arrive_in_order_before_the_result(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    seen: list[object] = []
+
+    def work(ctx: JobContext) -> str:
+        for value in ("listening", -30.5, "thinking"):
+            ctx.event(value)
+        return "done"
+
+    with qtbot.waitSignal(jobs.busy_changed, check_params_cb=lambda busy: not busy, timeout=5000):
+        jobs.start("voice", work, on_event=seen.append, on_done=seen.append)
+    assert seen == ["listening", -30.5, "thinking", "done"]
