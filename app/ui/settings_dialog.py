@@ -1,0 +1,474 @@
+"""The Settings dialog: assistant, voice, appearance and folders, validated inline and saved as TOML.
+
+Everything that may be slow or touch hardware or the network (audio devices, the Ollama server,
+scanning model folders) runs through Jobs with an injectable lister, so the dialog opens at once
+and tests never need a sound card or a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import Settings, check_setting, save_settings
+from app.domain.errors import ChatRecError
+from app.paths import AppPaths, installed_package_dir
+from app.paths import models_dir as default_models_dir
+from app.ui.jobs import Jobs
+
+if TYPE_CHECKING:
+    from app.voice.audio_io import AudioDevice
+
+DEVICES_JOB = "settings-devices"
+MODELS_JOB = "settings-models"
+OLLAMA_JOB = "settings-ollama"
+NO_DEVICES = "No audio devices found — typing still works."
+FOLDERS_NOTE = "Changes to these folders take effect after you restart Chat-Rec."
+BACKENDS = (("Automatic: Ollama when it runs, else the built-in model", "auto"),
+            ("Built-in model on this computer", "embedded"), ("Ollama server", "ollama"))
+THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
+# the names inline messages use for each field
+FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama_model": "Ollama model",
+               "llm_model_file": "Built-in model file", "speech_model": "Speech model", "voice_model": "Voice",
+               "input_device": "Microphone", "output_device": "Speaker", "theme": "Theme",
+               "data_dir": "Data folder", "models_dir": "Models folder"}
+
+Choice = tuple[str, str]  # what the user reads, what is saved
+
+
+def scanned_model_dirs(settings: Settings, paths: AppPaths) -> list[Path]:
+    """The folders where a user may drop models: the configured (or default) models folder and data/models."""
+    chosen = Path(settings.models_dir).expanduser() if settings.models_dir else default_models_dir()
+    return [chosen, paths.data / "models"]
+
+
+def speech_model_choices(folders: list[Path]) -> list[Choice]:
+    """Whisper models to hand, found without loading any: bundled tiny.en, base when installed, CT2 folders."""
+    from app.voice.stt import BASE_PART1, BASE_PART2, default_model_dir, is_whisper_dir
+
+    # in bootstrap's order of preference, so the first after "automatic" is the one it would use
+    choices: list[Choice] = [("Best installed (automatic)", "")]
+    if installed_package_dir(BASE_PART1[0]) is not None and installed_package_dir(BASE_PART2[0]) is not None:
+        choices.append(("Whisper base (more accurate)", "base"))
+    for folder in folders:
+        if folder.is_dir():
+            choices += [(f"{d.name} (models folder)", str(d)) for d in sorted(folder.iterdir())
+                        if d.is_dir() and is_whisper_dir(d)]
+    if default_model_dir() is not None:
+        choices.append(("Whisper tiny.en (bundled, fastest)", "tiny.en"))
+    return choices
+
+
+def voice_choices(folders: list[Path]) -> list[Choice]:
+    """Piper voices: the bundled one and any .onnx voice (with its .onnx.json) in the models folders."""
+    from app.voice.tts import default_voice
+
+    bundled = "Joe, US English (bundled)" if default_voice() is not None else "Bundled voice (not installed)"
+    choices: list[Choice] = [(bundled, "")]
+    for folder in folders:
+        if folder.is_dir():
+            choices += [(f"{f.stem} (models folder)", str(f)) for f in sorted(folder.glob("*.onnx"))
+                        if f.with_name(f.name + ".json").is_file()]
+    return choices
+
+
+def system_devices() -> list[AudioDevice]:
+    """The audio devices PortAudio reports (raises AudioUnavailableError without PortAudio)."""
+    from app.voice.audio_io import SoundDeviceAudio
+
+    return SoundDeviceAudio().devices()
+
+
+def ollama_models(host: str) -> list[str]:
+    """The models installed on the Ollama server at host (raises a ChatModelError when unreachable)."""
+    from app.llm.ollama import OllamaChatModel
+
+    model = OllamaChatModel("", host=host, timeout_s=5.0)
+    try:
+        return model.list_models()
+    finally:
+        model.close()
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel("", parent)
+    label.setWordWrap(True)
+    font = QFont(label.font())
+    font.setBold(True)
+    label.setFont(font)
+    label.hide()
+    return label
+
+
+def _note(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    return label
+
+
+def _combo(name: str, tip: str, parent: QWidget, choices: tuple[Choice, ...] | list[Choice] = ()) -> QComboBox:
+    combo = QComboBox(parent)
+    combo.setAccessibleName(name)
+    combo.setToolTip(tip)
+    for text, value in choices:
+        combo.addItem(text, value)
+    return combo
+
+
+def _select(combo: QComboBox, value: str, missing: str = "{} (not found)") -> None:
+    """Select value's entry, adding it (marked) when it is not among the choices: never lose a saved value."""
+    index = combo.findData(value)
+    if index < 0:
+        combo.addItem(missing.format(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
+
+
+class SettingsDialog(QDialog):
+    """Edits the settings; OK validates every field inline, saves to the config file and emits `saved`."""
+
+    saved = Signal(object)  # the new Settings
+
+    def __init__(self, settings: Settings, paths: AppPaths, jobs: Jobs, parent: QWidget | None = None, *,
+                 on_theme: Callable[[str], None] = lambda theme: None,
+                 list_devices: Callable[[], list[AudioDevice]] = system_devices,
+                 list_ollama_models: Callable[[str], list[str]] = ollama_models,
+                 choose_file: Callable[[QWidget, str, str], str | None] | None = None,
+                 choose_folder: Callable[[QWidget, str], str | None] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self._settings = settings
+        self._paths = paths
+        self._jobs = jobs
+        self._on_theme = on_theme
+        self._list_devices = list_devices
+        self._list_ollama_models = list_ollama_models
+        self._choose_file = choose_file or _ask_file
+        self._choose_folder = choose_folder or _ask_folder
+        self._errors: dict[str, QLabel] = {}
+        self._fields: dict[str, QWidget] = {}
+        self._build()
+        self._load_lists()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        spacing = self.fontMetrics().height()
+        layout.setContentsMargins(spacing, spacing, spacing, spacing)
+        layout.setSpacing(spacing)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.setAccessibleName("Settings sections")
+        self.tabs.addTab(self._assistant_tab(), "&Assistant")
+        self.tabs.addTab(self._voice_tab(), "&Voice")
+        self.tabs.addTab(self._appearance_tab(), "A&ppearance")
+        self.tabs.addTab(self._folders_tab(), "&Folders")
+        layout.addWidget(self.tabs)
+        self.problem = _error_label(self)
+        self.problem.setObjectName("settingsProblem")
+        layout.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setAccessibleName("Save settings")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
+        self.buttons.accepted.connect(self._on_ok)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _form(self) -> tuple[QWidget, QFormLayout]:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        spacing = self.fontMetrics().height()
+        form.setContentsMargins(spacing, spacing, spacing, spacing)
+        form.setVerticalSpacing(spacing // 2)
+        return page, form
+
+    def _field(self, form: QFormLayout, label: str, key: str, widget: QWidget, *,
+               buttons: tuple[QWidget, ...] = (), notes: tuple[QLabel, ...] = ()) -> None:
+        """A labelled row: the field (and its buttons), any notes, and an inline error line under it."""
+        parent = form.parentWidget() or self
+        box = QWidget(parent)
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(self.fontMetrics().height() // 4)
+        row = QHBoxLayout()
+        row.addWidget(widget, 1)
+        for button in buttons:
+            row.addWidget(button)
+        column.addLayout(row)
+        for note in notes:
+            column.addWidget(note)
+        error = _error_label(box)
+        error.setObjectName(f"{key}Error")
+        column.addWidget(error)
+        caption = QLabel(label, parent)
+        caption.setBuddy(widget)  # the label's Alt+letter moves the focus to the field
+        form.addRow(caption, box)
+        self._errors[key] = error
+        self._fields[key] = widget
+
+    def _assistant_tab(self) -> QWidget:
+        page, form = self._form()
+        s = self._settings
+        self.backend = _combo("Assistant model", "Which language model answers", page, BACKENDS)
+        _select(self.backend, s.llm_backend)
+        self._field(form, "&Model:", "llm_backend", self.backend)
+        self.host = QLineEdit(s.ollama_host, page)
+        self.host.setAccessibleName("Ollama host")
+        self.host.setToolTip("The Ollama server's address, for example http://127.0.0.1:11434")
+        self.check = QPushButton("Chec&k", page)
+        self.check.setAccessibleName("Check the Ollama server")
+        self.check.setToolTip("Ask the server which models it has")
+        self.check.clicked.connect(self._on_check)
+        self.ollama_status = _note("Press Check to list the server's models.", page)
+        self.ollama_status.setObjectName("ollamaStatus")
+        self.ollama_status.setAccessibleName("Ollama check result")
+        self._field(form, "Ollama h&ost:", "ollama_host", self.host, buttons=(self.check,),
+                    notes=(self.ollama_status,))
+        self.ollama_model = _combo("Ollama model", "The Ollama model to chat with", page)
+        self.ollama_model.setEditable(True)
+        self.ollama_model.addItem(s.ollama_model, s.ollama_model)
+        self._field(form, "Ollama mode&l:", "ollama_model", self.ollama_model)
+        self.model_file = QLineEdit(s.llm_model_file, page)
+        self.model_file.setPlaceholderText("The bundled model, or one dropped into the models folder")
+        self.model_file.setAccessibleName("Built-in model file")
+        self.model_file.setToolTip("A GGUF file for the built-in model; empty uses the default")
+        browse = QPushButton("&Browse…", page)
+        browse.setAccessibleName("Choose the built-in model file")
+        browse.clicked.connect(self._on_browse_model)
+        self._field(form, "Built-in model f&ile:", "llm_model_file", self.model_file, buttons=(browse,))
+        return page
+
+    def _voice_tab(self) -> QWidget:
+        page, form = self._form()
+        self.speech = _combo("Speech model", "The Whisper model that turns your speech into text", page,
+                             [("Best installed (automatic)", "")])
+        self._field(form, "&Speech model:", "speech_model", self.speech)
+        self.voice = _combo("Voice", "The piper voice that reads answers aloud", page, [("Bundled voice", "")])
+        self._field(form, "V&oice:", "voice_model", self.voice)
+        self.input_device = _combo("Microphone", "The input device for push-to-talk", page,
+                                   [("System default", "")])
+        self._field(form, "&Microphone:", "input_device", self.input_device)
+        self.output_device = _combo("Speaker", "The output device for spoken answers", page,
+                                    [("System default", "")])
+        self.devices_status = _note("Looking for audio devices…", page)
+        self.devices_status.setObjectName("devicesStatus")
+        self.devices_status.setAccessibleName("Audio devices")
+        self._field(form, "Spea&ker:", "output_device", self.output_device, notes=(self.devices_status,))
+        for combo, value in ((self.speech, self._settings.speech_model), (self.voice, self._settings.voice_model),
+                             (self.input_device, self._settings.input_device),
+                             (self.output_device, self._settings.output_device)):
+            _select(combo, value)
+        return page
+
+    def _appearance_tab(self) -> QWidget:
+        page, form = self._form()
+        self.theme = _combo("Theme", "Light or dark, or as the system is set", page, THEMES)
+        _select(self.theme, self._settings.theme)
+        self._field(form, "&Theme:", "theme", self.theme)
+        return page
+
+    def _folders_tab(self) -> QWidget:
+        page, form = self._form()
+        self.data_dir = self._folder_row(form, page, "data_dir", "&Data folder:", "&Browse…",
+                                         self._settings.data_dir, self._paths.data)
+        self.models_dir = self._folder_row(form, page, "models_dir", "M&odels folder:", "B&rowse…",
+                                           self._settings.models_dir, default_models_dir())
+        form.addRow(_note(FOLDERS_NOTE, page))
+        return page
+
+    def _folder_row(self, form: QFormLayout, page: QWidget, key: str, label: str, browse_text: str, value: str,
+                    current: Path) -> QLineEdit:
+        name = FIELD_NAMES[key]
+        edit = QLineEdit(value, page)
+        edit.setPlaceholderText("Default")
+        edit.setAccessibleName(name)
+        edit.setToolTip(f"Empty uses the default; now in use: {current}")
+        browse = QPushButton(browse_text, page)
+        browse.setAccessibleName(f"Choose the {name.lower()}")
+        browse.clicked.connect(lambda: self._on_browse_folder(edit, name))
+        in_use = _note(f"Now in use: {current}", page)
+        in_use.setAccessibleName(f"{name} now in use")
+        in_use.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._field(form, label, key, edit, buttons=(browse,), notes=(in_use,))
+        return edit
+
+    # -- background lists -------------------------------------------------------------------
+
+    def _load_lists(self) -> None:
+        folders = scanned_model_dirs(self._settings, self._paths)
+        self._jobs.start(MODELS_JOB, lambda ctx: (speech_model_choices(folders), voice_choices(folders)),
+                         on_done=self._show_models, on_error=lambda exc: None)
+        self._jobs.start(DEVICES_JOB, lambda ctx: self._list_devices(), on_done=self._show_devices,
+                         on_error=self._no_devices)
+
+    def _show_models(self, found: tuple[list[Choice], list[Choice]]) -> None:
+        speech, voices = found
+        for combo, choices, value in ((self.speech, speech, self._value(self.speech)),
+                                      (self.voice, voices, self._value(self.voice))):
+            combo.clear()
+            for text, data in choices:
+                combo.addItem(text, data)
+            _select(combo, value)
+
+    def _show_devices(self, devices: list[AudioDevice]) -> None:
+        if not devices:
+            self._no_devices(None)
+            return
+        for combo, wanted in ((self.input_device, [d.name for d in devices if d.inputs > 0]),
+                              (self.output_device, [d.name for d in devices if d.outputs > 0])):
+            value = self._value(combo)
+            combo.clear()
+            combo.addItem("System default", "")
+            for name in dict.fromkeys(wanted):  # PortAudio lists a device once per host API
+                combo.addItem(name, name)
+            _select(combo, value, "{} (not connected)")
+        self.devices_status.setText(f"{len(devices)} audio devices found.")
+
+    def _no_devices(self, exc: BaseException | None) -> None:
+        detail = f" ({exc})" if isinstance(exc, ChatRecError) else ""
+        self.devices_status.setText(NO_DEVICES + detail)
+
+    def _on_check(self) -> None:
+        host = self.host.text().strip()
+        if not host:
+            self.ollama_status.setText("Enter the server's address first, for example http://127.0.0.1:11434.")
+            return
+        self.ollama_status.setText(f"Asking {host}…")
+        self.check.setEnabled(False)
+        self._jobs.start(OLLAMA_JOB, lambda ctx: self._list_ollama_models(host),
+                         on_done=lambda names: self._show_ollama(host, names),
+                         on_error=lambda exc: self._ollama_failed(host, exc))
+
+    def _show_ollama(self, host: str, names: list[str]) -> None:
+        self.check.setEnabled(True)
+        if not names:
+            self.ollama_status.setText(f"Ollama at {host} has no models yet: run `ollama pull llama3.2:3b`.")
+            return
+        value = self.ollama_model.currentText()
+        self.ollama_model.clear()
+        for name in names:
+            self.ollama_model.addItem(name, name)
+        _select(self.ollama_model, value, "{} (not on this server)")
+        self.ollama_status.setText(f"Ollama at {host} has {len(names)} model{'s' if len(names) != 1 else ''}.")
+
+    def _ollama_failed(self, host: str, exc: BaseException) -> None:
+        self.check.setEnabled(True)
+        self.ollama_status.setText(f"Could not reach Ollama at {host}: {exc}")
+
+    def _on_browse_model(self) -> None:
+        chosen = self._choose_file(self, "Choose a GGUF model file", "GGUF models (*.gguf);;All files (*)")
+        if chosen:
+            self.model_file.setText(chosen)
+
+    def _on_browse_folder(self, edit: QLineEdit, name: str) -> None:
+        chosen = self._choose_folder(self, f"Choose the {name.lower()}")
+        if chosen:
+            edit.setText(chosen)
+
+    # -- saving ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _value(combo: QComboBox) -> str:
+        data = combo.currentData()
+        return data if isinstance(data, str) else combo.currentText()
+
+    def chosen_settings(self) -> Settings:
+        """The settings as the dialog's fields now say (not yet validated)."""
+        return replace(self._settings, llm_backend=self._value(self.backend), ollama_host=self.host.text().strip(),
+                       ollama_model=self.ollama_model.currentText().strip(),
+                       llm_model_file=self.model_file.text().strip(), speech_model=self._value(self.speech),
+                       voice_model=self._value(self.voice), input_device=self._value(self.input_device),
+                       output_device=self._value(self.output_device), theme=self._value(self.theme),
+                       data_dir=self.data_dir.text().strip(), models_dir=self.models_dir.text().strip())
+
+    def problems(self, settings: Settings) -> dict[str, str]:
+        """Each field's problem, in words for the user; empty when everything is valid."""
+        found: dict[str, str] = {}
+        for key in FIELD_NAMES:
+            problem = check_setting(key, getattr(settings, key))
+            if problem is not None:
+                found[key] = problem
+        if not settings.ollama_host:
+            found["ollama_host"] = "enter the server's address, for example http://127.0.0.1:11434"
+        if settings.llm_backend == "ollama" and not settings.ollama_model:
+            found["ollama_model"] = "choose a model (press Check to list the server's models)"
+        if settings.llm_model_file and not Path(settings.llm_model_file).expanduser().is_file():
+            found["llm_model_file"] = "no such file"
+        for key in ("data_dir", "models_dir"):
+            folder = getattr(settings, key)
+            if key not in found and folder and Path(folder).expanduser().exists() \
+                    and not Path(folder).expanduser().is_dir():
+                found[key] = "this is a file, not a folder"
+        return {key: found[key] for key in FIELD_NAMES if key in found}  # in the order the tabs show them
+
+    def _on_ok(self) -> None:
+        settings = self.chosen_settings()
+        found = self.problems(settings)
+        for key, label in self._errors.items():
+            label.setText(f"⚠ {FIELD_NAMES[key]}: {found[key]}" if key in found else "")
+            label.setVisible(key in found)
+        if found:
+            first = next(iter(found))
+            more = f" (and {len(found) - 1} more, marked below their fields)" if len(found) > 1 else ""
+            self.problem.setText(f"Please fix: {FIELD_NAMES[first]} — {found[first]}{more}.")
+            self.problem.show()
+            self._reveal(first)
+            return
+        try:
+            save_settings(self._paths.config_file, settings)
+        except ChatRecError as exc:
+            self.problem.setText(str(exc))
+            self.problem.show()
+            return
+        if settings.theme != self._settings.theme:
+            self._on_theme(settings.theme)
+        self.saved.emit(settings)
+        self.accept()
+
+    def _reveal(self, key: str) -> None:
+        """Show the tab holding the field with a problem and put the focus on it."""
+        field = self._fields[key]
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page is not None and page.isAncestorOf(field):
+                self.tabs.setCurrentIndex(index)
+                break
+        field.setFocus()
+
+    def done(self, result: int) -> None:
+        """Close, cancelling the background lookups (their late answers are then dropped)."""
+        for name in (DEVICES_JOB, MODELS_JOB, OLLAMA_JOB):
+            self._jobs.cancel(name)
+        super().done(result)
+
+
+def _ask_file(parent: QWidget, title: str, filters: str) -> str | None:
+    chosen, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+    return chosen or None
+
+
+def _ask_folder(parent: QWidget, title: str) -> str | None:
+    return QFileDialog.getExistingDirectory(parent, title) or None
