@@ -1,0 +1,498 @@
+"""The Library page: what is imported, imports with progress, ETA and cancel, and files that failed.
+
+Every import and every read of the library's state runs through Jobs, so the page never blocks.
+Cancel stops the engine at its next checkpoint; what was saved until then is kept (a music scan saves
+as it goes; a catalogue import is all-or-nothing).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import CancelledError
+from app.domain.lists import ImportRun
+from app.domain.music import SkippedFile
+from app.domain.progress import CancelToken, ProgressCallback
+from app.services.music import MusicImportReport, eta_text
+from app.ui.jobs import JobContext, Jobs
+
+if TYPE_CHECKING:
+    from app.bootstrap import Engine
+
+IMPORT_JOB = "library-import"
+STATUS_JOB = "library-status"
+_DOMAIN_WORDS = {"movie": ("movie", "movies"), "music": ("music track", "music tracks"),
+                 "product": ("product", "products")}
+_RUNS_SHOWN = 10
+
+FolderChooser = Callable[[QWidget], "str | None"]
+ProductsChooser = Callable[[QWidget], "tuple[Path, Path | None] | None"]
+ImportWork = Callable[["Engine", ProgressCallback, CancelToken], object]
+
+
+@dataclass(frozen=True)
+class LibrarySnapshot:
+    """What the page shows, read from the store off the GUI thread."""
+
+    domains: dict[str, int]
+    users: int
+    ratings: int
+    folders: tuple[tuple[str, int], ...]  # each music folder and how many tracks it has indexed
+    indexed: int
+    skipped: tuple[SkippedFile, ...]
+    runs: tuple[ImportRun, ...] = field(default_factory=tuple)
+
+
+def read_snapshot(engine: Engine) -> LibrarySnapshot:
+    """The library's counts, music folders, failed files and latest import runs."""
+    store = engine.store
+    summary = engine.music_files.summary()
+    folders = tuple((root, sum(1 for known in engine.music_files.known([root]).values()
+                               if known.status == "indexed")) for root in summary.roots)
+    return LibrarySnapshot(store.domain_counts(), store.count("users"), store.count("ratings"), folders,
+                           summary.indexed, summary.skipped, tuple(store.import_runs(_RUNS_SHOWN)))
+
+
+def describe_result(result: object) -> str:
+    """One sentence for a finished import."""
+    if isinstance(result, MusicImportReport):
+        failed = len(result.skipped)
+        return (f"Music scan finished: {result.found} files found, {result.added} added, {result.updated} "
+                f"updated, {result.removed} removed" + (f"; {failed} could not be imported." if failed else "."))
+    if isinstance(result, ImportRun):
+        return (f"Imported {result.kind} from {result.source}: {result.items} items, {result.users} users, "
+                f"{result.ratings} ratings.")
+    return "Import finished."
+
+
+@dataclass(frozen=True)
+class _Cancelled:
+    """The result of an import the user cancelled: what the engine says was stopped."""
+
+    what: str
+
+
+class _EitherToken(CancelToken):
+    """Cancelled by the page's Cancel button or by Jobs (a closing window): whichever comes first."""
+
+    def __init__(self, *others: CancelToken) -> None:
+        super().__init__()
+        self._others = others
+
+    @property
+    def cancelled(self) -> bool:
+        """True once this token or any linked one was cancelled."""
+        return super().cancelled or any(other.cancelled for other in self._others)
+
+    def raise_if_cancelled(self, what: str = "the job") -> None:
+        """Raise CancelledError when this token or a linked one was cancelled."""
+        if self.cancelled:
+            raise CancelledError(what)
+
+
+def _ask_folder(parent: QWidget) -> str | None:
+    chosen = QFileDialog.getExistingDirectory(parent, "Choose a music folder")
+    return chosen or None
+
+
+def _ask_products(parent: QWidget) -> tuple[Path, Path | None] | None:
+    products, _ = QFileDialog.getOpenFileName(parent, "Choose a product catalogue", "",
+                                              "Product catalogues (*.csv *.tsv *.json);;All files (*)")
+    if not products:
+        return None
+    ratings, _ = QFileDialog.getOpenFileName(parent, "Choose its ratings file (optional: Cancel to skip)", "",
+                                             "Ratings (*.csv *.tsv);;All files (*)")
+    return Path(products), Path(ratings) if ratings else None
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _title(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    font = QFont(label.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    label.setFont(font)
+    label.setAccessibleName(text)
+    return label
+
+
+def _button(text: str, tip: str, parent: QWidget, slot: Callable[[], None]) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setAccessibleName(text.replace("&", "").rstrip("…"))
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def _table(headers: list[str], name: str, parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setMaximumHeight(table.fontMetrics().height() * 16)  # about a dozen rows, then it scrolls
+    return table
+
+
+class LibraryPage(QWidget):
+    """Imports music folders, MovieLens, product catalogues and the demo; shows what came in and what failed."""
+
+    notice = Signal(str)
+    failed = Signal(object)
+    library_changed = Signal()
+
+    def __init__(self, jobs: Jobs, parent: QWidget | None = None, *, choose_folder: FolderChooser = _ask_folder,
+                 choose_products: ProductsChooser = _ask_products) -> None:
+        super().__init__(parent)
+        self.setObjectName("libraryPage")
+        self._jobs = jobs
+        self._engine: Engine | None = None
+        self._choose_folder = choose_folder
+        self._choose_products = choose_products
+        self._token: CancelToken | None = None
+        self._empty: bool | None = None  # unknown until the first snapshot
+        self._demo_pending = False  # the demo was asked for before the engine was open
+        self._phase: tuple[int, str] = (0, "")
+        self._phase_start = (0.0, 0)
+        self._build()
+        # empty states stay hidden until the first snapshot says what is there
+        for widget in (self.folders, self.folders_empty, self.filter, self.failures, self.runs):
+            widget.hide()
+        self._set_busy(False)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        content = QWidget(self)
+        content.setObjectName("libraryContent")
+        layout = QVBoxLayout(content)
+        spacing = self.fontMetrics().height()
+        layout.setContentsMargins(spacing, spacing, spacing, spacing)
+        layout.setSpacing(spacing)
+        layout.addWidget(_title("Library", content))
+        self.summary = QLabel("Opening your library…", content)
+        self.summary.setObjectName("librarySummary")
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("What is imported")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.summary)
+        layout.addWidget(self._build_music(content))
+        layout.addWidget(self._build_catalogues(content))
+        layout.addWidget(self._build_progress(content))
+        layout.addWidget(self._build_failures(content))
+        layout.addWidget(self._build_runs(content))
+        layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("libraryScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def _build_music(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Music folders", parent)
+        box.setObjectName("musicFolders")
+        layout = QVBoxLayout(box)
+        self.folders = QListWidget(box)
+        self.folders.setObjectName("musicFolderList")
+        self.folders.setAccessibleName("Music folders and their indexed tracks")
+        self.folders.setMaximumHeight(self.fontMetrics().height() * 7)
+        self.folders_empty = QLabel("No music folders yet. Add one and Chat-Rec listens to every track "
+                                    "in it (on this computer) to find what sounds alike.", box)
+        self.folders_empty.setWordWrap(True)
+        layout.addWidget(self.folders_empty)
+        layout.addWidget(self.folders)
+        row = QHBoxLayout()
+        self.add_folder = _button("&Add music folder…", "Choose a folder of music files to import", box,
+                                  self._on_add_folder)
+        self.rescan = _button("&Re-scan music", "Look for new, changed and removed files in the music folders",
+                              box, self._on_rescan)
+        row.addWidget(self.add_folder)
+        row.addWidget(self.rescan)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return box
+
+    def _build_catalogues(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Catalogues", parent)
+        box.setObjectName("catalogues")
+        grid = QGridLayout(box)
+        self.movielens_100k = _button("Import MovieLens &100K", "1,682 movies and 100,000 ratings", box,
+                                      lambda: self._import_movielens("100k"))
+        self.movielens_1m = _button("Import MovieLens 1&M", "3,883 movies and a million ratings (slower)", box,
+                                    lambda: self._import_movielens("1m"))
+        self.products = _button("Import &products…", "A CSV, TSV or JSON product catalogue, with an optional "
+                                "ratings file", box, self._on_import_products)
+        self.demo = _button("Load the &demo catalogue", "A small product catalogue with shoppers' ratings, "
+                            "to try Chat-Rec out", box, self._on_demo)
+        for index, button in enumerate((self.movielens_100k, self.movielens_1m, self.products, self.demo)):
+            grid.addWidget(button, index // 2, index % 2)
+        return box
+
+    def _build_progress(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Import", parent)
+        box.setObjectName("importProgress")
+        layout = QVBoxLayout(box)
+        self.message = QLabel("No import running.", box)
+        self.message.setObjectName("importMessage")
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Import status")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        self.progress = QProgressBar(box)
+        self.progress.setObjectName("importProgressBar")
+        self.progress.setAccessibleName("Import progress")
+        self.eta = QLabel("", box)
+        self.eta.setAccessibleName("Time left")
+        self.cancel = _button("&Cancel import", "Stop at the next checkpoint; what was already saved is kept",
+                              box, self._on_cancel)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.eta)
+        row.addWidget(self.cancel)
+        layout.addWidget(self.message)
+        layout.addLayout(row)
+        return box
+
+    def _build_failures(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Files that could not be imported", parent)
+        box.setObjectName("failedFiles")
+        layout = QVBoxLayout(box)
+        self.filter = QLineEdit(box)
+        self.filter.setPlaceholderText("Filter by file or reason…")
+        self.filter.setAccessibleName("Filter files that could not be imported")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._apply_filter)
+        self.failures_empty = QLabel("No files failed to import.", box)
+        self.failures = _table(["File", "Why"], "failedFilesTable", box)
+        self.failures.setAccessibleName("Files that could not be imported, and why")
+        layout.addWidget(self.filter)
+        layout.addWidget(self.failures_empty)
+        layout.addWidget(self.failures)
+        return box
+
+    def _build_runs(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Recent imports", parent)
+        box.setObjectName("recentImports")
+        layout = QVBoxLayout(box)
+        self.runs = _table(["When", "What", "Source", "Status", "Items", "Notes"], "importRunsTable", box)
+        self.runs.setAccessibleName("Recent imports")
+        self.runs_empty = QLabel("Nothing imported yet.", box)
+        layout.addWidget(self.runs_empty)
+        layout.addWidget(self.runs)
+        return box
+
+    # -- engine and state ------------------------------------------------------------------
+
+    def set_engine(self, engine: Engine) -> None:
+        """Use this engine (opened in the background) and show what it holds."""
+        self._engine = engine
+        self._set_busy(False)
+        self.refresh()
+        if self._demo_pending:
+            self._demo_pending = False
+            self._on_demo()
+
+    def load_demo(self) -> None:
+        """Load the demo catalogue now, or as soon as the engine is open (the first-run offer)."""
+        if self._engine is None:
+            self._demo_pending = True
+            self.message.setText("The demo catalogue loads as soon as your library is open…")
+        else:
+            self._on_demo()
+
+    def is_empty(self) -> bool | None:
+        """Whether the catalogue holds no items; None until the library has been read."""
+        return self._empty
+
+    def refresh(self) -> None:
+        """Re-read the counts, folders, failed files and runs in the background."""
+        engine = self._engine
+        if engine is not None:
+            self._jobs.start(STATUS_JOB, lambda ctx: read_snapshot(engine), on_done=self._show_snapshot,
+                             on_error=self.failed.emit)
+
+    def is_importing(self) -> bool:
+        """Whether an import is running."""
+        return self._token is not None
+
+    def _set_busy(self, busy: bool) -> None:
+        ready = self._engine is not None and not busy
+        for button in (self.add_folder, self.movielens_100k, self.movielens_1m, self.products, self.demo):
+            button.setEnabled(ready)
+        self.rescan.setEnabled(ready and self.folders.count() > 0)
+        self.cancel.setEnabled(busy)
+        self.cancel.setVisible(busy)
+        self.progress.setVisible(busy)
+        self.eta.setVisible(busy)
+
+    def _show_snapshot(self, snap: LibrarySnapshot) -> None:
+        self._empty = not any(snap.domains.values())
+        parts = [_count(count, *_DOMAIN_WORDS.get(domain, (domain, domain)))
+                 for domain, count in snap.domains.items() if count]
+        if parts:
+            self.summary.setText(f"{', '.join(parts)}; {_count(snap.ratings, 'rating', 'ratings')} from "
+                                 f"{_count(snap.users, 'person', 'people')}.")
+        else:
+            self.summary.setText("Nothing imported yet. Add a music folder, import MovieLens or a product "
+                                 "catalogue, or load the demo catalogue to try Chat-Rec out.")
+        self.folders.clear()
+        for root, indexed in snap.folders:
+            self.folders.addItem(f"{root} — {_count(indexed, 'track', 'tracks')} indexed")
+        self.folders.setVisible(bool(snap.folders))
+        self.folders_empty.setVisible(not snap.folders)
+        self._fill_failures(snap.skipped)
+        self._fill_runs(snap.runs)
+        self._set_busy(self.is_importing())
+
+    def _fill_failures(self, skipped: tuple[SkippedFile, ...]) -> None:
+        self.failures.setRowCount(len(skipped))
+        for row, skip in enumerate(skipped):
+            for column, text in enumerate((skip.path, skip.reason)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
+                self.failures.setItem(row, column, cell)
+        self.failures.setVisible(bool(skipped))
+        self.filter.setVisible(bool(skipped))
+        self.failures_empty.setVisible(not skipped)
+        self._apply_filter(self.filter.text())
+
+    def _apply_filter(self, text: str) -> None:
+        wanted = text.strip().casefold()
+        for row in range(self.failures.rowCount()):
+            cells = (self.failures.item(row, column) for column in range(2))
+            shown = not wanted or any(c is not None and wanted in c.text().casefold() for c in cells)
+            self.failures.setRowHidden(row, not shown)
+
+    def _fill_runs(self, runs: tuple[ImportRun, ...]) -> None:
+        self.runs.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.started))
+            for column, text in enumerate((when, run.kind, run.source, run.status, f"{run.items:,}", run.message)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
+                self.runs.setItem(row, column, cell)
+        self.runs.setVisible(bool(runs))
+        self.runs_empty.setVisible(not runs)
+
+    # -- imports ---------------------------------------------------------------------------
+
+    def _on_add_folder(self) -> None:
+        folder = self._choose_folder(self)
+        if folder:
+            self._start(f"Importing music from {folder}",
+                        lambda e, p, c: e.music.import_folders([folder], p, c))
+
+    def _on_rescan(self) -> None:
+        self._start("Re-scanning the music folders", lambda e, p, c: e.music.import_folders([], p, c))
+
+    def _import_movielens(self, size: str) -> None:
+        self._start(f"Importing MovieLens {size.upper()}", lambda e, p, c: e.catalogue.import_movielens(size, p, c))
+
+    def _on_import_products(self) -> None:
+        chosen = self._choose_products(self)
+        if chosen is not None:
+            products, ratings = chosen
+            self._start(f"Importing products from {products.name}",
+                        lambda e, p, c: e.catalogue.import_products(products, ratings, p, c))
+
+    def _on_demo(self) -> None:
+        self._start("Loading the demo catalogue", lambda e, p, c: e.catalogue.import_demo(p, c))
+
+    def _start(self, what: str, work: ImportWork) -> None:
+        engine = self._engine
+        if engine is None or self.is_importing():
+            return
+        token = CancelToken()
+        self._token = token
+        self._phase = (-1, "")
+        self.message.setText(f"{what}…")
+        self.progress.setRange(0, 0)
+        self.eta.setText("")
+        self._set_busy(True)
+
+        def run(ctx: JobContext) -> object:
+            try:
+                return work(engine, ctx.progress, _EitherToken(ctx.cancel, token))
+            except CancelledError as exc:
+                # Jobs drops cancellations silently; the user asked for this one and is told how it ended
+                return _Cancelled(str(exc))
+
+        self._jobs.start(IMPORT_JOB, run, on_done=self._on_done, on_error=self._on_error,
+                         on_progress=self._on_progress)
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        stem = message.split(" (")[0]
+        if (total, stem) != self._phase:  # a new phase (reading, writing, indexing) has its own pace
+            self._phase = (total, stem)
+            self._phase_start = (now, done)
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+        else:
+            self.progress.setRange(0, 0)
+        self.message.setText(message[:1].upper() + message[1:] + "…" if message else "Working…")
+        start, first = self._phase_start
+        # the music scan puts its own ETA in the message; other imports get one from the page's timing
+        eta = "" if " left" in message else eta_text(done - first, total - first, now - start)
+        self.eta.setText(eta)
+
+    def _on_cancel(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+            self.message.setText("Cancelling: stopping at the next checkpoint…")
+            self.cancel.setEnabled(False)
+
+    def _finish(self) -> None:
+        self._token = None
+        self._set_busy(False)
+        self.refresh()
+        self.library_changed.emit()
+
+    def _on_done(self, result: object) -> None:
+        if isinstance(result, _Cancelled):
+            text = f"Import cancelled ({result.what}); what was saved before the cancel is kept."
+        else:
+            text = describe_result(result)
+        self.message.setText(text)
+        self._finish()
+        self.notice.emit(text)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.message.setText(f"Import failed: {exc}")
+        self._finish()
+        self.failed.emit(exc)

@@ -1,0 +1,164 @@
+"""The Library page: imports show progress and results, cancel stops, failures are listed with reasons."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import Engine, open_engine
+from app.domain.errors import InputError
+from app.domain.music import FoundFile, TrackAnalysis
+from app.domain.progress import CancelToken, ProgressCallback
+from app.paths import AppPaths
+from app.ui.jobs import Jobs
+from app.ui.library_page import LibraryPage
+from tests.fakes.analyser import FakeTrackAnalyser, write_track
+from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.vector_store import InMemoryVectorStore
+
+
+class GatedAnalyser(FakeTrackAnalyser):
+    """Waits after each file until the test opens the gate, so a cancel lands mid-import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def analyse(self, files: Sequence[FoundFile], progress: ProgressCallback,
+                cancel: CancelToken | None = None) -> Iterator[TrackAnalysis]:
+        """The fake's analyses, pausing at the gate after each."""
+        for analysis in super().analyse(files, progress, cancel):
+            yield analysis
+            self.gate.wait(5)
+
+
+@pytest.fixture
+def analyser() -> GatedAnalyser:
+    return GatedAnalyser()
+
+
+@pytest.fixture
+def music_engine(paths: AppPaths, analyser: GatedAnalyser) -> Iterator[Engine]:
+    engine = open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore(),
+                         sound_store=InMemoryVectorStore(), analyser=analyser)
+    yield engine
+    engine.close()
+
+
+def _page(qtbot: QtBot, engine: Engine, **choosers: object) -> tuple[LibraryPage, Jobs]:
+    jobs = Jobs()
+    page = LibraryPage(jobs, **choosers)  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    page.show()
+    assert not page.demo.isEnabled()  # nothing to import into before the engine is open
+    page.set_engine(engine)
+    qtbot.waitUntil(lambda: page.demo.isEnabled() and not jobs.is_running("library-status"), timeout=5000)
+    return page, jobs
+
+
+def _rows(table: object) -> list[list[str]]:
+    from PySide6.QtWidgets import QTableWidget
+
+    assert isinstance(table, QTableWidget)
+    return [[table.item(r, c).text() for c in range(table.columnCount())]
+            for r in range(table.rowCount()) if not table.isRowHidden(r)]
+
+
+def test_the_demo_import_shows_progress_then_counts(qtbot: QtBot, engine: Engine) -> None:
+    page, _jobs = _page(qtbot, engine)
+    assert "1 product;" in page.summary.text()  # the tiny catalogue's one product
+    seen: list[str] = []
+    page.progress.valueChanged.connect(lambda value: seen.append(page.message.text()))
+    with qtbot.waitSignal(page.library_changed, timeout=20000), qtbot.waitSignal(page.notice, timeout=20000) as note:
+        page.demo.click()
+        assert page.cancel.isEnabled() and not page.demo.isEnabled()  # one import at a time, cancellable
+    assert "Imported products" in note.args[0]
+    assert seen, "the progress bar moved"
+    qtbot.waitUntil(lambda: "products;" in page.summary.text(), timeout=5000)
+    assert "ratings from" in page.summary.text()
+    assert _rows(page.runs)[0][1:4] == ["products", _rows(page.runs)[0][2], "done"]
+    assert page.demo.isEnabled() and not page.cancel.isEnabled()
+
+
+def test_a_music_import_lists_the_broken_file_and_why(qtbot: QtBot, music_engine: Engine, analyser: GatedAnalyser,
+                                                     tmp_path: Path) -> None:
+    analyser.gate.set()
+    root = tmp_path / "Music"
+    write_track(root / "Good.ogg", [1, 2, 3, 4], title="Good Song")
+    (root / "Broken.mp3").write_bytes(b"\x00\x01 not audio")
+    page, _jobs = _page(qtbot, music_engine, choose_folder=lambda parent: str(root))
+    with qtbot.waitSignal(page.notice, timeout=20000) as note:
+        page.add_folder.click()
+    assert "1 could not be imported" in note.args[0]
+    qtbot.waitUntil(lambda: page.failures.rowCount() == 1, timeout=5000)
+    path, reason = _rows(page.failures)[0]
+    assert path.endswith("Broken.mp3") and "not an audio file that can be decoded" in reason
+    assert f"{root} — 1 track indexed" in page.folders.item(0).text()
+    assert page.rescan.isEnabled()
+    page.filter.setText("no such words")
+    assert _rows(page.failures) == []
+    page.filter.setText("DECODED")
+    assert len(_rows(page.failures)) == 1
+
+
+def test_cancel_stops_a_music_import_and_says_so(qtbot: QtBot, music_engine: Engine, analyser: GatedAnalyser,
+                                                tmp_path: Path) -> None:
+    root = tmp_path / "Music"
+    for n in range(4):
+        write_track(root / f"Track{n}.ogg", [n, 1, 2, 3])
+    page, _jobs = _page(qtbot, music_engine, choose_folder=lambda parent: str(root))
+    changed: list[bool] = []
+    page.library_changed.connect(lambda: changed.append(True))
+    page.add_folder.click()
+    qtbot.waitUntil(lambda: len(analyser.analysed) >= 1, timeout=10000)
+    with qtbot.waitSignal(page.notice, timeout=10000) as note:
+        page.cancel.click()
+        assert "Cancelling" in page.message.text()
+        analyser.gate.set()
+    assert "Import cancelled" in note.args[0] and "kept" in note.args[0]
+    assert "Import cancelled" in page.message.text()
+    assert len(analyser.analysed) < 4
+    assert changed == [True]  # what was kept is shown by the other pages too
+    qtbot.waitUntil(lambda: "interrupted" in [row[3] for row in _rows(page.runs)], timeout=5000)
+    assert page.add_folder.isEnabled()
+
+
+def test_a_bad_csv_reports_file_and_line_without_blocking(qtbot: QtBot, engine: Engine, tmp_path: Path) -> None:
+    bad = tmp_path / "shop.csv"
+    bad.write_text("id,title,category,price,year\nkettle,Kettle,Kitchen,20,2020\n"
+                   "toaster,Toaster,Kitchen,30,not-a-year\n", encoding="utf-8")
+    page, _jobs = _page(qtbot, engine, choose_products=lambda parent: (bad, None))
+    with qtbot.waitSignal(page.failed, timeout=10000) as caught:
+        page.products.click()
+    error = caught.args[0]
+    assert isinstance(error, InputError)
+    assert str(bad) in str(error) and "line 3" in str(error)
+    assert "Import failed" in page.message.text() and "line 3" in page.message.text()
+    assert page.products.isEnabled()  # the page is ready for the next try
+
+
+def test_every_control_has_an_accessible_name(qtbot: QtBot, engine: Engine) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QLineEdit, QListWidget, QTableWidget
+
+    page, _jobs = _page(qtbot, engine)
+    controls = page.findChildren(QAbstractButton) + page.findChildren(QLineEdit) + \
+        page.findChildren(QTableWidget) + page.findChildren(QListWidget)
+    # Qt's own parts (a line edit's clear button, a table's corner button) are named by Qt
+    unnamed = [c for c in controls if not c.accessibleName() and not c.objectName().startswith("qt_")
+               and type(c.parent()).__name__ != "QLineEdit"]
+    assert unnamed == []
+
+
+def test_progress_shows_a_time_left_from_the_pace(qtbot: QtBot, engine: Engine) -> None:
+    page, _jobs = _page(qtbot, engine)
+    page._on_progress(0, 100, "writing items")
+    qtbot.wait(60)
+    page._on_progress(50, 100, "writing items")
+    assert page.message.text() == "Writing items…"
+    assert page.eta.text().startswith("about ") and page.eta.text().endswith(" left")
+    page._on_progress(3, 10, "listening to tracks (about 4 s left)")  # the scan's own ETA is not doubled
+    assert page.eta.text() == ""
