@@ -149,7 +149,13 @@ def spoken_reply(result: TurnResult, titles: int = 3) -> str:
     names = [r.item.title for r in result.items[:titles]]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     more = " The cards show why." if len(result.items) > 1 else ""
-    return f"{lines[0].rstrip(':')}: {listed}.{more}"
+    head = lines[0].rstrip(":")
+    # Speech starts when the first sentence is synthesized: keep it short by ending it before the
+    # "close to ..." clause, and say the titles in the next one.
+    opening, close, liked = head.partition(", close to ")
+    if close:
+        return f"{opening}. They are close to {liked}: {listed}.{more}"
+    return f"{head}: {listed}.{more}"
 
 
 def collect(into: list[NDArray[np.float32]]) -> Speaker:

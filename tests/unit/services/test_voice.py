@@ -77,3 +77,14 @@ def test_non_recommendation_replies_are_spoken_whole(engine: Engine) -> None:
     loop = VoiceLoop(FakeSpeechToText("hello there"), FakeTextToSpeech(), engine.conversation)
     result = loop.turn(speech(), collect([]))
     assert spoken_reply(result.turn) == result.turn.reply
+
+
+def test_the_first_spoken_sentence_is_short_so_speech_starts_soon(engine: Engine) -> None:
+    tts = FakeTextToSpeech()
+    loop = VoiceLoop(FakeSpeechToText("three movies like Fargo"), tts, engine.conversation)
+    result = loop.turn(speech(), collect([]))
+    assert "close to Fargo" in result.turn.reply.splitlines()[0]
+    first = tts.spoken[0]
+    assert len(first.split()) <= 8  # the liked titles and the picks follow in later sentences
+    assert not any(r.item.title in first for r in result.turn.items)
+    assert any("close to Fargo" in s for s in tts.spoken[1:])
