@@ -4,6 +4,18 @@ Followed from ListenBrainz's own serializer (listenbrainz/db/model/playlist.py, 
 a track's identifier is a list of URIs, https://musicbrainz.org/recording/<mbid>; duration is in
 milliseconds; extra MusicBrainz data sits under the extension keys below. The playlist extension
 carries "public", which ListenBrainz's create API requires; exports are private by default.
+
+Like that serializer, every track has an "identifier" list and a track extension, because troi
+(ListenBrainz's playlist engine, troi/playlist.py _deserialize_from_jspf) reads track["identifier"]
+unconditionally and track["extension"][TRACK_EXTENSION] whenever a track has a creator. A track
+with no recording MBID gets an empty list (JSPF's identifier is an array of zero or more URIs, XSPF
+allows none) and troi reads it as a recording without an MBID; we never invent an identifier: a
+file:// URI is a location, not a canonical id, and a Chat-Rec item id means nothing outside the app.
+
+Films and other non-music entries stay in the file, with their IMDb page as identifier when known
+and a note (kind, year, genres, description) as annotation: JSPF is also a generic playlist format,
+troi reads them as recordings without an MBID exactly as it reads untagged tracks, and the user asked
+for their whole list. Only ListenBrainz's upload needs a recording MBID on every track, films or not.
 """
 
 from __future__ import annotations
@@ -65,8 +77,7 @@ def _track(entry: ExportEntry, options: ExportOptions, playlist_dir: Path) -> di
     if music and is_playable(item) is None:
         track["location"] = [location_uri(locate(item.source, playlist_dir, options))]
     identifier = recording_uri(item) if music else imdb_uri(item)
-    if identifier:
-        track["identifier"] = [identifier]
+    track["identifier"] = [identifier] if identifier else []
     extension: dict[str, Any] = {}
     artist = item.external_ids.get("musicbrainz_artist", "").strip()
     if artist:
@@ -74,6 +85,5 @@ def _track(entry: ExportEntry, options: ExportOptions, playlist_dir: Path) -> di
     release = item.external_ids.get("musicbrainz_release", "").strip()
     if release:
         extension["release_identifier"] = MUSICBRAINZ_RELEASE + release
-    if extension:
-        track["extension"] = {TRACK_EXTENSION: extension}
+    track["extension"] = {TRACK_EXTENSION: extension}
     return track

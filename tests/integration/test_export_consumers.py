@@ -146,12 +146,31 @@ def test_jspf_reads_back_in_listenbrainz_troi(library: Library, tmp_path: Path) 
     assert located == [p.resolve() for p in library.files]
 
 
-@pytest.mark.xfail(strict=True, reason="troi (ListenBrainz) needs an identifier on every track and a track "
-                   "extension beside every creator; our JSPF omits both for films and untagged tracks")
-def test_jspf_with_films_reads_back_in_troi(library: Library, tmp_path: Path) -> None:
+def test_jspf_with_films_and_untagged_tracks_reads_back_in_troi(library: Library, tmp_path: Path) -> None:
+    # An untagged track and a film with directors and an IMDb id: a creator with no MusicBrainz ids.
+    demo = _wav(library.music / "Demos" / "03 Demo.wav")
+    library.engine.store.import_catalogue(CatalogueImport("music", "demos", str(demo.parent), [
+        Item("music:demo", "music", "Demo", creators=("Nobody Yet",), source=str(demo))]))
+    library.engine.store.import_catalogue(CatalogueImport("movielens", "coen", "test", [
+        Item("movie:lebowski", "movie", "The Big Lebowski", year=1998, creators=("Joel Coen", "Ethan Coen"),
+             external_ids={"imdb": "118715"})]))
+    library.engine.lists.add("Mixed", ["music:demo", "movie:lebowski"])
     out = tmp_path / "mixed.jspf"
     library.engine.lists.export("Mixed", "jspf", out)
-    assert len(troi_read(out)["recordings"]) == 4
+    read = troi_read(out)
+    assert [(r["name"], r["mbid"], r["artist"], r["artist_mbids"]) for r in read["recordings"]] == [
+        ("Smells Like Teen Spirit", RECORDINGS[0], "Nirvana", [ARTISTS[0]]),
+        ("Fargo", None, None, []),
+        ("Eres & tú <en vivo>", RECORDINGS[1], "Café Tacvba", [ARTISTS[1]]),
+        ("Heat", None, None, []),
+        ("Demo", None, "Nobody Yet", []),
+        ("The Big Lebowski", None, "Joel Coen, Ethan Coen", []),
+    ]
+    # Tracks keep their files, films have none; the film's IMDb page stays in the file for other readers.
+    assert [_local(loc, out) for r in read["recordings"] for loc in r["locations"] or []] == [
+        *(p.resolve() for p in library.files), demo.resolve()]
+    tracks = json.loads(out.read_text(encoding="utf-8"))["playlist"]["track"]
+    assert tracks[-1]["identifier"] == ["https://www.imdb.com/title/tt0118715/"]
 
 
 @pytest.mark.parametrize("mode", ["absolute", "relative"])
