@@ -35,6 +35,8 @@ class TalkBar(QWidget):
         self.ask_box.setPlaceholderText("Ask for something\u2026  (Ctrl+K)")
         self.ask_box.setAccessibleName("Ask Chat-Rec")
         self.ask_box.setClearButtonEnabled(True)
+        for clear in self.ask_box.findChildren(QToolButton):  # Qt leaves its clear button unnamed
+            clear.setAccessibleName("Clear the request")
         self.ask_box.returnPressed.connect(self._send)
         self.send_button = QPushButton("Ask")
         self.send_button.setAccessibleName("Send the request")

@@ -1,0 +1,139 @@
+"""The desktop app's entry: the window shows at once, the engine and models load behind it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.config import Settings, load_settings
+from app.domain.errors import ChatRecError
+from app.logs import configure_logging
+from app.paths import AppPaths, app_paths
+from app.ui.controller import SessionController, VoiceParts
+from app.ui.jobs import Jobs
+from app.ui.main_window import MainWindow
+from app.ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from app.bootstrap import Engine
+
+log = logging.getLogger(__name__)
+SMOKE_REQUEST = "Something for a coffee lover who travels a lot"
+SMOKE_TIMEOUT_S = 300  # the demo import, the first fit and a turn, on a slow machine
+
+
+def _open_engine(paths: AppPaths) -> Engine:
+    from app.bootstrap import open_engine
+
+    return open_engine(paths)
+
+
+def _voice(engine: Engine, on_state: object) -> VoiceParts:
+    from app.bootstrap import audio, voice_loop
+
+    settings = engine.settings
+    return VoiceParts(voice_loop(engine, on_state),  # type: ignore[arg-type]
+                      audio(settings.input_device, settings.output_device))
+
+
+class DesktopApp:
+    """The window, its controller and the jobs helper, built from the settings."""
+
+    def __init__(self, paths: AppPaths, settings: Settings, *, log_file: str = "") -> None:
+        self.paths = paths
+        self.settings = settings
+        self.jobs = Jobs()
+        self.controller = SessionController(paths, self.jobs, open_engine=_open_engine, voice=_voice)
+        self.window = MainWindow(self.controller, self.jobs, log_file=log_file, open_settings=self.open_settings)
+
+    def start(self) -> None:
+        """Show the window, then open the engine in the background."""
+        self.window.show()
+        self.controller.open()
+
+    def open_settings(self) -> None:
+        """The settings dialog; saved settings apply the theme at once, the assistant on the next turn."""
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self.paths, self.jobs, self.window, on_theme=self._apply_theme)
+        dialog.saved.connect(self._settings_saved)
+        dialog.open()
+
+    def _apply_theme(self, theme: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+
+    def _settings_saved(self, settings: Settings) -> None:
+        self.settings = settings
+        engine = self.controller.engine
+        if engine is not None:
+            from app.bootstrap import chat_models
+
+            engine.settings = settings
+            engine.conversation = engine.conversation.with_chat(chat_models(settings, self.paths))
+        self.window.banner.show_notice("Settings saved. Speech, voice and folder changes apply after a restart.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; `--smoke-screenshot FILE` runs one typed turn, saves a screenshot and exits."""
+    started = time.perf_counter()
+    parser = argparse.ArgumentParser(prog="chatrec-desktop", description="The Chat-Rec desktop app")
+    parser.add_argument("--smoke-screenshot", type=Path, metavar="FILE",
+                        help="load the demo catalogue, run one typed turn, save a screenshot of the window, exit")
+    parser.add_argument("--theme", choices=("system", "dark", "light"), help="override the theme setting")
+    parser.add_argument("--quit-when-shown", action="store_true", help=argparse.SUPPRESS)  # the start-up benchmark
+    args = parser.parse_args(list(argv or []))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Chat-Rec")
+    app.setOrganizationName("Chat-Rec")
+    paths = app_paths().ensure()
+    log_file = configure_logging(paths.logs)
+    settings, problem = _settings(paths)
+    apply_theme(app, args.theme or settings.theme)
+    desktop = DesktopApp(paths, settings, log_file=str(log_file))
+    desktop.start()
+    log.info("window shown %.0f ms after start", (time.perf_counter() - started) * 1000)
+    if problem is not None:
+        desktop.window.banner.show_error(problem)
+    if args.quit_when_shown:
+        QTimer.singleShot(0, lambda: (print("shown", flush=True), app.quit()))  # after the first paint
+        app.exec()
+        desktop.controller.close()
+        return 0
+    if args.smoke_screenshot is not None:
+        from app.ui.smoke import SmokeRun
+
+        smoke = SmokeRun(desktop.window, desktop.controller, desktop.jobs, args.smoke_screenshot,
+                         request=SMOKE_REQUEST)
+        QTimer.singleShot(SMOKE_TIMEOUT_S * 1000, lambda: smoke.give_up(f"no result in {SMOKE_TIMEOUT_S} s"))
+        app.exec()
+        return smoke.exit_code
+    else:
+        _first_run(desktop)
+    return int(app.exec())
+
+
+def _settings(paths: AppPaths) -> tuple[Settings, ChatRecError | None]:
+    """The user's settings; a broken file is reported in the window and the defaults are used."""
+    try:
+        return load_settings(paths.config_file), None
+    except ChatRecError as exc:
+        return Settings(), exc
+
+
+def _first_run(desktop: DesktopApp) -> None:
+    from app.ui.first_run import FirstRunDialog, should_show
+
+    if should_show(desktop.paths):
+        QTimer.singleShot(0, lambda: FirstRunDialog.offer(desktop.window, desktop.paths, desktop.jobs,
+                                                          desktop.window.library_page))

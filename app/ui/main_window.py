@@ -1,0 +1,351 @@
+"""The main window: Discover (conversation, cards, explanation), Lists and Library, with one notice banner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QPlainTextEdit,
+    QProgressBar,
+    QSplitter,
+    QTabWidget,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.cards import CardsView
+from app.ui.controller import SessionController
+from app.ui.conversation_view import ConversationView
+from app.ui.explain import ExplanationPanel
+from app.ui.jobs import Jobs
+from app.ui.notices import NoticeBanner
+from app.ui.talk_bar import TalkBar
+
+if TYPE_CHECKING:
+    from app.bootstrap import Engine
+    from app.domain.items import Rating
+    from app.domain.recommendation import Recommendation
+    from app.services.conversation import TurnResult
+    from app.ui.library_page import LibraryPage
+    from app.ui.lists_page import ListsPage
+
+# widgets where Space means something of their own (typing, clicking, choosing): holding it there does not talk
+_SPACE_USERS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractItemView, QComboBox, QAbstractSpinBox, QAbstractButton)
+NEW_LIST = "New list\u2026"
+
+
+class MainWindow(QMainWindow):
+    """Composes the pages around one SessionController; holds no engine logic of its own."""
+
+    def __init__(self, controller: SessionController, jobs: Jobs, *, log_file: str = "",
+                 open_settings: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self.controller = controller
+        self.jobs = jobs
+        self._open_settings = open_settings
+        self._space_down = False
+        self.setWindowTitle("Chat-Rec")
+        self.setObjectName("mainWindow")
+        self.resize(1280, 820)
+        self.banner = NoticeBanner(log_file=log_file)
+        self.conversation = ConversationView()
+        self.talk = TalkBar()
+        self.cards = CardsView()
+        self.explanation = ExplanationPanel()
+        self.lists_page: ListsPage | None = None
+        self.library_page: LibraryPage | None = None
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("pages")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._discover_page(), "Discover")
+        self.tabs.setAccessibleName("Pages")
+        self._add_lazy_pages()
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setAccessibleName("Loading progress")
+        self.progress_bar.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 16)
+        self.statusBar().addPermanentWidget(self.progress_label)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(12, 8, 12, 0)
+        column.addLayout(self._header())
+        column.addWidget(self.banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self._wire()
+        self._shortcuts()
+        self._set_ready(False)
+        _application().installEventFilter(self)  # hold Space to talk from anywhere sensible
+        self.talk.talk_button.setFocus()
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _header(self) -> QHBoxLayout:
+        title = QLabel("Chat-Rec")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        title.setFont(font)
+        title.setAccessibleName("Chat-Rec")
+        settings = QToolButton()
+        settings.setText("\u2699  Settings")
+        settings.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        settings.setAccessibleName("Settings")
+        settings.setToolTip("Settings (Ctrl+,)")
+        settings.clicked.connect(self.open_settings)
+        row = QHBoxLayout()
+        row.addWidget(title)
+        row.addStretch(1)
+        row.addWidget(settings)
+        return row
+
+    def _discover_page(self) -> QWidget:
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(self.conversation, 1)
+        left_column.addWidget(self.talk)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("discoverSplitter")
+        splitter.setChildrenCollapsible(False)
+        for widget, stretch in ((left, 3), (self.cards, 4), (self.explanation, 3)):
+            splitter.addWidget(widget)
+            splitter.setStretchFactor(splitter.indexOf(widget), stretch)
+        splitter.setSizes([380, 520, 380])
+        return splitter
+
+    def _add_lazy_pages(self) -> None:
+        from app.ui.library_page import LibraryPage
+        from app.ui.lists_page import ListsPage
+
+        self.lists_page = ListsPage(self.jobs)
+        self.library_page = LibraryPage(self.jobs)
+        self.tabs.addTab(self.lists_page, "Lists")
+        self.tabs.addTab(self.library_page, "Library")
+        for page in (self.lists_page, self.library_page):
+            page.notice.connect(self.banner.show_notice)
+            page.failed.connect(self.banner.show_error)
+
+    def _wire(self) -> None:
+        c = self.controller
+        c.engine_ready.connect(self._engine_ready)
+        c.engine_failed.connect(self._engine_failed)
+        c.progress.connect(self._show_progress)
+        c.turn_started.connect(self._turn_started)
+        c.heard.connect(self.conversation.heard)
+        c.turn_finished.connect(self._turn_finished)
+        c.voice_state.connect(self.talk.show_state)
+        c.voice_level.connect(self.talk.show_level)
+        c.rated.connect(self._rated)
+        c.previewing.connect(lambda item_id: self.cards.set_previewing(item_id or None))
+        c.notice.connect(self.banner.show_notice)
+        c.failed.connect(self._failed)
+        self.jobs.failed.connect(lambda name, exc: self.banner.show_error(exc))
+        self.talk.asked.connect(c.ask)
+        self.talk.talk_pressed.connect(c.start_listening)
+        self.talk.talk_released.connect(c.stop_listening)
+        self.talk.stop_clicked.connect(c.stop)
+        self.cards.selected.connect(self._card_selected)
+        self.cards.rated.connect(lambda item_id, stars: c.rate(item_id, stars=stars))
+        self.cards.thumbed.connect(lambda item_id, thumb: c.rate(item_id, thumb=thumb))
+        self.cards.add_to_list_requested.connect(self.add_to_list)
+        self.cards.preview_requested.connect(c.preview)
+        if self.library_page is not None:
+            self.library_page.library_changed.connect(self._library_changed)
+
+    def _shortcuts(self) -> None:
+        for keys, action, name in (("Ctrl+1", lambda: self.tabs.setCurrentIndex(0), "Show Discover"),
+                                   ("Ctrl+2", lambda: self.tabs.setCurrentIndex(1), "Show Lists"),
+                                   ("Ctrl+3", lambda: self.tabs.setCurrentIndex(2), "Show Library"),
+                                   ("Ctrl+,", self.open_settings, "Open settings"),
+                                   ("Ctrl+Q", self.close, "Quit")):
+            shortcut = QAction(name, self)
+            shortcut.setShortcut(QKeySequence(keys))
+            shortcut.triggered.connect(action)
+            self.addAction(shortcut)
+
+    # -- reacting to the controller ------------------------------------------------------------
+
+    def _engine_ready(self, engine: Engine) -> None:
+        for page in (self.lists_page, self.library_page):
+            if page is not None:
+                page.set_engine(engine)
+        self._set_ready(True)
+        counts = engine.store.domain_counts()
+        if not sum(counts.values()):
+            self.banner.show_notice("Your library is empty: open Library (Ctrl+3) to add music folders, "
+                                    "MovieLens or the demo catalogue.")
+
+    def _engine_failed(self, exc: BaseException) -> None:
+        self.banner.show_error(exc)
+        self.progress_label.setText("Could not open your library")
+        self.progress_bar.hide()
+
+    def _set_ready(self, ready: bool) -> None:
+        self.talk.ask_box.setEnabled(ready)
+        self.talk.send_button.setEnabled(ready)
+        self.talk.set_voice_available(ready and self.controller.voice_available,
+                                      "Opening your library\u2026" if not ready else
+                                      "Voice is off: see the notice above; you can still type")
+
+    def _show_progress(self, label: str, done: int, total: int, message: str) -> None:
+        finished = total > 0 and done >= total
+        self.progress_bar.setVisible(not finished)
+        self.progress_bar.setRange(0, total if total > 0 else 0)  # 0..0: a busy indicator
+        if total > 0:
+            self.progress_bar.setValue(done)
+        self.progress_label.setText("" if finished else f"{label}: {message}")
+        if finished:
+            self.talk.set_voice_available(self.controller.voice_available,
+                                          "Voice is off; you can still type")
+
+    def _turn_started(self, text: str) -> None:
+        if text:
+            self.conversation.add_user(text)
+            self.talk.show_state("thinking")
+        else:
+            self.conversation.begin_spoken()
+
+    def _turn_finished(self, result: TurnResult) -> None:
+        self.talk.show_state("idle")
+        self.conversation.add_assistant(result.reply)
+        for note in result.fallbacks:
+            self.banner.show_notice(note)
+        if result.items and result.intent.action in ("recommend", "refine"):
+            self.cards.show_recommendations(result.items, self.controller.ratings())
+            self.cards.select(0)
+        elif result.items and result.intent.action == "explain":
+            self._card_selected(result.items[0])
+        if result.intent.action in ("add_to_list", "export") and self.lists_page is not None:
+            self.lists_page.refresh()
+
+    def _card_selected(self, rec: Recommendation) -> None:
+        self.explanation.show_recommendation(rec, self._model_sentence(rec))
+
+    def _model_sentence(self, rec: Recommendation) -> str:
+        result = self.controller.last_result
+        if result is None or not result.model_sentences:
+            return ""
+        for shown, sentence in zip(result.items, result.model_sentences, strict=False):
+            if shown.item.id == rec.item.id:
+                return sentence
+        return ""
+
+    def _rated(self, rating: Rating) -> None:
+        if rating.stars is not None:
+            self.cards.set_rating(rating.item_id, rating.stars)
+        else:
+            self.cards.set_thumb(rating.item_id, rating.thumb)
+        title = self._title_of(rating.item_id)
+        how = f"{rating.stars:g}\u2605" if rating.stars is not None else ("thumbs up" if rating.thumb == 1
+                                                                          else "thumbs down")
+        self.banner.show_notice(f"Rated {title} {how}. Your next answer takes it into account.")
+        if self.lists_page is not None:
+            self.lists_page.refresh()
+
+    def _library_changed(self) -> None:
+        if self.lists_page is not None:
+            self.lists_page.refresh()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.talk.show_state("idle")
+        self.conversation.heard("")  # a spoken turn that failed leaves no empty bubble
+        self.banner.show_error(exc)
+
+    def _title_of(self, item_id: str) -> str:
+        for card in self.cards.cards():
+            if card.recommendation.item.id == item_id:
+                return card.recommendation.item.title
+        return item_id
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def add_to_list(self, item_id: str) -> None:
+        """Offer the user's lists (and a new one) for a card; the Lists page does the adding."""
+        engine = self.controller.engine
+        if engine is None or self.lists_page is None:
+            return
+        menu = QMenu(self)
+        menu.setAccessibleName("Add to list")
+        for playlist in engine.lists.all():
+            menu.addAction(playlist.name)
+        menu.addSeparator()
+        menu.addAction(NEW_LIST)
+        chosen = self._choose_from(menu)
+        if chosen is None:
+            return
+        name = chosen
+        if chosen == NEW_LIST:
+            name = self._ask_list_name()
+            if not name:
+                return
+        self.lists_page.add_items(name, [item_id])
+
+    def _choose_from(self, menu: QMenu) -> str | None:
+        """The menu's chosen entry (tests replace this)."""
+        picked = menu.exec(self.cursor().pos())
+        return picked.text() if picked is not None else None
+
+    def _ask_list_name(self) -> str:
+        """A new list's name (tests replace this)."""
+        name, ok = QInputDialog.getText(self, "New list", "Name of the new list:")
+        return name.strip() if ok else ""
+
+    def open_settings(self) -> None:
+        """Open the settings dialog (the app wires it: it needs the settings and paths)."""
+        if self._open_settings is not None:
+            self._open_settings()
+
+    # -- hold Space to talk --------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Space held down talks, unless the focused control uses Space itself (typing, buttons, lists)."""
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent) \
+                and event.key() == Qt.Key.Key_Space and self.isActiveWindow() and self._space_talks():
+            if event.isAutoRepeat():
+                return True
+            if kind == QEvent.Type.KeyPress and not self._space_down:
+                self._space_down = True
+                self.controller.start_listening()
+            elif kind == QEvent.Type.KeyRelease and self._space_down:
+                self._space_down = False
+                self.controller.stop_listening()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _space_talks(self) -> bool:
+        focused = QApplication.focusWidget()
+        if focused is self.talk.talk_button:
+            return True  # the button handles Space itself as press and release, which we want anyway
+        return self.tabs.currentIndex() == 0 and not isinstance(focused, _SPACE_USERS) \
+            and self.talk.talk_button.isEnabled()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop jobs and close the engine before the window goes."""
+        _application().removeEventFilter(self)
+        self.controller.close()
+        super().closeEvent(event)
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication), "the window needs a QApplication"
+    return app
