@@ -1,4 +1,5 @@
-# make run  - the app on the demo catalogue: sample products and MovieLens 100K (installs what it needs)
+# make run  - the desktop app on the demo catalogue: sample products and MovieLens 100K (installs what it
+#            needs; without a display it opens the terminal session instead)
 # make test - every check: lint, types, import contracts, unit, contract and integration tests
 # make bench - the benchmarks; results land in bench/results/
 
@@ -13,8 +14,12 @@ MUSIC_CACHE := .cache/test-music
 MUSIC_STAMP := $(MUSIC_CACHE)/.fetched
 MUSIC_PACKAGES := wesnoth-1.16-music singularity-music warzone2100-music fretsonfire-songs-muldjord
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Independent programs that read our exports back (xmllint, ListenBrainz's troi): fetched once into a cache.
+CONSUMERS_STAMP := .cache/consumers/.fetched-troi-2026.9.1.0
+# Screenshots of the window's main states, written by the UI tests for review (never committed).
+SCREENSHOTS := build/screenshots
 
-.PHONY: run test lint unit bench clean-venv test-music
+.PHONY: run test lint unit bench clean-venv test-music runtime-libs
 
 $(STAMP): pyproject.toml models/packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -38,7 +43,13 @@ $(MUSIC_STAMP):
 
 test-music: $(MUSIC_STAMP)
 
-run: $(STAMP)
+$(CONSUMERS_STAMP):
+	bash .ci/fetch-consumers.sh .cache/consumers
+
+runtime-libs: $(STAMP)
+	@bash packaging/linux/runtime-libs.sh $(BIN)/python
+
+run: $(STAMP) runtime-libs
 	@$(BIN)/python -m app status --json | $(BIN)/python -c 'import json,sys; sys.exit(json.load(sys.stdin)["items"] == 0)' \
 	  || { $(BIN)/python -m app import demo && $(BIN)/python -m app import movielens --size 100k; }
 	$(BIN)/python -m app
@@ -51,14 +62,17 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
-test: lint $(MUSIC_STAMP)
-	$(BIN)/python -m pytest -q
+test: lint $(MUSIC_STAMP) $(CONSUMERS_STAMP)
+	CHATREC_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/python -m pytest -q
+	@echo "screenshots of the window for review: $(SCREENSHOTS)/"
 
 bench: $(STAMP) $(MUSIC_STAMP)
 	$(BIN)/python bench/bench_music.py
 	$(BIN)/python bench/bench_embedding.py --quality
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_eval.py
+	$(BIN)/python bench/bench_voice.py
+	$(BIN)/python bench/bench_ui.py
 
 clean-venv:
 	rm -rf $(VENV)
