@@ -9,8 +9,15 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.bootstrap import Engine, open_engine
 from app.domain.items import ME
+from app.paths import AppPaths
+from app.ui.controller import SessionController
+from app.ui.jobs import Jobs
 from app.ui.main_window import MainWindow
+from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.vector_store import InMemoryVectorStore
+from tests.tiny_catalogue import tiny_catalogue
 from tests.ui.conftest import VoiceRig
 
 
@@ -139,3 +146,30 @@ def test_the_stop_button_cancels_a_turn(qtbot: QtBot, window: MainWindow, voice:
     qtbot.wait(2500)
     assert finished == []
     assert window.talk.state_label.text() == "Ready"
+
+
+def test_an_llm_that_is_down_is_a_clear_non_blocking_note(qtbot: QtBot, paths: AppPaths) -> None:
+    from app.llm.choose import ChatModelChooser
+    from app.llm.ollama import OllamaChatModel
+
+    def engine_with_ollama_down(p: AppPaths) -> Engine:
+        down = ChatModelChooser("ollama", lambda: OllamaChatModel("llama3.2:3b", host="http://127.0.0.1:9",
+                                                                  timeout_s=1.0), lambda: None)
+        engine = open_engine(p, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore(),
+                             sound_store=InMemoryVectorStore(), chat=down)
+        engine.store.import_catalogue(tiny_catalogue())
+        engine.index.rebuild()
+        return engine
+
+    jobs = Jobs()
+    controller = SessionController(paths, jobs, open_engine=engine_with_ollama_down)
+    window = MainWindow(controller, jobs)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(controller.engine_ready, timeout=20000):
+        controller.open()
+    titles = ask(qtbot, window, "I loved Fargo, recommend me more crime films")
+    assert titles  # the rules and the ranker still answer
+    assert "127.0.0.1:9" in window.banner.text and "embedded" in window.banner.text
+    assert window.talk.ask_box.isEnabled()
+    window.close()
