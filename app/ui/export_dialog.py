@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,7 @@ from app.export import ExportResult, PathMode
 from app.export.formats import FORMATS, guess_format, suggested_filename
 from app.services.lists import Lists
 from app.ui.jobs import JobContext, Jobs
+from app.ui.notices import confirm
 
 # Formats whose entries carry a track's file location, so path mode and mapping matter for them.
 LOCATION_FORMATS = ("m3u8", "xspf", "jspf")
@@ -239,11 +239,7 @@ class ExportDialog(QDialog):
 
     def _confirm_overwrite(self, path: Path) -> bool:
         """Ask whether to replace an existing file; tests override this so nothing blocks."""
-        answer = QMessageBox.question(self, "Replace the file?",
-                                      f"{path} exists already. Replace it with this export?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm(self, "Replace the file?", f"{path} exists already. Replace it with this export?")
 
     # --- job callbacks ---------------------------------------------------------------------------
     def _done(self, result: ExportResult) -> None:

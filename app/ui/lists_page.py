@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -48,6 +47,7 @@ from app.domain.items import ME, Rating
 from app.services.lists import ListEntry
 from app.ui.export_dialog import ChooseFile, ExportDialog
 from app.ui.jobs import Jobs
+from app.ui.notices import confirm
 
 if TYPE_CHECKING:  # only for annotations: the page gets a built engine, it never builds one
     from app.bootstrap import Engine
@@ -469,11 +469,7 @@ class ListsPage(QWidget):
 
     def _confirm_delete(self, name: str) -> bool:
         """Ask before deleting a list; tests override this so nothing blocks."""
-        answer = QMessageBox.question(self, "Delete the list?",
-                                      f"Delete the list “{name}”? The items stay in your library.",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm(self, "Delete the list?", f"Delete the list “{name}”? The items stay in your library.")
 
     def add_items(self, list_name: str, item_ids: Sequence[str]) -> None:
         """Append items to a list, making the list first when it is new (a card's 'Add to list')."""

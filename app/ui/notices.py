@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QToolButton, QWidget
 
 from app.domain.errors import ChatRecError
 
@@ -21,6 +21,13 @@ def describe(exc: BaseException, log_file: str = "") -> str:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     where = f" Details are in the log: {log_file}" if log_file else ""
     return f"Something went wrong ({type(exc).__name__}: {exc}).{where}"
+
+
+def confirm(parent: QWidget, title: str, question: str) -> bool:
+    """Ask a yes/no question before something that cannot be undone; No is the default."""
+    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+    answer = QMessageBox.question(parent, title, question, buttons, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class NoticeBanner(QFrame):
