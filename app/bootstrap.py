@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Settings, load_settings
+from app.domain.errors import ModelMissingError
 from app.domain.voice import VoiceState
-from app.paths import AppPaths, app_paths, models_dir
+from app.paths import AppPaths, app_paths, model_dirs, resolve_paths
 from app.ports import ChatModel, Embedder, SpeechToText, TextToSpeech, TrackAnalyser, VectorStore
 from app.services.catalogue import Catalogue
 from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
@@ -25,6 +27,7 @@ from app.store.conversations import ConversationStore
 from app.store.deferred import DeferredVectorStore, ReopenableStore
 from app.store.lock import DataDirLock
 from app.store.music import MusicFileStore
+from app.store.relocate import adopt_data_dir
 from app.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from app.voice.audio_io import SoundDeviceAudio
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,8 +73,13 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
                 vector_store: VectorStore | None = None, sound_store: VectorStore | None = None,
                 analyser: TrackAnalyser | None = None, chat: ChatModelSource | None = None) -> Engine:
     """Lock the data dir, open the store and indexes, and wire the services."""
-    paths = (paths or app_paths()).ensure()
-    settings = load_settings(paths.config_file)
+    given = paths or app_paths()
+    # The settings file is in the config folder, which never moves: read it first, then pick the data folder.
+    settings = load_settings(given.config_file)
+    paths = resolve_paths(given, settings)
+    if paths.data != given.data:
+        adopt_data_dir(given, paths, settings.lock_timeout_s)
+    paths = paths.ensure()
     lock = DataDirLock(paths.lock, settings.lock_timeout_s).acquire()
     store: SQLiteStore | None = None
     try:
@@ -133,7 +143,7 @@ def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None)
         from app.llm.llamacpp import LlamaCppChatModel, default_gguf, find_gguf
 
         # A file named in the settings, else one dropped into a models folder, else SmolLM2.
-        dropped = [d for d in (paths.data / "models", models_dir()) if d.is_dir() and any(d.glob("*.gguf"))]
+        dropped = [d for d in model_folders(settings, paths) if d.is_dir() and any(d.glob("*.gguf"))]
         chosen = Path(settings.llm_model_file).expanduser() if settings.llm_model_file else None
         path = chosen or (find_gguf(dropped[0]) if dropped else default_gguf())
         return None if path is None else LlamaCppChatModel(path, timeout_s=settings.llm_timeout_s)
@@ -141,24 +151,94 @@ def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None)
     return ChatModelChooser(backend or settings.llm_backend, ollama, embedded)
 
 
-def speech_to_text(paths: AppPaths) -> SpeechToText:
-    """Whisper: a CTranslate2 model in a models folder (or base, when installed), else tiny.en."""
-    from app.voice.stt import WhisperSpeechToText, default_model_dir, find_model
+def model_folders(settings: Settings, paths: AppPaths) -> list[Path]:
+    """Where dropped-in models are looked for, first match wins: the models folder setting, data/models, models/."""
+    folders = model_dirs(settings.models_dir)
+    # data/models (the first drop-in place) keeps its turn before the folder beside the app
+    return [*folders[:-1], paths.data / "models", folders[-1]]
 
-    chosen = find_model(models_dir(), cache_dir=paths.cache / "whisper") or default_model_dir()
-    return WhisperSpeechToText(chosen)
+
+def speech_to_text(paths: AppPaths, settings: Settings | None = None) -> SpeechToText:
+    """Whisper as the speech model setting says: best installed, tiny.en, base, or a CTranslate2 folder."""
+    from app.voice.stt import WhisperSpeechToText
+
+    return WhisperSpeechToText(whisper_model_dir(paths, settings or Settings()))
 
 
-def text_to_speech() -> TextToSpeech:
-    """Piper with the bundled voice."""
-    from app.voice.tts import PiperTextToSpeech
+def whisper_model_dir(paths: AppPaths, settings: Settings) -> Path | None:
+    """The Whisper folder for the settings; None when tiny.en is wanted but not installed (load says so)."""
+    from app.voice.stt import assemble_base_model, default_model_dir, is_whisper_dir
 
-    return PiperTextToSpeech()
+    choice = settings.speech_model
+    cache = paths.cache / "whisper"  # where base's split weights are joined once
+    if choice == "tiny.en":
+        return default_model_dir()
+    if choice == "base":
+        base = assemble_base_model(cache)
+        if base is None:
+            log.warning("the speech model is set to Whisper base, which is not installed; using tiny.en")
+            return default_model_dir()
+        return base
+    if choice:
+        folder = _in_model_folders(choice, model_folders(settings, paths))
+        if not is_whisper_dir(folder):
+            raise ModelMissingError(f"the speech model folder {folder} {_whisper_dir_problem(folder)}. Choose another "
+                                    "speech model in Settings (Voice tab; the speech_model setting), or "
+                                    "'Best installed'")
+        return folder
+    # Best installed: base, else a Whisper folder dropped into a models folder, else tiny.en.
+    dropped = (d for folder in model_folders(settings, paths) if folder.is_dir()
+               for d in sorted(folder.iterdir()) if d.is_dir() and is_whisper_dir(d))
+    return assemble_base_model(cache) or next(dropped, None) or default_model_dir()
+
+
+def _whisper_dir_problem(folder: Path) -> str:
+    """What keeps folder from being a CTranslate2 Whisper model, in words for the user."""
+    if not folder.exists():
+        return "does not exist"
+    if not folder.is_dir():
+        return "is a file, not a folder"
+    missing = [name for name in ("model.bin", "config.json") if not (folder / name).is_file()]
+    return (f"is not a CTranslate2 Whisper model: it has no {' and no '.join(missing)}" if missing
+            else "is not a CTranslate2 Whisper model")
+
+
+def text_to_speech(settings: Settings | None = None, paths: AppPaths | None = None) -> TextToSpeech:
+    """Piper with the voice the settings name, else the bundled voice (else one in a models folder)."""
+    from app.voice.tts import PiperTextToSpeech, default_voice
+
+    settings = settings or Settings()
+    folders = model_folders(settings, paths) if paths is not None else model_dirs(settings.models_dir)
+    if settings.voice_model:
+        model = _in_model_folders(settings.voice_model, folders)
+        config = model.with_name(model.name + ".json")  # piper's convention: <voice>.onnx.json beside it
+        for needed, what in ((model, "voice file"), (config, "voice settings file (.onnx.json)")):
+            if not needed.is_file():
+                raise ModelMissingError(f"the {what} {needed} is missing. Put it there, or choose another voice "
+                                        "in Settings (Voice tab; the voice_model setting), or the bundled one")
+        return PiperTextToSpeech(model, config)
+    # The bundled voice; when it is not installed, a voice dropped into a models folder beats failing later.
+    dropped = None if default_voice() is not None else next(
+        (model for folder in folders for model in sorted(folder.glob("*.onnx"))
+         if model.with_name(model.name + ".json").is_file()), None)
+    if dropped is None:
+        return PiperTextToSpeech()
+    log.info("the bundled voice is not installed; using %s", dropped)
+    return PiperTextToSpeech(dropped, dropped.with_name(dropped.name + ".json"))
+
+
+def _in_model_folders(value: str, folders: list[Path]) -> Path:
+    """A model path from the settings; a bare name is looked up in the models folders."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    return next((folder / path for folder in folders if (folder / path).exists()), path)
 
 
 def voice_loop(engine: Engine, on_state: Callable[[VoiceState], None] = lambda state: None) -> VoiceLoop:
     """The voice loop over the engine's conversation, with the speech models (loaded on first use)."""
-    return VoiceLoop(speech_to_text(engine.paths), text_to_speech(), engine.conversation, on_state)
+    return VoiceLoop(speech_to_text(engine.paths, engine.settings), text_to_speech(engine.settings, engine.paths),
+                     engine.conversation, on_state)
 
 
 def audio(input_device: str = "", output_device: str = "") -> SoundDeviceAudio:
@@ -185,6 +265,13 @@ def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:
     numba_cache = Path(shared) if shared else paths.numba_cache
     return ProcessPoolAnalyser(numba_cache, workers=settings.music_workers or None,
                                excerpt_s=settings.music_excerpt_s)
+
+
+def configured(paths: AppPaths | None = None) -> tuple[Settings, AppPaths]:
+    """The saved settings and the paths they choose, for commands that need no engine (nothing is moved)."""
+    given = paths or app_paths()
+    settings = load_settings(given.config_file)
+    return settings, resolve_paths(given, settings)
 
 
 def _embedder(given: Embedder | None, settings: Settings, paths: AppPaths) -> Embedder:

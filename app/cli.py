@@ -304,10 +304,10 @@ def _report_export(engine: Any, args: argparse.Namespace, out: _Printer) -> None
 
 
 def _run_say(args: argparse.Namespace, out: _Printer) -> None:
-    from app.bootstrap import text_to_speech
+    from app.bootstrap import configured, text_to_speech
     from app.voice.tts import write_wav
 
-    tts = text_to_speech()
+    tts = text_to_speech(*configured())
     started = time.perf_counter()
     seconds = write_wav(args.out, tts.synthesize(args.text), tts.sample_rate)
     elapsed = time.perf_counter() - started

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 APP_NAME = "chat-rec"
 HOME_VARIABLE = "CHATREC_HOME"
@@ -81,12 +86,30 @@ def app_paths(environ: dict[str, str] | None = None) -> AppPaths:
                     Path(dirs.user_config_dir), Path(dirs.user_log_dir))
 
 
-def models_dir() -> Path:
-    """The models/ folder beside the app, where a user may drop a GGUF or a Whisper model."""
+def resolve_paths(paths: AppPaths, settings: Settings, environ: Mapping[str, str] | None = None) -> AppPaths:
+    """The paths with the data folder the settings name; $CHATREC_HOME (tests, scripts) wins over the setting."""
+    # Only the data folder moves: the settings live in the config folder, so it cannot depend on them.
+    env = os.environ if environ is None else environ
+    if not settings.data_dir or env.get(HOME_VARIABLE):
+        return paths
+    return replace(paths, data=Path(settings.data_dir).expanduser())
+
+
+def models_dir(override: str = "") -> Path:
+    """The folder where a user drops a GGUF, Whisper or piper model: override when set, else models/ beside the app."""
+    if override:
+        return Path(override).expanduser()
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(sys.executable).resolve().parent / "models"
     return Path(__file__).resolve().parent.parent / "models"
+
+
+def model_dirs(override: str = "") -> list[Path]:
+    """The folders searched for dropped-in models, first match wins: override (when set), then models/."""
+    builtin = models_dir()
+    chosen = models_dir(override)
+    return [builtin] if chosen == builtin else [chosen, builtin]
 
 
 def resources_dir() -> Path:

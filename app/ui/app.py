@@ -79,7 +79,7 @@ class DesktopApp:
             from app.bootstrap import chat_models
 
             engine.settings = settings
-            engine.conversation = engine.conversation.with_chat(chat_models(settings, self.paths))
+            engine.conversation = engine.conversation.with_chat(chat_models(settings, engine.paths))
         self.window.banner.show_notice("Settings saved. Speech, voice and folder changes apply after a restart.")
 
 
