@@ -18,3 +18,14 @@ class Transcript:
     speech_seconds: float  # of it, what voice activity detection kept
     no_speech: bool = False
     language: str = "en"
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    """An input or output device the user can choose."""
+
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    default_rate: float

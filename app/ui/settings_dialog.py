@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -29,14 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import installed
 from app.config import Settings, check_setting, save_settings
 from app.domain.errors import ChatRecError
-from app.paths import AppPaths, installed_package_dir
+from app.domain.voice import AudioDevice
+from app.paths import AppPaths
 from app.paths import models_dir as default_models_dir
 from app.ui.jobs import Jobs
-
-if TYPE_CHECKING:
-    from app.voice.audio_io import AudioDevice
 
 DEVICES_JOB = "settings-devices"
 MODELS_JOB = "settings-models"
@@ -52,61 +50,18 @@ FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama
                "input_device": "Microphone", "output_device": "Speaker", "theme": "Theme",
                "data_dir": "Data folder", "models_dir": "Models folder"}
 
-Choice = tuple[str, str]  # what the user reads, what is saved
+Choice = installed.Choice
 
 
 def scanned_model_dirs(settings: Settings, paths: AppPaths) -> list[Path]:
-    """The folders where a user may drop models: the configured (or default) models folder and data/models."""
-    chosen = Path(settings.models_dir).expanduser() if settings.models_dir else default_models_dir()
-    return [chosen, paths.data / "models"]
+    """The folders where a user may drop models, in the order the app searches them."""
+    return installed.model_folders(settings, paths)
 
 
-def speech_model_choices(folders: list[Path]) -> list[Choice]:
-    """Whisper models to hand, found without loading any: bundled tiny.en, base when installed, CT2 folders."""
-    from app.voice.stt import BASE_PART1, BASE_PART2, default_model_dir, is_whisper_dir
-
-    # in bootstrap's order of preference, so the first after "automatic" is the one it would use
-    choices: list[Choice] = [("Best installed (automatic)", "")]
-    if installed_package_dir(BASE_PART1[0]) is not None and installed_package_dir(BASE_PART2[0]) is not None:
-        choices.append(("Whisper base (more accurate)", "base"))
-    for folder in folders:
-        if folder.is_dir():
-            choices += [(f"{d.name} (models folder)", str(d)) for d in sorted(folder.iterdir())
-                        if d.is_dir() and is_whisper_dir(d)]
-    if default_model_dir() is not None:
-        choices.append(("Whisper tiny.en (bundled, fastest)", "tiny.en"))
-    return choices
-
-
-def voice_choices(folders: list[Path]) -> list[Choice]:
-    """Piper voices: the bundled one and any .onnx voice (with its .onnx.json) in the models folders."""
-    from app.voice.tts import default_voice
-
-    bundled = "Joe, US English (bundled)" if default_voice() is not None else "Bundled voice (not installed)"
-    choices: list[Choice] = [(bundled, "")]
-    for folder in folders:
-        if folder.is_dir():
-            choices += [(f"{f.stem} (models folder)", str(f)) for f in sorted(folder.glob("*.onnx"))
-                        if f.with_name(f.name + ".json").is_file()]
-    return choices
-
-
-def system_devices() -> list[AudioDevice]:
-    """The audio devices PortAudio reports (raises AudioUnavailableError without PortAudio)."""
-    from app.voice.audio_io import SoundDeviceAudio
-
-    return SoundDeviceAudio().devices()
-
-
-def ollama_models(host: str) -> list[str]:
-    """The models installed on the Ollama server at host (raises a ChatModelError when unreachable)."""
-    from app.llm.ollama import OllamaChatModel
-
-    model = OllamaChatModel("", host=host, timeout_s=5.0)
-    try:
-        return model.list_models()
-    finally:
-        model.close()
+speech_model_choices = installed.speech_models
+voice_choices = installed.voices
+system_devices = installed.audio_devices
+ollama_models = installed.ollama_models
 
 
 def _error_label(parent: QWidget) -> QLabel:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from numpy.typing import NDArray
 
 from app.domain.errors import CancelledError, ChatRecError
 from app.domain.progress import CancelToken
-from app.domain.voice import SPEECH_RATE
+from app.domain.voice import SPEECH_RATE, AudioDevice
 
 _BLOCK_S = 0.03  # 30 ms blocks: a level meter that moves, and end-of-speech found within a block
 _SILENCE_AFTER_SPEECH_S = 0.8  # this much quiet after speech ends the utterance
@@ -27,17 +26,6 @@ _SPEECH_DB = -45.0  # block level (dBFS) above which a block counts as voiced, o
 
 class AudioUnavailableError(ChatRecError):
     """No audio support or no device: speak-and-listen is off, typing still works."""
-
-
-@dataclass(frozen=True)
-class AudioDevice:
-    """An input or output device the user can choose."""
-
-    index: int
-    name: str
-    inputs: int
-    outputs: int
-    default_rate: float
 
 
 def load_sounddevice() -> Any:
