@@ -80,7 +80,8 @@ class DesktopApp:
 
             engine.settings = settings
             engine.conversation = engine.conversation.with_chat(chat_models(settings, engine.paths))
-        self.window.banner.show_notice("Settings saved. Speech, voice and folder changes apply after a restart.")
+            self.controller.reset_voice()  # the next turn uses the chosen devices, speech model and voice
+        self.window.banner.show_notice("Settings saved. Folder changes apply the next time Chat-Rec starts.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -197,6 +197,18 @@ class SessionController(QObject):
         self.previewing.emit(item_id)
         self._jobs.start(PREVIEW_JOB, work, on_done=lambda _: self._preview_ended(), on_error=self._preview_failed)
 
+    @property
+    def preview_playing(self) -> str:
+        """The item id whose preview plays ("" when none)."""
+        return self._previewing
+
+    def reset_voice(self) -> None:
+        """Forget the voice loop and audio devices, so the next use builds them from new settings."""
+        self.stop_preview()
+        self._interrupt_speech()
+        self._voice = None
+        self._voice_error = None
+
     def stop_preview(self) -> None:
         """Stop the track preview, if one plays."""
         self._jobs.cancel(PREVIEW_JOB)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
@@ -94,7 +95,7 @@ def test_space_in_the_ask_box_types_a_space(qtbot: QtBot, window: MainWindow) ->
 
 def test_silence_says_no_speech_was_heard(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
     voice.signal = voice.signal * 0  # the microphone hears a quiet room
-    window.controller._voice = None  # rebuild the fake device with the new signal
+    window.controller.reset_voice()  # rebuild the fake device with the new signal
     with qtbot.waitSignal(window.controller.notice, timeout=20000) as said:
         window.controller.start_listening()
         QTimer.singleShot(100, window.controller.stop_listening)
@@ -104,7 +105,7 @@ def test_silence_says_no_speech_was_heard(qtbot: QtBot, window: MainWindow, voic
 
 def test_no_microphone_is_a_clear_non_blocking_message(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
     voice.inputs = 0
-    window.controller._voice = None
+    window.controller.reset_voice()
     with qtbot.waitSignal(window.controller.failed, timeout=20000):
         window.controller.start_listening()
     assert "no microphone found" in window.banner.text and "type" in window.banner.text
@@ -113,7 +114,7 @@ def test_no_microphone_is_a_clear_non_blocking_message(qtbot: QtBot, window: Mai
 
 def test_a_voice_turn_never_blocks_the_window(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
     voice.stt_delay_s = 1.0  # recognition that takes a second would freeze the window if run on its thread
-    window.controller._voice = None
+    window.controller.reset_voice()
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -135,7 +136,7 @@ def test_a_voice_turn_never_blocks_the_window(qtbot: QtBot, window: MainWindow, 
 
 def test_the_stop_button_cancels_a_turn(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
     voice.stt_delay_s = 2.0
-    window.controller._voice = None
+    window.controller.reset_voice()
     finished: list[object] = []
     window.controller.turn_finished.connect(finished.append)
     window.controller.start_listening()
@@ -173,3 +174,26 @@ def test_an_llm_that_is_down_is_a_clear_non_blocking_note(qtbot: QtBot, paths: A
     assert "127.0.0.1:9" in window.banner.text and "embedded" in window.banner.text
     assert window.talk.ask_box.isEnabled()
     window.close()
+
+
+def test_a_track_preview_plays_through_the_speaker_and_stops_on_a_second_click(
+        qtbot: QtBot, window: MainWindow, voice: VoiceRig, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    from app.domain.items import Item
+    from app.store.sqlite import CatalogueImport
+
+    track = tmp_path / "song.wav"
+    tone = 0.3 * np.sin(2 * np.pi * 440 * np.arange(22050 * 2) / 22050)
+    soundfile.write(track, tone.astype(np.float32), 22050)
+    engine = window.controller.engine
+    assert engine is not None
+    engine.store.import_catalogue(CatalogueImport("music", "music", str(tmp_path),
+                                                  [Item("music:song", "music", "Song", source=str(track))]))
+    with qtbot.waitSignals([window.controller.previewing, window.controller.previewing], timeout=20000):
+        window.controller.preview("music:song")  # plays to the end (the fake speaker does not wait)
+    assert voice.sound is not None and sum(chunk.size for chunk in voice.sound.played) > 22050
+    window.controller.preview("music:song")
+    window.controller.preview("music:song")  # the second click on the playing track stops it
+    assert window.controller.preview_playing == ""
