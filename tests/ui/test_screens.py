@@ -12,6 +12,7 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.paths import AppPaths
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
 from tests.ui.test_main_window import ask
@@ -98,3 +99,32 @@ def test_the_window_follows_the_palette_roles(window: MainWindow, themed: QAppli
     assert window.palette().color(QPalette.ColorRole.Window).lightness() < 80
     apply_theme(themed, "light")
     assert window.palette().color(QPalette.ColorRole.Window).lightness() > 200
+
+
+def test_the_settings_and_the_welcome(qtbot: QtBot, paths: AppPaths, tmp_path: Path) -> None:
+    from app.config import Settings
+    from app.domain.voice import AudioDevice
+    from app.ui.first_run import Check, FirstRunDialog
+    from app.ui.jobs import Jobs
+    from app.ui.settings_dialog import SettingsDialog
+
+    devices = [AudioDevice(0, "USB Microphone", 1, 0, 48000.0), AudioDevice(1, "Speakers", 0, 2, 48000.0)]
+    settings = SettingsDialog(Settings(), paths, Jobs(), list_devices=lambda: devices,
+                              list_ollama_models=lambda host: ["llama3.2:3b"])
+    qtbot.addWidget(settings)
+    settings.resize(720, 560)
+    settings.show()
+    qtbot.waitUntil(lambda: settings.input_device.findData("USB Microphone") >= 0, timeout=5000)
+    save(settings, "settings", tmp_path)
+    checks = [Check("Speech recognition", True, "Whisper tiny.en (bundled, fastest) is installed."),
+              Check("Voice", True, "answers can be read aloud."),
+              Check("Built-in language model", True, "SmolLM2-135M-Instruct-Q8_0.gguf is ready to answer."),
+              Check("Text understanding", True, "the text model that matches requests to items is installed.")]
+    welcome = FirstRunDialog(paths, Jobs(), check_models=lambda: checks, list_devices=lambda: [],
+                             probe_ollama=lambda host: False)
+    qtbot.addWidget(welcome)
+    welcome.resize(720, 520)
+    welcome.show()
+    qtbot.waitUntil(lambda: not any("checking" in line for line in welcome.check_lines()), timeout=5000)
+    assert any("Microphone: none found" in line and "you can still type" in line for line in welcome.check_lines())
+    save(welcome, "welcome", tmp_path)
