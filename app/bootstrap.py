@@ -71,8 +71,13 @@ class Engine:
 
 def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = None,
                 vector_store: VectorStore | None = None, sound_store: VectorStore | None = None,
-                analyser: TrackAnalyser | None = None, chat: ChatModelSource | None = None) -> Engine:
-    """Lock the data dir, open the store and indexes, and wire the services."""
+                analyser: TrackAnalyser | None = None, chat: ChatModelSource | None = None,
+                responsive: bool = False) -> Engine:
+    """Lock the data dir, open the store and indexes, and wire the services.
+
+    responsive: a window runs on this process's main thread, so index writes go in small calls
+    (chromadb holds the GIL for a whole call); the command line writes in Chroma's large batches.
+    """
     given = paths or app_paths()
     # The settings file is in the config folder, which never moves: read it first, then pick the data folder.
     settings = load_settings(given.config_file)
@@ -86,14 +91,14 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         store = SQLiteStore.open(paths.database)
         closers: list[Callable[[], None]] = []
         if vector_store is None:
-            chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings))
+            chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, responsive=responsive))
             closers.append(chroma.close)
             index = ItemIndex(store, _embedder(embedder, settings, paths), chroma, chroma.needs_rebuild)
         else:
             index = ItemIndex(store, _embedder(embedder, settings, paths), vector_store)
         files = MusicFileStore(store)
         analyser = analyser or _analyser(paths, settings)
-        sound = _sound_index(files, sound_store, paths, settings, closers)
+        sound = _sound_index(files, sound_store, paths, settings, closers, responsive)
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
         options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank)
@@ -110,22 +115,24 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         raise
 
 
-def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items") -> ReopenableStore:
+def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items",
+                 responsive: bool = False) -> ReopenableStore:
     # chromadb takes seconds to import: only commands that use the index pay for it
-    from app.store.chroma import ChromaVectorStore
+    from app.store.chroma import RESPONSIVE_WRITE_BATCH, ChromaVectorStore
 
+    batch = RESPONSIVE_WRITE_BATCH if responsive else None
     if settings.chroma_url:
-        return ChromaVectorStore(url=settings.chroma_url, collection=collection)
+        return ChromaVectorStore(url=settings.chroma_url, collection=collection, write_batch=batch)
     # Sound vectors live in their own folder, so either index can be damaged and rebuilt alone.
     return ChromaVectorStore(path=paths.chroma if collection == "items" else paths.chroma_audio,
-                             collection=collection)
+                             collection=collection, write_batch=batch)
 
 
 def _sound_index(files: MusicFileStore, given: VectorStore | None, paths: AppPaths, settings: Settings,
-                 closers: list[Callable[[], None]]) -> SoundIndex:
+                 closers: list[Callable[[], None]], responsive: bool) -> SoundIndex:
     if given is not None:
         return SoundIndex(files, given)
-    chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio"))
+    chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio", responsive))
     closers.append(chroma.close)
     return SoundIndex(files, chroma, chroma.needs_rebuild)
 

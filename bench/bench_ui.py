@@ -70,7 +70,7 @@ def stalls(home: Path, runs: int) -> dict[str, Any]:
         return VoiceParts(voice_loop(engine, on_state), SoundDeviceAudio(FakeSoundDevice(request, realtime=True)))
 
     jobs = Jobs()
-    controller = SessionController(paths, jobs, open_engine=lambda p: open_engine(p), voice=voice)
+    controller = SessionController(paths, jobs, open_engine=lambda p: open_engine(p, responsive=True), voice=voice)
     window = MainWindow(controller, jobs)
     window.show()
     done = {"engine": False, "turn": 0}

@@ -33,7 +33,7 @@ SMOKE_TIMEOUT_S = 300  # the demo import, the first fit and a turn, on a slow ma
 def _open_engine(paths: AppPaths) -> Engine:
     from app.bootstrap import open_engine
 
-    return open_engine(paths)
+    return open_engine(paths, responsive=True)
 
 
 def _voice(engine: Engine, on_state: object) -> VoiceParts:

@@ -246,6 +246,29 @@ class TestChromaVectorStore(VectorStoreContract):
         assert all(int(h.id[1:]) % 100 == 20 and int(h.id[1:]) % 10 == 0 for h in hits)
         assert store.get_vectors(["d1", "d30"]).keys() == {"d30"}
 
+    def test_a_responsive_store_writes_in_small_calls_and_keeps_every_row(self, tmp_path: Path) -> None:
+        # chromadb holds the GIL for a whole call: the desktop app's store must never write big batches.
+        from app.store.chroma import RESPONSIVE_WRITE_BATCH, ChromaVectorStore
+
+        n = 3 * RESPONSIVE_WRITE_BATCH + 5
+        matrix = np.random.default_rng(9).normal(size=(n, DIM)).astype(np.float32)
+        with ChromaVectorStore(tmp_path / "chroma", write_batch=RESPONSIVE_WRITE_BATCH) as chroma:
+            sizes: list[int] = []
+            collection = chroma._collection
+            for name in ("upsert", "delete"):
+                original = getattr(collection, name)
+
+                def spy(*args: object, _original: object = original, **kwargs: object) -> object:
+                    sizes.append(len(kwargs["ids"]))  # type: ignore[arg-type]
+                    return _original(*args, **kwargs)  # type: ignore[operator]
+
+                setattr(collection, name, spy)
+            chroma.upsert([f"r{i}" for i in range(n)], matrix, [{"domain": "movie"}] * n)
+            assert chroma.count() == n
+            chroma.delete([f"r{i}" for i in range(n - 10)])
+            assert chroma.count() == 10
+        assert sizes and max(sizes) <= RESPONSIVE_WRITE_BATCH
+
     # -- only a persistent index has these ----------------------------------------------------------
 
     def test_new_folder_is_created(self, tmp_path: Path) -> None:
