@@ -93,16 +93,25 @@ def stalls(home: Path, runs: int) -> dict[str, Any]:
     engine = controller.engine
     assert engine is not None
     if MUSIC.is_dir():
-        probe = _Probe()
-        finished = {"ok": False}
-        jobs.start("bench-import", lambda ctx: engine.music.import_folders([str(MUSIC)], ctx.progress, ctx.cancel),
-                   on_done=lambda r: finished.__setitem__("ok", True),
-                   on_error=lambda e: (print("import failed:", e), finished.__setitem__("ok", True)))
-        _spin(app, lambda: finished["ok"], 900)
-        gaps["music_import"].append(probe.stop())
+        for run in range(runs):
+            # a new folder name each run (a link to the same music): every track is new, all analysed again
+            folder = home / f"music-run-{run}"
+            folder.symlink_to(MUSIC, target_is_directory=True)
+            gaps["music_import"].append(_import_gap(app, jobs, engine, folder))
     window.close()
     return {"max_gap_ms": {k: [round(v, 1) for v in vs] for k, vs in gaps.items()},
             "voice_turn_wall_ms": [round(t) for t in turn_ms], "request": REQUEST}
+
+
+def _import_gap(app: Any, jobs: Any, engine: Any, folder: Path) -> float:
+    """The GUI thread's longest gap (ms) while one music folder is imported in the background."""
+    probe = _Probe()
+    finished = {"ok": False}
+    jobs.start("bench-import", lambda ctx: engine.music.import_folders([str(folder)], ctx.progress, ctx.cancel),
+               on_done=lambda r: finished.__setitem__("ok", True),
+               on_error=lambda e: (print("import failed:", e), finished.__setitem__("ok", True)))
+    _spin(app, lambda: finished["ok"], 900)
+    return probe.stop()
 
 
 class _Probe:
@@ -160,17 +169,19 @@ def main() -> None:
         measured = stalls(home, args.runs)
     cold = round(statistics.median(starts) * 1000)
     worst = {k: (max(v) if v else None) for k, v in measured["max_gap_ms"].items()}
+    medians = {k: (round(statistics.median(v), 1) if v else None) for k, v in measured["max_gap_ms"].items()}
     result = {
         "machine": {"cores": os.cpu_count(), "load_before": [round(x, 2) for x in load_before],
                     "load_after": [round(x, 2) for x in os.getloadavg()]},
         "runs": args.runs,
         "cold_start_ms": {"median": cold, "all": [round(t * 1000) for t in starts]},
         **measured,
-        "max_gap_ms_median": {k: (round(statistics.median(v), 1) if v else None)
-                              for k, v in measured["max_gap_ms"].items()},
+        "max_gap_ms_median": medians,
         "targets": TARGETS,
         "pass": {"cold_start": cold <= TARGETS["cold_start_ms"],
-                 "gui_gap": all(w is None or w <= TARGETS["max_gap_ms"] for w in worst.values())},
+                 "gui_gap_median": all(v is None or v <= TARGETS["max_gap_ms"]
+                                       for v in medians.values()),
+                 "gui_gap_every_run": all(w is None or w <= TARGETS["max_gap_ms"] for w in worst.values())},
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n")

@@ -49,11 +49,19 @@ def analyse_one(path: str, root: str, excerpt_s: float) -> TrackAnalysis:
     return TrackAnalysis(path, tags, features, cpu_s=time.process_time() - started)
 
 
+WORKER_NICENESS = 10  # POSIX niceness added to analysis workers (0 normal, 19 lowest)
+
+
 def prepare_worker(numba_cache: str) -> None:
     """Start-up of a worker (or of the caller, when inline): one BLAS thread, numba cache, warm JIT."""
     if multiprocessing.parent_process() is not None:
         # Ctrl+C is the parent's to handle (it cancels and shuts the pool down); workers just stop.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # Background work yields the processor to the window: a worker per core at normal priority
+        # starved the GUI thread for 60-150 ms at a time during an import (bench_ui). Idle cores
+        # still go to the workers, so an import alone is as fast as before.
+        if hasattr(os, "nice"):
+            os.nice(WORKER_NICENESS)
     # Workers already use every core between them; threads inside each would only contend.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(name, "1")

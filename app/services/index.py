@@ -67,8 +67,9 @@ class ItemIndex:
                 cancel.raise_if_cancelled("indexing")
             batch = items[start:start + _BATCH]
             vectors = self._embedder.embed([item.text() for item in batch])
-            self._vectors.upsert([i.id for i in batch], vectors, [item_metadata(i) for i in batch],
-                                 [i.text() for i in batch])
+            # No documents: nothing reads the text back from Chroma (SQLite has it), and Chroma's
+            # full-text index of it doubled the cost of every write (and its hold on the GIL).
+            self._vectors.upsert([i.id for i in batch], vectors, [item_metadata(i) for i in batch])
             progress(start + len(batch), total, "indexing item texts")
         return total
 

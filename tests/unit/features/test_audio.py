@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,16 @@ def test_analyse_file_reports_seconds_analysed(tmp_path: Path) -> None:
     assert short.excerpt_s == pytest.approx(4.0, abs=0.01)
     assert long.excerpt_s == pytest.approx(5.0, abs=0.01)
     assert len(long.vector) == len(FEATURE_NAMES)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX priorities")
+def test_analysis_workers_run_below_the_windows_priority() -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from app.features.pool import WORKER_NICENESS, prepare_worker
+
+    cache = os.environ.get("NUMBA_CACHE_DIR", "")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=prepare_worker,
+                             initargs=(cache,)) as pool:
+        assert pool.submit(os.nice, 0).result(timeout=120) == os.nice(0) + WORKER_NICENESS
