@@ -39,6 +39,7 @@ from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, ProgressCallback
 from app.services.music import MusicImportReport, eta_text
+from app.ui.a11y import clear_button
 from app.ui.jobs import JobContext, Jobs
 
 if TYPE_CHECKING:
@@ -294,7 +295,7 @@ class LibraryPage(QWidget):
         self.filter = QLineEdit(box)
         self.filter.setPlaceholderText("Filter by file or reason…")
         self.filter.setAccessibleName("Filter files that could not be imported")
-        self.filter.setClearButtonEnabled(True)
+        clear_button(self.filter, "Clear the filter")
         self.filter.textChanged.connect(self._apply_filter)
         self.failures_empty = QLabel("No files failed to import.", box)
         self.failures = _table(["File", "Why"], "failedFilesTable", box)

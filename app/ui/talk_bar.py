@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.a11y import clear_button
+
 STATE_TEXT = {"idle": "Ready", "listening": "Listening\u2026", "transcribing": "Transcribing\u2026",
               "thinking": "Thinking\u2026", "speaking": "Speaking\u2026"}
 _FLOOR_DB = -60  # the level meter's zero: a quiet room
@@ -34,9 +36,7 @@ class TalkBar(QWidget):
         self.ask_box.setObjectName("askBox")
         self.ask_box.setPlaceholderText("Ask for something\u2026  (Ctrl+K)")
         self.ask_box.setAccessibleName("Ask Chat-Rec")
-        self.ask_box.setClearButtonEnabled(True)
-        for clear in self.ask_box.findChildren(QToolButton):  # Qt leaves its clear button unnamed
-            clear.setAccessibleName("Clear the request")
+        clear_button(self.ask_box, "Clear the request")
         self.ask_box.returnPressed.connect(self._send)
         self.send_button = QPushButton("Ask")
         self.send_button.setAccessibleName("Send the request")

@@ -75,13 +75,16 @@ def test_readable_at_twice_the_text_size(qtbot: QtBot, window: MainWindow, theme
 
 def test_every_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow) -> None:
     ask(qtbot, window, "I loved Fargo, recommend me more crime films")
-    unnamed = []
-    for kind in (QAbstractButton, QLineEdit, QComboBox):
-        for widget in window.findChildren(kind):
-            label = widget.accessibleName() or (widget.text() if isinstance(widget, QAbstractButton) else "")
-            if widget.isVisibleTo(window) and not label.strip():
-                unnamed.append(f"{type(widget).__name__} {widget.objectName()!r} in {type(widget.parent()).__name__}")
-    assert unnamed == []
+    unnamed = set()
+    for page in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(page)
+        qtbot.wait(20)
+        for kind in (QAbstractButton, QLineEdit, QComboBox):
+            for widget in window.findChildren(kind):
+                label = widget.accessibleName() or (widget.text() if isinstance(widget, QAbstractButton) else "")
+                if widget.isVisibleTo(window) and not label.strip():
+                    unnamed.add(f"{type(widget).__name__} {widget.objectName()!r} in {type(widget.parent()).__name__}")
+    assert unnamed == set()
 
 
 def test_the_keyboard_reaches_the_ask_box_pages_and_cards(qtbot: QtBot, window: MainWindow) -> None:
