@@ -27,6 +27,9 @@ _HINTS = 30  # titles offered to the recogniser: the cards on screen and the use
 Speaker = Callable[[Iterable[NDArray[np.float32]], int, CancelToken], None]
 
 
+WARM_UP_PHRASE = "Ready when you are."
+
+
 class NoSpeechError(ChatRecError):
     """The recording held no speech: nothing was transcribed, so nothing is answered."""
 
@@ -98,6 +101,17 @@ class VoiceLoop:
         """Load the speech models now (in the background at start), so the first turn is quick."""
         self._stt.load()
         self._tts.load()
+
+    def warm_up(self) -> None:
+        """Load the models and run each once on a short phrase: first runs pay one-off costs (buffers,
+        caches) that would otherwise land on the user's first spoken turn."""
+        self.load()
+        spoken = np.concatenate([np.zeros(0, dtype=np.float32), *self._tts.synthesize(WARM_UP_PHRASE)])
+        rate = self._tts.sample_rate
+        if spoken.size and rate != SPEECH_RATE:  # the recogniser takes 16 kHz; a rough resample will do here
+            positions = np.arange(0, spoken.size, rate / SPEECH_RATE)
+            spoken = np.interp(positions, np.arange(spoken.size), spoken).astype(np.float32)
+        self._stt.transcribe(spoken)
 
     @property
     def sample_rate(self) -> int:

@@ -113,11 +113,13 @@ class SessionController(QObject):
         def work(ctx: JobContext) -> None:
             if engine.store.count("items"):
                 engine.recommendations.model(lambda d, t, m: ctx.progress(d, t, f"recommender: {m}"), ctx.cancel)
+                ctx.progress(0, 0, "reading the catalogue's titles")
+                engine.conversation.titles()  # built once; the first request would wait for it otherwise
             if self._voice_factory is not None:
                 ctx.progress(0, 0, "loading the speech models")
                 try:
                     parts = self._voice_parts(engine)
-                    parts.loop.load()
+                    parts.loop.warm_up()
                 except ChatRecError as exc:
                     self._voice_error = exc  # typing still works; the talk button says why it cannot
             ctx.progress(1, 1, "ready")

@@ -88,3 +88,11 @@ def test_the_first_spoken_sentence_is_short_so_speech_starts_soon(engine: Engine
     assert len(first.split()) <= 8  # the liked titles and the picks follow in later sentences
     assert not any(r.item.title in first for r in result.turn.items)
     assert any("close to Fargo" in s for s in tts.spoken[1:])
+
+
+def test_warming_up_runs_each_model_once_before_the_first_turn(engine: Engine) -> None:
+    stt, tts = FakeSpeechToText(), FakeTextToSpeech(sample_rate=22050)
+    VoiceLoop(stt, tts, engine.conversation).warm_up()
+    assert stt.loaded and tts.loaded
+    assert tts.spoken == ["Ready when you are."]
+    assert len(stt.calls) == 1 and stt.calls[0][0] > 16000 // 2  # the phrase, resampled to 16 kHz
