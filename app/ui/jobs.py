@@ -121,15 +121,21 @@ class Jobs(QObject):
               on_done: Callable[[T], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None,
               on_progress: Callable[[int, int, str], None] | None = None,
-              on_event: Callable[[object], None] | None = None) -> Job[T]:
-        """Run work(context) on a worker thread; a running job of the same name is cancelled first."""
+              on_event: Callable[[object], None] | None = None,
+              on_cancelled: Callable[[], None] | None = None) -> Job[T]:
+        """Run work(context) on a worker thread; a running job of the same name is cancelled first.
+
+        A cancelled job's result and errors are dropped; on_cancelled, when given, is told once it
+        has stopped (the user asked, and wants to hear how it ended).
+        """
         previous = self._running.get(name)
         if previous is not None:
             previous.cancel()
         job: Job[T] = Job(name, CancelToken())
         relay = _Relay(self._guard(job, on_progress), self._guard_event(job, on_event),
-                       lambda result: self._finish(job, relay, lambda: on_done and on_done(cast(T, result))),
-                       lambda exc: self._finish(job, relay, lambda: self._fail(job, exc, on_error)))
+                       lambda result: self._finish(job, relay, lambda: on_done and on_done(cast(T, result)),
+                                                   on_cancelled),
+                       lambda exc: self._finish(job, relay, lambda: self._fail(job, exc, on_error), on_cancelled))
         self._relays.add(relay)  # kept alive until the job reports back
         self._running[name] = job
         self.busy_changed.emit(True)
@@ -156,7 +162,8 @@ class Jobs(QObject):
         return bool(self._pool.waitForDone(timeout_ms))
 
     @Slot()
-    def _finish(self, job: Job[Any], relay: _Relay, deliver: Callable[[], object]) -> None:
+    def _finish(self, job: Job[Any], relay: _Relay, deliver: Callable[[], object],
+                on_cancelled: Callable[[], None] | None) -> None:
         job.finished = True
         self._relays.discard(relay)
         if self._running.get(job.name) is job:
@@ -165,6 +172,8 @@ class Jobs(QObject):
             self.busy_changed.emit(False)
         # a cancelled job's late result is stale: a newer job of its name, or the user, replaced it
         if job.token.cancelled:
+            if on_cancelled is not None:
+                on_cancelled()
             return
         deliver()
 

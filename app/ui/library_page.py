@@ -34,13 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import CancelledError
 from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, ProgressCallback
 from app.services.music import MusicImportReport, eta_text
 from app.ui.a11y import clear_button
-from app.ui.jobs import JobContext, Jobs
+from app.ui.jobs import Job, Jobs
 
 if TYPE_CHECKING:
     from app.bootstrap import Engine
@@ -89,31 +88,6 @@ def describe_result(result: object) -> str:
         return (f"Imported {result.kind} from {result.source}: {result.items} items, {result.users} users, "
                 f"{result.ratings} ratings.")
     return "Import finished."
-
-
-@dataclass(frozen=True)
-class _Cancelled:
-    """The result of an import the user cancelled: what the engine says was stopped."""
-
-    what: str
-
-
-class _EitherToken(CancelToken):
-    """Cancelled by the page's Cancel button or by Jobs (a closing window): whichever comes first."""
-
-    def __init__(self, *others: CancelToken) -> None:
-        super().__init__()
-        self._others = others
-
-    @property
-    def cancelled(self) -> bool:
-        """True once this token or any linked one was cancelled."""
-        return super().cancelled or any(other.cancelled for other in self._others)
-
-    def raise_if_cancelled(self, what: str = "the job") -> None:
-        """Raise CancelledError when this token or a linked one was cancelled."""
-        if self.cancelled:
-            raise CancelledError(what)
 
 
 def _ask_folder(parent: QWidget) -> str | None:
@@ -182,7 +156,7 @@ class LibraryPage(QWidget):
         self._engine: Engine | None = None
         self._choose_folder = choose_folder
         self._choose_products = choose_products
-        self._token: CancelToken | None = None
+        self._job: Job[object] | None = None
         self._empty: bool | None = None  # unknown until the first snapshot
         self._demo_pending = False  # the demo was asked for before the engine was open
         self._phase: tuple[int, str] = (0, "")
@@ -348,7 +322,7 @@ class LibraryPage(QWidget):
 
     def is_importing(self) -> bool:
         """Whether an import is running."""
-        return self._token is not None
+        return self._job is not None
 
     def _set_busy(self, busy: bool) -> None:
         ready = self._engine is not None and not busy
@@ -437,23 +411,15 @@ class LibraryPage(QWidget):
         engine = self._engine
         if engine is None or self.is_importing():
             return
-        token = CancelToken()
-        self._token = token
         self._phase = (-1, "")
         self.message.setText(f"{what}…")
         self.progress.setRange(0, 0)
         self.eta.setText("")
         self._set_busy(True)
 
-        def run(ctx: JobContext) -> object:
-            try:
-                return work(engine, ctx.progress, _EitherToken(ctx.cancel, token))
-            except CancelledError as exc:
-                # Jobs drops cancellations silently; the user asked for this one and is told how it ended
-                return _Cancelled(str(exc))
-
-        self._jobs.start(IMPORT_JOB, run, on_done=self._on_done, on_error=self._on_error,
-                         on_progress=self._on_progress)
+        self._job = self._jobs.start(IMPORT_JOB, lambda ctx: work(engine, ctx.progress, ctx.cancel),
+                                     on_done=self._on_done, on_error=self._on_error,
+                                     on_progress=self._on_progress, on_cancelled=self._on_cancelled)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
         now = time.monotonic()
@@ -473,22 +439,24 @@ class LibraryPage(QWidget):
         self.eta.setText(eta)
 
     def _on_cancel(self) -> None:
-        if self._token is not None:
-            self._token.cancel()
+        if self._job is not None:
+            self._job.cancel()
             self.message.setText("Cancelling: stopping at the next checkpoint…")
             self.cancel.setEnabled(False)
 
     def _finish(self) -> None:
-        self._token = None
+        self._job = None
         self._set_busy(False)
         self.refresh()
         self.library_changed.emit()
 
+    def _on_cancelled(self) -> None:
+        self._show_outcome("Import cancelled; what was saved before the cancel is kept.")
+
     def _on_done(self, result: object) -> None:
-        if isinstance(result, _Cancelled):
-            text = f"Import cancelled ({result.what}); what was saved before the cancel is kept."
-        else:
-            text = describe_result(result)
+        self._show_outcome(describe_result(result))
+
+    def _show_outcome(self, text: str) -> None:
         self.message.setText(text)
         self._finish()
         self.notice.emit(text)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from pytestqt.qtbot import QtBot
 
@@ -81,3 +82,24 @@ def test_events_arrive_in_order_before_the_result(qtbot: QtBot) -> None:
     with qtbot.waitSignal(jobs.busy_changed, check_params_cb=lambda busy: not busy, timeout=5000):
         jobs.start("voice", work, on_event=seen.append, on_done=seen.append)
     assert seen == ["listening", -30.5, "thinking", "done"]
+
+
+def test_a_job_cancelled_by_the_user_says_it_stopped_and_nothing_else(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    started = threading.Event()
+    heard: list[str] = []
+
+    def long_import(ctx: JobContext) -> str:
+        started.set()
+        while not ctx.cancel.cancelled:
+            time.sleep(0.01)
+        ctx.cancel.raise_if_cancelled("the import")
+        return "finished"
+
+    job = jobs.start("import", long_import, on_done=heard.append, on_error=lambda exc: heard.append("error"),
+                     on_cancelled=lambda: heard.append("cancelled"))
+    assert started.wait(5)
+    job.cancel()
+    qtbot.waitUntil(lambda: heard == ["cancelled"], timeout=5000)
+    qtbot.wait(50)
+    assert heard == ["cancelled"]
