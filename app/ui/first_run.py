@@ -32,7 +32,6 @@ from app.domain.errors import ChatRecError
 from app.domain.voice import AudioDevice
 from app.paths import AppPaths
 from app.ui.jobs import Jobs
-from app.ui.settings_dialog import scanned_model_dirs, speech_model_choices, system_devices, voice_choices
 
 if TYPE_CHECKING:
     from app.ui.library_page import LibraryPage
@@ -83,9 +82,9 @@ def mark_done(paths: AppPaths) -> None:
 
 def model_checks(settings: Settings, paths: AppPaths) -> list[Check]:
     """Whether each model is installed, found by its files, as bootstrap would find it; nothing is loaded."""
-    folders = scanned_model_dirs(settings, paths)
-    speech = speech_model_choices(folders)[1:]
-    voices = [c for c in voice_choices(folders) if c[1] or "not installed" not in c[0]]
+    folders = installed.model_folders(settings, paths)
+    speech = installed.speech_models(folders)[1:]
+    voices = [c for c in installed.voices(folders) if c[1] or "not installed" not in c[0]]
     checks = [
         Check("Speech recognition", bool(speech),
               f"{speech[0][0]} is installed." if speech else
@@ -127,17 +126,14 @@ def ollama_check(probe: Callable[[str], bool], host: str) -> Check:
     return Check("Ollama (optional)", False, f"not running at {host}; the built-in model answers instead.")
 
 
-ollama_is_up = installed.ollama_is_up
-
-
 class FirstRunDialog(QDialog):
     """A short, calm welcome with a checklist and the offer of the demo catalogue."""
 
     def __init__(self, paths: AppPaths, jobs: Jobs, parent: QWidget | None = None, *,
                  settings: Settings | None = None, catalogue_empty: bool = True,
                  check_models: Callable[[], list[Check]] | None = None,
-                 list_devices: Callable[[], list[AudioDevice]] = system_devices,
-                 probe_ollama: Callable[[str], bool] = ollama_is_up) -> None:
+                 list_devices: Callable[[], list[AudioDevice]] = installed.audio_devices,
+                 probe_ollama: Callable[[str], bool] = installed.ollama_is_up) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunDialog")
         self.setWindowTitle("Welcome to Chat-Rec")

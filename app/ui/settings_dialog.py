@@ -50,19 +50,6 @@ FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama
                "input_device": "Microphone", "output_device": "Speaker", "theme": "Theme",
                "data_dir": "Data folder", "models_dir": "Models folder"}
 
-Choice = installed.Choice
-
-
-def scanned_model_dirs(settings: Settings, paths: AppPaths) -> list[Path]:
-    """The folders where a user may drop models, in the order the app searches them."""
-    return installed.model_folders(settings, paths)
-
-
-speech_model_choices = installed.speech_models
-voice_choices = installed.voices
-system_devices = installed.audio_devices
-ollama_models = installed.ollama_models
-
 
 def _error_label(parent: QWidget) -> QLabel:
     label = QLabel("", parent)
@@ -80,7 +67,8 @@ def _note(text: str, parent: QWidget) -> QLabel:
     return label
 
 
-def _combo(name: str, tip: str, parent: QWidget, choices: tuple[Choice, ...] | list[Choice] = ()) -> QComboBox:
+def _combo(name: str, tip: str, parent: QWidget,
+           choices: tuple[installed.Choice, ...] | list[installed.Choice] = ()) -> QComboBox:
     combo = QComboBox(parent)
     combo.setAccessibleName(name)
     combo.setToolTip(tip)
@@ -105,8 +93,8 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, paths: AppPaths, jobs: Jobs, parent: QWidget | None = None, *,
                  on_theme: Callable[[str], None] = lambda theme: None,
-                 list_devices: Callable[[], list[AudioDevice]] = system_devices,
-                 list_ollama_models: Callable[[str], list[str]] = ollama_models,
+                 list_devices: Callable[[], list[AudioDevice]] = installed.audio_devices,
+                 list_ollama_models: Callable[[str], list[str]] = installed.ollama_models,
                  choose_file: Callable[[QWidget, str, str], str | None] | None = None,
                  choose_folder: Callable[[QWidget, str], str | None] | None = None) -> None:
         super().__init__(parent)
@@ -273,13 +261,13 @@ class SettingsDialog(QDialog):
     # -- background lists -------------------------------------------------------------------
 
     def _load_lists(self) -> None:
-        folders = scanned_model_dirs(self._settings, self._paths)
-        self._jobs.start(MODELS_JOB, lambda ctx: (speech_model_choices(folders), voice_choices(folders)),
+        folders = installed.model_folders(self._settings, self._paths)
+        self._jobs.start(MODELS_JOB, lambda ctx: (installed.speech_models(folders), installed.voices(folders)),
                          on_done=self._show_models, on_error=lambda exc: None)
         self._jobs.start(DEVICES_JOB, lambda ctx: self._list_devices(), on_done=self._show_devices,
                          on_error=self._no_devices)
 
-    def _show_models(self, found: tuple[list[Choice], list[Choice]]) -> None:
+    def _show_models(self, found: tuple[list[installed.Choice], list[installed.Choice]]) -> None:
         speech, voices = found
         for combo, choices, value in ((self.speech, speech, self._value(self.speech)),
                                       (self.voice, voices, self._value(self.voice))):
