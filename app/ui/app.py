@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,12 +36,11 @@ def _open_engine(paths: AppPaths) -> Engine:
     return open_engine(paths, responsive=True)
 
 
-def _voice(engine: Engine, on_state: object) -> VoiceParts:
+def _voice(engine: Engine, on_state: Callable[[str], None]) -> VoiceParts:
     from app.bootstrap import audio, voice_loop
 
     settings = engine.settings
-    return VoiceParts(voice_loop(engine, on_state),  # type: ignore[arg-type]
-                      audio(settings.input_device, settings.output_device))
+    return VoiceParts(voice_loop(engine, on_state), audio(settings.input_device, settings.output_device))
 
 
 class DesktopApp:
