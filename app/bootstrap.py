@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from app.store.index_host import IndexHost
     from app.voice.audio_io import SoundDeviceAudio
 
 log = logging.getLogger(__name__)
@@ -58,10 +60,16 @@ class Engine:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Close the index, the store and release the data dir, even if one of them fails."""
+        """Close the indexes, the store and release the data dir, even if one of them fails."""
         try:
+            failures: list[Exception] = []
             for close in self.closers:
-                close()
+                try:
+                    close()
+                except Exception as exc:  # the others still close; the first failure is raised below
+                    failures.append(exc)
+            if failures:
+                raise failures[0]
         finally:
             try:
                 self.store.close()
@@ -75,8 +83,9 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
                 responsive: bool = False) -> Engine:
     """Lock the data dir, open the store and indexes, and wire the services.
 
-    responsive: a window runs on this process's main thread, so index writes go in small calls
-    (chromadb holds the GIL for a whole call); the command line writes in Chroma's large batches.
+    responsive: a window runs on this process's main thread, so local Chroma indexes live in a helper
+    process (app/store/index_host.py: chromadb holds the GIL for a whole call); the command line opens
+    them in this process.
     """
     given = paths or app_paths()
     # The settings file is in the config folder, which never moves: read it first, then pick the data folder.
@@ -90,15 +99,16 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
     try:
         store = SQLiteStore.open(paths.database)
         closers: list[Callable[[], None]] = []
+        host = _index_host(settings, closers) if responsive else None
         if vector_store is None:
-            chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, responsive=responsive))
-            closers.append(chroma.close)
+            chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, host=host))
+            closers.insert(0, chroma.close)
             index = ItemIndex(store, _embedder(embedder, settings, paths), chroma, chroma.needs_rebuild)
         else:
             index = ItemIndex(store, _embedder(embedder, settings, paths), vector_store)
         files = MusicFileStore(store)
         analyser = analyser or _analyser(paths, settings)
-        sound = _sound_index(files, sound_store, paths, settings, closers, responsive)
+        sound = _sound_index(files, sound_store, paths, settings, closers, host)
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
         options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank)
@@ -115,25 +125,36 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         raise
 
 
-def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items",
-                 responsive: bool = False) -> ReopenableStore:
-    # chromadb takes seconds to import: only commands that use the index pay for it
-    from app.store.chroma import RESPONSIVE_WRITE_BATCH, ChromaVectorStore
-
-    batch = RESPONSIVE_WRITE_BATCH if responsive else None
+def _index_host(settings: Settings, closers: list[Callable[[], None]]) -> IndexHost | None:
+    """The helper process for local indexes (a Chroma server is already out of process)."""
     if settings.chroma_url:
-        return ChromaVectorStore(url=settings.chroma_url, collection=collection, write_batch=batch)
+        return None
+    from app.store.index_host import IndexHost
+
+    host = IndexHost()
+    closers.append(host.stop)  # last: after the stores' own closers
+    return host
+
+
+def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items",
+                 host: IndexHost | None = None) -> ReopenableStore:
+    # chromadb takes seconds to import: only commands that use the index pay for it
+    from app.store.chroma import ChromaVectorStore
+
+    if settings.chroma_url:
+        return ChromaVectorStore(url=settings.chroma_url, collection=collection)
     # Sound vectors live in their own folder, so either index can be damaged and rebuilt alone.
-    return ChromaVectorStore(path=paths.chroma if collection == "items" else paths.chroma_audio,
-                             collection=collection, write_batch=batch)
+    opener = partial(ChromaVectorStore, paths.chroma if collection == "items" else paths.chroma_audio,
+                     collection=collection)
+    return opener() if host is None else host.store(collection, opener)
 
 
 def _sound_index(files: MusicFileStore, given: VectorStore | None, paths: AppPaths, settings: Settings,
-                 closers: list[Callable[[], None]], responsive: bool) -> SoundIndex:
+                 closers: list[Callable[[], None]], host: IndexHost | None) -> SoundIndex:
     if given is not None:
         return SoundIndex(files, given)
-    chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio", responsive))
-    closers.append(chroma.close)
+    chroma = DeferredVectorStore(lambda: _open_chroma(paths, settings, "audio", host))
+    closers.insert(0, chroma.close)
     return SoundIndex(files, chroma, chroma.needs_rebuild)
 
 

@@ -36,11 +36,6 @@ DEFAULT_COLLECTION = "items"
 DAMAGED_SUFFIX = ".damaged"
 _SQLITE_FILE = "chroma.sqlite3"
 _FALLBACK_BATCH = 5000  # below Chroma's usual max batch size (5461 on SQLite builds)
-# Rows per write in the desktop app. chromadb's Rust binding holds the GIL for a whole call (about
-# 30 ms plus 1-2 ms a row on 2 cores), which freezes the window while a job indexes in the
-# background; 16 rows keep each hold under ~60 ms. Bulk writes are ~4x slower at this size, so the
-# command line keeps Chroma's own batch size.
-RESPONSIVE_WRITE_BATCH = 16
 # Filtered search: exact over the survivors while they are few (rows x dims under this budget,
 # about 10k 384-d rows, a few ms); above it the HNSW index oversampled by this factor, then filtered.
 _EXACT_BUDGET = 4_000_000
@@ -58,8 +53,7 @@ class ChromaVectorStore:
     """VectorStore port over chromadb: a local folder (default), a Chroma server, or an injected client."""
 
     def __init__(self, path: str | Path | None = None, *, url: str | None = None, client: Any = None,
-                 collection: str = DEFAULT_COLLECTION, filter_cache: bool | None = None,
-                 write_batch: int | None = None) -> None:
+                 collection: str = DEFAULT_COLLECTION, filter_cache: bool | None = None) -> None:
         if sum(x is not None for x in (path, url, client)) != 1:
             raise ValueError("give exactly one of path, url or client")
         self.collection_name = collection
@@ -72,7 +66,6 @@ class ChromaVectorStore:
         self._client: Any = client
         self._collection: Any = None
         self._batch_size = _FALLBACK_BATCH
-        self._write_batch = write_batch  # rows per upsert/delete call; None: as many as Chroma takes
         # The mirror is only safe when this process is the index's sole writer: true for a local
         # folder (the data-dir lock keeps other processes out), not for a shared server.
         self._use_mirror = filter_cache if filter_cache is not None else path is not None
@@ -115,7 +108,7 @@ class ChromaVectorStore:
             raise ValueError("upsert ids must be unique within one call")
         # After a reset (the rebuild path) nothing can exist yet: skip the per-batch lookup below.
         empty_before = n > 0 and self.count() == 0
-        step = self._write_step()
+        step = self._batch_size
         for start in range(0, n, step):
             if cancel is not None:
                 cancel.raise_if_cancelled("indexing")
@@ -189,7 +182,7 @@ class ChromaVectorStore:
         """Remove ids; unknown ids are ignored."""
         unique = list(dict.fromkeys(ids))
         # Never call Chroma's delete with an empty id list: that is not a no-op in every version.
-        step = self._write_step()
+        step = self._batch_size
         for start in range(0, len(unique), step):
             with self._errors("delete vectors"), self._mirror_guard():
                 self._collection.delete(ids=unique[start:start + step])
@@ -409,9 +402,6 @@ class ChromaVectorStore:
             return str(hnsw["space"])
         metadata = getattr(self._collection, "metadata", None) or {}
         return str(metadata.get("hnsw:space", "cosine"))
-
-    def _write_step(self) -> int:
-        return min(self._batch_size, self._write_batch) if self._write_batch else self._batch_size
 
     def _max_batch_size(self) -> int:
         try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -14,6 +16,9 @@ from numpy.typing import NDArray
 from app.domain.errors import StoreError
 from app.ports import MetadataValue, VectorHit, VectorStore
 from tests.fakes.vector_store import InMemoryVectorStore
+
+if TYPE_CHECKING:
+    from app.store.index_host import IndexHost
 
 DIM = 16
 
@@ -202,6 +207,43 @@ class TestInMemoryVectorStore(VectorStoreContract):
         yield InMemoryVectorStore()
 
 
+@pytest.fixture(scope="module")
+def index_host() -> Iterator[IndexHost]:
+    from app.store.index_host import IndexHost
+
+    host = IndexHost()  # one helper for the class: chromadb is imported once
+    yield host
+    host.stop()
+
+
+@pytest.mark.integration
+class TestChromaInTheIndexHelper(VectorStoreContract):
+    """The desktop app's arrangement: Chroma in the helper process, reached over its pipe."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path, index_host: IndexHost) -> Iterator[VectorStore]:
+        from app.store.chroma import ChromaVectorStore
+
+        hosted = index_host.store(tmp_path.name, partial(ChromaVectorStore, tmp_path / "chroma"))
+        yield hosted
+        hosted.close()
+
+    def test_persists_in_its_folder_and_a_new_index_asks_for_a_rebuild(self, tmp_path: Path,
+                                                                       index_host: IndexHost) -> None:
+        from app.store.chroma import ChromaVectorStore
+
+        opener = partial(ChromaVectorStore, tmp_path / "kept")
+        first = index_host.store("kept", opener)
+        assert first.needs_rebuild
+        fill(first)
+        first.close()
+        again = index_host.store("kept", opener)
+        assert not again.needs_rebuild
+        assert again.count() == len(ROWS)
+        assert again.query(unit(2), 1, {"domain": "movie"})[0].id == "m3"
+        again.close()
+
+
 @pytest.mark.integration
 class TestChromaVectorStore(VectorStoreContract):
     @pytest.fixture
@@ -245,29 +287,6 @@ class TestChromaVectorStore(VectorStoreContract):
         assert [h.id for h in hits][:1] == ["d20"]
         assert all(int(h.id[1:]) % 100 == 20 and int(h.id[1:]) % 10 == 0 for h in hits)
         assert store.get_vectors(["d1", "d30"]).keys() == {"d30"}
-
-    def test_a_responsive_store_writes_in_small_calls_and_keeps_every_row(self, tmp_path: Path) -> None:
-        # chromadb holds the GIL for a whole call: the desktop app's store must never write big batches.
-        from app.store.chroma import RESPONSIVE_WRITE_BATCH, ChromaVectorStore
-
-        n = 3 * RESPONSIVE_WRITE_BATCH + 5
-        matrix = np.random.default_rng(9).normal(size=(n, DIM)).astype(np.float32)
-        with ChromaVectorStore(tmp_path / "chroma", write_batch=RESPONSIVE_WRITE_BATCH) as chroma:
-            sizes: list[int] = []
-            collection = chroma._collection
-            for name in ("upsert", "delete"):
-                original = getattr(collection, name)
-
-                def spy(*args: object, _original: object = original, **kwargs: object) -> object:
-                    sizes.append(len(kwargs["ids"]))  # type: ignore[arg-type]
-                    return _original(*args, **kwargs)  # type: ignore[operator]
-
-                setattr(collection, name, spy)
-            chroma.upsert([f"r{i}" for i in range(n)], matrix, [{"domain": "movie"}] * n)
-            assert chroma.count() == n
-            chroma.delete([f"r{i}" for i in range(n - 10)])
-            assert chroma.count() == 10
-        assert sizes and max(sizes) <= RESPONSIVE_WRITE_BATCH
 
     # -- only a persistent index has these ----------------------------------------------------------
 

@@ -82,6 +82,14 @@ class InMemoryVectorStore:
         self._documents.clear()
         self._dimension = None
 
+    @property
+    def needs_rebuild(self) -> bool:
+        """True when marked reset, as the Chroma adapter is after losing its contents."""
+        return self.was_reset
+
+    def close(self) -> None:
+        """Nothing to release: the vectors live in this object."""
+
     def metadata(self, item_id: str) -> dict[str, MetadataValue]:
         """The stored (expanded) metadata of one id, for assertions in tests."""
         return dict(self._metadata[item_id])

@@ -42,3 +42,26 @@ def test_recommending_from_a_cached_model_never_opens_the_index(engine: Engine) 
     service = Recommendations(engine.store, index, engine.paths.models_cache)
     assert service.recommend(RecommendRequest(user="ml:0", k=3))
     assert service.recommend(RecommendRequest(user="ml:0", k=3, query="crime"))
+
+
+def test_closing_the_engine_runs_every_closer_even_after_one_fails(engine: Engine) -> None:
+    # The index helper's stop comes last: a store that fails to close must not leave the helper running.
+    from app.domain.errors import StoreError
+
+    ran: list[str] = []
+
+    def failing() -> None:
+        ran.append("store")
+        raise StoreError("the vector index could not be closed")
+
+    engine.closers[:] = [failing, lambda: ran.append("helper")]
+    try:
+        engine.close()
+    except StoreError as exc:
+        assert "could not be closed" in str(exc)
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert ran == ["store", "helper"]
+    engine.closers.clear()  # the fixture closes the engine again
+    assert engine.lock.acquire() is engine.lock  # the data dir was released too
+    engine.lock.release()
