@@ -126,6 +126,11 @@ class Conversation:
         return Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
                             options or self.options, lists=self._lists, export_dir=self._export_dir)
 
+    def choose_model(self) -> str:
+        """Pick the chat model now (asking Ollama whether it runs), so the first turn does not; its backend."""
+        model, _notes = self._chat.get()  # a turn repeats the notes when it falls back
+        return model.backend if model is not None else "none"
+
     def titles_in_view(self, session_id: str | None, limit: int = 30) -> list[str]:
         """Titles a user is likely to say next: the session's cards, then their most recent ratings."""
         state = self._sessions.state_of(session_id) if session_id else None

@@ -5,6 +5,7 @@ Widgets call its methods and listen to its signals; it owns no widget, so tests 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # the engine's modules take over a second to import: the wind
     from app.bootstrap import Engine
     from app.services.conversation import TurnResult
     from app.services.voice import VoiceLoop, VoiceTurn
+
+log = logging.getLogger(__name__)
 
 ENGINE_JOB = "engine"
 WARMUP_JOB = "warm-up"
@@ -115,6 +118,8 @@ class SessionController(QObject):
                 engine.recommendations.model(lambda d, t, m: ctx.progress(d, t, f"recommender: {m}"), ctx.cancel)
                 ctx.progress(0, 0, "reading the catalogue's titles")
                 engine.conversation.titles()  # built once; the first request would wait for it otherwise
+                ctx.progress(0, 0, "opening the search index")
+                engine.index.is_current()  # starts the index helper process and opens the index in it
             if self._voice_factory is not None:
                 ctx.progress(0, 0, "loading the speech models")
                 try:
@@ -122,6 +127,11 @@ class SessionController(QObject):
                     parts.loop.warm_up()
                 except ChatRecError as exc:
                     self._voice_error = exc  # typing still works; the talk button says why it cannot
+            ctx.progress(0, 0, "choosing the language model")
+            try:
+                engine.conversation.choose_model()  # asks whether Ollama runs (and imports its client) now
+            except ChatRecError as exc:
+                log.info("no language model yet: %s", exc)  # the first turn says so, with what to do
             ctx.progress(1, 1, "ready")
 
         self._jobs.start(WARMUP_JOB, work, on_progress=lambda d, t, m: self.progress.emit("Getting ready", d, t, m),

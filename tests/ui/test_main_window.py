@@ -197,3 +197,57 @@ def test_a_track_preview_plays_through_the_speaker_and_stops_on_a_second_click(
     window.controller.preview("music:song")
     window.controller.preview("music:song")  # the second click on the playing track stops it
     assert window.controller.preview_playing == ""
+
+
+class _CountingChatSource:
+    """A chat model source that counts how often it is asked, and can fail as a missing model does."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.asked = 0
+        self.error = error
+
+    def get(self) -> tuple[None, tuple[str, ...]]:
+        self.asked += 1
+        if self.error is not None:
+            raise self.error
+        return None, ()
+
+
+def _warmed_window(qtbot: QtBot, paths: AppPaths, source: _CountingChatSource) -> tuple[MainWindow, list[object]]:
+    def opened(p: AppPaths) -> Engine:
+        engine = open_engine(p, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore(),
+                             sound_store=InMemoryVectorStore(), chat=source)
+        engine.store.import_catalogue(tiny_catalogue())
+        return engine
+
+    jobs = Jobs()
+    controller = SessionController(paths, jobs, open_engine=opened)
+    failures: list[object] = []
+    controller.failed.connect(failures.append)
+    window = MainWindow(controller, jobs)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.engine_ready, timeout=20000):
+        controller.open()
+    qtbot.waitUntil(lambda: not jobs.is_running("warm-up"), timeout=30000)
+    return window, failures
+
+
+def test_the_warm_up_chooses_the_language_model_before_the_first_request(qtbot: QtBot, paths: AppPaths) -> None:
+    # Choosing imports the Ollama client and asks the server: paid while "Getting ready" shows, not in a turn.
+    source = _CountingChatSource()
+    _window, failures = _warmed_window(qtbot, paths, source)
+    assert source.asked == 1
+    assert failures == []
+
+
+def test_a_model_that_cannot_be_chosen_at_warm_up_is_left_to_the_first_request(qtbot: QtBot,
+                                                                                paths: AppPaths) -> None:
+    from app.domain.errors import ModelMissingError
+
+    source = _CountingChatSource(ModelMissingError("the embedded language model is not installed"))
+    window, failures = _warmed_window(qtbot, paths, source)
+    assert source.asked == 1
+    assert failures == []  # no banner at start-up: the request that needs the model explains what to do
+    with qtbot.waitSignal(window.controller.failed, timeout=20000) as failed:
+        window.controller.ask("something like Fargo")
+    assert "not installed" in str(failed.args[0])

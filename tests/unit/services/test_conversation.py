@@ -199,3 +199,25 @@ def test_export_from_the_conversation_writes_a_new_file_and_never_replaces_one(e
 def test_export_asks_which_list_when_it_cannot_tell(engine: Engine) -> None:
     result = make(engine, None).turn("export my list")
     assert "no lists yet" in result.reply and not result.items
+
+
+def test_choosing_the_model_ahead_names_the_backend_the_first_turn_uses(engine: Engine) -> None:
+    from app.llm.choose import ChatModelChooser
+
+    asked: list[str] = []
+
+    def ollama() -> ChatModel:
+        asked.append("ollama")
+        return ScriptedChatModel([], backend="ollama")  # not an Ollama probe: the chooser falls back
+
+    def embedded() -> ChatModel | None:
+        asked.append("embedded")
+        return ScriptedChatModel([intent_json()], backend="llama.cpp")
+
+    chat = Conversation(engine.store, ConversationStore(engine.store), engine.recommendations,
+                        ChatModelChooser("auto", ollama, embedded), ConversationOptions(rerank="off"))
+    assert chat.choose_model() == "llama.cpp"
+    assert asked == ["ollama", "embedded"]
+    assert chat.turn("something like Fargo").backend == "llama.cpp"
+    assert asked == ["ollama", "embedded"]  # the turn reused the choice: nothing was made or probed again
+    assert make(engine, None).choose_model() == "none"
