@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 # widgets where Space means something of their own (typing, clicking, choosing): holding it there does not talk
 _SPACE_USERS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractItemView, QComboBox, QAbstractSpinBox, QAbstractButton)
 NEW_LIST = "New list\u2026"
+_KEY_PRESS, _KEY_RELEASE = QEvent.Type.KeyPress, QEvent.Type.KeyRelease  # compared by identity: enum members
 
 
 class MainWindow(QMainWindow):
@@ -317,9 +318,13 @@ class MainWindow(QMainWindow):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Space held down talks, unless the focused control uses Space itself (typing, buttons, lists)."""
+        # Every event of every widget passes through here (thousands while a turn's cards are built):
+        # anything but a key is let through at once, without even the base class call.
         kind = event.type()
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(event, QKeyEvent) \
-                and event.key() == Qt.Key.Key_Space and self.isActiveWindow() and self._space_talks():
+        if kind is not _KEY_PRESS and kind is not _KEY_RELEASE:
+            return False
+        if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Space and self.isActiveWindow() \
+                and self._space_talks():
             if event.isAutoRepeat():
                 return True
             if kind == QEvent.Type.KeyPress and not self._space_down:
