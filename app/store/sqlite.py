@@ -25,6 +25,7 @@ from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.store.schema import MIGRATIONS
 
 RatingRow = tuple[str, str, float, float]  # user, item, stars, timestamp
+_BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's transaction
 _CHUNK = 20_000  # rows per executemany: progress is reported and cancel checked between chunks
 
 
@@ -41,49 +42,72 @@ class CatalogueImport:
 
 
 class SQLiteStore:
-    """One connection to the database file; every multi-row write is one transaction."""
+    """The database file through two connections: one that writes, one that only reads.
+
+    Every multi-row write is one transaction on the writing connection, under a lock that keeps two
+    writers from nesting BEGINs. Reads go to the reading connection, which WAL lets see the last
+    commit while a write is under way: a MovieLens import holds its transaction for seconds, and the
+    window's reads (your ratings, your lists) must not wait for it. A thread inside a transaction
+    reads on the writing connection, so it sees its own uncommitted rows.
+    """
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
-        # One connection shared by the GUI's worker threads: the lock keeps a reader from seeing
-        # another thread's open transaction and two writers from nesting BEGINs.
         self._lock = threading.RLock()
+        self._reader: sqlite3.Connection | None = None  # opened once the schema is current
+        self._reader_lock = threading.RLock()  # reentrant: a read may nest inside reading()
+        self._writing = threading.local()  # .active: this thread is inside transaction()
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
         """Open (creating or migrating) the database; a damaged file gives a StoreError."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                         timeout=10.0)
+            connection = _connect(path)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")
             store = cls(connection, path)
             store._migrate()
             store._mark_interrupted_runs()
+            store._reader = _connect(path)
+            store._reader.execute("PRAGMA query_only=ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"the database {path} cannot be opened ({exc}); it may be damaged: "
                              "move it aside and re-import, or restore a backup") from exc
         return store
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        with self._read_connection() as db:
+            return db.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
-        with self._lock:
-            row: tuple[Any, ...] | None = self._db.execute(sql, params).fetchone()
+        with self._read_connection() as db:
+            row: tuple[Any, ...] | None = db.execute(sql, params).fetchone()
             return row
+
+    @contextmanager
+    def _read_connection(self) -> Iterator[sqlite3.Connection]:
+        if self._reader is None or getattr(self._writing, "active", False):
+            with self._lock:  # opening, or inside this thread's transaction: read its own writes
+                yield self._db
+        else:
+            with self._reader_lock:
+                yield self._reader
 
     def _count(self, sql: str, params: Sequence[object] = ()) -> int:
         row = self._one(sql, params)
         return int(row[0]) if row is not None else 0
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close both connections."""
+        try:
+            if self._reader is not None:
+                with self._reader_lock:
+                    self._reader.close()
+        finally:
+            self._db.close()
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -92,6 +116,7 @@ class SQLiteStore:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (or a kill: SQLite's journal)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
+            self._writing.active = True
             try:
                 yield self._db
                 self._db.execute("COMMIT")
@@ -101,12 +126,21 @@ class SQLiteStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._writing.active = False
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """The connection for reads, held under the store's lock (no transaction opened)."""
-        with self._lock:
-            yield self._db
+        """A connection for several reads that see one state of the database, whatever commits meanwhile."""
+        with self._read_connection() as db:
+            if db is self._db or db.in_transaction:
+                yield db  # inside this thread's transaction or reading() block, or before the reader exists
+                return
+            db.execute("BEGIN")  # a read transaction: one snapshot for the whole block
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
 
     def _migrate(self) -> None:
         version = self._count("PRAGMA user_version")
@@ -208,7 +242,9 @@ class SQLiteStore:
             raise UnknownUserError(user_id)
 
     def _ensure_me(self) -> None:
-        self._all("INSERT OR IGNORE INTO users (id, origin) VALUES (?, 'desk')", (ME,))
+        if self._one("SELECT 1 FROM users WHERE id=?", (ME,)) is None:
+            with self.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO users (id, origin) VALUES (?, 'desk')", (ME,))
 
     # -- ratings --------------------------------------------------------------------------
 
@@ -427,3 +463,8 @@ def item_from_row(row: Sequence[object]) -> Item:
                 year=int(year) if isinstance(year, int) else None, genres=tuple(json.loads(str(genres))),
                 description=str(description), source=str(source),
                 external_ids=dict(json.loads(str(external))), attributes=dict(json.loads(str(attributes))))
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit) usable from any thread."""
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S)

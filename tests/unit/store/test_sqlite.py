@@ -1,4 +1,5 @@
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -210,3 +211,56 @@ def test_threads_can_rate_while_another_thread_imports(store: SQLiteStore) -> No
     other.join(30)
     assert errors == []
     assert store.ratings_of(ME)[0].stars == 5 and store.count("items") == 60_005
+
+
+# -- reads while another thread writes (the window reads while an import writes) --------------------
+
+
+def _hold_a_transaction(store: SQLiteStore, inside: threading.Event, release: threading.Event) -> threading.Thread:
+    def write() -> None:
+        with store.transaction() as db:
+            db.execute("INSERT INTO lists (name, created) VALUES ('being written', 0)")
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert inside.wait(10)
+    return thread
+
+
+def test_reads_do_not_wait_for_another_threads_transaction(store: SQLiteStore) -> None:
+    inside, release = threading.Event(), threading.Event()
+    writer = _hold_a_transaction(store, inside, release)
+    try:
+        started = time.perf_counter()
+        names = [p.name for p in store.lists()]
+        waited = time.perf_counter() - started
+    finally:
+        release.set()
+        writer.join()
+    assert names == []  # the last commit: the open transaction's row is not seen
+    assert waited < 5.0  # the writer holds on for 10 s; before the reading connection this waited it out
+    assert [p.name for p in store.lists()] == ["being written"]
+
+
+def test_a_transaction_reads_its_own_rows(store: SQLiteStore) -> None:
+    with store.transaction() as db:
+        db.execute("INSERT INTO lists (name, created) VALUES ('mine', 0)")
+        assert [p.name for p in store.lists()] == ["mine"]
+
+
+def test_a_reading_block_sees_one_state_of_the_database(store: SQLiteStore) -> None:
+    with store.reading() as db:
+        before = db.execute("SELECT count(*) FROM lists").fetchone()[0]
+        writer = threading.Thread(target=lambda: store.create_list("meanwhile"))
+        writer.start()
+        writer.join(10)
+        assert db.execute("SELECT count(*) FROM lists").fetchone()[0] == before
+        assert [p.name for p in store.lists()] == []  # nested reads share the block's snapshot
+    assert [p.name for p in store.lists()] == ["meanwhile"]
+
+
+def test_the_reading_connection_cannot_write(store: SQLiteStore) -> None:
+    with store.reading() as db, pytest.raises(sqlite3.OperationalError, match="readonly"):
+        db.execute("INSERT INTO lists (name, created) VALUES ('sneaked', 0)")
