@@ -4,11 +4,13 @@ Engines are plain blocking calls that take a progress callback and a CancelToken
 `Jobs.start` runs one on a worker thread and delivers its progress, result or error to callbacks that
 run on the GUI thread, so no other UI code ever touches a thread. A job started under a name that is
 already running cancels the older one first (a new voice turn cancels the previous turn's work).
+`Jobs.queue` instead runs jobs of one lane one after another, in order (saves that build on each other).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
@@ -86,6 +88,15 @@ class _Relay(QObject):
         self._on_failure(exc)
 
 
+@dataclass
+class _Queued:
+    """A job waiting for its turn in a lane."""
+
+    work: Callable[[JobContext], Any]
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+
+
 class _Runner(QRunnable):
     def __init__(self, work: Callable[[JobContext], Any], context: JobContext, relay: _Relay) -> None:
         super().__init__()
@@ -116,6 +127,7 @@ class Jobs(QObject):
         self._pool.setMaxThreadCount(max(self._pool.maxThreadCount(), 4))
         self._running: dict[str, Job[Any]] = {}
         self._relays: set[_Relay] = set()
+        self._lanes: dict[str, deque[_Queued]] = {}
 
     def start(self, name: str, work: Callable[[JobContext], T], *,
               on_done: Callable[[T], None] | None = None,
@@ -135,12 +147,50 @@ class Jobs(QObject):
         relay = _Relay(self._guard(job, on_progress), self._guard_event(job, on_event),
                        lambda result: self._finish(job, relay, lambda: on_done and on_done(cast(T, result)),
                                                    on_cancelled),
-                       lambda exc: self._finish(job, relay, lambda: self._fail(job, exc, on_error), on_cancelled))
+                       lambda exc: self._finish(job, relay, lambda: self._fail(job, exc, on_error, on_cancelled),
+                                                on_cancelled))
         self._relays.add(relay)  # kept alive until the job reports back
         self._running[name] = job
         self.busy_changed.emit(True)
         self._pool.start(_Runner(work, JobContext(job.token, relay.progressed.emit, relay.evented.emit), relay))
         return job
+
+    def queue(self, lane: str, work: Callable[[JobContext], T], *,
+              on_done: Callable[[T], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Run work once every job queued before it in this lane has finished; none is ever skipped."""
+        self._lanes.setdefault(lane, deque()).append(_Queued(work, on_done, on_error))
+        if not self.is_running(lane):
+            self._next_in_lane(lane)
+
+    def queued(self, lane: str) -> int:
+        """How many jobs of the lane are running or waiting."""
+        return len(self._lanes.get(lane, ())) + (1 if self.is_running(lane) else 0)
+
+    def _next_in_lane(self, lane: str) -> None:
+        waiting = self._lanes.get(lane)
+        if not waiting:
+            self._lanes.pop(lane, None)
+            return
+        queued = waiting.popleft()
+
+        def done(result: Any) -> None:
+            try:
+                if queued.on_done is not None:
+                    queued.on_done(result)
+            finally:
+                self._next_in_lane(lane)
+
+        def failed(exc: BaseException) -> None:
+            try:
+                if queued.on_error is not None:
+                    queued.on_error(exc)
+                else:
+                    self.failed.emit(lane, exc)
+            finally:
+                self._next_in_lane(lane)
+
+        self.start(lane, queued.work, on_done=done, on_error=failed, on_cancelled=lambda: self._next_in_lane(lane))
 
     def cancel(self, name: str) -> None:
         """Cancel the running job with this name, if any."""
@@ -149,7 +199,8 @@ class Jobs(QObject):
             job.cancel()
 
     def cancel_all(self) -> None:
-        """Cancel every running job (the window is closing)."""
+        """Cancel every running job and drop the queued ones (the window is closing)."""
+        self._lanes.clear()
         for job in list(self._running.values()):
             job.cancel()
 
@@ -177,8 +228,13 @@ class Jobs(QObject):
             return
         deliver()
 
-    def _fail(self, job: Job[Any], exc: object, on_error: Callable[[BaseException], None] | None) -> None:
-        if isinstance(exc, CancelledError) or not isinstance(exc, BaseException):
+    def _fail(self, job: Job[Any], exc: object, on_error: Callable[[BaseException], None] | None,
+              on_cancelled: Callable[[], None] | None) -> None:
+        if isinstance(exc, CancelledError):  # the work stopped itself at a checkpoint: it was cancelled
+            if on_cancelled is not None:
+                on_cancelled()
+            return
+        if not isinstance(exc, BaseException):
             return
         if on_error is not None:
             on_error(exc)

@@ -103,3 +103,63 @@ def test_a_job_cancelled_by_the_user_says_it_stopped_and_nothing_else(qtbot: QtB
     qtbot.waitUntil(lambda: heard == ["cancelled"], timeout=5000)
     qtbot.wait(50)
     assert heard == ["cancelled"]
+
+
+def test_a_lane_runs_its_jobs_one_at_a_time_in_order(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    ran: list[str] = []
+    delivered: list[str] = []
+    overlapping: list[str] = []
+    inside = threading.Lock()
+
+    def save(name: str, seconds: float) -> object:
+        def work(ctx: JobContext) -> str:
+            if not inside.acquire(blocking=False):
+                overlapping.append(name)  # another job of the lane is running at the same time
+                return name
+            try:
+                time.sleep(seconds)  # the first waits longest: a pool would let the others overtake it
+                ran.append(name)
+                return name
+            finally:
+                inside.release()
+        return work
+
+    for name, seconds in (("create", 0.3), ("add", 0.1), ("move", 0.0)):
+        jobs.queue("lists", save(name, seconds), on_done=delivered.append)
+    assert jobs.queued("lists") == 3
+    qtbot.waitUntil(lambda: jobs.queued("lists") == 0, timeout=5000)
+    assert ran == delivered == ["create", "add", "move"]
+    assert overlapping == []
+
+
+def test_a_failed_job_in_a_lane_is_reported_and_the_next_still_runs(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    caught: list[BaseException] = []
+    delivered: list[object] = []
+
+    def refused(ctx: JobContext) -> None:
+        raise InputError("a list named 'B' exists already")
+
+    def stopped(ctx: JobContext) -> None:
+        raise CancelledError("the save")
+
+    jobs.queue("lists", refused, on_error=caught.append)
+    jobs.queue("lists", stopped, on_error=caught.append)
+    jobs.queue("lists", lambda ctx: "saved", on_done=delivered.append)
+    qtbot.waitUntil(lambda: jobs.queued("lists") == 0, timeout=5000)
+    assert [str(e) for e in caught] == ["a list named 'B' exists already"]
+    assert delivered == ["saved"]
+
+
+def test_closing_drops_what_a_lane_still_had_waiting(qtbot: QtBot) -> None:
+    jobs = Jobs()
+    release = threading.Event()
+    ran: list[str] = []
+    jobs.queue("lists", lambda ctx: release.wait(5))
+    jobs.queue("lists", lambda ctx: ran.append("late"))
+    jobs.cancel_all()
+    release.set()
+    qtbot.waitUntil(lambda: jobs.queued("lists") == 0, timeout=5000)
+    jobs.wait(5000)
+    assert ran == []
