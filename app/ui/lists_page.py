@@ -8,9 +8,9 @@ export, which can be big, runs as a job.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QFont, QKeyEvent, QKeySequence, QShortcut
@@ -44,13 +45,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.items import ME, Rating
-from app.services.lists import ListEntry
+from app.domain.lists import Playlist
+from app.services.lists import Added, ListEntry
 from app.ui.export_dialog import ChooseFile, ExportDialog
 from app.ui.jobs import Jobs
 from app.ui.notices import confirm
 
 if TYPE_CHECKING:  # only for annotations: the page gets a built engine, it never builds one
     from app.bootstrap import Engine
+
+T = TypeVar("T")
 
 ENTRY_MIME = "application/x-chatrec-list-position"
 COLUMNS = ("#", "Title", "Creators", "Year", "Your rating")
@@ -60,6 +64,10 @@ EMPTY_LIST = ("This list is empty. Add films, tracks or products with “Add to 
               "card; reorder them here by dragging or with Alt+Up and Alt+Down.")
 NO_SELECTION = "Choose a list on the left to see its entries."
 LOADING = "Opening your library…"
+SAVES = "lists-save"  # the page's changes are saved one after another, in the order they were made
+SLOW_SAVE_MS = 400  # a save still waiting after this long is explained (an import is writing)
+STILL_SAVING = ("Saving your change: your library is busy writing an import, and the change follows as soon as "
+                "that part is done.")
 
 
 def stars_text(rating: Rating | None) -> str:
@@ -243,6 +251,7 @@ class ListsPage(QWidget):
         self._choose_file = choose_file
         self._current: str | None = None
         self._filling = False  # itemChanged fires while the list is being filled: not a rename
+        self._saving = 0  # changes sent to the store and not yet written
         self.export_dialog: ExportDialog | None = None
 
         self.lists_view = QListWidget(self)
@@ -416,23 +425,26 @@ class ListsPage(QWidget):
             self.entries_view.setCurrentIndex(self.model.index(position - 1, 1))
 
     # --- list actions ----------------------------------------------------------------------------
-    def new_list(self, name: str | None = None) -> str | None:
+    def new_list(self, name: str | None = None) -> None:
         """Make a list (named 'New list', 'New list 2'... unless given) and start renaming it in place."""
         engine = self._engine
         if engine is None:
-            return None
-        taken = set(self.list_names())
-        chosen = name
-        if chosen is None:
-            chosen = next(n for n in (f"New list{'' if i == 1 else f' {i}'}" for i in range(1, 10_000))
-                          if n not in taken)
-        if not self._write(lambda: engine.lists.create(chosen)):
-            return None
-        self._current = chosen
-        self._changed()
-        if name is None:
-            self.start_rename()
-        return chosen
+            return
+
+        def create() -> Playlist:
+            # The free name is picked when the list is written: earlier saves may still be queued.
+            taken = {p.name for p in engine.lists.all()}
+            chosen = name or next(n for n in (f"New list{'' if i == 1 else f' {i}'}" for i in range(1, 10_000))
+                                  if n not in taken)
+            return engine.lists.create(chosen)
+
+        def created(playlist: Playlist) -> None:
+            self._current = playlist.name
+            self._changed()
+            if name is None:
+                self.start_rename()
+
+        self._write(create, created)
 
     def start_rename(self) -> None:
         """Edit the chosen list's name in place."""
@@ -441,31 +453,36 @@ class ListsPage(QWidget):
             self.lists_view.setFocus()
             self.lists_view.editItem(item)
 
-    def rename_list(self, name: str, new_name: str) -> bool:
-        """Rename a list; False (and the error on `failed`) when refused, e.g. for a duplicate name."""
+    def rename_list(self, name: str, new_name: str) -> None:
+        """Rename a list; a refusal (a duplicate name, say) goes to `failed` and the old name comes back."""
         engine = self._engine
         if engine is None:
-            return False
+            return
         clean = new_name.strip()
         if clean == name:
-            return True
-        if not self._write(lambda: engine.lists.rename(name, clean)):
-            return False
-        if self._current == name:
-            self._current = clean
-        self._changed()
-        self.notice.emit(f"Renamed “{name}” to “{clean}”.")
-        return True
+            return
+
+        def renamed(_playlist: object) -> None:
+            if self._current == name:
+                self._current = clean
+            self._changed()
+            self.notice.emit(f"Renamed “{name}” to “{clean}”.")
+
+        self._write(lambda: engine.lists.rename(name, clean), renamed)
 
     def delete_list(self) -> None:
         """Delete the chosen list after a confirmation."""
         engine, name = self._engine, self._current
         if engine is None or name is None or not self._confirm_delete(name):
             return
-        if self._write(lambda: engine.lists.delete(name)):
-            self._current = None
+
+        def deleted(_result: object) -> None:
+            if self._current == name:
+                self._current = None
             self.notice.emit(f"Deleted the list “{name}”.")
             self._changed()
+
+        self._write(lambda: engine.lists.delete(name), deleted)
 
     def _confirm_delete(self, name: str) -> bool:
         """Ask before deleting a list; tests override this so nothing blocks."""
@@ -478,32 +495,35 @@ class ListsPage(QWidget):
             return
         clean = list_name.strip()
 
-        def add() -> None:
+        def add() -> Added:
             if clean not in {p.name for p in engine.lists.all()}:
                 engine.lists.create(clean)
-            result = engine.lists.add(clean, list(item_ids))
-            added, already = len(result.added), len(result.already_there)
-            noun = "entry" if added == 1 else "entries"
-            text = f"Added {added} {noun} to “{result.playlist.name}”."
+            return engine.lists.add(clean, list(item_ids))
+
+        def added(result: Added) -> None:
+            count, already = len(result.added), len(result.already_there)
+            noun = "entry" if count == 1 else "entries"
+            text = f"Added {count} {noun} to “{result.playlist.name}”."
             if already:
                 text += f" {already} {'was' if already == 1 else 'were'} there already."
             self.notice.emit(text)
-
-        if self._write(add):
             self._current = clean
             self._changed()
+
+        self._write(add, added)
 
     # --- entry actions ---------------------------------------------------------------------------
     def move_entry(self, from_position: int, to_position: int) -> None:
         """Move an entry to another position (drag and drop, Alt+Up/Down and the buttons end here)."""
         engine, name = self._engine, self._current
-        if engine is None or name is None:
+        if engine is None or name is None or self._still_saving():
             return
-        if self._write(lambda: engine.lists.move(name, from_position, to_position)):
+
+        def moved(_playlist: object) -> None:
             self._show_entries()
             self.select_position(to_position)
-        else:
-            self._show_entries()
+
+        self._write(lambda: engine.lists.move(name, from_position, to_position), moved)
 
     def move_selected(self, step: int) -> None:
         """Move the chosen entry up (-1) or down (+1)."""
@@ -517,16 +537,17 @@ class ListsPage(QWidget):
     def remove_selected(self) -> None:
         """Remove the chosen entry from the list (the item stays in the catalogue)."""
         engine, name, position = self._engine, self._current, self.selected_position()
-        if engine is None or name is None or position is None:
+        if engine is None or name is None or position is None or self._still_saving():
             return
         title = self.model.entry(position - 1).item.title
-        if self._write(lambda: engine.lists.remove(name, position=position)):
+
+        def removed(_playlist: object) -> None:
             self.notice.emit(f"Removed “{title}” from “{name}”.")
             self._show_entries()
             self.select_position(min(position, self.model.rowCount()))
             self.lists_changed.emit()
-        else:
-            self._show_entries()
+
+        self._write(lambda: engine.lists.remove(name, position=position), removed)
 
     def rate_selected(self, stars: int | None) -> None:
         """Rate the chosen entry 1-5 stars, or clear its rating with None."""
@@ -537,7 +558,7 @@ class ListsPage(QWidget):
     def rate_item(self, item_id: str, stars: int | None) -> None:
         """Write the desk user's rating of an item (None clears it) and show it at once."""
         engine = self._engine
-        if engine is None:
+        if engine is None or self._still_saving():
             return
         position = self.selected_position()
 
@@ -547,10 +568,12 @@ class ListsPage(QWidget):
             else:
                 engine.store.rate(ME, item_id, stars=float(stars))
 
-        self._write(write)
-        self._show_entries()
-        if position is not None:
-            self.select_position(position)
+        def rated(_result: object) -> None:
+            self._show_entries()
+            if position is not None:
+                self.select_position(position)
+
+        self._write(write, rated)
 
     def open_export_dialog(self) -> ExportDialog | None:
         """Open the export dialog for the chosen list (non-blocking); returns it."""
@@ -607,15 +630,40 @@ class ListsPage(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
-    def _write(self, change: Any) -> bool:
-        """Run a store change; on failure report it and re-read, so the view matches the store."""
-        try:
-            change()
-        except Exception as exc:  # every refusal reaches the banner; ChatRecError messages are for users
-            self.failed.emit(exc)
-            self.refresh()
-            return False
-        return True
+    def saving(self) -> bool:
+        """True while a change made here is still being written to the library."""
+        return self._saving > 0
+
+    def _write(self, change: Callable[[], T], then: Callable[[T], None]) -> None:
+        """Save a change off the GUI thread, after the ones before it; then show it (or the refusal).
+
+        The store may be busy with an import's transaction for seconds: the window must not wait.
+        """
+        self._saving += 1
+        self._update_buttons()
+        QTimer.singleShot(SLOW_SAVE_MS, self._explain_slow_save)
+
+        def done(result: T) -> None:
+            self._saving -= 1
+            then(result)
+            self._update_buttons()
+
+        def refused(exc: BaseException) -> None:
+            self._saving -= 1
+            self.failed.emit(exc)  # every refusal reaches the banner; ChatRecError messages are for users
+            self.refresh()  # so the view shows what the store has
+
+        self._jobs.queue(SAVES, lambda ctx: change(), on_done=done, on_error=refused)
+
+    def _still_saving(self) -> bool:
+        """True (and says so) while earlier changes wait: edits by position need the saved order."""
+        if self._saving:
+            self.notice.emit(STILL_SAVING)
+        return bool(self._saving)
+
+    def _explain_slow_save(self) -> None:
+        if self._saving:
+            self.notice.emit(STILL_SAVING)
 
     def _changed(self) -> None:
         self.refresh()
@@ -662,7 +710,7 @@ class ListsPage(QWidget):
         self.delete_list_button.setEnabled(chosen)
         self.export_button.setEnabled(chosen)
         for button in (self.up_button, self.down_button, self.remove_button):
-            button.setEnabled(has_entries)
+            button.setEnabled(has_entries and not self._saving)
 
     def _button(self, text: str, name: str, tip: str, slot: Any) -> QPushButton:
         button = QPushButton(text, self)
