@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -229,9 +229,11 @@ class MainWindow(QMainWindow):
         self.conversation.add_assistant(result.reply)
         for note in result.fallbacks:
             self.banner.show_notice(note)
+        # The cards, then the explanation of the first, each in its own pass of the event loop: built
+        # in one go with their first paint they held the GUI thread for up to 100 ms (bench_ui).
         if result.items and result.intent.action in ("recommend", "refine"):
             self.cards.show_recommendations(result.items, self.controller.ratings())
-            self.cards.select(0)
+            QTimer.singleShot(0, lambda: self.cards.select(0))
         elif result.items and result.intent.action == "explain":
             self._card_selected(result.items[0])
         if result.intent.action in ("add_to_list", "export") and self.lists_page is not None:

@@ -27,6 +27,9 @@ def ask(qtbot: QtBot, window: MainWindow, text: str) -> list[str]:
     with qtbot.waitSignal(window.controller.turn_finished, timeout=20000):
         window.talk.ask_box.setText(text)
         qtbot.keyClick(window.talk.ask_box, Qt.Key.Key_Return)
+    # the first card is selected (and explained) in the event loop's next pass, after the cards are drawn
+    qtbot.waitUntil(lambda: not window.cards.cards() or window.cards.selected_recommendation() is not None,
+                    timeout=5000)
     return [card.recommendation.item.title for card in window.cards.cards()]
 
 
