@@ -7,10 +7,10 @@ through signals; it never calls the engine itself, so the main window decides ho
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -41,6 +41,7 @@ from app.domain.music import AUDIO_EXTENSIONS
 from app.domain.recommendation import Recommendation
 from app.ui.artwork import artwork_for
 
+CARDS_PER_PASS = 4  # cards built per pass of the event loop when an answer arrives
 EMPTY_TEXT = "No recommendations yet. Ask for something, or rate a few items, and cards will appear here."
 _DIGIT_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3, Qt.Key.Key_4: 4, Qt.Key.Key_5: 5}
 
@@ -571,6 +572,7 @@ class CardsView(QWidget):
         self.setAccessibleName("Recommendations")
         self._cards: list[RecommendationCard] = []
         self._current: int | None = None
+        self._generation = 0  # counts replacements: a stepwise one stops when a newer one starts
         self._columns = 0
 
         layout = QVBoxLayout(self)
@@ -604,8 +606,34 @@ class CardsView(QWidget):
 
     def show_recommendations(self, recs: Sequence[Recommendation], ratings: Mapping[str, float]) -> None:
         """Replace the cards; each shows the user's own stars from ratings (by item id) when there are some."""
+        self._generation += 1
         self._remove_cards()
-        for index, rec in enumerate(recs):
+        self._add_cards(recs, ratings)
+
+    def show_recommendations_in_steps(self, recs: Sequence[Recommendation], ratings: Mapping[str, float],
+                                      then: Callable[[], None] | None = None) -> None:
+        """Replace the cards a few per pass of the event loop, then call then; a newer call supersedes this one.
+
+        Ten cards built in one go, with their first paint, held the GUI thread for 30-50 ms after a turn;
+        in steps the window goes on answering input and painting between them.
+        """
+        self._generation += 1
+        generation = self._generation
+        self._remove_cards()
+
+        def step(start: int) -> None:
+            if generation != self._generation:
+                return  # another answer arrived meanwhile
+            self._add_cards(recs[start:start + CARDS_PER_PASS], ratings)
+            if start + CARDS_PER_PASS < len(recs):
+                QTimer.singleShot(0, lambda: step(start + CARDS_PER_PASS))
+            elif then is not None:
+                QTimer.singleShot(0, lambda: then() if generation == self._generation else None)
+
+        step(0)
+
+    def _add_cards(self, recs: Sequence[Recommendation], ratings: Mapping[str, float]) -> None:
+        for index, rec in enumerate(recs, start=len(self._cards)):
             card = RecommendationCard(index, rec, ratings.get(rec.item.id), self.container)
             card.activated.connect(lambda i=index: self._activate(i))
             card.move_requested.connect(lambda step, by_row, i=index: self._move(i, step, by_row))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -229,11 +229,11 @@ class MainWindow(QMainWindow):
         self.conversation.add_assistant(result.reply)
         for note in result.fallbacks:
             self.banner.show_notice(note)
-        # The cards, then the explanation of the first, each in its own pass of the event loop: built
-        # in one go with their first paint they held the GUI thread for up to 100 ms (bench_ui).
+        # The cards a few at a time, then the explanation of the first, each in its own pass of the event
+        # loop: built in one go with their first paint they held the GUI thread for up to 106 ms (bench_ui).
         if result.items and result.intent.action in ("recommend", "refine"):
-            self.cards.show_recommendations(result.items, self.controller.ratings())
-            QTimer.singleShot(0, lambda: self.cards.select(0))
+            self.cards.show_recommendations_in_steps(result.items, self.controller.ratings(),
+                                                     then=lambda: self.cards.select(0))
         elif result.items and result.intent.action == "explain":
             self._card_selected(result.items[0])
         if result.intent.action in ("add_to_list", "export") and self.lists_page is not None:
@@ -321,12 +321,14 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Space held down talks, unless the focused control uses Space itself (typing, buttons, lists)."""
         # Every event of every widget passes through here (thousands while a turn's cards are built):
-        # anything but a key is let through at once, without even the base class call.
+        # anything but a key is let through at once. The class test comes first because event.type()
+        # builds a Python enum member each call, which cost more than the rest of this filter.
+        if not isinstance(event, QKeyEvent):
+            return False
         kind = event.type()
         if kind is not _KEY_PRESS and kind is not _KEY_RELEASE:
             return False
-        if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Space and self.isActiveWindow() \
-                and self._space_talks():
+        if event.key() == Qt.Key.Key_Space and self.isActiveWindow() and self._space_talks():
             if event.isAutoRepeat():
                 return True
             if kind == QEvent.Type.KeyPress and not self._space_down:

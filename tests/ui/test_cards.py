@@ -343,3 +343,23 @@ def test_screenshot_of_three_cards_and_the_panel(qtbot: QtBot, tmp_path: Path, t
         assert shot.stat().st_size > 10_000
     finally:
         app.setPalette(old)
+
+
+def test_cards_shown_in_steps_arrive_in_order_and_a_newer_answer_replaces_them(qtbot: QtBot) -> None:
+    # A turn's cards are built a few per pass of the event loop, so the window keeps painting between them.
+    from app.ui.cards import CARDS_PER_PASS
+
+    films = [Item(f"movie:film-{i}", "movie", f"Film {i}", year=1990 + i) for i in range(CARDS_PER_PASS * 2 + 1)]
+    view = view_with(qtbot, [])
+    done: list[str] = []
+    view.show_recommendations_in_steps([rec(f) for f in films], {}, then=lambda: done.append("old"))
+    assert len(view.cards()) == CARDS_PER_PASS  # the first few at once, the rest in later passes
+    view.show_recommendations_in_steps([rec(HEAT), rec(FARGO)], {"movie:heat": 4.0}, then=lambda: done.append("new"))
+    qtbot.waitUntil(lambda: done == ["new"], timeout=5000)
+    qtbot.wait(50)  # the older answer's remaining steps never come back
+    assert [c.recommendation.item.title for c in view.cards()] == ["Heat", "Fargo"]
+    assert done == ["new"]
+    view.show_recommendations_in_steps([rec(f) for f in films], {}, then=lambda: done.append("all"))
+    qtbot.waitUntil(lambda: done[-1] == "all", timeout=5000)
+    assert [c.recommendation.item.title for c in view.cards()] == [f.title for f in films]
+    assert [c.index for c in view.cards()] == list(range(len(films)))
