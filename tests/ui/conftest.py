@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QThreadPool, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Engine, open_engine
@@ -59,6 +59,34 @@ class _SlowSpeech(FakeSpeechToText):
     def transcribe(self, samples, *, hints=(), cancel=None):  # type: ignore[no-untyped-def]
         time.sleep(self._delay_s)  # stands in for a real model's work, off the GUI thread
         return super().transcribe(samples, hints=hints, cancel=cancel)
+
+
+class GuiProbe:
+    """A 10 ms timer on the GUI thread recording the gaps between its ticks: a blocked thread widens them."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.timeout.connect(self._tick)
+
+    def __enter__(self) -> GuiProbe:
+        self._last = time.perf_counter()
+        self._timer.start(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    @property
+    def longest(self) -> float:
+        """The longest gap seen, in seconds."""
+        return max(self.gaps, default=0.0)
 
 
 def open_small_engine(paths: AppPaths) -> Engine:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -19,7 +18,7 @@ from app.ui.main_window import MainWindow
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.vector_store import InMemoryVectorStore
 from tests.tiny_catalogue import tiny_catalogue
-from tests.ui.conftest import VoiceRig
+from tests.ui.conftest import GuiProbe, VoiceRig
 
 
 def ask(qtbot: QtBot, window: MainWindow, text: str) -> list[str]:
@@ -118,23 +117,11 @@ def test_no_microphone_is_a_clear_non_blocking_message(qtbot: QtBot, window: Mai
 def test_a_voice_turn_never_blocks_the_window(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
     voice.stt_delay_s = 1.0  # recognition that takes a second would freeze the window if run on its thread
     window.controller.reset_voice()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def probe() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.timeout.connect(probe)
-    timer.start(10)
-    with qtbot.waitSignal(window.controller.turn_finished, timeout=20000):
+    with GuiProbe() as probe, qtbot.waitSignal(window.controller.turn_finished, timeout=20000):
         window.controller.start_listening()
         QTimer.singleShot(100, window.controller.stop_listening)
-    timer.stop()
     # the real bound (100 ms) is benchmarked; this looser one still catches a second-long blocking call
-    assert max(gaps) < 0.5, f"the GUI thread stalled for {max(gaps):.2f} s"
+    assert probe.longest < 0.5, f"the GUI thread stalled for {probe.longest:.2f} s"
 
 
 def test_the_stop_button_cancels_a_turn(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
