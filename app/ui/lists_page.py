@@ -662,8 +662,7 @@ class ListsPage(QWidget):
         return bool(self._saving)
 
     def _explain_slow_save(self) -> None:
-        if self._saving:
-            self.notice.emit(STILL_SAVING)
+        self._still_saving()
 
     def _changed(self) -> None:
         self.refresh()
