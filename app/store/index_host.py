@@ -46,9 +46,8 @@ class IndexHost:
         self._lock = threading.Lock()  # one request and its answer at a time on the pipe
         self._process: Any = None
         self._conn: Connection | None = None
-        self._generation = 0  # counts helper starts: a store opened in an earlier one is opened again
         self._openers: dict[str, StoreOpener] = {}
-        self._opened: dict[str, int] = {}  # store name -> the generation it was opened in
+        self._opened: set[str] = set()  # the stores open in the running helper (a new helper has none)
 
     def store(self, name: str, opener: StoreOpener) -> HostedVectorStore:
         """A proxy for the store that opener builds in the helper; it is opened now, so errors show here."""
@@ -74,18 +73,19 @@ class IndexHost:
             if name not in self._openers:
                 raise StoreError(f"the vector index '{name}' is closed")
             conn = self._running()
-            if self._opened.get(name) != self._generation:
+            if name not in self._opened:
                 self._exchange(conn, ("open", name, self._openers[name]))
-                self._opened[name] = self._generation
+                self._opened.add(name)
             return self._exchange(conn, ("call", name, (method, args)))
 
     def release(self, name: str) -> None:
         """Close the named store in the helper (the helper itself runs on until stop)."""
         with self._lock:
             self._openers.pop(name, None)
-            opened = self._opened.pop(name, None)
-            if self._conn is not None and self.pid is not None and opened == self._generation:
-                self._exchange(self._conn, ("close", name, None))
+            if name in self._opened:
+                self._opened.discard(name)
+                if self._conn is not None and self.pid is not None:
+                    self._exchange(self._conn, ("close", name, None))
 
     def stop(self) -> None:
         """Close every store and end the helper (waits up to STOP_TIMEOUT_S, then kills it)."""
@@ -97,7 +97,7 @@ class IndexHost:
     # -- the helper's life ----------------------------------------------------------------------------
 
     def _running(self) -> Connection:
-        if self._conn is not None and self._process is not None and self._process.is_alive():
+        if self._conn is not None and self.pid is not None:
             return self._conn
         self._reap()
         context = multiprocessing.get_context(_START_METHOD)
@@ -106,7 +106,6 @@ class IndexHost:
         process.start()
         theirs.close()  # only the helper holds its end: its exit then reads as EOF here
         self._process, self._conn = process, ours
-        self._generation += 1
         log.info("started the index helper process (pid %s)", process.pid)
         return ours
 
