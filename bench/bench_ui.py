@@ -111,13 +111,7 @@ def stalls(home: Path, runs: int) -> dict[str, Any]:
 
 def _import_gap(app: Any, jobs: Any, engine: Any, folder: Path) -> float:
     """The GUI thread's longest gap (ms) while one music folder is imported in the background."""
-    probe = _Probe()
-    finished = {"ok": False}
-    jobs.start("bench-import", lambda ctx: engine.music.import_folders([str(folder)], ctx.progress, ctx.cancel),
-               on_done=lambda r: finished.__setitem__("ok", True),
-               on_error=lambda e: (print("import failed:", e), finished.__setitem__("ok", True)))
-    _spin(app, lambda: finished["ok"], 900)
-    return probe.stop()
+    return _gap_during(app, jobs, lambda ctx: engine.music.import_folders([str(folder)], ctx.progress, ctx.cancel))
 
 
 def _movielens_gap(app: Any, jobs: Any, engine: Any) -> float:
@@ -129,13 +123,23 @@ def _movielens_gap(app: Any, jobs: Any, engine: Any) -> float:
     reader = QTimer()
     reader.timeout.connect(lambda: (engine.store.ratings_of(ME), engine.lists.all()))  # cards arrive, Lists opens
     reader.start(100)
+    try:
+        return _gap_during(app, jobs, lambda ctx: engine.catalogue.import_movielens("100k", ctx.progress, ctx.cancel))
+    finally:
+        reader.stop()
+
+
+def _gap_during(app: Any, jobs: Any, work: Any) -> float:
+    """The GUI thread's longest gap (ms) while work runs as a background job."""
     probe = _Probe()
     finished = {"ok": False}
-    jobs.start("bench-movielens", lambda ctx: engine.catalogue.import_movielens("100k", ctx.progress, ctx.cancel),
-               on_done=lambda r: finished.__setitem__("ok", True),
-               on_error=lambda e: (print("import failed:", e), finished.__setitem__("ok", True)))
+
+    def failed(exc: BaseException) -> None:
+        print("import failed:", exc)
+        finished["ok"] = True
+
+    jobs.start("bench-import", work, on_done=lambda r: finished.__setitem__("ok", True), on_error=failed)
     _spin(app, lambda: finished["ok"], 900)
-    reader.stop()
     return probe.stop()
 
 
