@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 import app.recommend as recommend_package
 from app import __version__
-from app.catalog.music_items import descriptors_of
+from app.catalog.music_items import descriptors_of, pace
 from app.domain.errors import ChatRecError, NothingToGoOnError, UnknownItemError
 from app.domain.items import ME, Item
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
@@ -42,7 +42,13 @@ class RecommendRequest:
     domain: str | None = None
     year_min: int | None = None
     year_max: int | None = None
-    genres: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()  # every item has all of these
+    genres_any: tuple[str, ...] = ()  # every item has at least one of these
+    price_min: float | None = None  # products: the price within these bounds
+    price_max: float | None = None
+    pace: tuple[str, ...] = ()  # tracks: one of these (slow, moderate, fast); likewise energy and brightness
+    energy: tuple[str, ...] = ()
+    brightness: tuple[str, ...] = ()
     exclude_rated: bool = True
     liked: tuple[str, ...] = ()  # items said to be liked in a conversation: count as 5★ here, not saved
     exclude: tuple[str, ...] = ()  # items never to return ("not that one")
@@ -199,13 +205,26 @@ class Recommendations:
             raise NothingToGoOnError("nobody has rated anything yet: rate a few items (`chatrec rate ITEM 5`) "
                                "or say what you are looking for (--query TEXT)")
         found = self.search(request.query, max(request.k * 5, 50), request.domain)
-        wanted = {g.lower() for g in request.genres}
         unwanted = {*request.exclude, *request.liked}
-        kept = [r for r in found
-                if r.item.id not in unwanted and (request.year_min is None or (r.item.year or 0) >= request.year_min)
-                and (request.year_max is None or 0 < (r.item.year or 0) <= request.year_max)
-                and (not wanted or wanted & {g.lower() for g in r.item.genres})]
+        kept = [r for r in found if r.item.id not in unwanted and allows(request, r.item)]
+        if len(kept) < request.k and _filters_items(request):
+            # The nearest texts may hold too few that pass the filters: look at every item that does.
+            allowed = [i for i in self._store.items(request.domain) if i.id not in unwanted and allows(request, i)]
+            if allowed:
+                kept = self._by_query(request.query, allowed, request.k)
         return kept[:request.k]
+
+    def _by_query(self, query: str, items: list[Item], k: int) -> list[Recommendation]:
+        """The items closest to a query among the given ones, each with its query part."""
+        self._index.ensure_current()
+        vectors = self._index.matrix([i.id for i in items])
+        similarity = vectors @ self._index.embed_query(query)
+        result = []
+        for index in np.argsort(-similarity)[:k]:
+            breakdown = ScoreBreakdown((ScorePart("query", float(similarity[index]), 1.0),))
+            result.append(Recommendation(items[index], float(similarity[index]), None, breakdown,
+                                         reasons_for(breakdown, query=query)))
+        return result
 
     def _mask(self, model: FittedModel, request: RecommendRequest) -> NDArray[np.bool_]:
         mask = np.ones(model.data.n_items, dtype=bool)
@@ -216,8 +235,18 @@ class Recommendations:
         if request.year_max is not None:
             mask &= (model.years <= request.year_max) & (model.years > 0)
         if request.genres:
-            wanted = {g.lower() for g in request.genres}
+            every = {g.lower() for g in request.genres}
+            mask &= np.array([every <= g for g in model.genres], dtype=bool)
+        if request.genres_any:
+            wanted = {g.lower() for g in request.genres_any}
             mask &= np.array([bool(wanted & g) for g in model.genres], dtype=bool)
+        if _filters_attributes(request):
+            # Price and sound live in the items' attributes; only the columns still allowed are read.
+            allowed = [int(c) for c in np.flatnonzero(mask)]
+            items = self._store.items_by_ids(model.data.item_ids[c] for c in allowed)
+            for position in allowed:
+                found = items.get(model.data.item_ids[position])
+                mask[position] = found is not None and allows(request, found)
         for item_id in (*request.exclude, *request.liked):
             column = model.data.item_index.get(item_id)
             if column is not None:
@@ -316,6 +345,52 @@ class Recommendations:
             result.append(Recommendation(items[hit.id], hit.similarity, None, breakdown,
                                          reasons_for(breakdown, query=text)))
         return result
+
+
+def _filters_attributes(request: RecommendRequest) -> bool:
+    return (request.price_min is not None or request.price_max is not None or bool(request.pace)
+            or bool(request.energy) or bool(request.brightness))
+
+
+def _filters_items(request: RecommendRequest) -> bool:
+    return (_filters_attributes(request) or bool(request.genres) or bool(request.genres_any)
+            or request.year_min is not None or request.year_max is not None)
+
+
+def allows(request: RecommendRequest, item: Item) -> bool:
+    """Whether an item passes every filter of the request (domain, years, genres, price, sound)."""
+    genres = {g.lower() for g in item.genres}
+    if request.domain and item.domain != request.domain:
+        return False
+    if request.year_min is not None and (item.year or 0) < request.year_min:
+        return False
+    if request.year_max is not None and not 0 < (item.year or 0) <= request.year_max:
+        return False
+    if request.genres and not {g.lower() for g in request.genres} <= genres:
+        return False
+    if request.genres_any and not {g.lower() for g in request.genres_any} & genres:
+        return False
+    if request.price_min is not None or request.price_max is not None:
+        price = price_of(item)
+        if price is None or not (request.price_min or 0.0) <= price <= (request.price_max or float("inf")):
+            return False
+    if request.pace or request.energy or request.brightness:
+        sound = descriptors_of(item)
+        if sound is None:
+            return False
+        if (request.pace and pace(sound.tempo_bpm) not in request.pace) or \
+                (request.energy and sound.energy not in request.energy) or \
+                (request.brightness and sound.brightness not in request.brightness):
+            return False
+    return True
+
+
+def price_of(item: Item) -> float | None:
+    """A product's price from its attributes; None when it has none or it is unreadable."""
+    try:
+        return float(item.attributes["price"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _sound_match(item: Item, other: Item | None, stars: float | None, similarity: float) -> SoundMatch | None:
