@@ -115,7 +115,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         lists = Lists(store)
         conversation = Conversation(store, ConversationStore(store), recommendations,
                                     chat or chat_models(settings, paths), options, lists=lists,
-                                    export_dir=paths.exports)
+                                    export_dir=paths.exports, embed=index.embed_texts)
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
                       ListeningHistory(store), conversation, lists, lock, closers)
     except BaseException:

@@ -30,14 +30,16 @@ from app.services.titles import TitleIndex  # noqa: E402
 from app.services.understand import Understanding, needs_model, understand  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "intents.jsonl"  # the rules were tuned while looking at these misses
-HOLDOUT = ROOT / "tests" / "data" / "intents_holdout.jsonl"  # written independently afterwards: never tuned on
+# Written independently after the rules, and held out until its misses were looked at once; since then it
+# is a second tuning set (the conversations in tests/data/turns_*.jsonl are the held-out measure now).
+HOLDOUT = ROOT / "tests" / "data" / "intents_holdout.jsonl"
 RESULT = ROOT / "bench" / "results" / "intents.json"
 MUSIC = [("Armygeddon", "Muldjord", "Death Metal"), ("Chaos God", "Muldjord", "Death Metal"),
          ("Mutilated Mime", "Muldjord", "Death Metal"), ("Internal Degeneration", "Muldjord", "Death Metal"),
          ("Battle Epic", "Doug Kaufman", "Romantic Classical"), ("A New Journey", "Maxstack", ""),
          ("Aberrations", "Maxstack", ""), ("Nebula", "Maxstack", "")]
 FIELDS = ("action", "domain", "liked", "disliked", "target", "year_min", "year_max", "genres", "count", "stars",
-          "list_name", "export_format", "query_words")
+          "list_name", "export_format", "price_min", "price_max", "query_words")
 
 
 def catalogue() -> TitleIndex:

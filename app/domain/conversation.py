@@ -21,23 +21,41 @@ class Intent:
     target: str = ""  # what "why", "rate" or "add" is about: a title, or "2" for the second card
     year_min: int | None = None
     year_max: int | None = None
-    genres: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()  # every card has all of these ("crime dramas")
+    genres_any: tuple[str, ...] = ()  # every card has one of these ("a western or a war film", a mood's genres)
+    price_min: float | None = None
+    price_max: float | None = None
+    pace: tuple[str, ...] = ()  # for tracks: slow | moderate | fast
+    energy: tuple[str, ...] = ()  # low | medium | high
+    brightness: tuple[str, ...] = ()  # dark | warm | bright
+    unknown: tuple[str, ...] = ()  # titles named that the catalogue does not hold
     count: int | None = None
     stars: float | None = None  # for "rate"
     list_name: str = ""
     export_format: str = ""
 
     def merged_into(self, earlier: Intent) -> Intent:
-        """A refinement ("only from the 90s") keeps what the earlier request set and it did not change."""
+        """A refinement keeps what the earlier request set and replaces only what it speaks to.
+
+        "Only from the 90s" changes the years and keeps the rest; "more energetic" replaces "calm"
+        rather than joining it; new words replace the old words instead of piling onto them.
+        """
+        sound = bool(self.pace or self.energy or self.brightness)
         return replace(
             self,
             domain=self.domain or earlier.domain,
-            query=" ".join(q for q in (earlier.query, self.query) if q).strip(),
+            query=self.query or earlier.query,
             liked=tuple(dict.fromkeys(earlier.liked + self.liked)),
             disliked=tuple(dict.fromkeys(earlier.disliked + self.disliked)),
             year_min=self.year_min if self.year_min is not None else earlier.year_min,
             year_max=self.year_max if self.year_max is not None else earlier.year_max,
             genres=self.genres or earlier.genres,
+            genres_any=self.genres_any or earlier.genres_any,
+            price_min=self.price_min if self.price_min is not None else earlier.price_min,
+            price_max=self.price_max if self.price_max is not None else earlier.price_max,
+            pace=self.pace if sound else earlier.pace,
+            energy=self.energy if sound else earlier.energy,
+            brightness=self.brightness if sound else earlier.brightness,
             count=self.count or earlier.count,
         )
 
@@ -45,7 +63,10 @@ class Intent:
         """The intent as JSON-ready data (empty fields left out)."""
         raw = {"action": self.action, "domain": self.domain, "query": self.query, "liked": list(self.liked),
                "disliked": list(self.disliked), "target": self.target, "year_min": self.year_min,
-               "year_max": self.year_max, "genres": list(self.genres), "count": self.count, "stars": self.stars,
+               "year_max": self.year_max, "genres": list(self.genres), "genres_any": list(self.genres_any),
+               "price_min": self.price_min, "price_max": self.price_max, "pace": list(self.pace),
+               "energy": list(self.energy), "brightness": list(self.brightness), "unknown": list(self.unknown),
+               "count": self.count, "stars": self.stars,
                "list_name": self.list_name, "export_format": self.export_format}
         return {k: v for k, v in raw.items() if v not in (None, "", [])}
 
@@ -73,3 +94,4 @@ class SessionState:
     liked: tuple[str, ...] = ()  # item ids the user said they liked in this session
     excluded: tuple[str, ...] = ()  # item ids turned down ("not that one")
     shown: tuple[str, ...] = ()  # the last cards, in order: "the second one" is shown[1]
+    remember: tuple[str, ...] = ()  # item ids the assistant asked to remember as loved; a "yes" saves them

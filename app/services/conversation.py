@@ -4,6 +4,7 @@ pick and phrase when it helps, and answer only with items the ranker produced (G
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +26,10 @@ from app.services import replies
 from app.services.lists import Lists
 from app.services.moods import expand_query
 from app.services.recommendations import Recommendations, RecommendRequest
+from app.services.refine import relative_to_cards
 from app.services.titles import TitleIndex
 from app.services.understand import needs_model, understand
+from app.services.vocabulary import Embed, Vocabulary, terms_of
 from app.store.conversations import ConversationStore
 from app.store.sqlite import SQLiteStore
 
@@ -88,7 +91,7 @@ class Conversation:
 
     def __init__(self, store: SQLiteStore, sessions: ConversationStore, recommendations: Recommendations,
                  chat: ChatModelSource, options: ConversationOptions = ConversationOptions(), *,
-                 lists: Lists | None = None, export_dir: Path | None = None) -> None:
+                 lists: Lists | None = None, export_dir: Path | None = None, embed: Embed | None = None) -> None:
         self._store = store
         self._sessions = sessions
         self._recommendations = recommendations
@@ -97,6 +100,8 @@ class Conversation:
         self._lists = lists or Lists(store)
         self._export_dir = export_dir or store.path.parent / "exports"
         self._titles: tuple[int, TitleIndex] | None = None
+        self._embed = embed
+        self._vocabulary: tuple[int, Vocabulary] | None = None
 
     def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None) -> TurnResult:
         """Answer one request within a session (a new session when none is named)."""
@@ -123,8 +128,10 @@ class Conversation:
     def with_chat(self, chat: ChatModelSource | None = None,
                   options: ConversationOptions | None = None) -> Conversation:
         """The same conversation service with another model source (`ask --backend`) or options."""
-        return Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
-                            options or self.options, lists=self._lists, export_dir=self._export_dir)
+        other = Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
+                             options or self.options, lists=self._lists, export_dir=self._export_dir, embed=self._embed)
+        other._titles, other._vocabulary = self._titles, self._vocabulary  # built once, shared
+        return other
 
     def choose_model(self) -> str:
         """Pick the chat model now (asking Ollama whether it runs), so the first turn does not; its backend."""
@@ -150,6 +157,15 @@ class Conversation:
             self._titles = (version, TitleIndex(self._store.items(), popularity))
         return self._titles[1]
 
+    def vocabulary(self) -> Vocabulary | None:
+        """The catalogue's genres, categories, tags and sound words by meaning (None without a text model)."""
+        if self._embed is None:
+            return None
+        version = self._store.catalogue_version()
+        if self._vocabulary is None or self._vocabulary[0] != version:
+            self._vocabulary = (version, Vocabulary(terms_of(self._store.items()), self._embed))
+        return self._vocabulary[1]
+
 
 class _Turn:
     """The working state of one turn (kept off the Conversation, which serves many turns)."""
@@ -171,6 +187,10 @@ class _Turn:
         # The backend serving this turn is chosen up front (a probe, cached; nothing is loaded), so the
         # answer names it even when the rules read the request alone and no model stage ran.
         self._model()
+        answered = self._remember_answer()
+        if answered is not None:
+            return TurnResult(sid, answered, (), Intent(action="rate"), self.backend, tuple(self.fallbacks))
+        self.state = replace(self.state, remember=())  # a question not answered is dropped, never assumed
         with self.clock.stage("understand"):
             intent, liked, disliked, target = self._understand(history)
         handlers = {"chit_chat": self._chit_chat, "explain": self._explain, "rate": self._rate,
@@ -184,6 +204,23 @@ class _Turn:
         return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks),
                           candidates=self.candidates, model_sentences=self.model_sentences)
 
+    def _remember_answer(self) -> str | None:
+        """The reply when this turn answers "Shall I remember...?" with yes or no; None otherwise."""
+        asked = self.state.remember
+        if not asked:
+            return None
+        if _YES.match(self.text):
+            items = self.owner._store.items_by_ids(asked)
+            for item_id in asked:
+                self.owner._store.rate(ME, item_id, stars=5.0)
+            self.state = replace(self.state, remember=())
+            titles = [items[i].title for i in asked if i in items]
+            return f"Done: I'll remember that you love {replies_join(titles)}. Rate anything else to teach me more."
+        if _NO.match(self.text):
+            self.state = replace(self.state, remember=())
+            return "All right, I won't save them: they only count in this conversation."
+        return None
+
     # -- understanding ------------------------------------------------------------------------
 
     def _understand(self, history: list[TurnRecord]) -> tuple[Intent, tuple[str, ...], tuple[str, ...], str]:
@@ -194,7 +231,7 @@ class _Turn:
             model_intent = self._model_intent(history)
         # A capable model (Ollama) may name a film the user only hinted at; the 135M one may not.
         found = understand(self.text, cards, self.owner.titles(), model_intent,
-                           model_may_infer=self.backend == "ollama")
+                           model_may_infer=self.backend == "ollama", vocabulary=self.owner.vocabulary())
         return found.intent, found.liked, found.disliked, found.target
 
     def _model_intent(self, history: list[TurnRecord]) -> Intent | None:
@@ -239,13 +276,12 @@ class _Turn:
     def _recommend(self, intent: Intent, liked: tuple[str, ...], disliked: tuple[str, ...],
                    target: str) -> tuple[str, list[Recommendation]]:
         if intent.action == "refine":
+            shown = self.owner._store.items_by_ids(self.state.shown)
+            intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
             intent = intent.merged_into(self.state.intent)
-        onboarding = ""
-        if liked and not self.owner._store.ratings_of(ME):
-            # A newcomer naming titles they love: those become their first ratings (onboarding).
-            for item_id in liked:
-                self.owner._store.rate(ME, item_id, stars=5.0)
-            onboarding = "I noted that you love " + ", ".join(intent.liked[:3]) + ". "
+        rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
+        # Titles named shape this conversation only; saving them as ratings is the user's call.
+        to_remember = tuple(i for i in liked if i not in rated)
         session_liked = tuple(dict.fromkeys((*self.state.liked, *liked))) if intent.action == "refine" else liked
         excluded = tuple(dict.fromkeys((*self.state.excluded, *disliked)))
         count = intent.count or self.owner.options.default_count
@@ -254,7 +290,10 @@ class _Turn:
         weight = MODIFIER_QUERY_WEIGHT if session_liked or self.owner._store.ratings_of(ME) else None
         request = RecommendRequest(k=max(count, self.owner.options.candidates), query=query,
                                    domain=intent.domain, year_min=intent.year_min, year_max=intent.year_max,
-                                   genres=intent.genres, liked=session_liked, exclude=excluded, query_weight=weight)
+                                   genres=intent.genres, genres_any=intent.genres_any, price_min=intent.price_min,
+                                   price_max=intent.price_max, pace=intent.pace, energy=intent.energy,
+                                   brightness=intent.brightness, liked=session_liked, exclude=excluded,
+                                   query_weight=weight)
         with self.clock.stage("recommend"):
             try:
                 candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)
@@ -263,11 +302,22 @@ class _Turn:
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
         self.model_sentences = tuple(reasons) if reasons else ()
-        self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked))
+        self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked), to_remember)
         liked_titles = list(intent.liked)
         with self.clock.stage("reply"):
-            reply = onboarding + replies.recommendation_reply(intent, picked, liked_titles, reasons)
-            if not self.owner._store.ratings_of(ME) and not liked:
+            notes = []
+            if intent.unknown:
+                notes.append(f"I don't have {replies_join(list(intent.unknown))} in your library, so I left "
+                             f"{'it' if len(intent.unknown) == 1 else 'them'} out.")
+            if picked and len(picked) < count and _constrained(intent):
+                notes.append(f"Only {len(picked)} fit everything you asked for.")
+            reply = " ".join(notes) + ("\n" if notes else "") + \
+                replies.recommendation_reply(intent, picked, liked_titles, reasons)
+            if to_remember:
+                named = self.owner._store.items_by_ids(to_remember)
+                reply += "\nShall I remember that you loved " + \
+                    replies_join([named[i].title for i in to_remember if i in named]) + "?"
+            elif not rated and not liked:
                 reply += "\n" + replies.ASK_FOR_TASTE
         return reply, picked
 
@@ -365,6 +415,24 @@ class _Turn:
     def _list_called(self, said: str) -> str:
         """The existing list with this name, whatever its case; '' when there is none."""
         return next((p.name for p in self.owner._lists.all() if p.name.casefold() == said.strip().casefold()), "")
+
+
+_YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|please do|please|ok|okay|do it|go ahead|absolutely|of course|"
+                  r"definitely|remember (it|them|that)|save (it|them))\b", re.I)
+_NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|no thanks|not now|never mind)\b(?!.*\b(like|want|more|show|"
+                 r"something|only|but)\b)", re.I)
+
+
+def replies_join(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def _constrained(intent: Intent) -> bool:
+    """Whether the request limits what may be shown (so fewer cards than asked means fewer exist)."""
+    return bool(intent.genres or intent.genres_any or intent.year_min or intent.year_max or intent.domain
+                or intent.price_min is not None or intent.price_max is not None or intent.pace or intent.energy
+                or intent.brightness)
 
 
 def _default_format(domains: list[str]) -> str:

@@ -87,6 +87,10 @@ class ItemIndex:
         """The unit vector of a free-text query."""
         return np.asarray(self._embedder.embed([text])[0], dtype=np.float32)
 
+    def embed_texts(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """The vectors of several short texts, one row each (the vocabulary's terms, a request's phrases)."""
+        return np.asarray(self._embedder.embed(list(texts)), dtype=np.float32)
+
     def search(self, text: str, k: int, where: Mapping[str, object] | None = None) -> list[VectorHit]:
         """Items whose text is nearest to a free-text query."""
         return self._vectors.query(self.embed_query(text), k, where)

@@ -17,8 +17,10 @@ like likes liked love loved lovely enjoy enjoyed want wanted need needs give sho
 please can could would should will do does did have has had get got tell about maybe kind sort stuff things thing
 movie movies film films song songs track tracks music album albums product products gift gifts one ones
 what which who whom whose how why when where there here im ive id lets new good great nice best top watch listen
-buy play hear same similar also too than then now
+buy play hear same similar also too than then now itself not no nothing without except hate hated seen
+watched heard dislike disliked already
 """.split())  # noqa: SIM905 (a word list reads best as text)
+_CUE_WORDS = frozenset("hate hated love loved like liked dislike enjoy enjoyed seen watched heard".split())  # noqa: SIM905
 _NEUTRAL_CUES = ("recommend", "suggest", "show me", "instructions and")  # naming a title to be shown, not liked
 _STILL_LIKED = re.compile(r"^\s*but\s+(something|anything|stuff)\s+(like|similar)")
 
@@ -38,7 +40,13 @@ class References:
 def read_references(text: str, index: TitleIndex) -> References:
     """Catalogue items named in the request and whether the user likes them; the rest as query words."""
     words = normalise("x " + text).split()[1:]
-    mentions = index.mentions(text, single_words=[*_capitalised(text), *_words_after_cues(words)])
+    capitalised = _capitalised(text)
+    mentions = index.mentions(text, single_words=[*capitalised, *_words_after_cues(words)])
+    # "I hate Pulp Fiction" is not about La Haine ("Hate"), nor "a movie about war" about The War: a
+    # lone lower-case word that is a cue or a genre names no title.
+    said_big = {normalise(w) for w in capitalised}
+    mentions = [m for m in mentions if m.end - m.start > 1 or m.words in said_big
+                or (m.words not in _CUE_WORDS and m.words not in index.genres)]
     liked: list[str] = []
     disliked: list[str] = []
     previous: tuple[int, str] | None = None  # where the last mention ended, and which way it went

@@ -272,3 +272,54 @@ def read_list_name(text: str) -> str:
             return "watchlist" if name.casefold() == "watch" else name
     low = text.casefold()
     return next((kind for kind in ("watchlist", "wishlist") if kind in low), "")
+
+
+_CURRENCY = r"(?:[$€£]|usd|eur|gbp|dollars?|bucks|euros?|pounds|quid)"
+_AMOUNT = rf"(?:{_CURRENCY}\s*)?(\d+(?:[.,]\d{{1,2}})?)\s*(?:{_CURRENCY}|k\b)?"
+
+
+def read_price(low: str) -> tuple[float | None, float | None]:
+    """(lowest, highest) price allowed: 'under 50 dollars', 'less than €100', 'over $200', 'between 20 and 40'."""
+    def amount(match: re.Match[str], group: int) -> float:
+        return float(match.group(group).replace(",", "."))
+
+    between = re.search(rf"\bbetween\s+{_AMOUNT}\s+and\s+{_AMOUNT}", low)
+    if between and re.search(_CURRENCY, between.group(0)):
+        first, second = sorted((amount(between, 1), amount(between, 2)))
+        return first, second
+    most = re.search(rf"\b(?:under|below|less than|cheaper than|no more than|not more than|up to|max(?:imum)?|"
+                     rf"at most|within|budget(?: is| of)?|for less than|spend(?:ing)?(?: about| around)?)\s+"
+                     rf"{_AMOUNT}", low)
+    least = re.search(rf"\b(?:over|above|more than|at least|upwards of)\s+{_AMOUNT}", low)
+    money = re.search(rf"{_CURRENCY}|\bprice|\bbudget|\bspend|\bcost|\bcheap", low)
+    if money is None:  # "after 1990", "over 2000": a year, unless money is spoken of
+        least, most = (m if m is None or not re.fullmatch(r"(19|20)\d\d", m.group(1)) else None
+                       for m in (least, most))
+    said = [m for m in (least, most) if m is not None]
+    # "under 100" with no money word is a price only when no unit follows ("under 90 minutes" is not).
+    if not said or (money is None and any(re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b",
+                                                   low[m.end():]) for m in said)):
+        return None, None
+    return (amount(least, 1) if least else None), (amount(most, 1) if most else None)
+
+
+_HEARD = (
+    # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
+    # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
+    (r"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:movies|films|comedies|dramas|thrillers|westerns|songs|tracks|"
+     r"picks|ideas|gifts|options|more|\w+ies)\b)", "three "),
+    (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
+    (r"\bfor\s+(?=stars?\b)", "four "),
+    (r"\bwon\s+(?=stars?\b)", "one "),
+    (r"^(\W*(?:give me|show me|recommend|suggest|find|i want|i need)?\s*)for\s+(?=(?:\w+\s+)?"
+     r"(?:movies|films|songs|tracks|picks|ideas|gifts|options|comedies|dramas|thrillers)\b)", r"\1four "),
+    (r"^(\W*(?:give me|show me|recommend|suggest|find|i want|i need)?\s*)(?:to|too)\s+(?=(?:\w+\s+)?"
+     r"(?:movies|films|songs|tracks|picks|ideas|gifts|options|comedies|dramas|thrillers)\b)", r"\1two "),
+)
+
+
+def heard_numbers(text: str) -> str:
+    """The request with numbers misheard by speech recognition read as numbers ('free comedies' -> three)."""
+    for pattern, number in _HEARD:
+        text = re.sub(pattern, number, text, flags=re.I)
+    return text

@@ -120,7 +120,9 @@ class TitleIndex:
                     continue  # "one star" is not "Lone Star": titles do not start or end on such words here
                 hit = process.extractOne(key, self._keys_list, scorer=fuzz.ratio, score_cutoff=_MIN_FUZZY_SPAN)
                 # Product names are also what people call the kind of thing they want ("a bluetooth speaker").
-                if hit is not None and len(hit[0].split()) == size and self._by_key[hit[0]].domain != "product":
+                # A typo rarely changes a title's first letter: "set in space" is not "Lost in Space".
+                if hit is not None and len(hit[0].split()) == size and self._by_key[hit[0]].domain != "product" \
+                        and hit[0][0] == key[0]:
                     found.append(Mention(self._by_key[hit[0]], start, start + size, key))
                     taken.update(span)
         return found

@@ -14,8 +14,9 @@ from rapidfuzz import fuzz
 from app.domain.conversation import Intent
 from app.domain.items import Item
 from app.services.references import mask_titles, read_references
-from app.services.request_rules import is_small_talk, read_domain, read_genres, read_request
+from app.services.request_rules import heard_numbers, is_small_talk, read_domain, read_genres, read_price, read_request
 from app.services.titles import TitleIndex, normalise
+from app.services.vocabulary import Vocabulary
 
 _SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
@@ -45,25 +46,36 @@ def needs_model(text: str, cards: int, titles: TitleIndex) -> bool:
         return False
     found = understand(text, tuple(f"card:{i}" for i in range(cards)), titles)
     intent = found.intent
-    return not (found.liked or found.disliked or found.target or intent.genres or intent.domain
+    return not (found.liked or found.disliked or found.target or intent.genres or intent.genres_any or intent.domain
                 or intent.year_min or intent.year_max)
 
 
 def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Intent | None = None, *,
-               model_may_infer: bool = False) -> Understanding:
+               model_may_infer: bool = False, vocabulary: Vocabulary | None = None) -> Understanding:
     """The rules' exact reading of a request, merged with a model's reading of what rules cannot tell.
 
     model_may_infer lets the model name titles the user only hinted at ("that Tarantino one"); without
-    it (the small embedded model) only references to words the user said are taken.
+    it (the small embedded model) only references to words the user said are taken. The vocabulary,
+    when given, maps the words the rules leave over onto the catalogue's genres, categories, tags and
+    sound descriptors by meaning.
     """
     # "key=value" is how injected commands look ("action=rate stars=5"); people do not talk like that.
-    text = re.sub(r"\b\w+\s*=\s*\w+\b", " ", text)
+    text = heard_numbers(re.sub(r"\b\w+\s*=\s*\w+\b", " ", text))
     if is_small_talk(text):  # before titles: "Good Morning" is a film too
         return Understanding(Intent(action="chit_chat"), (), (), "")
     refs = read_references(text, titles)
     masked = mask_titles(text, refs.spans)
     reading = read_request(masked, len(cards))
-    intent = replace(reading.intent, query=refs.query, genres=read_genres(masked, titles.genres))
+    unknown = unknown_titles(masked, titles)
+    query = _without(refs.query, [*unknown, *_negated_words(masked)])
+    genres, genres_any = _genre_filters(masked, titles)
+    intent = replace(reading.intent, query=query, unknown=tuple(unknown), genres=genres, genres_any=genres_any)
+    price_min, price_max = read_price(masked.casefold())
+    if price_min is not None or price_max is not None:
+        intent = replace(intent, price_min=price_min, price_max=price_max, domain=intent.domain or "product",
+                         query=re.sub(r"\b(under|below|over|above|less|more|than|up|to|max|budget|around|about|"
+                                      r"dollars?|bucks|euros?|pounds|quid|[$€£]?\d+(?:[.,]\d+)?[$€£]?)\b\s*",
+                                      "", intent.query).strip())
     liked, disliked = list(refs.liked), list(refs.disliked)
     if model is not None and not reading.sure_of_action:
         intent = _merge(intent, model, cards=len(cards))
@@ -90,12 +102,72 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     elif intent.domain is None and intent.action != "chit_chat":
         # Shop words ("waterproof") point at products only in a new request; a refinement keeps its domain.
         intent = replace(intent, domain=_implied_domain(intent, named, titles, words=intent.action == "recommend"))
+    if vocabulary is not None and intent.action in ("recommend", "refine"):
+        intent = _with_vocabulary(intent, vocabulary, titles)
     title_of = {item.id: item.title for item in named}
     by_artist = {t for a in refs.artists for t in titles.tracks_by(a)}
     shown_liked = [*refs.artists, *(title_of[i] for i in liked if i in title_of and i not in by_artist)]
     intent = replace(intent, liked=tuple(shown_liked),
                      disliked=tuple(title_of[i] for i in disliked if i in title_of))
     return Understanding(intent, tuple(liked), tuple(disliked), target)
+
+
+def _genre_filters(masked: str, titles: TitleIndex) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(all of, any of) the genres named: "crime dramas" wants both, "a western or a war film" either."""
+    named = read_genres(masked, titles.genres)
+    if len(named) > 1 and re.search(r"\b(or|either)\b", masked, re.I):
+        return (), named
+    return named, ()
+
+
+def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex) -> Intent:
+    """The intent with the meaning of its free words: a mood's genres, a shop's category, a track's sound."""
+    named = {normalise(g) for g in (*intent.genres, *intent.genres_any)}
+    words = " ".join(w for w in intent.query.split()
+                     if normalise(w) not in named and normalise(w).rstrip("s") not in named
+                     and not re.fullmatch(r"[\d.,$€£]+|dollars?|bucks|euros?|pounds|under|over|below|above", w))
+    found = vocabulary.read(words, intent.domain)
+    if not found:
+        return intent
+    genres_any = intent.genres_any or tuple(dict.fromkeys(g for g in found.genres if normalise(g) not in named))
+    return replace(intent, domain=intent.domain or found.domain, genres_any=genres_any,
+                   pace=found.pace, energy=found.energy, brightness=found.brightness)
+
+
+_TITLE_CUES = (r"(?:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|"
+               r"TITLE\s*(?:,|and|or))")
+_TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
+_PRONOUNS = frozenset(
+    "i it its this that those these them they he she we you me my something anything".split())  # noqa: SIM905
+
+
+def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
+    """Titles the user named (capitalised or quoted, after 'seen', 'loved', 'like'...) that the catalogue lacks."""
+    spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
+    spans += [m.group(1) for m in re.finditer(
+        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
+    found = []
+    parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*(?=[A-Z\d])", whole)]
+    for part in parts:
+        span = re.sub(r"\s+(of|the|and|in|on|to|a)$", "", part.strip(" .,!?"))
+        key = normalise(span)
+        if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.find(span) is not None \
+                or read_domain(key) is not None or key.split()[0] in _PRONOUNS:
+            continue
+        found.append(span)
+    return list(dict.fromkeys(found))
+
+
+def _negated_words(masked: str) -> list[str]:
+    """Words said only to rule them out ("not too gory", "no jazz"): never search words."""
+    return [m.group(1) for m in re.finditer(r"\b(?:not|no|without|nothing|avoid|never|isnt|isn't)\s+(?:too\s+|so\s+|"
+                                            r"very\s+|any\s+|more\s+)?([\w-]+)", masked, re.I)]
+
+
+def _without(query: str, phrases: list[str]) -> str:
+    """The query without the words of the given phrases."""
+    drop = {w for p in phrases for w in normalise(p).split()}
+    return " ".join(w for w in query.split() if normalise(w) not in drop)
 
 
 def _said(references: tuple[str, ...], text: str) -> list[str]:
@@ -133,7 +205,7 @@ def _target(intent: Intent, named: tuple[str, ...], cards: tuple[str, ...], titl
 def _implied_domain(intent: Intent, named: list[Item], titles: TitleIndex, *, words: bool = False) -> str | None:
     """The domain the named items, genres or product/music words point at, when they agree on one."""
     votes: set[str] = {item.domain for item in named}
-    for genre in [*intent.genres, *_negated_genres(intent.query, titles)]:
+    for genre in [*intent.genres, *intent.genres_any, *_negated_genres(intent.query, titles)]:
         found = titles.genre_domains.get(normalise(genre), set())
         if len(found) == 1:
             votes |= found

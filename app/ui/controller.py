@@ -119,6 +119,8 @@ class SessionController(QObject):
                 engine.recommendations.model(lambda d, t, m: ctx.progress(d, t, f"recommender: {m}"), ctx.cancel)
                 ctx.progress(0, 0, "reading the catalogue's titles")
                 engine.conversation.titles()  # built once; the first request would wait for it otherwise
+                ctx.progress(0, 0, "learning the catalogue's genres and moods")
+                engine.conversation.vocabulary()
                 ctx.progress(0, 0, "opening the search index")
                 engine.index.is_current()  # starts the index helper process and opens the index in it
             if self._voice_factory is not None:

@@ -46,11 +46,25 @@ def test_named_favourites_ground_the_cards_in_their_taste(engine: Engine) -> Non
     assert result.backend == "none" and set(result.timings_ms) >= {"understand", "recommend", "total"}
 
 
-def test_a_newcomer_naming_titles_is_onboarded_with_ratings(engine: Engine) -> None:
-    result = make(engine, None).turn("I love Toy Story and Aladdin, give me 4 more")
-    assert {r.item_id for r in engine.store.ratings_of(ME)} == {item_id("toy-story"), item_id("aladdin")}
-    assert result.reply.startswith("I noted that you love Toy Story, Aladdin")
+def test_titles_named_shape_the_conversation_and_are_saved_only_when_the_user_says_yes(engine: Engine) -> None:
+    chat = make(engine, None)
+    result = chat.turn("I love Toy Story and Aladdin, give me 4 more")
+    assert engine.store.ratings_of(ME) == []  # nothing saved silently
+    assert "Shall I remember that you loved Toy Story and Aladdin?" in result.reply
     assert set(ids(result)) <= CARTOON_IDS
+    answer = chat.turn("yes please", result.session_id)
+    assert {r.item_id for r in engine.store.ratings_of(ME)} == {item_id("toy-story"), item_id("aladdin")}
+    assert "remember that you love Toy Story and Aladdin" in answer.reply
+
+
+def test_a_no_to_the_remember_question_saves_nothing_and_a_new_request_drops_it(engine: Engine) -> None:
+    chat = make(engine, None)
+    first = chat.turn("I love Toy Story and Aladdin, give me 4 more")
+    assert "won't save" in chat.turn("no thanks", first.session_id).reply
+    again = chat.turn("I loved Fargo", None)
+    chat.turn("only from the 90s", again.session_id)  # not an answer: the question lapses
+    chat.turn("yes", again.session_id)
+    assert engine.store.ratings_of(ME) == []
 
 
 def test_a_capable_model_reads_only_what_the_rules_could_not_ground(engine: Engine) -> None:

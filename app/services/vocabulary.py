@@ -1,0 +1,173 @@
+"""The catalogue's own vocabulary, matched by meaning: a request's words onto genres, categories, tags and sound.
+
+Rules read what people say in fixed ways; moods and themes ("cowboys", "a good laugh", "something to
+work out to") are said in endless ways. Each genre, shop category and tag the catalogue holds, and
+each sound descriptor its tracks carry, gets a short text (its name, with the gloss from lexicon.py
+when there is one); the words of a request are embedded with the same text model as the items and
+matched against those texts. Only the catalogue's own names can come out, so a match is always
+something the filters can apply.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.domain.items import Item
+from app.services.lexicon import GENRES, SOUND
+from app.services.titles import normalise
+
+Embed = Callable[[Sequence[str]], NDArray[np.float32]]
+
+# Cosine similarity between a request's phrase and a term's text (all-MiniLM-L6-v2) from which the
+# phrase is taken to mean the term, and how close to the best match another term of the same kind
+# must come to be accepted beside it ("scary": Horror and Thriller). Chosen on the tuning requests in
+# tests/unit/services/test_vocabulary.py, never on the held-out conversations.
+MATCH = 0.6
+CLOSE = 0.06
+# Phrases that mean nothing about what to recommend still meet some gloss at 0.45-0.68 ("tonight" ~
+# "game night", "feel" ~ a drama); on their own they are not matched.
+_VAGUE = frozenset("""
+tonight today tomorrow weekend night evening morning something anything stuff thing things kind sort feel mood
+vibe vibes type lot bit please want need looking nice good great cool fun
+""".split())  # noqa: SIM905 (a word list reads best as text)
+_MAX_PHRASE_WORDS = 3
+_SOUND_KINDS = ("pace", "energy", "brightness")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One name in the catalogue's vocabulary and the text that stands for it."""
+
+    kind: str  # genre | category | tag | pace | energy | brightness
+    value: str  # as the catalogue spells it ("Sci-Fi", "kitchen", "low")
+    domain: str
+    texts: tuple[str, ...]  # its name and each phrase of its gloss, matched one by one
+
+
+@dataclass(frozen=True)
+class Match:
+    """A term a request's words mean, how closely, and the words that meant it."""
+
+    term: Term
+    score: float
+    words: str
+
+
+@dataclass(frozen=True)
+class VocabularyReading:
+    """What the words of a request mean in the catalogue's terms."""
+
+    genres: tuple[str, ...] = ()  # any of these (genres, categories and tags: all live in Item.genres)
+    pace: tuple[str, ...] = ()
+    energy: tuple[str, ...] = ()
+    brightness: tuple[str, ...] = ()
+    domain: str | None = None  # the one domain the matched terms belong to, when they agree
+    matches: tuple[Match, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.genres or self.pace or self.energy or self.brightness)
+
+
+def terms_of(items: Iterable[Item]) -> list[Term]:
+    """Every genre, category and tag the catalogue uses, and the sound descriptors when it has tracks."""
+    seen: dict[tuple[str, str, str], Term] = {}
+    has_tracks = False
+    for item in items:
+        category = item.attributes.get("category", "") if item.domain == "product" else ""
+        has_tracks = has_tracks or (item.domain == "music" and "energy" in item.attributes)
+        for name in item.genres:
+            key = normalise(name)
+            if not key or key == "unknown":
+                continue
+            kind = "category" if item.domain == "product" and name == category else \
+                "tag" if item.domain == "product" else "genre"
+            seen.setdefault((item.domain, kind, key), Term(kind, name, item.domain, _texts(name, GENRES.get(key, ""))))
+    terms = list(seen.values())
+    if has_tracks:
+        terms += [Term(kind, value, "music", _texts("", text)) for (kind, value), text in SOUND.items()]
+    return terms
+
+
+def _texts(name: str, gloss: str) -> tuple[str, ...]:
+    """The name as people say it, and each comma-separated phrase of its gloss (after the colon)."""
+    spoken = name.replace("-", " ").replace("_", " ").strip()
+    head, _, rest = gloss.partition(":")
+    pieces = [p.strip() for p in (rest or head).split(",")] if gloss else []
+    return tuple(dict.fromkeys(t for t in (spoken, *pieces) if t))
+
+
+class Vocabulary:
+    """The catalogue's terms with their vectors; reads which of them a request's words mean."""
+
+    def __init__(self, terms: Sequence[Term], embed: Embed) -> None:
+        self.terms = list(terms)
+        self._embed = embed
+        owners = [i for i, t in enumerate(self.terms) for _ in t.texts]
+        self._owner = np.array(owners, dtype=np.int64)
+        texts = [text for t in self.terms for text in t.texts]
+        self._vectors = _unit(embed(texts)) if texts else np.zeros((0, 1), np.float32)
+
+    def read(self, words: str, domain: str | None = None) -> VocabularyReading:
+        """The terms the words mean (in domain when one is known), strongest first."""
+        phrases = phrases_of(words)
+        # A shop's tags are single words that meet any word closely: they are read only in a request
+        # known to be about products.
+        allowed = [i for i, t in enumerate(self.terms)
+                   if (domain is None and t.kind != "tag") or t.domain == domain]
+        if not phrases or not allowed:
+            return VocabularyReading()
+        rows = np.flatnonzero(np.isin(self._owner, allowed))
+        by_text = _unit(self._embed(phrases)) @ self._vectors[rows].T  # phrases x the allowed terms' texts
+        sims = np.full((len(phrases), len(allowed)), -1.0, dtype=np.float32)
+        column = {t: j for j, t in enumerate(allowed)}
+        for k, row in enumerate(rows):  # a term's similarity is that of its closest text
+            j = column[int(self._owner[row])]
+            sims[:, j] = np.maximum(sims[:, j], by_text[:, k])
+        best_phrase = sims.argmax(axis=0)
+        scores = sims.max(axis=0)
+        matches = [Match(self.terms[t], float(scores[j]), phrases[int(best_phrase[j])])
+                   for j, t in enumerate(allowed) if scores[j] >= MATCH]
+        matches.sort(key=lambda m: -m.score)
+        if domain is None:
+            matches = _one_domain(matches)
+        kept = _close_to_best(matches)
+        genres = tuple(m.term.value for m in kept if m.term.kind in ("genre", "category", "tag"))
+        sound = {kind: tuple(m.term.value for m in kept if m.term.kind == kind) for kind in _SOUND_KINDS}
+        domains = {m.term.domain for m in kept}
+        return VocabularyReading(genres, sound["pace"], sound["energy"], sound["brightness"],
+                                 domains.pop() if len(domains) == 1 else None, tuple(kept))
+
+
+def phrases_of(words: str) -> list[str]:
+    """Every run of one to three words of the request, the units a meaning is matched on."""
+    tokens = re.findall(r"[\w'-]+", words.casefold())
+    found = [" ".join(tokens[i:i + n]) for n in range(1, _MAX_PHRASE_WORDS + 1) for i in range(len(tokens) - n + 1)]
+    return list(dict.fromkeys(p for p in found if len(p) > 2 and p not in _VAGUE))
+
+
+def _one_domain(matches: list[Match]) -> list[Match]:
+    """With no domain said, the terms of the domain the best match belongs to."""
+    if not matches:
+        return matches
+    best = matches[0].term.domain
+    return [m for m in matches if m.term.domain == best]
+
+
+def _close_to_best(matches: list[Match]) -> list[Match]:
+    """Per kind of term, the best match and those within CLOSE of it ("scary": Horror, Thriller)."""
+    best: dict[str, float] = {}
+    for match in matches:
+        kind = "genre" if match.term.kind in ("genre", "category", "tag") else match.term.kind
+        best.setdefault(kind, match.score)
+    return [m for m in matches
+            if m.score >= best["genre" if m.term.kind in ("genre", "category", "tag") else m.term.kind] - CLOSE]
+
+
+def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
