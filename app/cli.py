@@ -12,17 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.errors import ChatRecError
-from app.domain.items import DOMAINS, ME
+from app.domain.items import DOMAINS, ME, Item
 from app.domain.recommendation import Recommendation
 from app.logs import configure_logging
 from app.paths import app_paths
+from app.prices import currency_of, price_of, price_suffix, with_prices
 
 
 def item_json(rec: Recommendation) -> dict[str, Any]:
-    """The item object every command prints: id, title, domain, score, stars, breakdown, reasons."""
+    """The item object every command prints: id, title, domain, price, score, stars, breakdown, reasons."""
     item = rec.item
     return {
         "id": item.id, "title": item.title, "domain": item.domain, "year": item.year,
+        **_price_json(item),
         "creators": list(item.creators), "genres": list(item.genres),
         "score": round(rec.score, 4),
         "predicted_stars": None if rec.predicted_stars is None else round(rec.predicted_stars, 2),
@@ -32,6 +34,20 @@ def item_json(rec: Recommendation) -> dict[str, Any]:
         "reasons": list(rec.reasons),
         **_music_json(rec),
     }
+
+
+def _price_json(item: Item) -> dict[str, Any]:
+    """A priced item's price as a number in the catalogue's currency (and that currency when known); else nothing."""
+    price = price_of(item.attributes)
+    if price is None:
+        return {}
+    currency = currency_of(item.attributes)
+    return {"price": price, **({"currency": currency} if currency else {})}
+
+
+def _priced_reply(reply: str, recs: Sequence[Recommendation]) -> str:
+    """A turn's reply with each product's price after its title on the numbered line."""
+    return with_prices(reply, [(r.item.title, r.item.attributes) for r in recs])
 
 
 def _music_json(rec: Recommendation) -> dict[str, Any]:
@@ -85,7 +101,7 @@ def _format_items(recs: Sequence[Recommendation]) -> str:
     for rank, rec in enumerate(recs, start=1):
         year = f" ({rec.item.year})" if rec.item.year else ""
         stars = f"  ~{rec.predicted_stars:.1f}★" if rec.predicted_stars is not None else ""
-        lines.append(f"{rank:>2}. {rec.item.title}{year}  [{rec.item.id}]{stars}")
+        lines.append(f"{rank:>2}. {rec.item.title}{year}{price_suffix(rec.item.attributes)}  [{rec.item.id}]{stars}")
         for reason in rec.reasons:
             lines.append(f"      - {reason}")
     return "\n".join(lines)
@@ -258,7 +274,7 @@ def _report_turn(result: Any, out: _Printer) -> None:
     payload = {"reply": result.reply, "items": [item_json(r) for r in result.items],
                "intent": result.intent.as_dict(), "backend": result.backend, "fallbacks": list(result.fallbacks),
                "timings_ms": result.timings_ms, "session": result.session_id}
-    lines = [result.reply]
+    lines = [_priced_reply(result.reply, result.items)]
     if result.fallbacks:
         lines.append("(" + "; ".join(result.fallbacks) + ")")
     lines.append(f"[session {result.session_id}: continue with --session {result.session_id}]")
@@ -269,14 +285,15 @@ def _report_lists(engine: Any, names: Sequence[str], out: _Printer) -> None:
     views = [engine.lists.show(name) for name in names]
     payload = {"lists": [{"name": v.name, "items": [
         {"position": e.position, "id": e.item.id, "title": e.item.title, "domain": e.item.domain,
-         "stars": None if e.rating is None else e.rating.stars,
+         **_price_json(e.item), "stars": None if e.rating is None else e.rating.stars,
          "thumb": None if e.rating is None else e.rating.thumb} for e in v.entries]} for v in views]}
     lines = []
     for view in views:
         lines.append(f"{view.name} ({len(view.entries)} items)")
         for entry in view.entries:
             stars = f"  {entry.rating.effective_stars():g}★" if entry.rating else ""
-            lines.append(f"  {entry.position:>2}. {entry.item.title}  [{entry.item.id}]{stars}")
+            title = entry.item.title + price_suffix(entry.item.attributes)
+            lines.append(f"  {entry.position:>2}. {title}  [{entry.item.id}]{stars}")
     out.emit(payload, "\n".join(lines) if lines else "no lists yet: `chatrec list create NAME`")
 
 
@@ -334,7 +351,7 @@ def _run_voice(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
                "intent": turn.intent.as_dict(), "backend": turn.backend, "fallbacks": list(turn.fallbacks),
                "timings_ms": result.timings_ms, "session": turn.session_id,
                "reply_audio": None if args.out is None else {"file": str(args.out), "seconds": round(written or 0, 2)}}
-    lines = [f"heard: {result.transcript.text}", turn.reply]
+    lines = [f"heard: {result.transcript.text}", _priced_reply(turn.reply, turn.items)]
     if args.out is not None:
         lines.append(f"(spoken reply: {args.out}, {written:.1f} s)")
     out.emit(payload, "\n".join(lines))

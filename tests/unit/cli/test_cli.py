@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,72 @@ def test_ask_answers_a_turn_with_the_documented_json(on_fakes: AppPaths, capsys:
     payload = json.loads(out)
     assert code == 0 and set(payload) >= {"reply", "items", "intent", "backend", "fallbacks", "timings_ms"}
     assert len(payload["items"]) == 3 and payload["intent"]["liked"] == ["Fargo"]
+
+
+SHOP = ("title,description,category,price,tags\n"
+        "Gooseneck Kettle,a pour-over kettle for coffee,kitchen,65,coffee;pour-over\n"
+        "Ceramic Dripper,a ceramic dripper for pour-over coffee,kitchen,24.5,coffee;pour-over\n")
+
+
+def with_shop(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Import two priced products next to the tiny catalogue's films and its unpriced grinder."""
+    shop = tmp_path / "shop.csv"
+    shop.write_text(SHOP, encoding="utf-8")
+    assert run(capsys, "import", "products", str(shop))[0] == 0
+
+
+def test_json_items_carry_a_products_price_as_a_number_and_nothing_for_a_movie(
+        on_fakes: AppPaths, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with_shop(capsys, tmp_path)
+    _, out, _ = run(capsys, "search", "gooseneck kettle", "--domain", "product", "--json")
+    by_id = {item["id"]: item for item in json.loads(out)["items"]}
+    assert by_id["product:gooseneck-kettle"]["price"] == 65.0
+    assert isinstance(by_id["product:gooseneck-kettle"]["price"], float)
+    assert by_id["product:ceramic-dripper"]["price"] == 24.5
+    assert "price" not in by_id["product:grinder"]  # a product without a price carries none
+    _, out, _ = run(capsys, "recommend", "--user", "ml:0", "--domain", "movie", "--k", "3", "--json")
+    films = json.loads(out)["items"]
+    assert films and not any("price" in item for item in films)
+    _, out, _ = run(capsys, "similar", "product:ceramic-dripper", "--k", "3", "--json")
+    assert {i["id"]: i.get("price") for i in json.loads(out)["items"]}.get("product:gooseneck-kettle") == 65.0
+
+
+def test_human_lines_show_a_products_price_after_its_title(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    with_shop(capsys, tmp_path)
+    _, out, _ = run(capsys, "search", "gooseneck kettle", "--domain", "product")
+    lines = out.splitlines()
+    assert " 1. Gooseneck Kettle · 65.00  [product:gooseneck-kettle]" in lines
+    assert any(line.endswith(". Burr Coffee Grinder  [product:grinder]") for line in lines)  # no price, no mark
+    _, out, _ = run(capsys, "recommend", "--user", "ml:0", "--domain", "movie", "--k", "2")
+    assert "·" not in out
+
+
+def test_list_show_carries_prices_in_json_and_text(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    with_shop(capsys, tmp_path)
+    run(capsys, "list", "create", "Coffee corner")
+    run(capsys, "list", "add", "Coffee corner", "product:ceramic-dripper", "movie:fargo")
+    _, out, _ = run(capsys, "list", "show", "Coffee corner", "--json")
+    dripper, fargo = json.loads(out)["lists"][0]["items"]
+    assert dripper["price"] == 24.5 and "price" not in fargo
+    _, out, _ = run(capsys, "list", "show", "Coffee corner")
+    assert "   1. Ceramic Dripper · 24.50  [product:ceramic-dripper]" in out.splitlines()
+
+
+def test_ask_shows_prices_on_the_replys_product_lines_and_in_json(on_fakes: AppPaths,
+                                                                  capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoModel:
+        def get(self) -> tuple[None, tuple[str, ...]]:
+            return None, ()
+
+    monkeypatch.setattr("app.bootstrap.chat_models", lambda *args, **kwargs: NoModel())
+    with_shop(capsys, tmp_path)
+    code, out, _ = run(capsys, "ask", "I want to buy something for pour-over coffee", "--json")
+    items = json.loads(out)["items"]
+    assert code == 0 and {i["id"]: i.get("price") for i in items}.get("product:ceramic-dripper") == 24.5
+    _, out, _ = run(capsys, "ask", "I want to buy something for pour-over coffee")
+    lines = out.splitlines()  # the reply: "Here are 3 products ...:", then "1. Gooseneck Kettle · 65.00: ..."
+    assert any(re.fullmatch(r"\d+\. Ceramic Dripper · 24\.50: .+", line) for line in lines), out
+    assert any(re.fullmatch(r"\d+\. Burr Coffee Grinder: .+", line) for line in lines), out  # unpriced: as before
