@@ -11,6 +11,7 @@ from app.bootstrap import Engine
 from app.domain.errors import ChatRecError
 from app.domain.items import DOMAINS, ME
 from app.domain.recommendation import Recommendation
+from app.prices import price_suffix, with_prices
 from app.services.recommendations import RecommendRequest
 
 HELP = """Say what you are in the mood for ("I loved Fargo, something darker from the 90s"),
@@ -78,7 +79,8 @@ class Shell:
         """One conversational turn: the reply, and its cards become the numbered cards."""
         result = self._engine.conversation.turn(text, self._session)
         self._session = result.session_id
-        self._write("  " + result.reply.replace("\n", "\n  "))
+        reply = with_prices(result.reply, [(r.item.title, r.item.attributes) for r in result.items])
+        self._write("  " + reply.replace("\n", "\n  "))
         for note in result.fallbacks:
             self._write(f"  ({note})")
         if result.items and result.intent.action in ("recommend", "refine", "rate"):
@@ -112,6 +114,6 @@ class Shell:
         for number, card in enumerate(cards, start=1):
             year = f" ({card.item.year})" if card.item.year else ""
             stars = f"  ~{card.predicted_stars:.1f}★" if card.predicted_stars is not None else ""
-            self._write(f"  {number}. {card.item.title}{year}{stars}")
+            self._write(f"  {number}. {card.item.title}{year}{price_suffix(card.item.attributes)}{stars}")
             for reason in card.reasons[:3]:
                 self._write(f"       {reason}")

@@ -1,4 +1,6 @@
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from app.bootstrap import Engine
 from app.domain.items import ME
@@ -44,3 +46,22 @@ def test_the_shell_holds_a_conversation_across_lines(engine: Engine) -> None:
     text = "\n".join(said)
     assert "close to Fargo" in text and "because you rated Fargo" in text
     assert len([r for r in engine.store.ratings_of(ME) if r.stars == 4]) == 1  # card 2 of the first answer
+
+
+def test_product_lines_show_their_price_and_films_none(engine: Engine, tmp_path: Path) -> None:
+    shop = tmp_path / "shop.csv"
+    shop.write_text("title,description,category,price,tags\n"
+                    "Gooseneck Kettle,a pour-over kettle for coffee,kitchen,65,coffee;pour-over\n"
+                    "Ceramic Dripper,a ceramic dripper for pour-over coffee,kitchen,24.5,coffee;pour-over\n",
+                    encoding="utf-8")
+    engine.catalogue.import_products(shop)
+    said = "\n".join(session(engine, "I want to buy something for pour-over coffee", "similar 1")).split("\n")
+    turn = said[said.index(next(line for line in said if line.startswith("  Here are"))):]
+    # the turn's reply: "  1. Gooseneck Kettle · 65.00: matches ..." and the unpriced grinder as before
+    assert any(re.fullmatch(r"  \d+\. Ceramic Dripper · 24\.50: .+", line) for line in turn), said
+    assert any(re.fullmatch(r"  \d+\. Burr Coffee Grinder: .+", line) for line in turn), said
+    # 'similar N' lists cards of its own
+    priced = re.compile(r"  \d+\. (Gooseneck Kettle · 65\.00|Ceramic Dripper · 24\.50)")
+    assert any(priced.fullmatch(line) for line in said), said
+    films = "\n".join(session(engine, "domain movie", "more")).split("\n")
+    assert any(line.startswith("  1. ") for line in films) and not any("·" in line for line in films)
