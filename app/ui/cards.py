@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 from app.domain.items import Item
 from app.domain.music import AUDIO_EXTENSIONS
 from app.domain.recommendation import Recommendation
+from app.prices import price_text
 from app.ui.artwork import artwork_for
 
 CARDS_PER_PASS = 4  # cards built per pass of the event loop when an answer arrives
@@ -52,10 +54,13 @@ def stars_text(stars: float) -> str:
 
 
 def card_name(index: int, rec: Recommendation) -> str:
-    """A card's accessible name, e.g. 'Card 1: Fargo (1996), predicted 4.2 stars'."""
+    """A card's accessible name, e.g. 'Card 1: Fargo (1996), predicted 4.2 stars' or '..., price 65.00, ...'."""
     name = f"Card {index + 1}: {rec.item.title}"
     if rec.item.year:
         name += f" ({rec.item.year})"
+    price = price_text(rec.item.attributes)
+    if price:
+        name += f", price {price}"
     if rec.predicted_stars is not None:
         name += f", predicted {rec.predicted_stars:.1f} stars"
     return name
@@ -284,7 +289,8 @@ class Chips(QWidget):
         super().__init__(parent)
         self._words = [w for w in words if w]
         self.setAccessibleName("Genres: " + ", ".join(self._words) if self._words else "No genres")
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # as wide as its chips when there is room (what follows them sits right after), narrower when not
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.setVisible(bool(self._words))
 
     def _font(self) -> QFont:
@@ -292,11 +298,21 @@ class Chips(QWidget):
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         return font
 
+    @staticmethod
+    def _padding(metrics: QFontMetrics) -> float:
+        return metrics.averageCharWidth() * 1.1
+
     def sizeHint(self) -> QSize:
-        """One line of small text plus padding."""
+        """Every chip on one line of small text, as paintEvent lays them out."""
         height = self.fontMetrics().height() * 0.85 + 8
-        width = sum(self.fontMetrics().horizontalAdvance(w) + 20 for w in self._words)
-        return QSize(math.ceil(width), math.ceil(height))
+        metrics = QFontMetrics(self._font())
+        pad = self._padding(metrics)
+        width = sum(metrics.horizontalAdvance(w) + 2 * pad for w in self._words) + pad * 0.6 * (len(self._words) - 1)
+        return QSize(math.ceil(width) + 2, math.ceil(height))
+
+    def minimumSizeHint(self) -> QSize:
+        """Any width: chips that do not fit are left out."""
+        return QSize(0, self.sizeHint().height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Each chip: a soft fill from the palette and the word in the text colour."""
@@ -309,7 +325,7 @@ class Chips(QWidget):
         fill = QColor(palette.color(QPalette.ColorRole.Highlight))
         fill.setAlphaF(0.14)
         text = palette.color(QPalette.ColorRole.Text)
-        x, pad, height = 0.0, metrics.averageCharWidth() * 1.1, float(self.height() - 2)
+        x, pad, height = 0.0, self._padding(metrics), float(self.height() - 2)
         for word in self._words:
             width = metrics.horizontalAdvance(word) + 2 * pad
             if x + width > self.width():
@@ -325,7 +341,7 @@ class Chips(QWidget):
 
 
 class RecommendationCard(QWidget):
-    """One recommendation: artwork, title, creators and year, genres, predicted stars, a reason, controls."""
+    """One recommendation: artwork, title, creators and year, genres, a price, predicted stars, a reason, controls."""
 
     activated = Signal()
     move_requested = Signal(int, bool)  # -1/+1 and whether by a whole row: arrow keys walk between cards
@@ -377,8 +393,25 @@ class RecommendationCard(QWidget):
         self.meta.setVisible(bool(meta))
         body.addWidget(self.meta)
 
+        # a product's price sits at the end of its category and tags, where a shopper looks for it
+        facts = QHBoxLayout()
+        facts.setSpacing(8)
         self.chips = Chips(item.genres[:4], self)
-        body.addWidget(self.chips)
+        facts.addWidget(self.chips, 0, Qt.AlignmentFlag.AlignVCenter)
+        price = price_text(item.attributes) or ""
+        self.price = QLabel(price, self)
+        self.price.setObjectName("cardPrice")
+        self.price.setAccessibleName(f"Price: {price}" if price else "")
+        self.price.setToolTip("Price" if price else "")
+        self.price.setForegroundRole(QPalette.ColorRole.Text)  # the text colour made for the card's base fill
+        strong = QFont(self.font())
+        strong.setBold(True)
+        self.price.setFont(strong)
+        self.price.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)  # never cut short
+        self.price.setVisible(bool(price))
+        facts.addWidget(self.price, 0, Qt.AlignmentFlag.AlignVCenter)
+        facts.addStretch(1)
+        body.addLayout(facts)
 
         predicted = f"~{rec.predicted_stars:.1f}★ predicted" if rec.predicted_stars is not None else ""
         self.predicted = QLabel(predicted, self)
@@ -448,7 +481,9 @@ class RecommendationCard(QWidget):
 
     def _describe(self) -> None:
         item, rec = self.recommendation.item, self.recommendation
-        parts = [creators_text(item, most=5), ", ".join(item.genres), rec.reasons[0] if rec.reasons else ""]
+        price = price_text(item.attributes)
+        parts = [creators_text(item, most=5), ", ".join(item.genres), f"Price {price}" if price else "",
+                 rec.reasons[0] if rec.reasons else ""]
         value = self.stars.value()
         parts.append(f"You rated it {stars_text(value)} stars" if value is not None else "Not rated yet")
         self.setAccessibleDescription(". ".join(p for p in parts if p))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QFont, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -19,11 +20,14 @@ from app.services.recommendations import RecommendRequest
 from app.ui.artwork import artwork_for, placeholder
 from app.ui.cards import EMPTY_TEXT, CardsView, RecommendationCard
 from app.ui.explain import ExplanationPanel
+from app.ui.theme import apply_theme
 
 FARGO = Item("movie:fargo", "movie", "Fargo", creators=("Joel Coen", "Ethan Coen"), year=1996,
              genres=("Crime", "Thriller"))
 HEAT = Item("movie:heat", "movie", "Heat", creators=("Michael Mann",), year=1995, genres=("Crime", "Action"))
 GRINDER = Item("product:grinder", "product", "Burr Coffee Grinder", creators=("Baratza",), genres=("coffee",))
+KETTLE = Item("product:kettle", "product", "Gooseneck Kettle", creators=("Larkwood",), year=2024,
+              genres=("kitchen", "coffee", "pour-over"), attributes={"price": "65.00", "category": "kitchen"})
 
 
 def rec(item: Item, stars: float | None = 4.2, reasons: tuple[str, ...] = ("people with your taste liked it",),
@@ -363,3 +367,74 @@ def test_cards_shown_in_steps_arrive_in_order_and_a_newer_answer_replaces_them(q
     qtbot.waitUntil(lambda: done[-1] == "all", timeout=5000)
     assert [c.recommendation.item.title for c in view.cards()] == [f.title for f in films]
     assert [c.index for c in view.cards()] == list(range(len(films)))
+
+
+@pytest.fixture
+def themed(qapp: QApplication) -> Iterator[QApplication]:
+    """Restore the default look after a test changes the theme or the font."""
+    palette, font, sheet = qapp.palette(), qapp.font(), qapp.styleSheet()
+    yield qapp
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+    qapp.setStyleSheet(sheet)
+
+
+def test_a_products_card_shows_its_price_beside_its_category_and_says_it(qtbot: QtBot) -> None:
+    view = view_with(qtbot, [rec(KETTLE), rec(FARGO), rec(GRINDER, stars=None)])
+    kettle, fargo, grinder = view.cards()
+    assert "65.00" in texts(kettle)
+    assert kettle.price.isVisibleTo(kettle) and kettle.price.accessibleName() == "Price: 65.00"
+    assert kettle.accessibleName() == "Card 1: Gooseneck Kettle (2024), price 65.00, predicted 4.2 stars"
+    assert "Price 65.00" in kettle.accessibleDescription()
+    # on the category's line, right after the chips
+    chips, price = kettle.chips.geometry(), kettle.price.geometry()
+    assert chips.top() < price.center().y() < chips.bottom()
+    assert 0 <= price.left() - chips.right() <= 3 * kettle.fontMetrics().averageCharWidth()
+    for card in (fargo, grinder):  # a film, and a product without a price: no price, no empty label
+        assert not card.price.isVisibleTo(card) and "price" not in card.accessibleName()
+        assert "Price" not in card.accessibleDescription()
+
+
+def test_a_narrow_card_keeps_the_whole_price_and_drops_tags_instead(qtbot: QtBot) -> None:
+    tagged = Item("product:tent", "product", "Two-Person Tent", genres=("outdoor & camping", "backpacking",
+                                                                       "ultralight", "waterproof"),
+                  attributes={"price": "1249.90"})
+    card = view_with(qtbot, [rec(tagged)], width=420).cards()[0]
+    assert card.chips.width() < card.chips.sizeHint().width()  # not every tag fits
+    assert card.price.width() >= card.price.fontMetrics().horizontalAdvance("1249.90")
+    assert card.rect().contains(card.price.geometry())
+
+
+def _share(card: RecommendationCard, part: QWidget, colour: QColor) -> float:
+    """The share of the pixels of part, as painted on its card, that are close to colour."""
+    image = card.grab().toImage()
+    ratio = card.devicePixelRatioF()
+    area = part.geometry()
+    points = [(math.floor(x * ratio), math.floor(y * ratio))
+              for x in range(area.left(), area.right() + 1) for y in range(area.top(), area.bottom() + 1)]
+    return sum(_close(image.pixelColor(x, y), colour, 60) for x, y in points) / len(points)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_price_reads_in_both_themes_and_at_twice_the_text_size(qtbot: QtBot, themed: QApplication,
+                                                                  theme: str) -> None:
+    apply_theme(themed, theme)
+    normal = view_with(qtbot, [rec(KETTLE)], width=600).cards()[0]
+    font = QFont(themed.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    themed.setFont(font)
+    view = view_with(qtbot, [rec(KETTLE)], width=1100)
+    qtbot.wait(20)
+    card = view.cards()[0]
+    label = card.price
+    assert label.font().pointSizeF() >= 1.9 * normal.price.font().pointSizeF()  # it grew with the text
+    # whole, on the card, and tall enough for its text
+    assert label.isVisible() and card.rect().contains(label.geometry())
+    assert label.width() >= label.fontMetrics().horizontalAdvance("65.00")
+    assert label.height() >= label.fontMetrics().height()
+    # drawn in the theme's text colour, which stands out from the card's fill
+    text, fill = label.palette().color(QPalette.ColorRole.Text), card.palette().color(QPalette.ColorRole.Base)
+    assert abs(text.lightness() - fill.lightness()) > 150
+    assert label.palette().color(label.foregroundRole()) == text
+    # the digits really are painted in it on the card's fill: some ink, mostly background
+    assert _share(card, label, text) > 0.03 and _share(card, label, fill) > 0.4
