@@ -290,7 +290,7 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     most = re.search(rf"\b(?:under|below|less than|cheaper than|no more than|not more than|up to|max(?:imum)?|"
                      rf"at most|within|budget(?: is| of)?|for less than|spend(?:ing)?(?: about| around)?)\s+"
                      rf"{_AMOUNT}", low)
-    least = re.search(rf"\b(?:over|above|more than|at least|upwards of)\s+{_AMOUNT}", low)
+    least = re.search(rf"\b(?:over|above|(?<!no )(?<!not )more than|at least|upwards of)\s+{_AMOUNT}", low)
     money = re.search(rf"{_CURRENCY}|\bprice|\bbudget|\bspend|\bcost|\bcheap", low)
     if money is None:  # "after 1990", "over 2000": a year, unless money is spoken of
         least, most = (m if m is None or not re.fullmatch(r"(19|20)\d\d", m.group(1)) else None
@@ -303,18 +303,19 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     return (amount(least, 1) if least else None), (amount(most, 1) if most else None)
 
 
+_PLURALS = (r"movies|films|songs|tracks|albums|records|picks|ideas|gifts|options|products|books|games|comedies|"
+            r"dramas|thrillers|westerns|musicals|documentaries|cartoons|horrors|romances|mysteries")
 _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
     # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
-    (r"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:movies|films|comedies|dramas|thrillers|westerns|songs|tracks|"
-     r"picks|ideas|gifts|options|more|\w+ies)\b)", "three "),
+    (rf"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:{_PLURALS}|more)\b)", "three "),
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),
     (r"^(\W*(?:give me|show me|recommend|suggest|find|i want|i need)?\s*)for\s+(?=(?:\w+\s+)?"
-     r"(?:movies|films|songs|tracks|picks|ideas|gifts|options|comedies|dramas|thrillers)\b)", r"\1four "),
+     rf"(?:{_PLURALS})\b)", r"\1four "),
     (r"^(\W*(?:give me|show me|recommend|suggest|find|i want|i need)?\s*)(?:to|too)\s+(?=(?:\w+\s+)?"
-     r"(?:movies|films|songs|tracks|picks|ideas|gifts|options|comedies|dramas|thrillers)\b)", r"\1two "),
+     rf"(?:{_PLURALS})\b)", r"\1two "),
 )
 
 

@@ -33,7 +33,7 @@ CLOSE = 0.06
 # "game night", "feel" ~ a drama); on their own they are not matched.
 _VAGUE = frozenset("""
 tonight today tomorrow weekend night evening morning something anything stuff thing things kind sort feel mood
-vibe vibes type lot bit please want need looking nice good great cool fun
+vibe vibes type lot bit please want need looking nice good great cool fun a an the and or of for to in with
 """.split())  # noqa: SIM905 (a word list reads best as text)
 _MAX_PHRASE_WORDS = 3
 _SOUND_KINDS = ("pace", "energy", "brightness")
@@ -147,7 +147,7 @@ def phrases_of(words: str) -> list[str]:
     """Every run of one to three words of the request, the units a meaning is matched on."""
     tokens = re.findall(r"[\w'-]+", words.casefold())
     found = [" ".join(tokens[i:i + n]) for n in range(1, _MAX_PHRASE_WORDS + 1) for i in range(len(tokens) - n + 1)]
-    return list(dict.fromkeys(p for p in found if len(p) > 2 and p not in _VAGUE))
+    return list(dict.fromkeys(p for p in found if len(p) > 2 and not set(p.split()) <= _VAGUE))
 
 
 def _one_domain(matches: list[Match]) -> list[Match]:

@@ -1,0 +1,74 @@
+"""A turn keeps every limit the user stated, says when too few fit, and follow-ups replace what they speak to."""
+
+from __future__ import annotations
+
+from app.bootstrap import Engine
+from app.domain.items import ME, Item
+from app.services.conversation import Conversation, ConversationOptions
+from app.store.conversations import ConversationStore
+from app.store.sqlite import CatalogueImport
+from tests.fakes.chat_model import FixedChatSource
+from tests.tiny_catalogue import item_id
+
+
+def chat(engine: Engine) -> Conversation:
+    return Conversation(engine.store, ConversationStore(engine.store), engine.recommendations, FixedChatSource(None),
+                        ConversationOptions(), embed=engine.index.embed_texts)
+
+
+def genres(result: object) -> list[set[str]]:
+    return [set(r.item.genres) for r in result.items]  # type: ignore[attr-defined]
+
+
+def test_two_genres_together_mean_both_and_joined_by_or_mean_either(engine: Engine) -> None:
+    both = chat(engine).turn("two crime thrillers please")
+    assert len(both.items) == 2 and all({"Crime", "Thriller"} <= g for g in genres(both))
+    either = chat(engine).turn("an animation or a noir film")
+    assert either.items and all(g & {"Animation", "Noir"} for g in genres(either))
+
+
+def test_when_too_few_fit_the_reply_says_how_many_did(engine: Engine) -> None:
+    result = chat(engine).turn("five crime noir films")
+    assert [r.item.title for r in result.items] == ["Night Train to Nowhere"]
+    assert "Only 1 fit" in result.reply
+
+
+def test_a_title_the_catalogue_lacks_is_said_to_be_unknown_and_never_searched_for(engine: Engine) -> None:
+    result = chat(engine).turn("I've seen Ghostbusters, give me something like Fargo")
+    assert "I don't have Ghostbusters" in result.reply
+    assert "ghostbusters" not in result.intent.query.casefold()
+    assert result.intent.liked == ("Fargo",)
+
+
+def test_i_hate_a_title_is_a_dislike_of_that_title(engine: Engine) -> None:
+    result = chat(engine).turn("No, I hate Pulp Fiction. Crime movies please")
+    assert result.intent.disliked == ("Pulp Fiction",) and not result.intent.liked
+    assert item_id("pulp-fiction") not in [r.item.id for r in result.items]
+
+
+def test_not_the_title_itself_keeps_it_as_the_seed_and_leaves_no_search_words(engine: Engine) -> None:
+    result = chat(engine).turn("Something like Fargo but not Fargo itself")
+    assert result.intent.liked == ("Fargo",) and result.intent.query == ""
+    assert item_id("fargo") not in [r.item.id for r in result.items]
+
+
+def test_a_follow_up_replaces_the_words_it_speaks_to_instead_of_piling_them_up(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("a film with detectives")
+    second = conversation.turn("make it about rain and murder instead", first.session_id)
+    assert "detectives" not in second.intent.query and "rain murder" in second.intent.query
+
+
+def test_a_price_limit_holds_and_cheaper_goes_below_what_was_shown(engine: Engine) -> None:
+    prices = [12, 25, 40, 55, 70, 85, 99, 120]
+    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
+        Item(f"product:mill-{p}", "product", f"Pepper Mill {p}", genres=("kitchen",),
+             description="a pepper mill for the kitchen", attributes={"price": f"{p:.2f}", "category": "kitchen"})
+        for p in prices]))
+    conversation = chat(engine)
+    first = conversation.turn("a pepper mill under 100 dollars")
+    shown = [float(r.item.attributes["price"]) for r in first.items]
+    assert shown and max(shown) <= 100
+    cheaper = conversation.turn("cheaper", first.session_id)
+    assert cheaper.items and max(float(r.item.attributes["price"]) for r in cheaper.items) < sorted(shown)[len(shown) // 2]
+    assert engine.store.ratings_of(ME) == []
