@@ -23,11 +23,14 @@ class Intent:
     year_max: int | None = None
     genres: tuple[str, ...] = ()  # every card has all of these ("crime dramas")
     genres_any: tuple[str, ...] = ()  # every card has one of these ("a western or a war film", a mood's genres)
+    genres_none: tuple[str, ...] = ()  # no card has any of these ("a kids movie but not a cartoon")
     price_min: float | None = None
     price_max: float | None = None
     pace: tuple[str, ...] = ()  # for tracks: slow | moderate | fast
     energy: tuple[str, ...] = ()  # low | medium | high
     brightness: tuple[str, ...] = ()  # dark | warm | bright
+    tempo_min: float | None = None  # beats per minute
+    tempo_max: float | None = None
     unknown: tuple[str, ...] = ()  # titles named that the catalogue does not hold
     count: int | None = None
     stars: float | None = None  # for "rate"
@@ -49,13 +52,17 @@ class Intent:
             disliked=tuple(dict.fromkeys(earlier.disliked + self.disliked)),
             year_min=self.year_min if self.year_min is not None else earlier.year_min,
             year_max=self.year_max if self.year_max is not None else earlier.year_max,
-            genres=self.genres or earlier.genres,
-            genres_any=self.genres_any or earlier.genres_any,
+            # Genres said now replace the earlier ones and the mood's: "make it a cartoon" drops "scary".
+            genres=self.genres or (earlier.genres if not self.genres_any else ()),
+            genres_any=self.genres_any or (earlier.genres_any if not self.genres else ()),
+            genres_none=tuple(dict.fromkeys(earlier.genres_none + self.genres_none)),
             price_min=self.price_min if self.price_min is not None else earlier.price_min,
             price_max=self.price_max if self.price_max is not None else earlier.price_max,
             pace=self.pace if sound else earlier.pace,
             energy=self.energy if sound else earlier.energy,
             brightness=self.brightness if sound else earlier.brightness,
+            tempo_min=self.tempo_min if self.tempo_min is not None else earlier.tempo_min,
+            tempo_max=self.tempo_max if self.tempo_max is not None else earlier.tempo_max,
             count=self.count or earlier.count,
         )
 
@@ -64,6 +71,7 @@ class Intent:
         raw = {"action": self.action, "domain": self.domain, "query": self.query, "liked": list(self.liked),
                "disliked": list(self.disliked), "target": self.target, "year_min": self.year_min,
                "year_max": self.year_max, "genres": list(self.genres), "genres_any": list(self.genres_any),
+               "genres_none": list(self.genres_none), "tempo_min": self.tempo_min, "tempo_max": self.tempo_max,
                "price_min": self.price_min, "price_max": self.price_max, "pace": list(self.pace),
                "energy": list(self.energy), "brightness": list(self.brightness), "unknown": list(self.unknown),
                "count": self.count, "stars": self.stars,

@@ -290,13 +290,18 @@ class _Turn:
         weight = MODIFIER_QUERY_WEIGHT if session_liked or self.owner._store.ratings_of(ME) else None
         request = RecommendRequest(k=max(count, self.owner.options.candidates), query=query,
                                    domain=intent.domain, year_min=intent.year_min, year_max=intent.year_max,
-                                   genres=intent.genres, genres_any=intent.genres_any, price_min=intent.price_min,
-                                   price_max=intent.price_max, pace=intent.pace, energy=intent.energy,
-                                   brightness=intent.brightness, liked=session_liked, exclude=excluded,
-                                   query_weight=weight)
+                                   genres=intent.genres, genres_any=intent.genres_any, genres_none=intent.genres_none,
+                                   price_min=intent.price_min, price_max=intent.price_max, pace=intent.pace,
+                                   energy=intent.energy, brightness=intent.brightness, tempo_min=intent.tempo_min,
+                                   tempo_max=intent.tempo_max, liked=session_liked, exclude=excluded,
+                                   query_weight=weight, seed_genres=self._seed_genres(intent, session_liked))
         with self.clock.stage("recommend"):
             try:
                 candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)
+                if len(candidates) < count and request.seed_genres:
+                    # "Like Toy Story" prefers Toy Story's genres, but never at the cost of enough cards.
+                    candidates = self.owner._recommendations.recommend(replace(request, seed_genres=()),
+                                                                       cancel=self.cancel)
             except NothingToGoOnError:
                 candidates = []  # nothing rated anywhere and no words: the reply asks for titles
         self.candidates = tuple(c.item.id for c in candidates)
@@ -320,6 +325,14 @@ class _Turn:
             elif not rated and not liked:
                 reply += "\n" + replies.ASK_FOR_TASTE
         return reply, picked
+
+    def _seed_genres(self, intent: Intent, liked: tuple[str, ...]) -> tuple[str, ...]:
+        """The genres of the titles a request is "like", when it names no genre itself (films only)."""
+        if not liked or intent.genres or intent.genres_any or intent.domain not in (None, "movie"):
+            return ()
+        items = self.owner._store.items_by_ids(liked)
+        return tuple(dict.fromkeys(g for i in liked if i in items and items[i].domain == "movie"
+                                   for g in items[i].genres if g.casefold() != "unknown"))
 
     def _rerank(self, intent: Intent, candidates: list[Recommendation],
                 count: int) -> tuple[list[Recommendation], list[str] | None]:

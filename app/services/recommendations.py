@@ -44,11 +44,15 @@ class RecommendRequest:
     year_max: int | None = None
     genres: tuple[str, ...] = ()  # every item has all of these
     genres_any: tuple[str, ...] = ()  # every item has at least one of these
+    genres_none: tuple[str, ...] = ()  # no item has any of these
+    seed_genres: tuple[str, ...] = ()  # and one of these too (the genres of the titles a request is "like")
     price_min: float | None = None  # products: the price within these bounds
     price_max: float | None = None
     pace: tuple[str, ...] = ()  # tracks: one of these (slow, moderate, fast); likewise energy and brightness
     energy: tuple[str, ...] = ()
     brightness: tuple[str, ...] = ()
+    tempo_min: float | None = None
+    tempo_max: float | None = None
     exclude_rated: bool = True
     liked: tuple[str, ...] = ()  # items said to be liked in a conversation: count as 5★ here, not saved
     exclude: tuple[str, ...] = ()  # items never to return ("not that one")
@@ -237,9 +241,13 @@ class Recommendations:
         if request.genres:
             every = {g.lower() for g in request.genres}
             mask &= np.array([every <= g for g in model.genres], dtype=bool)
-        if request.genres_any:
-            wanted = {g.lower() for g in request.genres_any}
-            mask &= np.array([bool(wanted & g) for g in model.genres], dtype=bool)
+        for group in (request.genres_any, request.seed_genres):
+            if group:
+                wanted = {g.lower() for g in group}
+                mask &= np.array([bool(wanted & g) for g in model.genres], dtype=bool)
+        if request.genres_none:
+            unwanted = {g.lower() for g in request.genres_none}
+            mask &= np.array([not unwanted & g for g in model.genres], dtype=bool)
         if _filters_attributes(request):
             # Price and sound live in the items' attributes; only the columns still allowed are read.
             allowed = [int(c) for c in np.flatnonzero(mask)]
@@ -349,11 +357,13 @@ class Recommendations:
 
 def _filters_attributes(request: RecommendRequest) -> bool:
     return (request.price_min is not None or request.price_max is not None or bool(request.pace)
-            or bool(request.energy) or bool(request.brightness))
+            or bool(request.energy) or bool(request.brightness) or request.tempo_min is not None
+            or request.tempo_max is not None)
 
 
 def _filters_items(request: RecommendRequest) -> bool:
     return (_filters_attributes(request) or bool(request.genres) or bool(request.genres_any)
+            or bool(request.genres_none) or bool(request.seed_genres)
             or request.year_min is not None or request.year_max is not None)
 
 
@@ -368,19 +378,22 @@ def allows(request: RecommendRequest, item: Item) -> bool:
         return False
     if request.genres and not {g.lower() for g in request.genres} <= genres:
         return False
-    if request.genres_any and not {g.lower() for g in request.genres_any} & genres:
+    if any(group and not {g.lower() for g in group} & genres for group in (request.genres_any, request.seed_genres)):
+        return False
+    if {g.lower() for g in request.genres_none} & genres:
         return False
     if request.price_min is not None or request.price_max is not None:
         price = price_of(item)
         if price is None or not (request.price_min or 0.0) <= price <= (request.price_max or float("inf")):
             return False
-    if request.pace or request.energy or request.brightness:
+    if request.pace or request.energy or request.brightness or request.tempo_min or request.tempo_max:
         sound = descriptors_of(item)
         if sound is None:
             return False
         if (request.pace and pace(sound.tempo_bpm) not in request.pace) or \
                 (request.energy and sound.energy not in request.energy) or \
-                (request.brightness and sound.brightness not in request.brightness):
+                (request.brightness and sound.brightness not in request.brightness) or \
+                not (request.tempo_min or 0.0) <= sound.tempo_bpm <= (request.tempo_max or float("inf")):
             return False
     return True
 

@@ -14,7 +14,8 @@ from app.domain.conversation import Action, Intent
 from app.services.titles import normalise
 
 _NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "couple": 2, "three": 3, "few": 3, "four": 4, "five": 5, "six": 6,
-            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "dozen": 12}
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+            "dozen": 12, "half a dozen": 6}
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
              "fifth": 5, "5th": 5, "last": -1}
 _DOMAIN_WORDS = {
@@ -28,7 +29,8 @@ _CHIT_CHAT = re.compile(
     r"^\W*(hi|hello|hey|yo|thanks|thank you|thx|cheers|good (morning|afternoon|evening|night)|how are you|"
     r"how's it going|who (are|made|built) you|what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
     r"cool|great|nice|perfect|awesome|tell me a joke|you'?re (pretty |really |so )?(good|great|smart|funny)"
-    r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not)\b)[^?]{0,40}[.!?]*\W*$", re.I)
+    r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not|why|what about|under|over|budget)\b)"
+    r"(?!.*\d)[^?]{0,40}[.!?]*\W*$", re.I)
 _LEAD_IN = r"^\W*(?:(?:wait|ok|okay|hmm|so|and|but|um|uh|hey|sorry)[\s,]+)*"
 _WHY = re.compile(_LEAD_IN + r"(why|what makes|how come|explain|what'?s so (good|special|great) about|"
                   r"what is so (good|special|great) about|tell me why|tell me (more )?about|"
@@ -80,7 +82,7 @@ def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
         return "explain", True
     if _EXPORT.search(low) or re.match(_LEAD_IN + r"(export|save \S+( \S+)? as)\b", low):
         return "export", True
-    if _ADD.match(low) and not re.search(r"\b(add|put) (some|more|a few|something)\b", low):
+    if _ADD.match(low) and not re.search(r"\b(add|put) (some|more|a few|something)\b|\bput on\b", low):
         return "add_to_list", True
     asks = re.search(r"\b(what else|recommend|suggest|anything|something|similar)\b|\?\s*$", low)
     if re.match(r"^\W*(\d(\.5)?|one|two|three|four|five)\s+(stars?\s+)?(for|to)\s+(the\s+)?"
@@ -115,10 +117,13 @@ def read_years(low: str) -> tuple[int | None, int | None]:
     if between:
         low_year, high_year = sorted((int(between.group(1)), int(between.group(2))))
         return low_year, high_year
+    # "nothing older than 1990" is a floor, "nothing newer than 1980" a ceiling: the negation turns them round.
+    low = re.sub(r"\b(?:nothing|none|not|no)\s+(?:\w+\s+)?(?:older|earlier) than\b", "since", low)
+    low = re.sub(r"\b(?:nothing|none|not|no)\s+(?:\w+\s+)?(?:newer|later|more recent) than\b", "up to", low)
     after = re.search(r"\b(after|since|newer than|later than|from after|post)[\s-]+(\d{4})\b", low)
-    before = re.search(r"\b(before|older than|earlier than|pre)[\s-]+(\d{4})\b", low)
+    before = re.search(r"\b(before|older than|earlier than|pre|up to)[\s-]+(\d{4})\b", low)
     year_min = None if after is None else int(after.group(2)) + (0 if after.group(1) == "since" else 1)
-    year_max = None if before is None else int(before.group(2)) - 1
+    year_max = None if before is None else int(before.group(2)) - (0 if before.group(1) == "up to" else 1)
     if year_min is None and year_max is None:
         single = re.search(r"\b(?:from|in|of|released in|made in)\s+((?:19|20)\d{2})\b", low)
         if single:
@@ -149,7 +154,8 @@ _NOT_COUNTED = r"players?|people|persons?|euros?|dollars?|bucks|pounds|minutes?|
 
 def read_count(low: str) -> int | None:
     """How many items were asked for: 'five movies', 'top 3', 'a couple of songs', 'just 3'."""
-    number = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|a couple|a dozen)"
+    number = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a couple|" \
+        r"half a dozen|a dozen)"
     match = re.search(rf"\b(?:top|just|only|give me|show me|me|recommend|suggest|find|need|want|get|list)\s+{number}\b"
                       rf"(?!\s*(?:{_NOT_COUNTED})\b)(?!\s*(?:/|out of|st\b|nd\b|rd\b|th\b))", low) \
         or re.search(rf"(?:^|[,.;]\s*|\b(?:some|about|maybe)\s+){number}\s+(?:of\s+)?(?:\w+\s+){{0,2}}?"
@@ -159,7 +165,7 @@ def read_count(low: str) -> int | None:
                      rf"products?|gifts?|things|ideas|options|picks|suggestions|recommendations)\b", low)
     if match is None:
         return None
-    word = match.group(1).replace("a ", "")
+    word = match.group(1) if match.group(1) == "half a dozen" else match.group(1).replace("a ", "")
     value = int(word) if word.isdigit() else _NUMBERS.get(word)
     return value if value and 0 < value <= 50 else None
 
@@ -205,27 +211,32 @@ _GENRE_FORMS = {"comedies": "comedy", "animated": "animation", "cartoons": "anim
 
 def read_genres(text: str, genres: dict[str, str]) -> tuple[str, ...]:
     """Catalogue genres named in the request ('crime dramas' -> Crime, Drama; 'animated' -> Animation)."""
+    return genres_named(text, genres)[0]
+
+
+def genres_named(text: str, genres: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(wanted, ruled out) catalogue genres: 'crime dramas' wants both, 'kids, not a cartoon' rules one out."""
     words = normalise(text)
-    found: list[str] = []
+    found: list[tuple[str, str]] = []  # (key, spelling)
     # Longest genres first, on the words as said: "romantic classical" before "romantic" -> romance.
     for key, spelling in sorted(genres.items(), key=lambda kv: -len(kv[0])):
         pattern = rf"\b{re.escape(key)}s?\b"
         if key and len(key.split()) > 1 and re.search(pattern, words):
-            if not _negated(words, key):
-                found.append(spelling)
-            words = re.sub(pattern, " ", words)
+            found.append((key, spelling))
+            words = re.sub(pattern, f" {key.replace(' ', '_')} ", words)
     for form, genre in _GENRE_FORMS.items():
         words = re.sub(rf"\b{form}\b", genre, words)
-    found += [spelling for key, spelling in genres.items()
-              if key and len(key.split()) == 1 and re.search(rf"\b{re.escape(key)}s?\b", words)
-              and not _negated(words, key)]
-    return tuple(dict.fromkeys(found))
+    found += [(key, spelling) for key, spelling in genres.items()
+              if key and len(key.split()) == 1 and re.search(rf"\b{re.escape(key)}s?\b", words)]
+    wanted = [s for k, s in found if not _negated(words, k.replace(" ", "_"))]
+    ruled_out = [s for k, s in found if _negated(words, k.replace(" ", "_"))]
+    return tuple(dict.fromkeys(wanted)), tuple(dict.fromkeys(ruled_out))
 
 
 def _negated(words: str, key: str) -> bool:
-    """'no death metal', 'not a comedy': a genre named to rule it out is not a filter."""
-    return bool(re.search(rf"\b(no|not|without|except|nothing|hate|avoid|skip|fewer|less|stop)\b(\s+\w+){{0,2}}\s+"
-                          rf"{re.escape(key)}", words))
+    """'no death metal', 'not a comedy', 'none of that horror comedy stuff', "isn't animated": ruled out."""
+    return bool(re.search(rf"\b(no|not|without|except|nothing|none|isnt|arent|hate|avoid|skip|fewer|less|stop)\b"
+                          rf"(\s+\w+){{0,3}}?\s+{re.escape(key)}", words))
 
 
 def read_domain(low: str) -> str | None:
@@ -269,13 +280,18 @@ def read_list_name(text: str) -> str:
         name = match.group(1).strip() if match else ""
         if name and name.casefold() not in ("it", "this", "that", "them", "these", "those", "a", "list") \
                 and not _is_format(name):
-            return "watchlist" if name.casefold() == "watch" else name
+            # "my wishlist", "the watchlist": the name was cut before "list" inside one word.
+            whole = re.search(rf"\b{re.escape(name)}(list|playlist)\b", text, re.I)
+            return name + whole.group(1) if whole else name
     low = text.casefold()
     return next((kind for kind in ("watchlist", "wishlist") if kind in low), "")
 
 
-_CURRENCY = r"(?:[$€£]|usd|eur|gbp|dollars?|bucks|euros?|pounds|quid)"
-_AMOUNT = rf"(?:{_CURRENCY}\s*)?(\d+(?:[.,]\d{{1,2}})?)\s*(?:{_CURRENCY}|k\b)?"
+_CURRENCY = r"(?:[$€£]|usd|eur|gbp|chf|dollars?|bucks|euros?|pounds|quid|francs?)"
+_AMOUNT = rf"(?:{_CURRENCY}\s*)?(\d+(?:[.,]\d{{1,2}})?)\s*(?:{_CURRENCY})?"
+_TENS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90, "fifteen": 15, "a hundred": 100, "one hundred": 100, "hundred": 100, "two hundred": 200,
+         "three hundred": 300, "five hundred": 500, "a thousand": 1000}
 
 
 def read_price(low: str) -> tuple[float | None, float | None]:
@@ -283,6 +299,11 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     def amount(match: re.Match[str], group: int) -> float:
         return float(match.group(group).replace(",", "."))
 
+    for words, value in sorted(_TENS.items(), key=lambda kv: -len(kv[0])):  # "under fifty dollars"
+        low = re.sub(rf"\b{words}(?=\s*{_CURRENCY})", str(value), low)
+    low = re.sub(r"\bnothing (over|above|more than)\b", "under", low)  # "nothing over 50 each" is a ceiling
+    low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below)\b", r"under \1", low)
+    low = re.sub(rf"{_AMOUNT}\s*(?:or more|or over|or above|plus|\+|and up|minimum|min)(?!\w)", r"over \1", low)
     between = re.search(rf"\bbetween\s+{_AMOUNT}\s+and\s+{_AMOUNT}", low)
     if between and re.search(_CURRENCY, between.group(0)):
         first, second = sorted((amount(between, 1), amount(between, 2)))
@@ -291,7 +312,7 @@ def read_price(low: str) -> tuple[float | None, float | None]:
                      rf"at most|within|budget(?: is| of)?|for less than|spend(?:ing)?(?: about| around)?)\s+"
                      rf"{_AMOUNT}", low)
     least = re.search(rf"\b(?:over|above|(?<!no )(?<!not )more than|at least|upwards of)\s+{_AMOUNT}", low)
-    money = re.search(rf"{_CURRENCY}|\bprice|\bbudget|\bspend|\bcost|\bcheap", low)
+    money = re.search(rf"{_CURRENCY}|\bprice|\bbudget|\bspend|\bcost|\bcheap|\bfancy|\bmax\b|\beach\b", low)
     if money is None:  # "after 1990", "over 2000": a year, unless money is spoken of
         least, most = (m if m is None or not re.fullmatch(r"(19|20)\d\d", m.group(1)) else None
                        for m in (least, most))
@@ -324,3 +345,20 @@ def heard_numbers(text: str) -> str:
     for pattern, number in _HEARD:
         text = re.sub(pattern, number, text, flags=re.I)
     return text
+
+
+def read_tempo(low: str) -> tuple[float | None, float | None]:
+    """(slowest, fastest) tempo in BPM: 'above 140 bpm', 'under 90 bpm', 'between 100 and 120 bpm', 'around 80 bpm'."""
+    between = re.search(r"\b(?:between|from)\s+(\d{2,3})\s*(?:bpm)?\s+(?:and|to|-)\s+(\d{2,3})\s*bpm\b", low)
+    if between:
+        first, second = sorted((float(between.group(1)), float(between.group(2))))
+        return first, second
+    around = re.search(r"\b(?:around|about|roughly|near)\s+(\d{2,3})\s*bpm\b", low)
+    if around:
+        return float(around.group(1)) - 10, float(around.group(1)) + 10
+    least = re.search(r"\b(?:above|over|faster than|more than|at least|upwards of)\s+(\d{2,3})\s*bpm\b", low) or \
+        re.search(r"\b(\d{2,3})\s*bpm\s+(?:or more|and up|plus|or faster)\b", low)
+    most = re.search(r"\b(?:under|below|slower than|less than|at most|no more than|up to)\s+(\d{2,3})\s*bpm\b",
+                     low) or \
+        re.search(r"\b(\d{2,3})\s*bpm\s+(?:or less|or slower|max)\b", low)
+    return (float(least.group(1)) if least else None), (float(most.group(1)) if most else None)

@@ -54,6 +54,7 @@ class TitleIndex:
         self.genre_domains: dict[str, set[str]] = {}
         self._artists: dict[str, tuple[str, list[str]]] = {}  # normalised artist -> name, track ids
         pop = popularity or {}
+        uses: dict[str, int] = {}
         # The most rated item wins a shared title ("Heat" 1995 over an obscure "Heat"): that is who people mean.
         for item in sorted(items, key=lambda i: -pop.get(i.id, 0)):
             self._by_id[item.id] = item
@@ -66,6 +67,11 @@ class TitleIndex:
                 for genre in item.genres:
                     self.genres.setdefault(normalise(genre), genre)
                     self.genre_domains.setdefault(normalise(genre), set()).add(item.domain)
+                    uses[normalise(genre)] = uses.get(normalise(genre), 0) + 1
+        # A tag on a single item ("Game" on one track) is a file's quirk, not a genre: as a word it would
+        # turn "a board game" into a request for that track.
+        if len(self._by_id) > 20:
+            self.genres = {k: v for k, v in self.genres.items() if uses.get(k, 0) > 1}
         self._domain_words = _distinct_vocabulary(self._by_id.values())
         self._keys_list = list(self._by_key)
 
@@ -130,6 +136,11 @@ class TitleIndex:
     def item(self, item_id: str) -> Item | None:
         """The item with this id, if the index holds it."""
         return self._by_id.get(item_id)
+
+    def knows(self, name: str) -> bool:
+        """Whether a name is exactly a title (any of its forms) or an artist of the catalogue, typos not allowed."""
+        key = normalise(name)
+        return key in self._by_key or key in self._artists or normalise("x " + name)[2:] in self._by_key
 
     def find(self, reference: str) -> Item | None:
         """The item a reference names: exactly (ignoring case, accents, articles), else by a close typo."""

@@ -14,13 +14,23 @@ from rapidfuzz import fuzz
 from app.domain.conversation import Intent
 from app.domain.items import Item
 from app.services.references import mask_titles, read_references
-from app.services.request_rules import heard_numbers, is_small_talk, read_domain, read_genres, read_price, read_request
+from app.services.request_rules import (
+    genres_named,
+    heard_numbers,
+    is_small_talk,
+    read_domain,
+    read_price,
+    read_request,
+    read_tempo,
+)
 from app.services.titles import TitleIndex, normalise
 from app.services.vocabulary import Vocabulary
 
 _SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
                        r"another one)\b", re.I)
+_OTHERS = re.compile(r"\b(something else|anything else|other ones|others|different ones?|new ones|more options|"
+                     r"other options|show me more|next ones?|another (few|batch|set))\b", re.I)
 _MORE_LIKE = re.compile(r"\bmore like\b|\blike the\b|\bsimilar to the\b", re.I)
 
 
@@ -68,8 +78,14 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     reading = read_request(masked, len(cards))
     unknown = unknown_titles(masked, titles)
     query = _without(refs.query, [*unknown, *_negated_words(masked)])
-    genres, genres_any = _genre_filters(masked, titles)
-    intent = replace(reading.intent, query=query, unknown=tuple(unknown), genres=genres, genres_any=genres_any)
+    genres, genres_any, genres_none = _genre_filters(masked, titles)
+    intent = replace(reading.intent, query=query, unknown=tuple(unknown), genres=genres, genres_any=genres_any,
+                     genres_none=genres_none)
+    tempo_min, tempo_max = read_tempo(masked.casefold())
+    if tempo_min is not None or tempo_max is not None:
+        intent = replace(intent, tempo_min=tempo_min, tempo_max=tempo_max, domain=intent.domain or "music",
+                         query=re.sub(r"\b(above|over|under|below|around|about|faster|slower|than|more|less|at|least|"
+                                      r"most|between|and|to|\d{2,3}|bpm)\b\s*", "", intent.query).strip())
     price_min, price_max = read_price(masked.casefold())
     if price_min is not None or price_max is not None:
         intent = replace(intent, price_min=price_min, price_max=price_max, domain=intent.domain or "product",
@@ -84,7 +100,9 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
             liked += [i.id for i in map(titles.find, keep(model.liked)) if i is not None]
             disliked += [i.id for i in map(titles.find, keep(model.disliked)) if i is not None]
     target = _target(intent, refs.named, cards, titles)
-    if intent.action == "refine" and _NOT_THAT.search(text) and cards:
+    if intent.action == "refine" and _OTHERS.search(text) and cards and not reading.intent.target:
+        disliked.extend(cards)  # "something else", "different ones": none of those shown again
+    elif intent.action == "refine" and _NOT_THAT.search(text) and cards:
         disliked.append(target or cards[0])
     elif intent.action == "refine" and _MORE_LIKE.search(text) and target:
         liked.append(target)
@@ -100,6 +118,11 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         rest = re.sub(re.escape(intent.list_name), " ", masked, flags=re.I) if intent.list_name else masked
         intent = replace(intent, domain=read_domain(rest.casefold()) or _implied_domain(intent, named, titles))
     elif intent.domain is None and intent.action != "chit_chat":
+        # What the words mean ("calm" is about tracks, "cowboys" about films) says more than which
+        # catalogue happens to use a word in its titles; that is the fallback.
+        meant = vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None
+        intent = replace(intent, domain=meant)
+    if intent.domain is None and intent.action not in ("chit_chat", "add_to_list", "export"):
         # Shop words ("waterproof") point at products only in a new request; a refinement keeps its domain.
         intent = replace(intent, domain=_implied_domain(intent, named, titles, words=intent.action == "recommend"))
     if vocabulary is not None and intent.action in ("recommend", "refine"):
@@ -112,21 +135,19 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     return Understanding(intent, tuple(liked), tuple(disliked), target)
 
 
-def _genre_filters(masked: str, titles: TitleIndex) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(all of, any of) the genres named: "crime dramas" wants both, "a western or a war film" either."""
-    named = read_genres(masked, titles.genres)
+def _genre_filters(masked: str, titles: TitleIndex) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(all of, any of, none of) the genres named: "crime dramas" wants both, "a western or a war film"
+    either, "not a cartoon" rules one out."""
+    named, ruled_out = genres_named(masked, titles.genres)
     if len(named) > 1 and re.search(r"\b(or|either)\b", masked, re.I):
-        return (), named
-    return named, ()
+        return (), named, ruled_out
+    return named, (), ruled_out
 
 
 def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex) -> Intent:
     """The intent with the meaning of its free words: a mood's genres, a shop's category, a track's sound."""
-    named = {normalise(g) for g in (*intent.genres, *intent.genres_any)}
-    words = " ".join(w for w in intent.query.split()
-                     if normalise(w) not in named and normalise(w).rstrip("s") not in named
-                     and not re.fullmatch(r"[\d.,$€£]+|dollars?|bucks|euros?|pounds|under|over|below|above", w))
-    found = vocabulary.read(words, intent.domain)
+    named = {normalise(g) for g in (*intent.genres, *intent.genres_any, *intent.genres_none)}
+    found = vocabulary.read(_free_words(intent), intent.domain)
     if not found:
         return intent
     genres_any = intent.genres_any or tuple(dict.fromkeys(g for g in found.genres if normalise(g) not in named))
@@ -134,9 +155,23 @@ def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex)
                    pace=found.pace, energy=found.energy, brightness=found.brightness)
 
 
-_TITLE_CUES = (r"(?:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|"
-               r"TITLE\s*(?:,|and|or))")
+def _free_words(intent: Intent) -> str:
+    """The query's words that no rule has read already (genres named, prices, numbers)."""
+    named = {normalise(g) for g in (*intent.genres, *intent.genres_any, *intent.genres_none)}
+    return " ".join(w for w in intent.query.split()
+                    if normalise(w) not in named and normalise(w).rstrip("s") not in named
+                    and not re.fullmatch(r"[\d.,$€£]+|dollars?|bucks|euros?|pounds|under|over|below|above", w))
+
+
+_TITLE_CUES = (r"(?:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
+               r"named|titled|TITLE\s*(?:,|and|or))")
 _TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
+# Words that start a request or name a day, never a title the user is telling us about.
+_NOT_TITLE_WORDS = frozenset("""
+hi hey hello please thanks thank ok okay hmm so and but what why how can could would show give find recommend suggest
+something anything any some more less only not no im ive id i monday tuesday wednesday thursday friday saturday sunday
+christmas halloween bpm
+""".split())  # noqa: SIM905
 _PRONOUNS = frozenset(
     "i it its this that those these them they he she we you me my something anything".split())  # noqa: SIM905
 
@@ -146,13 +181,17 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
+    # Two or more capitalised words in a row name something wherever they stand ("The Dark Knight is...").
+    spans += [m.group(0) for m in re.finditer(
+        r"\b(?:The |A |An )?[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)+", masked)]
     found = []
     parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*(?=[A-Z\d])", whole)]
     for part in parts:
         span = re.sub(r"\s+(of|the|and|in|on|to|a)$", "", part.strip(" .,!?"))
         key = normalise(span)
-        if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.find(span) is not None \
-                or read_domain(key) is not None or key.split()[0] in _PRONOUNS:
+        if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
+                or read_domain(key) is not None or key.split()[0] in _PRONOUNS or key.isdigit() \
+                or any(w in _NOT_TITLE_WORDS for w in key.split()):
             continue
         found.append(span)
     return list(dict.fromkeys(found))

@@ -29,6 +29,7 @@ Embed = Callable[[Sequence[str]], NDArray[np.float32]]
 # tests/unit/services/test_vocabulary.py, never on the held-out conversations.
 MATCH = 0.6
 CLOSE = 0.06
+EXACT = 0.9
 # Phrases that mean nothing about what to recommend still meet some gloss at 0.45-0.68 ("tonight" ~
 # "game night", "feel" ~ a drama); on their own they are not matched.
 _VAGUE = frozenset("""
@@ -115,10 +116,7 @@ class Vocabulary:
     def read(self, words: str, domain: str | None = None) -> VocabularyReading:
         """The terms the words mean (in domain when one is known), strongest first."""
         phrases = phrases_of(words)
-        # A shop's tags are single words that meet any word closely: they are read only in a request
-        # known to be about products.
-        allowed = [i for i, t in enumerate(self.terms)
-                   if (domain is None and t.kind != "tag") or t.domain == domain]
+        allowed = [i for i, t in enumerate(self.terms) if domain is None or t.domain == domain]
         if not phrases or not allowed:
             return VocabularyReading()
         rows = np.flatnonzero(np.isin(self._owner, allowed))
@@ -130,8 +128,11 @@ class Vocabulary:
             sims[:, j] = np.maximum(sims[:, j], by_text[:, k])
         best_phrase = sims.argmax(axis=0)
         scores = sims.max(axis=0)
+        # A shop's tags are single words that meet many words closely: with no domain known, only a tag
+        # said as it is spelled ("vinyl") counts.
         matches = [Match(self.terms[t], float(scores[j]), phrases[int(best_phrase[j])])
-                   for j, t in enumerate(allowed) if scores[j] >= MATCH]
+                   for j, t in enumerate(allowed)
+                   if scores[j] >= (EXACT if domain is None and self.terms[t].kind == "tag" else MATCH)]
         matches.sort(key=lambda m: -m.score)
         if domain is None:
             matches = _one_domain(matches)
