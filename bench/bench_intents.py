@@ -36,7 +36,8 @@ HOLDOUT = ROOT / "tests" / "data" / "intents_holdout.jsonl"
 RESULT = ROOT / "bench" / "results" / "intents.json"
 MUSIC = [("Armygeddon", "Muldjord", "Death Metal"), ("Chaos God", "Muldjord", "Death Metal"),
          ("Mutilated Mime", "Muldjord", "Death Metal"), ("Internal Degeneration", "Muldjord", "Death Metal"),
-         ("Battle Epic", "Doug Kaufman", "Romantic Classical"), ("Silvan Sanctuary", "Doug Kaufman", "Romantic Classical"),
+         ("Battle Epic", "Doug Kaufman", "Romantic Classical"),
+         ("Silvan Sanctuary", "Doug Kaufman", "Romantic Classical"),
          ("A New Journey", "Maxstack", ""),
          ("Aberrations", "Maxstack", ""), ("Nebula", "Maxstack", "")]
 FIELDS = ("action", "domain", "liked", "disliked", "target", "year_min", "year_max", "genres", "count", "stars",
