@@ -13,7 +13,8 @@ from app.domain.items import Item
 from app.services.vocabulary import Vocabulary, phrases_of, terms_of
 
 FILMS = [Item("movie:1", "movie", "A", genres=("Western",)),
-         Item("movie:2", "movie", "B", genres=("Horror", "unknown")), Item("movie:3", "movie", "C", genres=("Thriller",))]
+         Item("movie:2", "movie", "B", genres=("Horror", "unknown")),
+         Item("movie:3", "movie", "C", genres=("Thriller",))]
 SHOP = [Item("product:1", "product", "Pan", genres=("kitchen", "cast-iron"), attributes={"category": "kitchen"})]
 TRACKS = [Item("music:1", "music", "T", genres=("Death Metal",), attributes={"energy": "high", "tempo_bpm": "170"})]
 
