@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from app.domain.errors import CancelledError
@@ -32,5 +33,29 @@ class CancelToken:
 
     def raise_if_cancelled(self, what: str = "the job") -> None:
         """Raise CancelledError when the job was cancelled."""
-        if self._event.is_set():
+        if self.cancelled:
             raise CancelledError(what)
+
+
+class Deadline(CancelToken):
+    """A cancel token that also trips when its time is up, or when the token it watches is cancelled.
+
+    A turn gives the model a budget this way: past it the model stops at its next checkpoint, and the
+    caller can tell a budget running out (expired) from the user cancelling (watched.cancelled).
+    """
+
+    def __init__(self, seconds: float, watched: CancelToken | None = None) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.watched = watched
+        self._end = time.monotonic() + seconds
+
+    @property
+    def expired(self) -> bool:
+        """True once the budget is spent."""
+        return time.monotonic() >= self._end
+
+    @property
+    def cancelled(self) -> bool:
+        """True once cancelled, past the budget, or when the watched token is cancelled."""
+        return super().cancelled or self.expired or (self.watched is not None and self.watched.cancelled)

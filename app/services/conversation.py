@@ -16,7 +16,7 @@ from app.domain.chat import ChatMessage, ChatReply
 from app.domain.conversation import Intent, SessionState, TurnRecord
 from app.domain.errors import CancelledError, ChatModelError, ChatRecError, NothingToGoOnError
 from app.domain.items import ME
-from app.domain.progress import CancelToken
+from app.domain.progress import CancelToken, Deadline
 from app.domain.recommendation import Recommendation
 from app.export.formats import suggested_filename
 from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
@@ -56,6 +56,10 @@ class ConversationOptions:
     rerank: str = "auto"  # auto: Ollama models re-rank, the small embedded one does not (see README)
     default_count: int = 5
     candidates: int = 20  # the paper's setting: the ranker's top 20 go to the model
+    # What a turn gives each model stage before answering without it (a late answer is dropped): the
+    # cards must be ready within about a second, and no turn may hang on a slow model.
+    intent_budget_s: float = 1.2
+    rerank_budget_s: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,8 @@ class _Turn:
         """The intent, the liked and disliked item ids, and the target item id ('' when none)."""
         cards = self.state.shown
         model_intent = None
-        if self.owner.options.llm_intent and needs_model(self.text, len(cards), self.owner.titles()):
+        if self.owner.options.llm_intent and needs_model(self.text, len(cards), self.owner.titles(),
+                                                         self.owner.vocabulary()):
             model_intent = self._model_intent(history)
         # A capable model (Ollama) may name a film the user only hinted at; the 135M one may not.
         found = understand(self.text, cards, self.owner.titles(), model_intent,
@@ -241,7 +246,8 @@ class _Turn:
         shown = self.owner._store.items_by_ids(self.state.shown)
         messages = intent_messages(self.text, history, [shown[i].title for i in self.state.shown if i in shown])
         with self.clock.stage("llm_intent"):
-            reply = self._ask(model, messages, schema=INTENT_SCHEMA, max_tokens=120, what="intent")
+            reply = self._ask(model, messages, schema=INTENT_SCHEMA, max_tokens=120, what="intent",
+                              budget_s=self.owner.options.intent_budget_s)
         if reply is None:
             return None
         try:
@@ -262,11 +268,17 @@ class _Turn:
         return self.model
 
     def _ask(self, model: ChatModel, messages: list[ChatMessage], *, schema: dict[str, Any], max_tokens: int,
-             what: str) -> ChatReply | None:
+             what: str, budget_s: float) -> ChatReply | None:
+        """The model's answer within budget_s; None (and a note) when it fails or is late."""
+        deadline = Deadline(budget_s, self.cancel)
         try:
-            return model.chat(messages, schema=schema, max_tokens=max_tokens, cancel=self.cancel)
+            return model.chat(messages, schema=schema, max_tokens=max_tokens, cancel=deadline)
         except CancelledError:
-            raise
+            if not deadline.expired or (self.cancel is not None and self.cancel.cancelled):
+                raise
+            # Late is dropped: the turn answers from what it already understood rather than wait.
+            self.fallbacks.append(f"{what}: the model took longer than {budget_s:g} s, so it was not waited for")
+            return None
         except ChatModelError as exc:
             self.fallbacks.append(f"{what}: {exc}")
             return None
@@ -348,7 +360,7 @@ class _Turn:
         with self.clock.stage("llm_rerank"):
             reply = self._ask(model, rerank_messages(self.text, liked, candidates, k),
                               schema=rerank_schema([c.item.id for c in candidates], k), max_tokens=60 * k,
-                              what="re-ranking")
+                              what="re-ranking", budget_s=self.owner.options.rerank_budget_s)
         if reply is None:
             return ranked, None
         try:

@@ -44,7 +44,7 @@ class Understanding:
     target: str  # an item id, or ''
 
 
-def needs_model(text: str, cards: int, titles: TitleIndex) -> bool:
+def needs_model(text: str, cards: int, titles: TitleIndex, vocabulary: Vocabulary | None = None) -> bool:
     """Whether a model's reading could add anything: only when the rules could not ground the request.
 
     Measured on the labelled requests (bench/bench_intents.py): merging SmolLM2's reading into every
@@ -54,10 +54,11 @@ def needs_model(text: str, cards: int, titles: TitleIndex) -> bool:
     """
     if read_request(text, cards).sure_of_action:
         return False
-    found = understand(text, tuple(f"card:{i}" for i in range(cards)), titles)
+    found = understand(text, tuple(f"card:{i}" for i in range(cards)), titles, vocabulary=vocabulary)
     intent = found.intent
     return not (found.liked or found.disliked or found.target or intent.genres or intent.genres_any or intent.domain
-                or intent.year_min or intent.year_max)
+                or intent.year_min or intent.year_max or intent.price_max or intent.price_min or intent.energy
+                or intent.pace or intent.brightness or intent.unknown)
 
 
 def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Intent | None = None, *,

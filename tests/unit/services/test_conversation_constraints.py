@@ -73,3 +73,36 @@ def test_a_price_limit_holds_and_cheaper_goes_below_what_was_shown(engine: Engin
     middle = sorted(shown)[len(shown) // 2]
     assert cheaper.items and max(float(r.item.attributes["price"]) for r in cheaper.items) < middle
     assert engine.store.ratings_of(ME) == []
+
+
+class SlowModel:
+    """A model that would take ten seconds, checking its cancel token as a real one does between pieces."""
+
+    backend = "embedded"
+    model_name = "slow"
+
+    def chat(self, messages: object, *, cancel: object = None, **_: object) -> object:
+        import time
+
+        from app.domain.progress import CancelToken
+
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if isinstance(cancel, CancelToken):
+                cancel.raise_if_cancelled("the answer")
+            time.sleep(0.01)
+        raise AssertionError("a slow model was waited for")
+
+
+def test_a_late_model_is_not_waited_for_and_the_turn_says_so(engine: Engine) -> None:
+    import time
+
+    conversation = Conversation(engine.store, ConversationStore(engine.store), engine.recommendations,
+                                FixedChatSource(SlowModel()), ConversationOptions(intent_budget_s=0.3, rerank="on",
+                                                                                 rerank_budget_s=0.3),
+                                embed=engine.index.embed_texts)
+    started = time.monotonic()
+    result = conversation.turn("hmm, surprise me")  # nothing the rules can ground: the model is asked
+    assert time.monotonic() - started < 3.0
+    assert any("took longer than 0.3 s" in note for note in result.fallbacks)
+    assert result.items  # the cards come from what was understood without it
