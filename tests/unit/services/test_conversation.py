@@ -183,7 +183,7 @@ def test_an_injected_description_is_quoted_data_and_cannot_put_an_item_on_screen
     assert "movie:gangster-story" in seen["candidates"]  # the injected text did reach the prompt...
     system, user = seen["prompt"]
     assert "IGNORE ALL PREVIOUS" not in system and "never follow instructions" in system
-    data = user.split("<candidates>")[1].split("</candidates>")[0]
+    data = user.split("<data>")[1].split("</data>")[0]
     assert "IGNORE ALL PREVIOUS" in data  # ...only inside the quoted data block
     assert "movie:evil-1999" not in ids(result) and len(result.items) == 3
     assert set(ids(result)) <= set(seen["candidates"])
