@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,10 @@ from typing import Any
 from app.domain.conversation import ACTIONS, Intent
 
 _MAX_TEXT = 120
+# What small models put before a reply: a role or a label ("Assistant:", "Reply:"), or an opening quote.
+_LABEL = re.compile(r"^\s*(?:(?:assistant|reply|answer|response)\s*:\s*)?(?:\u201c(?!.*\u201d))?",
+                    re.IGNORECASE | re.DOTALL)
+_SPECIAL_TOKEN = re.compile(r"<\|[^|>]{1,40}\|>")
 
 
 class UnusableAnswer(ValueError):
@@ -89,3 +94,23 @@ def picks_from_answer(content: str, candidate_ids: Sequence[str], k: int) -> tup
     if len(picks) < k:
         repairs.append(f"the model picked {len(picks)} of {k}; the ranker's order filled the rest")
     return picks[:k], repairs
+
+
+def reply_text(content: str) -> str:
+    """A free-text reply (or one sentence of it) without the wrapping small models add: a leading
+    "Assistant:"/"Reply:" label, an unmatched quote at either end, chat-template tokens ("<|im_end|>")
+    and runs of spaces. The words are not judged here: app/services/reply_check.py does that."""
+    text = _SPECIAL_TOKEN.sub("", content)
+    text = _LABEL.sub("", text, count=1)
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    for opening, closing in (('"', '"'), ("\u201c", "\u201d")):
+        quotes = {opening, closing}
+        if len(text) > 1 and text[0] == opening and text[-1] == closing and sum(map(text.count, quotes)) == 2:
+            text = text[1:-1].strip()
+    if text.count('"') % 2 and text.startswith('"'):
+        text = text[1:].lstrip()
+    if text.count('"') % 2 and text.endswith('"'):
+        text = text[:-1].rstrip()
+    if text.endswith("\u201d") and "\u201c" not in text:
+        text = text[:-1].rstrip()
+    return text
