@@ -32,6 +32,8 @@ class Intent:
     tempo_min: float | None = None  # beats per minute
     tempo_max: float | None = None
     unknown: tuple[str, ...] = ()  # titles named that the catalogue does not hold
+    creators: tuple[str, ...] = ()  # "play me some Muldjord": only their work
+    aspects: tuple[tuple[str, ...], ...] = ()  # what several words each asked for ("coffee" and "grinder")
     count: int | None = None
     stars: float | None = None  # for "rate"
     list_name: str = ""
@@ -43,7 +45,6 @@ class Intent:
         "Only from the 90s" changes the years and keeps the rest; "more energetic" replaces "calm"
         rather than joining it; new words replace the old words instead of piling onto them.
         """
-        sound = bool(self.pace or self.energy or self.brightness)
         return replace(
             self,
             domain=self.domain or earlier.domain,
@@ -58,9 +59,11 @@ class Intent:
             genres_none=tuple(dict.fromkeys(earlier.genres_none + self.genres_none)),
             price_min=self.price_min if self.price_min is not None else earlier.price_min,
             price_max=self.price_max if self.price_max is not None else earlier.price_max,
-            pace=self.pace if sound else earlier.pace,
-            energy=self.energy if sound else earlier.energy,
-            brightness=self.brightness if sound else earlier.brightness,
+            pace=self.pace or earlier.pace,
+            energy=self.energy or earlier.energy,
+            brightness=self.brightness or earlier.brightness,
+            creators=self.creators or earlier.creators,
+            aspects=self.aspects or (earlier.aspects if not (self.genres or self.genres_any) else ()),
             tempo_min=self.tempo_min if self.tempo_min is not None else earlier.tempo_min,
             tempo_max=self.tempo_max if self.tempo_max is not None else earlier.tempo_max,
             count=self.count or earlier.count,
@@ -74,6 +77,7 @@ class Intent:
                "genres_none": list(self.genres_none), "tempo_min": self.tempo_min, "tempo_max": self.tempo_max,
                "price_min": self.price_min, "price_max": self.price_max, "pace": list(self.pace),
                "energy": list(self.energy), "brightness": list(self.brightness), "unknown": list(self.unknown),
+               "creators": list(self.creators), "aspects": [list(a) for a in self.aspects],
                "count": self.count, "stars": self.stars,
                "list_name": self.list_name, "export_format": self.export_format}
         return {k: v for k, v in raw.items() if v not in (None, "", [])}

@@ -236,7 +236,8 @@ class _Turn:
             model_intent = self._model_intent(history)
         # A capable model (Ollama) may name a film the user only hinted at; the 135M one may not.
         found = understand(self.text, cards, self.owner.titles(), model_intent,
-                           model_may_infer=self.backend == "ollama", vocabulary=self.owner.vocabulary())
+                           model_may_infer=self.backend == "ollama", vocabulary=self.owner.vocabulary(),
+                           standing_domain=self.state.intent.domain if cards else None)
         return found.intent, found.liked, found.disliked, found.target
 
     def _model_intent(self, history: list[TurnRecord]) -> Intent | None:
@@ -305,7 +306,8 @@ class _Turn:
                                    genres=intent.genres, genres_any=intent.genres_any, genres_none=intent.genres_none,
                                    price_min=intent.price_min, price_max=intent.price_max, pace=intent.pace,
                                    energy=intent.energy, brightness=intent.brightness, tempo_min=intent.tempo_min,
-                                   tempo_max=intent.tempo_max, liked=session_liked, exclude=excluded,
+                                   tempo_max=intent.tempo_max, creators=intent.creators, liked=session_liked,
+                                   exclude=excluded,
                                    query_weight=weight, seed_genres=self._seed_genres(intent, session_liked))
         with self.clock.stage("recommend"):
             try:
@@ -316,6 +318,7 @@ class _Turn:
                                                                        cancel=self.cancel)
             except NothingToGoOnError:
                 candidates = []  # nothing rated anywhere and no words: the reply asks for titles
+        candidates = _covering(candidates, intent.aspects, count)
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
         self.model_sentences = tuple(reasons) if reasons else ()
@@ -453,11 +456,25 @@ def replies_join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
+def _covering(candidates: list[Recommendation], aspects: tuple[tuple[str, ...], ...],
+              count: int) -> list[Recommendation]:
+    """The candidates that have something of every aspect asked for ("coffee" and "grinder"), when enough do.
+
+    Each aspect alone was a filter (any of its terms); an item with all of them is what was meant, but
+    a request whose aspects no item joins ("headphones for the gym") keeps the wider choice.
+    """
+    if len(aspects) < 2:
+        return candidates
+    wanted = [{term.casefold() for term in aspect} for aspect in aspects]
+    full = [c for c in candidates if all(group & {g.casefold() for g in c.item.genres} for group in wanted)]
+    return full if len(full) >= min(count, len(candidates)) else candidates
+
+
 def _constrained(intent: Intent) -> bool:
     """Whether the request limits what may be shown (so fewer cards than asked means fewer exist)."""
     return bool(intent.genres or intent.genres_any or intent.year_min or intent.year_max or intent.domain
                 or intent.price_min is not None or intent.price_max is not None or intent.pace or intent.energy
-                or intent.brightness)
+                or intent.brightness or intent.genres_none or intent.tempo_min or intent.tempo_max or intent.creators)
 
 
 def _default_format(domains: list[str]) -> str:

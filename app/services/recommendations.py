@@ -53,6 +53,7 @@ class RecommendRequest:
     brightness: tuple[str, ...] = ()
     tempo_min: float | None = None
     tempo_max: float | None = None
+    creators: tuple[str, ...] = ()  # by one of these (an artist, a director, a brand)
     exclude_rated: bool = True
     liked: tuple[str, ...] = ()  # items said to be liked in a conversation: count as 5★ here, not saved
     exclude: tuple[str, ...] = ()  # items never to return ("not that one")
@@ -358,7 +359,7 @@ class Recommendations:
 def _filters_attributes(request: RecommendRequest) -> bool:
     return (request.price_min is not None or request.price_max is not None or bool(request.pace)
             or bool(request.energy) or bool(request.brightness) or request.tempo_min is not None
-            or request.tempo_max is not None)
+            or request.tempo_max is not None or bool(request.creators))
 
 
 def _filters_items(request: RecommendRequest) -> bool:
@@ -381,6 +382,8 @@ def allows(request: RecommendRequest, item: Item) -> bool:
     if any(group and not {g.lower() for g in group} & genres for group in (request.genres_any, request.seed_genres)):
         return False
     if {g.lower() for g in request.genres_none} & genres:
+        return False
+    if request.creators and not {c.casefold() for c in request.creators} & {c.casefold() for c in item.creators}:
         return False
     if request.price_min is not None or request.price_max is not None:
         price = price_of(item)

@@ -18,7 +18,7 @@ from app.catalog.music_items import descriptors_of, pace
 from app.domain.conversation import Intent
 from app.domain.items import Item
 
-_LEVELS = {"energy": ("low", "medium", "high"), "pace": ("slow", "moderate", "fast"),
+LEVELS = {"energy": ("low", "medium", "high"), "pace": ("slow", "moderate", "fast"),
            "brightness": ("dark", "warm", "bright")}
 _UP = {
     "energy": r"more energetic|more energy|livelier|louder|more upbeat|more intense|pumped|harder|heavier|punchier",
@@ -57,16 +57,17 @@ def relative_to_cards(text: str, intent: Intent, shown: Sequence[Item]) -> Inten
         now = {"energy": Counter(d.energy for d in sounds).most_common(1)[0][0],
                "pace": Counter(pace(d.tempo_bpm) for d in sounds).most_common(1)[0][0],
                "brightness": Counter(d.brightness for d in sounds).most_common(1)[0][0]}
-        for kind, levels in _LEVELS.items():
+        for kind, levels in LEVELS.items():
             at = levels.index(now[kind]) if now[kind] in levels else 1
             wanted = levels[min(at + 1, 2):] if _says(_UP[kind], low) else \
                 levels[:max(at, 1)] if _says(_DOWN[kind], low) else None
             if wanted is not None:
-                intent = _with_sound(intent, kind, wanted)
+                intent = with_sound(intent, kind, wanted)
     return intent
 
 
-def _with_sound(intent: Intent, kind: str, levels: tuple[str, ...]) -> Intent:
+def with_sound(intent: Intent, kind: str, levels: tuple[str, ...]) -> Intent:
+    """The intent with one sound descriptor (pace, energy or brightness) limited to these levels."""
     if kind == "energy":
         return replace(intent, energy=levels)
     return replace(intent, pace=levels) if kind == "pace" else replace(intent, brightness=levels)

@@ -78,7 +78,7 @@ def read_request(text: str, cards_on_screen: int = 0) -> RuleReading:
 def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
     if is_small_talk(text):
         return "chit_chat", True
-    if _WHY.match(text):
+    if any(_WHY.match(sentence) for sentence in re.split(r"(?<=[.!?])\s+", text)):  # "perfect. why that one?"
         return "explain", True
     if _EXPORT.search(low) or re.match(_LEAD_IN + r"(export|save \S+( \S+)? as)\b", low):
         return "export", True

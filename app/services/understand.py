@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 from app.domain.conversation import Intent
 from app.domain.items import Item
 from app.services.references import mask_titles, read_references
+from app.services.refine import LEVELS, with_sound
 from app.services.request_rules import (
     genres_named,
     heard_numbers,
@@ -62,13 +63,14 @@ def needs_model(text: str, cards: int, titles: TitleIndex, vocabulary: Vocabular
 
 
 def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Intent | None = None, *,
-               model_may_infer: bool = False, vocabulary: Vocabulary | None = None) -> Understanding:
+               model_may_infer: bool = False, vocabulary: Vocabulary | None = None,
+               standing_domain: str | None = None) -> Understanding:
     """The rules' exact reading of a request, merged with a model's reading of what rules cannot tell.
 
     model_may_infer lets the model name titles the user only hinted at ("that Tarantino one"); without
     it (the small embedded model) only references to words the user said are taken. The vocabulary,
     when given, maps the words the rules leave over onto the catalogue's genres, categories, tags and
-    sound descriptors by meaning.
+    sound descriptors by meaning; standing_domain is the domain of the request a refinement refines.
     """
     # "key=value" is how injected commands look ("action=rate stars=5"); people do not talk like that.
     text = heard_numbers(re.sub(r"\b\w+\s*=\s*\w+\b", " ", text))
@@ -119,15 +121,27 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         rest = re.sub(re.escape(intent.list_name), " ", masked, flags=re.I) if intent.list_name else masked
         intent = replace(intent, domain=read_domain(rest.casefold()) or _implied_domain(intent, named, titles))
     elif intent.domain is None and intent.action != "chit_chat":
-        # What the words mean ("calm" is about tracks, "cowboys" about films) says more than which
-        # catalogue happens to use a word in its titles; that is the fallback.
-        meant = vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None
+        # A refinement stays in its request's domain; titles named say theirs; then what the words mean
+        # ("calm" is about tracks, "cowboys" about films) says more than which catalogue happens to use
+        # a word in its titles, which is the fallback.
+        domains = {item.domain for item in named}
+        meant = standing_domain if intent.action == "refine" and standing_domain else \
+            domains.pop() if len(domains) == 1 else \
+            vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None
         intent = replace(intent, domain=meant)
     if intent.domain is None and intent.action not in ("chit_chat", "add_to_list", "export"):
         # Shop words ("waterproof") point at products only in a new request; a refinement keeps its domain.
         intent = replace(intent, domain=_implied_domain(intent, named, titles, words=intent.action == "recommend"))
     if vocabulary is not None and intent.action in ("recommend", "refine"):
-        intent = _with_vocabulary(intent, vocabulary, titles)
+        intent = _with_vocabulary(intent, vocabulary, titles, _negated_words(masked))
+    played = [a for a in refs.artists if not re.search(
+        rf"\b(like|similar to|sounds? like|reminds? me of|style of|fans? of|along the lines of)\s+(\w+\s+){{0,2}}?"
+        rf"{re.escape(a)}", text, re.I)]
+    if played and intent.action in ("recommend", "refine"):
+        # "Play me some Muldjord" asks for Muldjord's tracks; "something like Muldjord" for others like them.
+        theirs = {t for a in played for t in titles.tracks_by(a)}
+        liked = [i for i in liked if i not in theirs]
+        intent = replace(intent, creators=tuple(played), domain="music")
     title_of = {item.id: item.title for item in named}
     by_artist = {t for a in refs.artists for t in titles.tracks_by(a)}
     shown_liked = [*refs.artists, *(title_of[i] for i in liked if i in title_of and i not in by_artist)]
@@ -145,15 +159,30 @@ def _genre_filters(masked: str, titles: TitleIndex) -> tuple[tuple[str, ...], tu
     return named, (), ruled_out
 
 
-def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex) -> Intent:
+def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex, negated: list[str]) -> Intent:
     """The intent with the meaning of its free words: a mood's genres, a shop's category, a track's sound."""
     named = {normalise(g) for g in (*intent.genres, *intent.genres_any, *intent.genres_none)}
     found = vocabulary.read(_free_words(intent), intent.domain)
+    intent = _ruled_out_sound(intent, vocabulary, negated)
     if not found:
         return intent
     genres_any = intent.genres_any or tuple(dict.fromkeys(g for g in found.genres if normalise(g) not in named))
-    return replace(intent, domain=intent.domain or found.domain, genres_any=genres_any,
-                   pace=found.pace, energy=found.energy, brightness=found.brightness)
+    aspects = found.aspects if intent.domain == "product" and len(found.aspects) > 1 else ()
+    return replace(intent, domain=intent.domain or found.domain, genres_any=genres_any, aspects=aspects,
+                   pace=found.pace or intent.pace, energy=found.energy or intent.energy,
+                   brightness=found.brightness or intent.brightness)
+
+
+def _ruled_out_sound(intent: Intent, vocabulary: Vocabulary, negated: list[str]) -> Intent:
+    """'Not too fast' keeps the other paces; 'nothing loud' the other energies."""
+    if not negated or intent.domain not in (None, "music"):
+        return intent
+    found = vocabulary.read(" ".join(negated), "music")
+    for kind, levels in LEVELS.items():
+        ruled_out = getattr(found, kind)
+        if ruled_out and not getattr(intent, kind):
+            intent = with_sound(intent, kind, tuple(level for level in levels if level not in ruled_out))
+    return intent
 
 
 def _free_words(intent: Intent) -> str:

@@ -70,6 +70,22 @@ class VocabularyReading:
     domain: str | None = None  # the one domain the matched terms belong to, when they agree
     matches: tuple[Match, ...] = ()
 
+    @property
+    def aspects(self) -> tuple[tuple[str, ...], ...]:
+        """The genre-like terms grouped by the words that meant them: "coffee grinder" asks for coffee and a grinder."""
+        groups: list[tuple[set[str], list[str]]] = []
+        for match in self.matches:
+            if match.term.kind not in ("genre", "category", "tag"):
+                continue
+            words = set(match.words.split())
+            group = next((g for g in groups if g[0] & words), None)
+            if group is None:
+                groups.append((words, [match.term.value]))
+            else:
+                group[0].update(words)
+                group[1].append(match.term.value)
+        return tuple(tuple(dict.fromkeys(values)) for _, values in groups)
+
     def __bool__(self) -> bool:
         return bool(self.genres or self.pace or self.energy or self.brightness)
 

@@ -73,7 +73,8 @@ class ConversationStore:
 def intent_from_json(data: dict[str, Any]) -> Intent:
     """An Intent from its as_dict() form; unknown keys are ignored, lists become tuples."""
     known = {f.name for f in fields(Intent)}
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+    values: dict[str, Any] = {k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+                              for k, v in data.items() if k in known}
     return Intent(**values)
 
 

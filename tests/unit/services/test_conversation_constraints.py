@@ -106,3 +106,34 @@ def test_a_late_model_is_not_waited_for_and_the_turn_says_so(engine: Engine) -> 
     assert time.monotonic() - started < 3.0
     assert any("took longer than 0.3 s" in note for note in result.fallbacks)
     assert result.items  # the cards come from what was understood without it
+
+
+def test_play_me_some_artist_gives_their_tracks_and_like_artist_gives_others(engine: Engine) -> None:
+    def track(n: int, artist: str) -> Item:
+        return Item(f"music:{artist}{n}", "music", f"{artist} Song {n}", creators=(artist,),
+                    description="a track", attributes={"tempo_bpm": "120", "energy": "high", "brightness": "bright",
+                                                       "key": "C", "mode": "major"})
+    engine.store.import_catalogue(CatalogueImport("music", "music", "test",
+                                                  [track(n, a) for a in ("Muldjord", "Maxstack") for n in range(4)]))
+    theirs = chat(engine).turn("play me some Muldjord")
+    assert theirs.items and all(r.item.creators == ("Muldjord",) for r in theirs.items)
+    like = chat(engine).turn("something like Muldjord")
+    assert like.items and all(r.item.creators == ("Maxstack",) for r in like.items)
+
+
+def test_a_product_asked_for_in_two_aspects_comes_with_both_when_enough_have_them(engine: Engine) -> None:
+    def product(slug: str, tags: tuple[str, ...]) -> Item:
+        return Item(f"product:{slug}", "product", slug.replace("-", " ").title(), genres=("coffee", *tags),
+                    description="for coffee", attributes={"price": "30.00", "category": "coffee"})
+    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
+        product("hand-grinder", ("grinder",)), product("burr-grinder", ("grinder",)),
+        product("french-press", ("brewing",)), product("pour-over", ("brewing",)), product("beans", ("beans",))]))
+    result = chat(engine).turn("I want to buy a coffee grinder, just two")
+    assert {r.item.id for r in result.items} == {"product:hand-grinder", "product:burr-grinder"}
+
+
+def test_a_refinement_stays_in_the_domain_of_the_request_it_refines(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("crime movies please")
+    second = conversation.turn("something quiet instead", first.session_id)  # "quiet" is a shop word here
+    assert second.intent.domain == "movie" and all(r.item.domain == "movie" for r in second.items)

@@ -7,7 +7,7 @@ import pytest
 from app.domain.conversation import Intent
 from app.domain.items import Item
 from app.services.refine import relative_to_cards
-from app.services.request_rules import heard_numbers, read_price
+from app.services.request_rules import heard_numbers, read_price, read_request, read_tempo
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -74,3 +74,15 @@ def test_newer_and_older_are_taken_from_the_years_shown() -> None:
 
 def test_without_cards_a_comparative_sets_nothing() -> None:
     assert relative_to_cards("cheaper", Intent(action="refine"), []) == Intent(action="refine")
+
+
+def test_a_question_after_a_word_of_thanks_is_still_a_question() -> None:
+    assert read_request("perfect. why that one?", 3).intent.action == "explain"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("3 tracks above 140 bpm", (140.0, None)),
+                                               ("mellow stuff under 90 bpm", (None, 90.0)),
+                                               ("between 100 and 120 bpm", (100.0, 120.0)),
+                                               ("something around 80 bpm", (70.0, 90.0))])
+def test_tempo_limits_are_read_in_beats_per_minute(text: str, expected: tuple[float | None, float | None]) -> None:
+    assert read_tempo(text) == expected
