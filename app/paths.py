@@ -61,6 +61,11 @@ class AppPaths:
         return self.cache / "models"
 
     @property
+    def chat_models(self) -> Path:
+        """Built-in chat models joined from their split packages: rebuilt from the packages when missing."""
+        return self.cache / "chat-models"
+
+    @property
     def config_file(self) -> Path:
         """The user's settings file (TOML)."""
         return self.config / "settings.toml"
