@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.config import Settings, load_settings
 from app.domain.errors import ModelMissingError
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.voice import VoiceState
 from app.paths import AppPaths, app_paths, model_dirs, resolve_paths
 from app.ports import ChatModel, Embedder, SpeechToText, TextToSpeech, TrackAnalyser, VectorStore
@@ -35,10 +37,18 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from app.llm.builtin import BuiltinModel
     from app.store.index_host import IndexHost
     from app.voice.audio_io import SoundDeviceAudio
 
 log = logging.getLogger(__name__)
+# Where built-in chat models split across packages are joined; a test run or a packager can share one copy.
+MODEL_CACHE_VARIABLE = "CHATREC_MODEL_CACHE"
+PrepareChat = Callable[[ProgressCallback, CancelToken | None], object]
+
+
+def _no_preparation(progress: ProgressCallback, cancel: CancelToken | None) -> None:
+    """A chat source that needs no preparation (one a test hands in)."""
 
 
 @dataclass
@@ -58,6 +68,9 @@ class Engine:
     lists: Lists
     lock: DataDirLock
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # Makes the chat model ready (joining a split built-in model: seconds, once) with progress; the
+    # window's warm-up calls it so the first turn does not wait.
+    prepare_chat: PrepareChat = _no_preparation
 
     def close(self) -> None:
         """Close the indexes, the store and release the data dir, even if one of them fails."""
@@ -113,11 +126,13 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
         options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank)
         lists = Lists(store)
-        conversation = Conversation(store, ConversationStore(store), recommendations,
-                                    chat or chat_models(settings, paths), options, lists=lists,
-                                    export_dir=paths.exports, embed=index.embed_texts)
+        source = chat or chat_models(settings, paths)
+        conversation = Conversation(store, ConversationStore(store), recommendations, source, options,
+                                    lists=lists, export_dir=paths.exports, embed=index.embed_texts)
+        prepare = getattr(source, "prepare", None)  # a warm-up makes the chat model ready with progress
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
-                      ListeningHistory(store), conversation, lists, lock, closers)
+                      ListeningHistory(store), conversation, lists, lock, closers,
+                      prepare if callable(prepare) else _no_preparation)
     except BaseException:
         if store is not None:
             store.close()
@@ -167,16 +182,84 @@ def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None)
 
         return OllamaChatModel(settings.ollama_model, host=settings.ollama_host, timeout_s=settings.llm_timeout_s)
 
-    def embedded() -> ChatModel | None:
-        from app.llm.llamacpp import LlamaCppChatModel, default_gguf, find_gguf
+    return ChatModelChooser(backend or settings.llm_backend, ollama, EmbeddedChatModel(settings, paths))
 
-        # A file named in the settings, else one dropped into a models folder, else SmolLM2.
-        dropped = [d for d in model_folders(settings, paths) if d.is_dir() and any(d.glob("*.gguf"))]
-        chosen = Path(settings.llm_model_file).expanduser() if settings.llm_model_file else None
-        path = chosen or (find_gguf(dropped[0]) if dropped else default_gguf())
-        return None if path is None else LlamaCppChatModel(path, timeout_s=settings.llm_timeout_s)
 
-    return ChatModelChooser(backend or settings.llm_backend, ollama, embedded)
+def embedded_plan(settings: Settings, folders: list[Path]) -> list[Path | BuiltinModel]:
+    """The embedded models to try, first choice first; the later ones are fallbacks (nothing is read or joined).
+
+    The llm_model_file setting names a GGUF file (a bare name is looked up in the models folders: no
+    fallback, the user asked for that file) or a built-in model (then the other installed built-in
+    models follow). Empty: the largest GGUF dropped into a models folder, else the installed built-in
+    models, best first: Qwen2.5 0.5B, then SmolLM2-135M.
+    """
+    from app.llm.builtin import builtin_model, installed_models
+    from app.llm.llamacpp import dropped_gguf
+
+    choice = settings.llm_model_file
+    builtin = builtin_model(choice)
+    if choice and builtin is None:
+        return [_in_model_folders(choice, folders)]
+    others: list[Path | BuiltinModel] = [m for m in installed_models() if m != builtin]
+    if builtin is not None:
+        return [builtin, *others]
+    dropped = next((found for folder in folders if (found := dropped_gguf(folder)) is not None), None)
+    return [dropped] if dropped is not None else others
+
+
+def chat_model_cache(paths: AppPaths) -> Path:
+    """Where split built-in models are joined: $CHATREC_MODEL_CACHE when set, else the user's cache."""
+    shared = os.environ.get(MODEL_CACHE_VARIABLE)
+    return Path(shared).expanduser() if shared else paths.chat_models
+
+
+class EmbeddedChatModel:
+    """The embedded model the settings choose, made once. A built-in model split across packages is joined
+    into the cache first (reporting bytes); when that fails, the next built-in model answers, with a note."""
+
+    def __init__(self, settings: Settings, paths: AppPaths) -> None:
+        self._settings = settings
+        self._paths = paths
+        self._lock = threading.Lock()
+        self._made: tuple[ChatModel | None, tuple[str, ...]] | None = None
+
+    def __call__(self) -> ChatModel | None:
+        """The model (joining its parts first when needed); None when no embedded model is installed."""
+        return self.prepare()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What was fallen back from while making the model, for the turn's fallbacks."""
+        return self._made[1] if self._made is not None else ()
+
+    def prepare(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ChatModel | None:
+        """Make the model ready once; CancelledError leaves it to be made next time."""
+        with self._lock:
+            if self._made is None:
+                self._made = self._make(progress, cancel)
+            return self._made[0]
+
+    def _make(self, progress: ProgressCallback,
+              cancel: CancelToken | None) -> tuple[ChatModel | None, tuple[str, ...]]:
+        from app.llm.builtin import ModelAssemblyError, assemble
+        from app.llm.llamacpp import LlamaCppChatModel
+
+        settings = self._settings
+        plan = embedded_plan(settings, model_folders(settings, self._paths))
+        notes: list[str] = []
+        for n, choice in enumerate(plan):
+            if isinstance(choice, Path):
+                return LlamaCppChatModel(choice, timeout_s=settings.llm_timeout_s), tuple(notes)
+            try:
+                path = assemble(choice, chat_model_cache(self._paths), progress=progress, cancel=cancel)
+            except ModelAssemblyError as exc:
+                log.warning("the built-in model %s cannot be used: %s", choice.name, exc)
+                following = plan[n + 1] if n + 1 < len(plan) else None
+                instead = "" if following is None else f"; using {following.name} instead"
+                notes.append(f"{str(exc).rstrip('.')}{instead}")
+                continue
+            return LlamaCppChatModel(path, timeout_s=settings.llm_timeout_s), tuple(notes)
+        return None, tuple(notes)
 
 
 def model_folders(settings: Settings, paths: AppPaths) -> list[Path]:

@@ -53,15 +53,51 @@ def voices(folders: list[Path]) -> list[Choice]:
     return choices
 
 
-def embedded_chat_model(settings: Settings, folders: list[Path]) -> Path | None:
-    """The GGUF file the built-in assistant would load, as bootstrap chooses it; None when there is none."""
-    from app.llm.llamacpp import default_gguf, find_gguf
+def chat_models(folders: list[Path]) -> list[Choice]:
+    """The built-in assistant's models: automatic, each installed built-in model, chat GGUFs in the models folders."""
+    from app.llm.builtin import installed_models
+    from app.llm.llamacpp import chat_ggufs
 
-    if settings.llm_model_file:
-        chosen = Path(settings.llm_model_file).expanduser()
-        return chosen if chosen.is_file() else None
-    dropped = [f for f in folders if f.is_dir() and any(f.glob("*.gguf"))]
-    return find_gguf(dropped[0]) if dropped else default_gguf()
+    # in bootstrap's order of preference when nothing is dropped in; a dropped GGUF wins "automatic"
+    choices: list[Choice] = [("Best installed (automatic)", "")]
+    choices += [(model.label, model.key) for model in installed_models()]
+    seen: set[Path] = set()
+    for folder in folders:
+        for path in chat_ggufs(folder):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                choices.append((f"{path.name} (models folder)", str(path)))
+    return choices
+
+
+def embedded_chat_model(settings: Settings, folders: list[Path]) -> str | None:
+    """The name of the model the built-in assistant would use, as bootstrap chooses it (nothing is joined or
+    loaded); None when there is none."""
+    from app.bootstrap import embedded_plan
+
+    plan = embedded_plan(settings, folders)
+    if not plan:
+        return None
+    first = plan[0]
+    if isinstance(first, Path) and not first.is_file():
+        return None
+    return first.name
+
+
+def chat_model_problem(value: str, folders: list[Path]) -> str | None:
+    """Why value cannot be the built-in assistant's model setting (for the user), or None when it can."""
+    from app.llm.builtin import builtin_model
+
+    if not value or builtin_model(value) is not None:
+        return None  # a built-in model that is not installed falls back to another, with a note
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = next((folder / path for folder in folders if (folder / path).is_file()), path)
+    if not path.is_file():
+        return "no such file"
+    if path.suffix.lower() != ".gguf":
+        return "not a GGUF model file (.gguf)"
+    return None
 
 
 def text_model_problem() -> str | None:

@@ -21,6 +21,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # librosa's numba code compiles once (30-48 s) into this cache and loads in seconds afterwards;
     # every test, worker process and CLI subprocess shares it instead of compiling per data folder.
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "chatrec-test-numba"))
+    # the built-in Qwen model is joined from its six parts (491 MB) once for every test and CLI subprocess,
+    # not once per test's data folder
+    os.environ.setdefault("CHATREC_MODEL_CACHE", str(Path.home() / ".cache" / "chatrec-test-models"))
     # Qt draws into memory: tests need no display, and screenshots still work
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from app.domain.errors import ChatRecError
+from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.ports import ChatModel
 
 log = logging.getLogger(__name__)
@@ -29,11 +30,26 @@ class OllamaProbe(Protocol):
         ...
 
 
+@runtime_checkable
+class EmbeddedSource(Protocol):
+    """An embedded-model factory whose model may need work first (joining a split built-in model's parts)."""
+
+    def prepare(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ChatModel | None:
+        """The model, made ready once (later calls return it at once); None when there is none."""
+        ...
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What it fell back from while making the model (a built-in model that could not be joined)."""
+        ...
+
+
 class ChatModelChooser:
     """A ChatModelSource: the backend the user chose, falling back to the embedded model with a note."""
 
     def __init__(self, backend: str, ollama: Callable[[], ChatModel], embedded: Callable[[], ChatModel | None],
                  clock: Callable[[], float] = time.monotonic) -> None:
+        """embedded makes the embedded model; when it is an EmbeddedSource, prepare reports its progress."""
         if backend not in BACKENDS:
             raise ChatRecError(f"unknown language model backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         self.backend = backend
@@ -47,6 +63,11 @@ class ChatModelChooser:
 
     def get(self) -> tuple[ChatModel | None, tuple[str, ...]]:
         """The model for this turn and, when it is not the one asked for, why."""
+        return self.prepare()
+
+    def prepare(self, progress: ProgressCallback = no_progress,
+                cancel: CancelToken | None = None) -> tuple[ChatModel | None, tuple[str, ...]]:
+        """As get, reporting progress while the embedded model is made ready (a warm-up calls this first)."""
         with self._lock:
             if self.backend != "embedded":
                 usable, why_not = self._ollama_usable()
@@ -54,8 +75,9 @@ class ChatModelChooser:
                     assert self._ollama is not None
                     return self._ollama, ()
                 if self.backend == "ollama":
-                    return self._embedded_model(), (f"{why_not}; using the embedded model instead",)
-            return self._embedded_model(), ()
+                    model = self._embedded_model(progress, cancel)
+                    return model, (f"{why_not}; using the embedded model instead", *self._embedded_notes())
+            return self._embedded_model(progress, cancel), self._embedded_notes()
 
     def _ollama_usable(self) -> tuple[bool, str]:
         now = self._clock()
@@ -79,7 +101,12 @@ class ChatModelChooser:
             log.info("not using Ollama: %s", why_not)
         return usable, why_not
 
-    def _embedded_model(self) -> ChatModel | None:
+    def _embedded_model(self, progress: ProgressCallback, cancel: CancelToken | None) -> ChatModel | None:
         if self._embedded is None:
-            self._embedded = self._embedded_factory()
+            factory = self._embedded_factory
+            self._embedded = factory.prepare(progress, cancel) if isinstance(factory, EmbeddedSource) else factory()
         return self._embedded
+
+    def _embedded_notes(self) -> tuple[str, ...]:
+        factory = self._embedded_factory
+        return factory.notes if isinstance(factory, EmbeddedSource) else ()

