@@ -27,7 +27,7 @@ class Settings:
     llm_backend: str = "auto"  # auto (Ollama when it runs and has the model, else embedded), ollama or embedded
     ollama_host: str = "http://127.0.0.1:11434"  # the Ollama server to use
     ollama_model: str = "llama3.2:3b"  # the Ollama model to chat with
-    llm_model_file: str = ""  # a GGUF file for the embedded model; empty = the one in models/, else SmolLM2
+    llm_model_file: str = ""  # built-in model: qwen2.5-0.5b, smollm2-135m or a .gguf file; empty = the best installed
     llm_timeout_s: float = 30.0  # how long a model answer may take before the turn goes on without it
     llm_intent: bool = True  # let the model read requests (merged with the rules' exact reading)
     llm_rerank: str = "auto"  # auto (Ollama re-ranks, the small embedded model does not), on or off

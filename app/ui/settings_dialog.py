@@ -46,7 +46,7 @@ BACKENDS = (("Automatic: Ollama when it runs, else the built-in model", "auto"),
 THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
 # the names inline messages use for each field
 FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama_model": "Ollama model",
-               "llm_model_file": "Built-in model file", "speech_model": "Speech model", "voice_model": "Voice",
+               "llm_model_file": "Built-in model", "speech_model": "Speech model", "voice_model": "Voice",
                "input_device": "Microphone", "output_device": "Speaker", "theme": "Theme",
                "data_dir": "Data folder", "models_dir": "Models folder"}
 
@@ -110,6 +110,7 @@ class SettingsDialog(QDialog):
         self._choose_folder = choose_folder or _ask_folder
         self._errors: dict[str, QLabel] = {}
         self._fields: dict[str, QWidget] = {}
+        self._folders: list[Path] = []  # where dropped-in models are looked for (set by _load_lists)
         self._build()
         self._load_lists()
 
@@ -194,14 +195,15 @@ class SettingsDialog(QDialog):
         self.ollama_model.setEditable(True)
         self.ollama_model.addItem(s.ollama_model, s.ollama_model)
         self._field(form, "Ollama mode&l:", "ollama_model", self.ollama_model)
-        self.model_file = QLineEdit(s.llm_model_file, page)
-        self.model_file.setPlaceholderText("The bundled model, or one dropped into the models folder")
-        self.model_file.setAccessibleName("Built-in model file")
-        self.model_file.setToolTip("A GGUF file for the built-in model; empty uses the default")
+        # Filled in the background (the models folders are scanned); until then the saved choice shows.
+        self.chat_model = _combo("Built-in model", "The language model that runs on this computer: a built-in "
+                                 "one, or a GGUF file in the models folder", page,
+                                 [("Best installed (automatic)", "")])
+        _select(self.chat_model, s.llm_model_file)
         browse = QPushButton("&Browse…", page)
-        browse.setAccessibleName("Choose the built-in model file")
+        browse.setAccessibleName("Choose a GGUF model file for the built-in model")
         browse.clicked.connect(self._on_browse_model)
-        self._field(form, "Built-in model f&ile:", "llm_model_file", self.model_file, buttons=(browse,))
+        self._field(form, "Built-in mod&el:", "llm_model_file", self.chat_model, buttons=(browse,))
         return page
 
     def _voice_tab(self) -> QWidget:
@@ -262,15 +264,19 @@ class SettingsDialog(QDialog):
 
     def _load_lists(self) -> None:
         folders = installed.model_folders(self._settings, self._paths)
-        self._jobs.start(MODELS_JOB, lambda ctx: (installed.speech_models(folders), installed.voices(folders)),
+        self._folders = folders
+        self._jobs.start(MODELS_JOB, lambda ctx: (installed.speech_models(folders), installed.voices(folders),
+                                                  installed.chat_models(folders)),
                          on_done=self._show_models, on_error=lambda exc: None)
         self._jobs.start(DEVICES_JOB, lambda ctx: self._list_devices(), on_done=self._show_devices,
                          on_error=self._no_devices)
 
-    def _show_models(self, found: tuple[list[installed.Choice], list[installed.Choice]]) -> None:
-        speech, voices = found
+    def _show_models(self, found: tuple[list[installed.Choice], list[installed.Choice],
+                                        list[installed.Choice]]) -> None:
+        speech, voices, chat = found
         for combo, choices, value in ((self.speech, speech, self._value(self.speech)),
-                                      (self.voice, voices, self._value(self.voice))):
+                                      (self.voice, voices, self._value(self.voice)),
+                                      (self.chat_model, chat, self._value(self.chat_model))):
             combo.clear()
             for text, data in choices:
                 combo.addItem(text, data)
@@ -324,7 +330,7 @@ class SettingsDialog(QDialog):
     def _on_browse_model(self) -> None:
         chosen = self._choose_file(self, "Choose a GGUF model file", "GGUF models (*.gguf);;All files (*)")
         if chosen:
-            self.model_file.setText(chosen)
+            _select(self.chat_model, chosen, "{} (chosen file)")
 
     def _on_browse_folder(self, edit: QLineEdit, name: str) -> None:
         chosen = self._choose_folder(self, f"Choose the {name.lower()}")
@@ -342,7 +348,7 @@ class SettingsDialog(QDialog):
         """The settings as the dialog's fields now say (not yet validated)."""
         return replace(self._settings, llm_backend=self._value(self.backend), ollama_host=self.host.text().strip(),
                        ollama_model=self.ollama_model.currentText().strip(),
-                       llm_model_file=self.model_file.text().strip(), speech_model=self._value(self.speech),
+                       llm_model_file=self._value(self.chat_model), speech_model=self._value(self.speech),
                        voice_model=self._value(self.voice), input_device=self._value(self.input_device),
                        output_device=self._value(self.output_device), theme=self._value(self.theme),
                        data_dir=self.data_dir.text().strip(), models_dir=self.models_dir.text().strip())
@@ -358,8 +364,9 @@ class SettingsDialog(QDialog):
             found["ollama_host"] = "enter the server's address, for example http://127.0.0.1:11434"
         if settings.llm_backend == "ollama" and not settings.ollama_model:
             found["ollama_model"] = "choose a model (press Check to list the server's models)"
-        if settings.llm_model_file and not Path(settings.llm_model_file).expanduser().is_file():
-            found["llm_model_file"] = "no such file"
+        chat_problem = installed.chat_model_problem(settings.llm_model_file, self._folders)
+        if chat_problem is not None:
+            found["llm_model_file"] = chat_problem
         for key in ("data_dir", "models_dir"):
             folder = getattr(settings, key)
             if key not in found and folder and Path(folder).expanduser().exists() \

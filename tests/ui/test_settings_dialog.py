@@ -85,16 +85,17 @@ def test_bad_values_are_shown_inline_naming_the_field_and_nothing_is_saved(qtbot
                                                                           tmp_path: Path) -> None:
     dialog = _dialog(qtbot, paths)
     dialog.data_dir.setText("relative/folder")
-    dialog.model_file.setText(str(tmp_path / "missing.gguf"))
+    dialog.chat_model.addItem("missing.gguf", str(tmp_path / "missing.gguf"))
+    dialog.chat_model.setCurrentIndex(dialog.chat_model.count() - 1)
     saved: list[object] = []
     dialog.saved.connect(saved.append)
     dialog.buttons.accepted.emit()
-    assert "Built-in model file" in dialog.problem.text() and "no such file" in dialog.problem.text()
+    assert "Built-in model" in dialog.problem.text() and "no such file" in dialog.problem.text()
     assert dialog.tabs.currentIndex() == 0  # the first problem's tab is shown
     assert dialog.isVisible() and saved == [] and not paths.config_file.exists()
     folder_error = dialog._errors["data_dir"].text()
     assert "Data folder" in folder_error and "full folder path" in folder_error
-    dialog.model_file.setText("")
+    dialog.chat_model.setCurrentIndex(dialog.chat_model.findData(""))
     dialog.data_dir.setText(str(tmp_path / "elsewhere"))
     dialog.buttons.accepted.emit()
     assert load_settings(paths.config_file).data_dir == str(tmp_path / "elsewhere")
