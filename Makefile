@@ -71,6 +71,7 @@ bench: $(STAMP) $(MUSIC_STAMP)
 	$(BIN)/python bench/bench_embedding.py --quality
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_eval.py
+	$(BIN)/python bench/bench_rerank.py
 	$(BIN)/python bench/bench_voice.py
 	$(BIN)/python bench/bench_ui.py
 
