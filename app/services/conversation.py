@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +27,9 @@ from app.services.lists import Lists
 from app.services.moods import expand_query
 from app.services.recommendations import Recommendations, RecommendRequest
 from app.services.refine import relative_to_cards
+from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
+from app.services.reply_check import checked_about, checked_sentences
+from app.services.reply_writer import write_reply
 from app.services.titles import TitleIndex
 from app.services.understand import needs_model, understand
 from app.services.vocabulary import Embed, Vocabulary, terms_of
@@ -60,6 +63,8 @@ class ConversationOptions:
     # cards must be ready within about a second, and no turn may hang on a slow model.
     intent_budget_s: float = 1.2
     rerank_budget_s: float = 1.5
+    model_replies: bool = True  # the model writes the reply (checked) when one runs; else the template
+    reply_budget_s: float = 1.8
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,11 @@ class TurnResult:
 class _Stopwatch:
     def __init__(self) -> None:
         self.ms: dict[str, float] = {}
+        self._started = time.perf_counter()
+
+    def mark(self, name: str) -> None:
+        """Record how long the turn has run until now (a moment, not a stage: "cards_ready")."""
+        self.ms[name] = round((time.perf_counter() - self._started) * 1000, 1)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -107,8 +117,14 @@ class Conversation:
         self._embed = embed
         self._vocabulary: tuple[int, Vocabulary] | None = None
 
-    def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None) -> TurnResult:
-        """Answer one request within a session (a new session when none is named)."""
+    def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None, *,
+             on_cards: Callable[[tuple[Recommendation, ...]], None] | None = None,
+             on_text: Callable[[str], None] | None = None) -> TurnResult:
+        """Answer one request within a session (a new session when none is named).
+
+        on_cards receives the cards as soon as they are chosen, before the reply is written; on_text the
+        reply as it is written, checked sentence by sentence (see reply_writer.write_reply).
+        """
         text = " ".join(text.split())
         if not text:
             raise ChatRecError("say or type what you are looking for")
@@ -117,6 +133,7 @@ class Conversation:
         clock = _Stopwatch()
         started = time.perf_counter()
         turn = _Turn(self, text, clock, cancel)
+        turn.on_cards, turn.on_text = on_cards, on_text
         with clock.stage("session"):
             sid, state = self._sessions.open_session(session_id)
             history = self._sessions.recent_turns(sid)
@@ -185,6 +202,9 @@ class _Turn:
         self.state = SessionState()
         self.candidates: tuple[str, ...] = ()
         self.model_sentences: tuple[str, ...] = ()
+        self.reply_source = "template"
+        self.on_cards: Callable[[tuple[Recommendation, ...]], None] | None = None
+        self.on_text: Callable[[str], None] | None = None
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
         self.state = state
@@ -252,10 +272,16 @@ class _Turn:
         if reply is None:
             return None
         try:
-            return intent_from_answer(reply.content)
+            read = intent_from_answer(reply.content)
         except UnusableAnswer as exc:
             self.fallbacks.append(f"intent: {exc}; the rules' reading was used")
             return None
+        # What the model says the request is about becomes search words only when it holds nothing
+        # but the user's own names and numbers (an injected "ignore the above..." does not).
+        about, problems = checked_about(read.query, self.text, titles=self.owner.titles())
+        if problems:
+            self.fallbacks.append("intent: the model's reading was dropped: " + "; ".join(problems))
+        return replace(read, query=about)
 
     # -- the model ----------------------------------------------------------------------------
 
@@ -321,25 +347,43 @@ class _Turn:
         candidates = _covering(candidates, intent.aspects, count)
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
+        if reasons:
+            # The model's sentence reaches the reply only when it holds nothing the cards do not.
+            checked, notes = checked_sentences(reasons, ReplyFacts(intent, tuple(picked), said=self.text),
+                                               titles=self.owner.titles())
+            self.fallbacks.extend(f"re-ranking: {note}" for note in notes)
+            reasons = list(checked)
         self.model_sentences = tuple(reasons) if reasons else ()
         self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked), to_remember)
-        liked_titles = list(intent.liked)
-        with self.clock.stage("reply"):
-            notes = []
-            if intent.unknown:
-                notes.append(f"I don't have {replies_join(list(intent.unknown))} in your library, so I left "
-                             f"{'it' if len(intent.unknown) == 1 else 'them'} out.")
-            if picked and len(picked) < count and _constrained(intent):
-                notes.append(f"Only {len(picked)} fit everything you asked for.")
-            reply = " ".join(notes) + ("\n" if notes else "") + \
-                replies.recommendation_reply(intent, picked, liked_titles, reasons)
-            if to_remember:
-                named = self.owner._store.items_by_ids(to_remember)
-                reply += "\nShall I remember that you loved " + \
-                    replies_join([named[i].title for i in to_remember if i in named]) + "?"
-            elif not rated and not liked:
-                reply += "\n" + replies.ASK_FOR_TASTE
+        self.clock.mark("cards_ready")
+        if self.on_cards is not None:
+            self.on_cards(tuple(picked))
+        named = self.owner._store.items_by_ids(to_remember)
+        shortfall = Shortfall(len(picked), count) if picked and len(picked) < count and _constrained(intent) else None
+        facts = ReplyFacts(intent, tuple(picked), tuple(intent.liked), intent.unknown, shortfall,
+                           self.model_sentences, tuple(named[i].title for i in to_remember if i in named),
+                           said=self.text)
+        reply = self._write(facts)
+        if not to_remember and not rated and not liked and picked:
+            reply += "\n" + replies.ASK_FOR_TASTE
+            self._stream("\n" + replies.ASK_FOR_TASTE)
         return reply, picked
+
+    def _write(self, facts: ReplyFacts) -> str:
+        """The reply: the model's checked words when it writes them in time, the template's otherwise."""
+        model = self._model() if self.owner.options.model_replies else None
+        with self.clock.stage("reply"):
+            written = write_reply(model, facts, budget_s=self.owner.options.reply_budget_s, on_text=self._stream,
+                                  cancel=self.cancel, titles=self.owner.titles(),
+                                  variant_seed=variant_seed_of(self.text, len(self.state.shown)), with_cards=True)
+        if written.note and model is not None:  # without a model the template is the plan, not a fallback
+            self.fallbacks.append(written.note)
+        self.reply_source = written.source
+        return written.text
+
+    def _stream(self, text: str) -> None:
+        if self.on_text is not None:
+            self.on_text(text)
 
     def _seed_genres(self, intent: Intent, liked: tuple[str, ...]) -> tuple[str, ...]:
         """The genres of the titles a request is "like", when it names no genre itself (films only)."""

@@ -232,8 +232,9 @@ def shortfall_sentence(facts: ReplyFacts) -> str:
     what = short.what or _described(facts)
     if short.fit <= 0:
         return f"No {what} fit."
-    here = "here it is" if short.fit == 1 else "here they are"
-    return f"Only {short.fit} {what} fit, so {here}."
+    if short.fit == 1:
+        return f"Only one of the {what} fits everything you asked for, so here it is."
+    return f"Only {short.fit} {what} fit, so here they are."
 
 
 def opening(facts: ReplyFacts, variant_seed: int = 0) -> list[str]:

@@ -56,7 +56,7 @@ def test_product_lines_show_their_price_and_films_none(engine: Engine, tmp_path:
                     encoding="utf-8")
     engine.catalogue.import_products(shop)
     said = "\n".join(session(engine, "I want to buy something for pour-over coffee", "similar 1")).split("\n")
-    turn = said[said.index(next(line for line in said if line.startswith("  Here are"))):]
+    turn = said[said.index(next(line for line in said if line.startswith("  1. "))):]
     # the turn's reply: "  1. Gooseneck Kettle · 65.00: matches ..." and the unpriced grinder as before
     assert any(re.fullmatch(r"  \d+\. Ceramic Dripper · 24\.50: .+", line) for line in turn), said
     assert any(re.fullmatch(r"  \d+\. Burr Coffee Grinder: .+", line) for line in turn), said
