@@ -162,7 +162,8 @@ def read_count(low: str) -> int | None:
                      rf"(?!(?:{_NOT_COUNTED})\b)\w+s\b", low) \
         or re.search(rf"^\W*{number}\s+(?!(?:{_NOT_COUNTED})\b)\w+", low) \
         or re.search(rf"\b{number}\s+(?:more|other|new|good|great)?\s*(?:movies?|films?|songs?|tracks?|albums?|"
-                     rf"products?|gifts?|things|ideas|options|picks|suggestions|recommendations)\b", low)
+                     rf"products?|gifts?|things|ideas|options|picks|suggestions|recommendations)\b", low) \
+        or re.search(rf"\b{number}\s+more\b(?!\s+(?:than|of|stars?)\b)", low)
     if match is None:
         return None
     word = match.group(1) if match.group(1) == "half a dozen" else match.group(1).replace("a ", "")

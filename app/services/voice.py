@@ -7,6 +7,7 @@ a question the user has already replaced.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -153,23 +154,37 @@ class _Timed:
 
 
 def spoken_reply(result: TurnResult, titles: int = 3) -> str:
-    """What is said aloud: the reply's first line and the first few titles; the cards carry the reasons.
+    """What is said aloud: the reply's sentences and the first few titles; the cards carry the reasons.
 
-    Reading five cards with their reasons took over 30 s of speech; nobody listens that long.
+    Reading five cards with their reasons took over 30 s of speech; nobody listens that long. The
+    reply's own sentences (a title it lacks, how many fit, the question whether to remember) are all
+    said; the card lines are not.
     """
-    lines = result.reply.splitlines()
     if not result.items or result.intent.action not in ("recommend", "refine", "rate"):
         return result.reply
+    prose = [line.strip() for line in result.reply.splitlines() if line.strip() and not _CARD_LINE.match(line)]
     names = [r.item.title for r in result.items[:titles]]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     more = " The cards show why." if len(result.items) > 1 else ""
-    head = lines[0].rstrip(":")
-    # Speech starts when the first sentence is synthesized: keep it short by ending it before the
-    # "close to ..." clause, and say the titles in the next one.
-    opening, close, liked = head.partition(", close to ")
-    if close:
-        return f"{opening}. They are close to {liked}: {listed}.{more}"
-    return f"{head}: {listed}.{more}"
+    named = any(name in " ".join(prose) for name in names)  # the model's words already say them
+    spoken = []
+    for line in prose:
+        if line.endswith(":") and not named:
+            head = line.rstrip(":")
+            # Speech starts when the first sentence is synthesized: keep it short by ending it before
+            # the "close to ..." clause, and say the titles in the next one.
+            opening, close, liked = head.partition(", close to ")
+            spoken.append(f"{opening}. They are close to {liked}: {listed}.{more}" if close
+                          else f"{head}: {listed}.{more}")
+            named = True
+        else:
+            spoken.append(line)
+    if not named:
+        spoken.append(f"{listed}.{more}")
+    return " ".join(spoken)
+
+
+_CARD_LINE = re.compile(r"^\s*\d+\.\s")
 
 
 def collect(into: list[NDArray[np.float32]]) -> Speaker:

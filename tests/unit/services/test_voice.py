@@ -96,3 +96,13 @@ def test_warming_up_runs_each_model_once_before_the_first_turn(engine: Engine) -
     assert stt.loaded and tts.loaded
     assert tts.spoken == ["Ready when you are."]
     assert len(stt.calls) == 1 and stt.calls[0][0] > 16000 // 2  # the phrase, resampled to 16 kHz
+
+
+def test_the_spoken_reply_says_what_is_missing_and_asks_whether_to_remember(engine: Engine) -> None:
+    tts = FakeTextToSpeech()
+    loop = VoiceLoop(FakeSpeechToText("I loved Fargo and Ghostbusters, three more like them"), tts,
+                     engine.conversation)
+    result = loop.turn(speech(), collect([]))
+    said = " ".join(tts.spoken)
+    assert "Ghostbusters" in said and "remember that you loved Fargo" in said
+    assert len(result.turn.items) == 3 and all(r.item.title in said for r in result.turn.items)
