@@ -334,7 +334,8 @@ class _Turn:
                                    energy=intent.energy, brightness=intent.brightness, tempo_min=intent.tempo_min,
                                    tempo_max=intent.tempo_max, creators=intent.creators, liked=session_liked,
                                    exclude=excluded,
-                                   query_weight=weight, seed_genres=self._seed_genres(intent, session_liked))
+                                   query_weight=weight, seed_genres=self._seed_genres(intent, session_liked),
+                                   query_label=replies.own_words(intent.query, self.text) or None)
         with self.clock.stage("recommend"):
             try:
                 candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)

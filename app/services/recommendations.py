@@ -58,6 +58,7 @@ class RecommendRequest:
     liked: tuple[str, ...] = ()  # items said to be liked in a conversation: count as 5★ here, not saved
     exclude: tuple[str, ...] = ()  # items never to return ("not that one")
     query_weight: float | None = None  # the query's share of the score; None = the ranker's default
+    query_label: str | None = None  # the query as the user said it, for the reasons (the query may be expanded)
 
 
 @dataclass
@@ -179,7 +180,7 @@ class Recommendations:
         ranked = model.ranker.recommend(row, request.k, query_vector=query_vector,
                                         candidate_mask=self._mask(model, request),
                                         exclude_rated=request.exclude_rated, query_weight=request.query_weight)
-        return self._to_recommendations(model, ranked, row, request.query)
+        return self._to_recommendations(model, ranked, row, request.query_label or request.query)
 
     def explain(self, request: RecommendRequest, item_id: str) -> Recommendation:
         """One item scored for the user as recommend() would score it: its breakdown and reasons."""
@@ -209,17 +210,18 @@ class Recommendations:
         if not request.query:
             raise NothingToGoOnError("nobody has rated anything yet: rate a few items (`chatrec rate ITEM 5`) "
                                "or say what you are looking for (--query TEXT)")
-        found = self.search(request.query, max(request.k * 5, 50), request.domain)
+        label = request.query_label or request.query
+        found = self.search(request.query, max(request.k * 5, 50), request.domain, label=label)
         unwanted = {*request.exclude, *request.liked}
         kept = [r for r in found if r.item.id not in unwanted and allows(request, r.item)]
         if len(kept) < request.k and _filters_items(request):
             # The nearest texts may hold too few that pass the filters: look at every item that does.
             allowed = [i for i in self._store.items(request.domain) if i.id not in unwanted and allows(request, i)]
             if allowed:
-                kept = self._by_query(request.query, allowed, request.k)
+                kept = self._by_query(request.query, allowed, request.k, label)
         return kept[:request.k]
 
-    def _by_query(self, query: str, items: list[Item], k: int) -> list[Recommendation]:
+    def _by_query(self, query: str, items: list[Item], k: int, label: str) -> list[Recommendation]:
         """The items closest to a query among the given ones, each with its query part."""
         self._index.ensure_current()
         vectors = self._index.matrix([i.id for i in items])
@@ -228,7 +230,7 @@ class Recommendations:
         for index in np.argsort(-similarity)[:k]:
             breakdown = ScoreBreakdown((ScorePart("query", float(similarity[index]), 1.0),))
             result.append(Recommendation(items[index], float(similarity[index]), None, breakdown,
-                                         reasons_for(breakdown, query=query)))
+                                         reasons_for(breakdown, query=label)))
         return result
 
     def _mask(self, model: FittedModel, request: RecommendRequest) -> NDArray[np.bool_]:
@@ -338,8 +340,9 @@ class Recommendations:
             result.append(Recommendation(item, hit.similarity, None, breakdown, reasons_for(breakdown)))
         return result
 
-    def search(self, text: str, k: int = 10, domain: str | None = None) -> list[Recommendation]:
-        """Items whose text best matches a free-text query."""
+    def search(self, text: str, k: int = 10, domain: str | None = None, *,
+               label: str | None = None) -> list[Recommendation]:
+        """Items whose text best matches a free-text query (label: the query as the reasons should quote it)."""
         _check_k(k)
         if not text.strip():
             raise ChatRecError("search needs some text")
@@ -352,7 +355,7 @@ class Recommendations:
                 continue
             breakdown = ScoreBreakdown((ScorePart("query", hit.similarity, 1.0),))
             result.append(Recommendation(items[hit.id], hit.similarity, None, breakdown,
-                                         reasons_for(breakdown, query=text)))
+                                         reasons_for(breakdown, query=label or text)))
         return result
 
 

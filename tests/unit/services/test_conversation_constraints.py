@@ -137,3 +137,10 @@ def test_a_refinement_stays_in_the_domain_of_the_request_it_refines(engine: Engi
     first = conversation.turn("crime movies please")
     second = conversation.turn("something quiet instead", first.session_id)  # "quiet" is a shop word here
     assert second.intent.domain == "movie" and all(r.item.domain == "movie" for r in second.items)
+
+
+def test_cards_quote_the_users_own_words_not_a_stripped_query(engine: Engine) -> None:
+    result = chat(engine).turn("a gift for a coffee lover who travels a lot")
+    quoted = [reason for r in result.items for reason in r.reasons if "\u201c" in reason]
+    assert quoted and not any("travels lot" in reason for reason in quoted)
+    assert "travels lot" not in result.reply
