@@ -80,6 +80,7 @@ class TurnResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     candidates: tuple[str, ...] = ()  # the ranker's candidate ids the cards were chosen from
     model_sentences: tuple[str, ...] = ()  # per card, the model's sentence when it re-ranked ("" otherwise)
+    reply_source: str = "template"  # who wrote the reply: "model" (checked) or "template"
 
 
 class _Stopwatch:
@@ -226,7 +227,8 @@ class _Turn:
             reply, items = self._recommend(intent, liked, disliked, target)
             intent = self.state.intent  # a refinement answers the standing request it refined
         return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks),
-                          candidates=self.candidates, model_sentences=self.model_sentences)
+                          candidates=self.candidates, model_sentences=self.model_sentences,
+                          reply_source=self.reply_source)
 
     def _remember_answer(self) -> str | None:
         """The reply when this turn answers "Shall I remember...?" with yes or no; None otherwise."""
