@@ -73,6 +73,8 @@ class SessionController(QObject):
     turn_started = Signal(str)  # what the user typed ("" for a spoken turn until it is heard)
     heard = Signal(str)  # a spoken request's transcript
     turn_finished = Signal(object)  # TurnResult
+    cards_ready = Signal(object)  # the turn's cards (tuple of Recommendation), before its reply is written
+    reply_text = Signal(str)  # the reply as it is written, a checked sentence at a time
     voice_state = Signal(str)  # idle, listening, transcribing, thinking, speaking
     voice_level = Signal(float)  # dBFS of the microphone while listening
     rated = Signal(object)  # the Rating, once saved in the store
@@ -166,8 +168,19 @@ class SessionController(QObject):
         self._interrupt_speech()
         self.turn_started.emit(text)
         session = self.session_id
-        self._jobs.start(TURN_JOB, lambda ctx: engine.conversation.turn(text, session, cancel=ctx.cancel),
-                         on_done=self._turn_done, on_error=self.failed.emit)
+        self._jobs.start(TURN_JOB, lambda ctx: engine.conversation.turn(
+                             text, session, cancel=ctx.cancel, on_cards=lambda cards: ctx.event(("cards", cards)),
+                             on_text=lambda piece: ctx.event(("text", piece))),
+                         on_done=self._turn_done, on_error=self.failed.emit, on_event=self._turn_event)
+
+    def _turn_event(self, event: object) -> None:
+        """The cards as soon as they are chosen, and the reply as it is written (on the GUI thread)."""
+        if isinstance(event, tuple) and len(event) == 2:
+            kind, value = event
+            if kind == "cards":
+                self.cards_ready.emit(value)
+            elif kind == "text":
+                self.reply_text.emit(str(value))
 
     def _turn_done(self, result: TurnResult) -> None:
         self.session_id = result.session_id

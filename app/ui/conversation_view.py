@@ -27,6 +27,7 @@ class ConversationView(QScrollArea):
         self._column.addStretch(1)
         self.setWidget(inner)
         self._pending: QLabel | None = None
+        self._writing: QLabel | None = None  # the reply being written, while it streams in
         self.add_assistant(WELCOME)
 
     def messages(self) -> list[tuple[str, str]]:
@@ -40,6 +41,23 @@ class ConversationView(QScrollArea):
     def add_assistant(self, text: str) -> QLabel:
         """A bubble for Chat-Rec's reply."""
         return self._add("chat-rec", text)
+
+    def stream_assistant(self, text: str) -> None:
+        """Append checked text of the reply being written (a bubble opens with its first words)."""
+        if self._writing is None:
+            self._writing = self._add("chat-rec", text.lstrip())
+        else:
+            self._writing.setText(self._writing.text() + text)
+        self._writing.setAccessibleName(f"Chat-Rec said: {self._writing.text()}")
+
+    def finish_assistant(self, text: str) -> QLabel:
+        """The reply as it was finally written: it completes (or, rarely, replaces) the streamed bubble."""
+        bubble, self._writing = self._writing, None
+        if bubble is None:
+            return self.add_assistant(text)
+        bubble.setText(text)
+        bubble.setAccessibleName(f"Chat-Rec said: {text}")
+        return bubble
 
     def begin_spoken(self) -> None:
         """A placeholder bubble while the user is talking; filled in when the words are heard."""

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.cards = CardsView()
         self.explanation = ExplanationPanel()
         self.lists_page: ListsPage | None = None
+        self._early_cards: tuple[str, ...] = ()  # ids of the cards a running turn showed before its reply
         self.library_page: LibraryPage | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("pages")
@@ -152,6 +153,8 @@ class MainWindow(QMainWindow):
         c.turn_started.connect(self._turn_started)
         c.heard.connect(self.conversation.heard)
         c.turn_finished.connect(self._turn_finished)
+        c.cards_ready.connect(self._cards_ready)
+        c.reply_text.connect(self.conversation.stream_assistant)
         c.voice_state.connect(self.talk.show_state)
         c.voice_level.connect(self.talk.show_level)
         c.rated.connect(self._rated)
@@ -224,16 +227,25 @@ class MainWindow(QMainWindow):
         else:
             self.conversation.begin_spoken()
 
-    def _turn_finished(self, result: TurnResult) -> None:
-        self.talk.show_state("idle")
-        self.conversation.add_assistant(result.reply)
-        for note in result.fallbacks:
-            self.banner.show_notice(note)
+    def _cards_ready(self, cards: tuple[Recommendation, ...]) -> None:
+        """The turn's cards, shown while its reply is still being written."""
+        self._early_cards = tuple(r.item.id for r in cards)
+        self._show_cards(cards)
+
+    def _show_cards(self, cards: tuple[Recommendation, ...]) -> None:
         # The cards a few at a time, then the explanation of the first, each in its own pass of the event
         # loop: built in one go with their first paint they held the GUI thread for up to 106 ms (bench_ui).
+        self.cards.show_recommendations_in_steps(cards, self.controller.ratings(), then=lambda: self.cards.select(0))
+
+    def _turn_finished(self, result: TurnResult) -> None:
+        self.talk.show_state("idle")
+        self.conversation.finish_assistant(result.reply)
+        for note in result.fallbacks:
+            self.banner.show_notice(note)
+        shown_early, self._early_cards = self._early_cards, ()
         if result.items and result.intent.action in ("recommend", "refine"):
-            self.cards.show_recommendations_in_steps(result.items, self.controller.ratings(),
-                                                     then=lambda: self.cards.select(0))
+            if shown_early != tuple(r.item.id for r in result.items):
+                self._show_cards(result.items)
         elif result.items and result.intent.action == "explain":
             self._card_selected(result.items[0])
         if result.intent.action in ("add_to_list", "export") and self.lists_page is not None:

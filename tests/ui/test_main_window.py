@@ -253,3 +253,17 @@ def test_start_up_objects_are_frozen_for_the_garbage_collector_until_the_window_
     assert gc.get_freeze_count() > 1000
     window.close()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_cards_come_before_the_reply_is_written_and_the_reply_streams_into_one_bubble(
+        qtbot: QtBot, window: MainWindow) -> None:
+    seen: list[str] = []
+    window.controller.cards_ready.connect(lambda cards: seen.append("cards"))
+    window.controller.reply_text.connect(lambda text: seen.append("text"))
+    window.controller.turn_finished.connect(lambda result: seen.append("done"))
+    before = len(window.conversation.messages())
+    ask(qtbot, window, "I loved Fargo, recommend me more crime films")
+    assert seen[0] == "cards" and "text" in seen and seen[-1] == "done"
+    said = window.conversation.messages()
+    assert len(said) == before + 2  # the user's bubble and one reply bubble, not a streamed one and a final one
+    assert said[-1][1] == window.controller.last_result.reply  # type: ignore[union-attr]
