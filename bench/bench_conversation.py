@@ -129,12 +129,19 @@ def grounding_problems(engine: Engine, result: TurnResult, titles: TitleIndex, s
             problems.append(f"{rec.item.id} was not a candidate")
         if rec.item.id in rated and result.intent.action not in ("explain", "rate"):
             problems.append(f"{rec.item.id} is already rated")
-    allowed = {r.item.id for r in result.items} | {m.item.id for m in titles.mentions(said)}
+    # A reply may name the cards, the items of the user's that drove them (in their breakdowns), and
+    # the titles the user named in this conversation; nothing else.
+    allowed = {r.item.title.casefold() for r in result.items}
+    allowed |= {d.title.casefold() for r in result.items for d in r.breakdown.drivers}
+    allowed |= {r.breakdown.sound.title.casefold() for r in result.items if r.breakdown.sound is not None}
+    allowed |= {t.casefold() for t in (*result.intent.liked, *result.intent.disliked, *result.intent.unknown)}
+    allowed |= {m.item.title.casefold() for m in titles.mentions(said)}
     for name, text in (("reply", result.reply), ("spoken reply", spoken_reply(result))):
         if "1962" in text or MADE_UP in text or "example.invalid" in text or "Ignore the above" in text:
             problems.append(f"the {name} repeats the misbehaving model: {text[:80]!r}")
         for mention in titles.mentions(_titles_only(text)):
-            if mention.item.id not in allowed:
+            title = mention.item.title.casefold()
+            if not any(title in ok or ok in title for ok in allowed):  # "Se7en" is "Seven (Se7en)"
                 problems.append(f"the {name} names {mention.item.title!r}, not a card")
     return problems
 
