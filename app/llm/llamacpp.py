@@ -244,8 +244,14 @@ class LlamaCppChatModel:
                                 max_tokens=max_tokens, temperature=temperature)
         # Tool calls are JSON for the program, not words for the user: they are not streamed.
         stream = _Stream(None if emulate_tools else on_text, cancel, deadline)
-        if not self._chat_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise ChatModelTimeoutError(f"the embedded model was busy with another answer for {self.timeout_s:g} s")
+        # Waiting for another answer to finish is cancellable too: a turn's budget must not be spent
+        # here for the whole timeout while an earlier reply is still being written.
+        while not self._chat_lock.acquire(timeout=0.05):
+            if cancel is not None:
+                cancel.raise_if_cancelled("the answer")
+            if time.monotonic() >= deadline:
+                raise ChatModelTimeoutError(
+                    f"the embedded model was busy with another answer for {self.timeout_s:g} s")
         try:
             if cancel is not None:
                 cancel.raise_if_cancelled("the answer")

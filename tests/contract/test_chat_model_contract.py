@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from app.domain.errors import (
     ChatModelUnavailableError,
     ModelMissingError,
 )
-from app.domain.progress import CancelToken
+from app.domain.progress import CancelToken, Deadline
 from app.llm.llamacpp import (
     LlamaCppChatModel,
     default_gguf,
@@ -321,6 +322,17 @@ class TestLlamaCppAdapter:
         with pytest.raises(ChatModelTimeoutError, match=re.escape("0.05 s")):
             with_server(server, timeout_s=0.05).chat(HELLO)
         assert server.sent < 50
+
+    def test_a_cancel_reaches_a_request_waiting_for_another_answer_to_finish(self) -> None:
+        model = with_server(FakeServer(["word "] * 100, delay=0.01), timeout_s=30.0)
+        first = threading.Thread(target=lambda: model.chat(HELLO))
+        first.start()
+        time.sleep(0.05)  # the first answer holds the model
+        started = time.monotonic()
+        with pytest.raises(CancelledError):
+            model.chat(HELLO, cancel=Deadline(0.2))
+        assert time.monotonic() - started < 1.0  # not the 30 s timeout, nor the first answer's whole second
+        first.join()
 
     def test_errors_become_domain_errors(self) -> None:
         chunks = [{"error": {"code": 400, "message": "the request exceeds the available context size"}}]
