@@ -40,7 +40,7 @@ from app.domain.items import ME, Item  # noqa: E402
 from app.domain.progress import CancelToken  # noqa: E402
 from app.paths import app_paths  # noqa: E402
 from app.services.conversation import ConversationOptions, TurnResult  # noqa: E402
-from app.services.titles import TitleIndex  # noqa: E402
+from app.services.titles import TitleIndex, normalise  # noqa: E402
 from app.services.voice import spoken_reply  # noqa: E402
 from app.store.sqlite import CatalogueImport  # noqa: E402
 from bench.timing import latency_ms  # noqa: E402
@@ -116,9 +116,11 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def grounding_problems(engine: Engine, result: TurnResult, titles: TitleIndex, said: str) -> list[str]:
+def grounding_problems(engine: Engine, result: TurnResult, titles: TitleIndex, said: str,
+                       before: tuple[str, ...] = ()) -> list[str]:
     """What is wrong with a turn: cards invented, not candidates or already rated; replies naming titles
-    that are not on a card and that the user did not say."""
+    that are not on a card (this turn's or, for a command about one, the last turn's) and that the user
+    did not say."""
     problems = []
     known = engine.store.items_by_ids(r.item.id for r in result.items)
     rated = {r.item_id for r in engine.store.ratings_of(ME)}
@@ -131,17 +133,20 @@ def grounding_problems(engine: Engine, result: TurnResult, titles: TitleIndex, s
             problems.append(f"{rec.item.id} is already rated")
     # A reply may name the cards, the items of the user's that drove them (in their breakdowns), and
     # the titles the user named in this conversation; nothing else.
-    allowed = {r.item.title.casefold() for r in result.items}
-    allowed |= {d.title.casefold() for r in result.items for d in r.breakdown.drivers}
-    allowed |= {r.breakdown.sound.title.casefold() for r in result.items if r.breakdown.sound is not None}
-    allowed |= {t.casefold() for t in (*result.intent.liked, *result.intent.disliked, *result.intent.unknown)}
-    allowed |= {m.item.title.casefold() for m in titles.mentions(said)}
+    allowed = {r.item.title for r in result.items} | set(before)
+    allowed |= {d.title for r in result.items for d in r.breakdown.drivers}
+    allowed |= {r.breakdown.sound.title for r in result.items if r.breakdown.sound is not None}
+    allowed |= {*result.intent.liked, *result.intent.disliked, *result.intent.unknown}
+    allowed |= {m.item.title for m in titles.mentions(said)}
+    allowed |= {item.title for item in engine.store.items_by_ids(r.item_id for r in engine.store.ratings_of(ME))
+                .values()}  # "Done: I'll remember that you love Alien"
+    known = {normalise(title) for title in allowed}
     for name, text in (("reply", result.reply), ("spoken reply", spoken_reply(result))):
         if "1962" in text or MADE_UP in text or "example.invalid" in text or "Ignore the above" in text:
             problems.append(f"the {name} repeats the misbehaving model: {text[:80]!r}")
         for mention in titles.mentions(_titles_only(text)):
-            title = mention.item.title.casefold()
-            if not any(title in ok or ok in title for ok in allowed):  # "Se7en" is "Seven (Se7en)"
+            title = normalise(mention.item.title)
+            if not any(title in ok or ok in title for ok in known):  # "Se7en" is "Seven (Se7en)"
                 problems.append(f"the {name} names {mention.item.title!r}, not a card")
     return problems
 
@@ -163,6 +168,7 @@ def run(engine: Engine, source: Any, options: ConversationOptions, label: str) -
     sources = {"model": 0, "template": 0}
     fallbacks = slow = 0
     session: str | None = None
+    before: tuple[str, ...] = ()  # the last cards shown: what a command ("rate the second") is about
     started = time.perf_counter()
     for text, new in scripted_turns():
         for rating in engine.store.ratings_of(ME) if new else ():
@@ -175,7 +181,8 @@ def run(engine: Engine, source: Any, options: ConversationOptions, label: str) -
         totals.append(total)
         slow += total > LIMIT_S
         cards.append(result.timings_ms.get("cards_ready", result.timings_ms["total"]) / 1000)
-        problems += [f"{text!r}: {p}" for p in grounding_problems(engine, result, titles, text)]
+        problems += [f"{text!r}: {p}" for p in grounding_problems(engine, result, titles, text, before)]
+        before = tuple(r.item.title for r in result.items) or before
         fallbacks += bool(result.fallbacks)
         sources[result.reply_source] += 1
     return {"run": label, "backend": chat.choose_model(), "turns": len(totals),
