@@ -72,6 +72,9 @@ bench: $(STAMP) $(MUSIC_STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_eval.py
 	$(BIN)/python bench/bench_rerank.py
+	$(BIN)/python bench/bench_intents.py
+	$(BIN)/python bench/bench_turns.py
+	$(BIN)/python bench/bench_conversation.py
 	$(BIN)/python bench/bench_voice.py
 	$(BIN)/python bench/bench_ui.py
 

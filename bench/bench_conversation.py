@@ -185,7 +185,7 @@ def run(engine: Engine, source: Any, options: ConversationOptions, label: str) -
         before = tuple(r.item.title for r in result.items) or before
         fallbacks += bool(result.fallbacks)
         sources[result.reply_source] += 1
-    return {"run": label, "backend": chat.choose_model(), "turns": len(totals),
+    return {"run": label, "backend": chat.choose_model(), "model": chat.model_name(), "turns": len(totals),
             "seconds": round(time.perf_counter() - started, 1), "cards_ready": latency_ms(cards),
             "whole_reply": latency_ms(totals), f"turns_over_{LIMIT_S:g}_s": slow,
             "replies_written_by": sources, "turns_with_fallbacks": fallbacks, "grounding_problems": len(problems),

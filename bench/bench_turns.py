@@ -6,7 +6,7 @@ every card, the reply and what got saved against each turn's labels. Reports the
 are fully right, per kind, with the misses, and the wall-clock time per turn.
 
 Run from the repository root (after `make test-music`):
-  .venv/bin/python bench/bench_turns.py [--set heldout|fresh] [--backend embedded|none] [--label NAME]
+  .venv/bin/python bench/bench_turns.py [--set heldout,fresh] [--backend embedded,none] [--label NAME]
 """
 
 from __future__ import annotations
@@ -249,21 +249,23 @@ def play(engine: Engine, convs: list[dict[str, Any]], chat: Any) -> dict[str, An
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=sorted(SETS), default="heldout")
-    parser.add_argument("--backend", choices=["embedded", "none"], default="embedded")
-    parser.add_argument("--label", default="", help="a name for this run in the result file (e.g. before)")
+    parser.add_argument("--set", default="heldout,fresh", help="comma-separated: heldout, fresh")
+    parser.add_argument("--backend", default="embedded,none", help="comma-separated: embedded, none")
+    parser.add_argument("--label", default="", help="a name for this run in the result files (e.g. before)")
     args = parser.parse_args()
     engine = build_engine(Path(tempfile.mkdtemp(prefix="bench-turns-")))
-    options = ConversationOptions()
-    chat = engine.conversation.with_chat(None if args.backend == "embedded" else NoModel(), options)
-    chat.turn("warm up: something like Fargo")
-    summary = play(engine, conversations(SETS[args.set]), chat)
+    for backend in args.backend.split(","):
+        chat = engine.conversation.with_chat(None if backend == "embedded" else NoModel(), ConversationOptions())
+        chat.turn("warm up: something like Fargo")  # fits the model, builds the indexes, loads the LLM
+        for name in args.set.split(","):
+            summary = {"set": str(SETS[name].relative_to(ROOT)), "backend": backend,
+                       "model": chat.model_name(),
+                       **play(engine, conversations(SETS[name]), chat)}
+            print(json.dumps({k: v for k, v in summary.items() if k != "misses"}, indent=1))
+            out = RESULTS / f"turns_{name}{'_' + args.label if args.label else ''}_{backend}.json"
+            out.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(f"wrote {out}")
     engine.close()
-    summary = {"set": str(SETS[args.set].relative_to(ROOT)), "backend": args.backend, **summary}
-    print(json.dumps({k: v for k, v in summary.items() if k != "misses"}, indent=1))
-    out = RESULTS / f"turns_{args.set}{'_' + args.label if args.label else ''}_{args.backend}.json"
-    out.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -160,6 +160,11 @@ class Conversation:
         model, _notes = self._chat.get()  # a turn repeats the notes when it falls back
         return model.backend if model is not None else "none"
 
+    def model_name(self) -> str:
+        """The name of the chat model that serves turns ("none" without one), for reports and benchmarks."""
+        model, _notes = self._chat.get()
+        return model.model_name if model is not None else "none"
+
     def titles_in_view(self, session_id: str | None, limit: int = 30) -> list[str]:
         """Titles a user is likely to say next: the session's cards, then their most recent ratings."""
         state = self._sessions.state_of(session_id) if session_id else None
