@@ -124,7 +124,8 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         sound = _sound_index(files, sound_store, paths, settings, closers, host)
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
-        options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank)
+        options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank,
+                                      model_replies=settings.llm_replies)
         lists = Lists(store)
         source = chat or chat_models(settings, paths)
         conversation = Conversation(store, ConversationStore(store), recommendations, source, options,

@@ -31,6 +31,7 @@ class Settings:
     llm_timeout_s: float = 30.0  # how long a model answer may take before the turn goes on without it
     llm_intent: bool = True  # let the model read requests (merged with the rules' exact reading)
     llm_rerank: str = "auto"  # auto (Ollama re-ranks, the small embedded model does not), on or off
+    llm_replies: str = "auto"  # auto (Ollama writes the reply, checked; the built-in model leaves it to the template)
     theme: str = "system"  # the desktop app's look: system (follow the OS), dark or light
     input_device: str = ""  # the microphone's device name; empty = the system default
     output_device: str = ""  # the speaker's device name; empty = the system default
@@ -46,6 +47,7 @@ _MINIMUM: dict[str, float] = {"embed_batch_size": 1, "embed_threads": 1, "defaul
 # settings that take one of a few words
 _CHOICES: dict[str, tuple[str, ...]] = {"llm_backend": ("auto", "ollama", "embedded"),
                                         "llm_rerank": ("auto", "on", "off"),
+                                        "llm_replies": ("auto", "on", "off"),
                                         "theme": ("system", "dark", "light")}
 # folder settings: a relative folder would move with the working directory
 _FOLDERS = ("data_dir", "models_dir")

@@ -8,14 +8,16 @@ products, MovieLens 100K and adversarial items whose descriptions try to command
   default, and writes the reply (checked before it is shown);
 - "without the model": the same turns, rules, vocabulary and template only;
 - "misbehaving model": a model that invents titles and years and writes injected instructions in
-  every answer, with re-ranking forced on, to show none of it reaches a card or a reply.
+  every answer, with re-ranking and reply writing forced on, to show none of it reaches a card or a reply;
+- "model writing replies": the built-in model also writes every reply (off by default), 120 turns.
 
 For every turn it checks that each card exists, came from the ranker's candidates and is not already
 rated, and that the written and the spoken reply name no catalogue title that is not on a card or said
 by the user. Times are wall clock: "cards ready" when the cards were chosen, "whole reply" when the
 turn returned with its reply written.
 
-Run from the repository root: .venv/bin/python bench/bench_conversation.py [--runs model,none,misbehaving]
+Run from the repository root:
+  .venv/bin/python bench/bench_conversation.py [--runs model,none,misbehaving,model-replies]
 """
 
 from __future__ import annotations
@@ -157,8 +159,9 @@ def _titles_only(reply: str) -> str:
                                  reply))
 
 
-def run(engine: Engine, source: Any, options: ConversationOptions, label: str) -> dict[str, Any]:
-    """Every scripted turn with one model source: times, fallbacks and grounding problems."""
+def run(engine: Engine, source: Any, options: ConversationOptions, label: str,
+        limit: int | None = None) -> dict[str, Any]:
+    """The scripted turns (the first limit of them) with one model source: times, fallbacks, grounding."""
     chat = engine.conversation.with_chat(source, options)
     chat.turn("warm up: something like Fargo")  # fits the model, builds the indexes, loads the LLM
     titles = chat.titles()
@@ -170,7 +173,7 @@ def run(engine: Engine, source: Any, options: ConversationOptions, label: str) -
     session: str | None = None
     before: tuple[str, ...] = ()  # the last cards shown: what a command ("rate the second") is about
     started = time.perf_counter()
-    for text, new in scripted_turns():
+    for text, new in scripted_turns()[:limit]:
         for rating in engine.store.ratings_of(ME) if new else ():
             engine.store.unrate(ME, rating.item_id)
         session = None if new else session
@@ -194,7 +197,7 @@ def run(engine: Engine, source: Any, options: ConversationOptions, label: str) -
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", default="model,none,misbehaving")
+    parser.add_argument("--runs", default="model,none,misbehaving,model-replies")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-conversation-"))
     os.environ["CHATREC_HOME"] = str(home)
@@ -202,9 +205,14 @@ def main() -> None:
     engine.catalogue.import_demo()
     engine.catalogue.import_movielens("100k")
     engine.store.import_catalogue(CatalogueImport("products", "bench-injected", "bench", INJECTED))
-    runs = {"model": (None, ConversationOptions(), "with the built-in model's stages"),
-            "none": (NoModel(), ConversationOptions(), "without the model"),
-            "misbehaving": (Misbehaving(), ConversationOptions(rerank="on"), "a misbehaving model, re-ranking on")}
+    runs: dict[str, tuple[Any, ConversationOptions, str, int | None]] = {
+        "model": (None, ConversationOptions(), "with the built-in model's stages as shipped", None),
+        "none": (NoModel(), ConversationOptions(), "without the model", None),
+        "misbehaving": (Misbehaving(), ConversationOptions(rerank="on", model_replies="on"),
+                        "a misbehaving model, re-ranking and writing every reply", None),
+        # What shipping the built-in model as the reply writer would cost (the first 120 turns).
+        "model-replies": (None, ConversationOptions(model_replies="on"),
+                          "with the built-in model also writing every reply", 120)}
     results = [run(engine, *runs[name]) for name in args.runs.split(",")]
     engine.close()
     for payload in results:

@@ -28,7 +28,7 @@ def intent_json(action: str = "recommend", domain: str = "any", about: str = "",
 
 
 def make(engine: Engine, model: ChatModel | None, **options: object) -> Conversation:
-    options.setdefault("model_replies", False)  # these scripts answer the reading and re-ranking only
+    options.setdefault("model_replies", "off")  # these scripts answer the reading and re-ranking only
     return Conversation(engine.store, ConversationStore(engine.store), engine.recommendations,
                         FixedChatSource(model), ConversationOptions(**options))  # type: ignore[arg-type]
 

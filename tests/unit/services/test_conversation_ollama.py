@@ -43,7 +43,7 @@ def conversation(engine: Engine, host: str, timeout_s: float = 5.0, backend: str
     chooser = ChatModelChooser(backend, lambda: OllamaChatModel("llama3.2:3b", host=host, timeout_s=timeout_s),
                                lambda: embedded)
     return Conversation(engine.store, ConversationStore(engine.store), engine.recommendations, chooser,
-                        ConversationOptions(rerank="auto", model_replies=False))
+                        ConversationOptions(rerank="auto", model_replies="off"))
 
 
 def dead_host() -> str:
