@@ -24,6 +24,7 @@ class Intent:
     genres: tuple[str, ...] = ()  # every card has all of these ("crime dramas")
     genres_any: tuple[str, ...] = ()  # every card has one of these ("a western or a war film", a mood's genres)
     genres_none: tuple[str, ...] = ()  # no card has any of these ("a kids movie but not a cartoon")
+    categories: tuple[str, ...] = ()  # products: in one of these shop categories
     price_min: float | None = None
     price_max: float | None = None
     pace: tuple[str, ...] = ()  # for tracks: slow | moderate | fast
@@ -57,6 +58,7 @@ class Intent:
             genres=self.genres or (earlier.genres if not self.genres_any else ()),
             genres_any=self.genres_any or (earlier.genres_any if not self.genres else ()),
             genres_none=tuple(dict.fromkeys(earlier.genres_none + self.genres_none)),
+            categories=self.categories or (earlier.categories if not (self.genres or self.genres_any) else ()),
             price_min=self.price_min if self.price_min is not None else earlier.price_min,
             price_max=self.price_max if self.price_max is not None else earlier.price_max,
             pace=self.pace or earlier.pace,
@@ -74,7 +76,8 @@ class Intent:
         raw = {"action": self.action, "domain": self.domain, "query": self.query, "liked": list(self.liked),
                "disliked": list(self.disliked), "target": self.target, "year_min": self.year_min,
                "year_max": self.year_max, "genres": list(self.genres), "genres_any": list(self.genres_any),
-               "genres_none": list(self.genres_none), "tempo_min": self.tempo_min, "tempo_max": self.tempo_max,
+               "genres_none": list(self.genres_none), "categories": list(self.categories),
+               "tempo_min": self.tempo_min, "tempo_max": self.tempo_max,
                "price_min": self.price_min, "price_max": self.price_max, "pace": list(self.pace),
                "energy": list(self.energy), "brightness": list(self.brightness), "unknown": list(self.unknown),
                "creators": list(self.creators), "aspects": [list(a) for a in self.aspects],

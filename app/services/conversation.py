@@ -345,7 +345,8 @@ class _Turn:
                                    tempo_max=intent.tempo_max, creators=intent.creators, liked=session_liked,
                                    exclude=excluded,
                                    query_weight=weight, seed_genres=self._seed_genres(intent, session_liked),
-                                   query_label=replies.own_words(intent.query, self.text) or None)
+                                   query_label=replies.own_words(intent.query, self.text) or None,
+                                   categories=intent.categories)
         with self.clock.stage("recommend"):
             try:
                 candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)
@@ -353,8 +354,16 @@ class _Turn:
                     # "Like Toy Story" prefers Toy Story's genres, but never at the cost of enough cards.
                     candidates = self.owner._recommendations.recommend(replace(request, seed_genres=()),
                                                                        cancel=self.cancel)
+                relaxed = False
+                for looser in _relaxations(request) if not candidates else ():
+                    # Nothing is all of that: the limits read from mood words go before the ones said outright,
+                    # and the reply says none fitted everything.
+                    candidates = self.owner._recommendations.recommend(looser, cancel=self.cancel)
+                    relaxed = True
+                    if candidates:
+                        break
             except NothingToGoOnError:
-                candidates = []  # nothing rated anywhere and no words: the reply asks for titles
+                candidates, relaxed = [], False  # nothing rated anywhere and no words: the reply asks for titles
         candidates = _covering(candidates, intent.aspects, count)
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
@@ -370,7 +379,8 @@ class _Turn:
         if self.on_cards is not None:
             self.on_cards(tuple(picked))
         named = self.owner._store.items_by_ids(to_remember)
-        shortfall = Shortfall(len(picked), count) if picked and len(picked) < count and _constrained(intent) else None
+        shortfall = Shortfall(0, count) if relaxed and picked else \
+            Shortfall(len(picked), count) if picked and len(picked) < count and _constrained(intent) else None
         facts = ReplyFacts(intent, tuple(picked), tuple(intent.liked), intent.unknown, shortfall,
                            self.model_sentences, tuple(named[i].title for i in to_remember if i in named),
                            said=self.text)
@@ -516,6 +526,17 @@ _NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|no thanks|not now|never mind)\
 def replies_join(names: list[str]) -> str:
     """'A', 'A and B', 'A, B and C'."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
+def _relaxations(request: RecommendRequest) -> list[RecommendRequest]:
+    """Looser forms of a request that nothing fits: without the sound words, then without the mood's genres."""
+    steps = []
+    if request.pace or request.energy or request.brightness:
+        request = replace(request, pace=(), energy=(), brightness=())
+        steps.append(request)
+    if request.genres_any or request.seed_genres:
+        steps.append(replace(request, genres_any=(), seed_genres=()))
+    return steps
 
 
 def _covering(candidates: list[Recommendation], aspects: tuple[tuple[str, ...], ...],

@@ -46,6 +46,7 @@ class RecommendRequest:
     genres_any: tuple[str, ...] = ()  # every item has at least one of these
     genres_none: tuple[str, ...] = ()  # no item has any of these
     seed_genres: tuple[str, ...] = ()  # and one of these too (the genres of the titles a request is "like")
+    categories: tuple[str, ...] = ()  # products: in one of these shop categories
     price_min: float | None = None  # products: the price within these bounds
     price_max: float | None = None
     pace: tuple[str, ...] = ()  # tracks: one of these (slow, moderate, fast); likewise energy and brightness
@@ -362,7 +363,7 @@ class Recommendations:
 def _filters_attributes(request: RecommendRequest) -> bool:
     return (request.price_min is not None or request.price_max is not None or bool(request.pace)
             or bool(request.energy) or bool(request.brightness) or request.tempo_min is not None
-            or request.tempo_max is not None or bool(request.creators))
+            or request.tempo_max is not None or bool(request.creators) or bool(request.categories))
 
 
 def _filters_items(request: RecommendRequest) -> bool:
@@ -387,6 +388,9 @@ def allows(request: RecommendRequest, item: Item) -> bool:
     if {g.lower() for g in request.genres_none} & genres:
         return False
     if request.creators and not {c.casefold() for c in request.creators} & {c.casefold() for c in item.creators}:
+        return False
+    if request.categories and item.attributes.get("category", "").casefold() not in {
+            c.casefold() for c in request.categories}:
         return False
     if request.price_min is not None or request.price_max is not None:
         price = price_of(item)

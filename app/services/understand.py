@@ -81,7 +81,7 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     reading = read_request(masked, len(cards))
     unknown = unknown_titles(masked, titles)
     query = _without(refs.query, [*unknown, *_negated_words(masked)])
-    genres, genres_any, genres_none = _genre_filters(masked, titles)
+    genres, genres_any, genres_none = _genre_filters(masked, titles, vocabulary)
     intent = replace(reading.intent, query=query, unknown=tuple(unknown), genres=genres, genres_any=genres_any,
                      genres_none=genres_none)
     tempo_min, tempo_max = read_tempo(masked.casefold())
@@ -150,13 +150,26 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     return Understanding(intent, tuple(liked), tuple(disliked), target)
 
 
-def _genre_filters(masked: str, titles: TitleIndex) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _genre_filters(masked: str, titles: TitleIndex,
+                   vocabulary: Vocabulary | None) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(all of, any of, none of) the genres named: "crime dramas" wants both, "a western or a war film"
-    either, "not a cartoon" rules one out."""
+    either, "not a cartoon" rules one out. A genre word inside a longer shop name is that name's:
+    "a board game" names the shop's board games, not the music genre Game."""
     named, ruled_out = genres_named(masked, titles.genres)
+    if vocabulary is not None:
+        said = _stems(normalise(masked))
+        longer = [_stems(normalise(t.value)) for t in vocabulary.terms if t.kind in ("category", "tag")
+                  and len(t.value.split()) > 1]
+        named = tuple(g for g in named if not any(
+            _stems(normalise(g)) in name and name != _stems(normalise(g)) and name in said for name in longer))
     if len(named) > 1 and re.search(r"\b(or|either)\b", masked, re.I):
         return (), named, ruled_out
     return named, (), ruled_out
+
+
+def _stems(words: str) -> str:
+    """Words without a plural s, to compare 'board game' with 'board games'."""
+    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words.split())
 
 
 def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex, negated: list[str]) -> Intent:
@@ -168,8 +181,17 @@ def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex,
         return intent
     genres_any = intent.genres_any or tuple(dict.fromkeys(g for g in found.genres if normalise(g) not in named))
     aspects = found.aspects if intent.domain == "product" and len(found.aspects) > 1 else ()
+    categories: tuple[str, ...] = ()
+    shop = [m for m in found.matches if m.term.kind == "category"]
+    if (intent.domain or found.domain) == "product" and shop and not intent.genres_any:
+        # A shop department named ("kitchen gadgets") is where to look; the tags matched beside it only
+        # say which of its items to prefer ("a coffee grinder": coffee items that are grinders).
+        categories = tuple(dict.fromkeys(m.term.value for m in shop))
+        departments = {normalise(c) for c in categories}
+        tags = [group for group in found.aspects if not {normalise(v) for v in group} & departments]
+        genres_any, aspects = (), ((categories, *tags) if tags else ())
     return replace(intent, domain=intent.domain or found.domain, genres_any=genres_any, aspects=aspects,
-                   pace=found.pace or intent.pace, energy=found.energy or intent.energy,
+                   categories=categories, pace=found.pace or intent.pace, energy=found.energy or intent.energy,
                    brightness=found.brightness or intent.brightness)
 
 

@@ -150,6 +150,10 @@ class Vocabulary:
                    for j, t in enumerate(allowed)
                    if scores[j] >= (EXACT if domain is None and self.terms[t].kind == "tag" else MATCH)]
         matches.sort(key=lambda m: -m.score)
+        # A word inside a longer phrase that means something in another catalogue belongs to that phrase:
+        # "board game" is the shop's board games, not the music genre "Game".
+        matches = [m for m in matches if not any(n.term.domain != m.term.domain and set(m.words.split()) <
+                                                 set(n.words.split()) for n in matches)]
         if domain is None:
             matches = _one_domain(matches)
         kept = _close_to_best(matches)

@@ -168,3 +168,37 @@ def test_a_model_that_writes_the_reply_is_used_when_its_words_hold_and_dropped_w
         assert result.reply_source == source
         assert "Casablanca" not in result.reply and "Ignore the above" not in result.reply
         assert result.items[0].item.title in result.reply
+
+
+def _shop_and_tracks(engine: Engine) -> None:
+    def product(slug: str, category: str, tags: tuple[str, ...]) -> Item:
+        return Item(f"product:{slug}", "product", slug.replace("-", " ").title(), genres=(category, *tags),
+                    description=f"{category} {' '.join(tags)}", attributes={"price": "20.00", "category": category})
+
+    def track(n: int, genre: str) -> Item:
+        return Item(f"music:{genre}{n}", "music", f"{genre} tune {n}", creators=("Someone",), genres=(genre,),
+                    attributes={"tempo_bpm": "150", "energy": "high", "brightness": "bright", "key": "C",
+                                "mode": "major"})
+    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
+        product("deduction-game", "board games", ("cards",)), product("tile-game", "board games", ("family",)),
+        product("pantry-radio", "headphones & audio", ("pantry",)), product("chef-knife", "pantry", ("knives",))]))
+    engine.store.import_catalogue(CatalogueImport("music", "music", "test", [track(n, "Game") for n in range(3)]))
+
+
+def test_a_genre_word_inside_a_shop_department_name_is_the_department(engine: Engine) -> None:
+    _shop_and_tracks(engine)
+    result = chat(engine).turn("board games for the two of us")  # the stand-in text model matches words
+    assert result.items and all(r.item.attributes.get("category") == "board games" for r in result.items)
+
+
+def test_a_shop_department_said_is_where_to_look_not_a_tag_of_that_name(engine: Engine) -> None:
+    _shop_and_tracks(engine)
+    result = chat(engine).turn("I want to buy pantry gadgets")
+    assert [r.item.id for r in result.items] == ["product:chef-knife"]  # not the radio tagged "pantry"
+
+
+def test_when_nothing_fits_the_mood_words_are_let_go_and_the_reply_says_none_fitted(engine: Engine) -> None:
+    _shop_and_tracks(engine)
+    result = chat(engine).turn("some calm and quiet Game tracks")  # every Game tune is loud
+    assert result.items and all("Game" in r.item.genres for r in result.items)
+    assert result.reply.startswith("No ")
