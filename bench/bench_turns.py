@@ -26,7 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.bootstrap import Engine, open_engine  # noqa: E402
+from app.bootstrap import Engine, chat_models, open_engine  # noqa: E402
+from app.config import Settings  # noqa: E402
 from app.catalog.music_items import descriptors_of, pace  # noqa: E402
 from app.domain.items import ME, Item  # noqa: E402
 from app.paths import app_paths  # noqa: E402
@@ -252,10 +253,14 @@ def main() -> None:
     parser.add_argument("--set", default="heldout,fresh", help="comma-separated: heldout, fresh")
     parser.add_argument("--backend", default="embedded,none", help="comma-separated: embedded, none")
     parser.add_argument("--label", default="", help="a name for this run in the result files (e.g. before)")
+    parser.add_argument("--builtin", default="", help="the built-in model to use (qwen2.5-0.5b, smollm2-135m); "
+                                                      "default: the one the app ships")
     args = parser.parse_args()
     engine = build_engine(Path(tempfile.mkdtemp(prefix="bench-turns-")))
+    chosen = chat_models(Settings(llm_backend="embedded", llm_model_file=args.builtin), engine.paths) \
+        if args.builtin else None
     for backend in args.backend.split(","):
-        chat = engine.conversation.with_chat(None if backend == "embedded" else NoModel(), ConversationOptions())
+        chat = engine.conversation.with_chat(chosen if backend == "embedded" else NoModel(), ConversationOptions())
         chat.turn("warm up: something like Fargo")  # fits the model, builds the indexes, loads the LLM
         for name in args.set.split(","):
             summary = {"set": str(SETS[name].relative_to(ROOT)), "backend": backend,
