@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.bootstrap import Engine, chat_models, open_engine  # noqa: E402
-from app.config import Settings  # noqa: E402
 from app.catalog.music_items import descriptors_of, pace  # noqa: E402
+from app.config import Settings  # noqa: E402
 from app.domain.items import ME, Item  # noqa: E402
 from app.paths import app_paths  # noqa: E402
 from app.services.conversation import ConversationOptions, TurnResult  # noqa: E402
