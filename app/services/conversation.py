@@ -403,11 +403,7 @@ class _Turn:
         return written.text
 
     def _model_writes_replies(self) -> bool:
-        setting = self.owner.options.model_replies
-        if setting in ("on", "off"):
-            return setting == "on"
-        model = self._model()
-        return model is not None and model.backend == "ollama"
+        return self._stage_on(self.owner.options.model_replies)
 
     def _stream(self, text: str) -> None:
         if self.on_text is not None:
@@ -452,7 +448,10 @@ class _Turn:
         return chosen, [model_reasons.get(c.item.id, "") for c in chosen]
 
     def _rerank_on(self) -> bool:
-        setting = self.owner.options.rerank
+        return self._stage_on(self.owner.options.rerank)
+
+    def _stage_on(self, setting: str) -> bool:
+        """on, off, or auto: a model stage runs by default only for Ollama models (README: measured)."""
         if setting in ("on", "off"):
             return setting == "on"
         model = self._model()

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Engine, open_engine
@@ -126,3 +127,13 @@ def collect_qt_garbage(qapp: Any) -> Iterator[None]:
     qapp.processEvents()
     gc.collect()
     qapp.processEvents()
+
+
+@pytest.fixture
+def themed(qapp: QApplication) -> Iterator[QApplication]:
+    """Restore the default look after a test changes the theme or the font."""
+    palette, font, sheet = qapp.palette(), qapp.font(), qapp.styleSheet()
+    yield qapp
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+    qapp.setStyleSheet(sheet)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -367,16 +366,6 @@ def test_cards_shown_in_steps_arrive_in_order_and_a_newer_answer_replaces_them(q
     qtbot.waitUntil(lambda: done[-1] == "all", timeout=5000)
     assert [c.recommendation.item.title for c in view.cards()] == [f.title for f in films]
     assert [c.index for c in view.cards()] == list(range(len(films)))
-
-
-@pytest.fixture
-def themed(qapp: QApplication) -> Iterator[QApplication]:
-    """Restore the default look after a test changes the theme or the font."""
-    palette, font, sheet = qapp.palette(), qapp.font(), qapp.styleSheet()
-    yield qapp
-    qapp.setPalette(palette)
-    qapp.setFont(font)
-    qapp.setStyleSheet(sheet)
 
 
 def test_a_products_card_shows_its_price_beside_its_category_and_says_it(qtbot: QtBot) -> None:

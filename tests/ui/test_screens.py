@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLineEdit, QWidget
@@ -26,16 +24,6 @@ def save(widget: QWidget, name: str, tmp_path: Path) -> Path:
     image = widget.grab()
     assert image.save(str(path)) and image.width() > 600 and image.height() > 400
     return path
-
-
-@pytest.fixture
-def themed(qapp: QApplication) -> Iterator[QApplication]:
-    """Restore the default look after a test changes the theme or the font."""
-    palette, font, sheet = qapp.palette(), qapp.font(), qapp.styleSheet()
-    yield qapp
-    qapp.setPalette(palette)
-    qapp.setFont(font)
-    qapp.setStyleSheet(sheet)
 
 
 def test_the_main_states_look_right_in_light_and_dark(qtbot: QtBot, window: MainWindow, themed: QApplication,
