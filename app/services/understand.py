@@ -233,9 +233,10 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
-    # Two or more capitalised words in a row name something wherever they stand ("The Dark Knight is...").
+    # "The" and capitalised words name a title wherever they stand ("The Dark Knight is my favourite");
+    # other capitalised runs only after a cue, since they are as often places and people ("New York").
     spans += [m.group(0) for m in re.finditer(
-        r"\b(?:The |A |An )?[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)+", masked)]
+        r"\bThe\s+[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)*", masked)]
     found = []
     parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*(?=[A-Z\d])", whole)]
     for part in parts:

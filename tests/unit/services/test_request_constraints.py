@@ -86,3 +86,21 @@ def test_a_question_after_a_word_of_thanks_is_still_a_question() -> None:
                                                ("something around 80 bpm", (70.0, 90.0))])
 def test_tempo_limits_are_read_in_beats_per_minute(text: str, expected: tuple[float | None, float | None]) -> None:
     assert read_tempo(text) == expected
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("I've seen Ghostbusters and Airplane", ["Ghostbusters", "Airplane"]),
+    ("The Dark Knight is my favourite film", ["The Dark Knight"]),
+    ("a film called The Velvet Harbour", ["The Velvet Harbour"]),
+    ("something like Fargo", []),  # in the catalogue
+    ("a film set in New York", []),  # a place, not a title
+    ("something with Tom Hanks, no horror", []),
+])
+def test_titles_the_catalogue_lacks_are_found_and_places_are_not(text: str, unknown: list[str]) -> None:
+    from app.domain.items import Item
+    from app.services.titles import TitleIndex
+    from app.services.understand import unknown_titles
+
+    titles = TitleIndex([Item("movie:fargo", "movie", "Fargo", genres=("Crime",)),
+                         Item("movie:heat", "movie", "Heat", genres=("Horror",))])
+    assert unknown_titles(text, titles) == unknown
