@@ -249,7 +249,8 @@ class _Turn:
                 self.owner._store.rate(ME, item_id, stars=5.0)
             self.state = replace(self.state, remember=())
             titles = [items[i].title for i in asked if i in items]
-            return f"Done: I'll remember that you love {replies_join(titles)}. Rate anything else to teach me more."
+            return (f"Done: I'll remember that you love {replies.join_names(titles)}. "
+                    "Rate anything else to teach me more.")
         if _NO.match(self.text):
             self.state = replace(self.state, remember=())
             return "All right, I won't save them: they only count in this conversation."
@@ -520,11 +521,6 @@ _YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|please do|please|ok|okay|do it|go
                   r"definitely|remember (it|them|that)|save (it|them))\b", re.I)
 _NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|no thanks|not now|never mind)\b(?!.*\b(like|want|more|show|"
                  r"something|only|but)\b)", re.I)
-
-
-def replies_join(names: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
 
 
 def _relaxations(request: RecommendRequest) -> list[RecommendRequest]:

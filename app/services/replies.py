@@ -96,7 +96,8 @@ class ReplyFacts:
 
 # -- the pieces of a reply ------------------------------------------------------------------------------
 
-def _join(names: Sequence[str], word: str = "and") -> str:
+def join_names(names: Sequence[str], word: str = "and") -> str:
+    """'A', 'A and B', 'A, B and C'."""
     names = list(names)
     if len(names) <= 1:
         return "".join(names)
@@ -195,7 +196,7 @@ def _count_phrase(facts: ReplyFacts, count: int | None = None) -> str:
     if intent.genres:
         words.append(" ".join(g.casefold() for g in intent.genres[:2]))
     elif intent.genres_any:
-        words.append(_join([g.casefold() for g in intent.genres_any[:3]], "or"))
+        words.append(join_names([g.casefold() for g in intent.genres_any[:3]], "or"))
     words.append(_noun(facts, n))
     phrase = " ".join(words) + _years(intent) + _price_limit(intent)
     quoted = own_words(facts.intent.query, facts.said)
@@ -210,14 +211,14 @@ def _described(facts: ReplyFacts) -> str:
 
 
 def _close_to(facts: ReplyFacts) -> str:
-    return f", close to {_join(facts.liked_titles[:3])}" if facts.liked_titles else ""
+    return f", close to {join_names(facts.liked_titles[:3])}" if facts.liked_titles else ""
 
 
 def unknown_sentence(facts: ReplyFacts, variant_seed: int = 0) -> str:
     """'I don't have Ghostbusters in your library, so I left it out.' ('' when every name was found)."""
     if not facts.unknown:
         return ""
-    names = _join(facts.unknown[:3], "or")
+    names = join_names(facts.unknown[:3], "or")
     pronoun = "it" if len(facts.unknown[:3]) == 1 else "them"
     if variant_seed % 2 and len(facts.unknown[:3]) == 1:
         return f"{names} isn't in your library, so I left it out."
@@ -260,7 +261,7 @@ def remember_sentence(facts: ReplyFacts, variant_seed: int = 0) -> str:
     """'Shall I remember that you loved Fargo?' ('' when there is nothing to offer)."""
     if not facts.remember_question:
         return ""
-    names = _join(facts.remember_question[:3])
+    names = join_names(facts.remember_question[:3])
     frames = ("Shall I remember that you loved {names}?", "Want me to remember that you loved {names}?",
               "Should I remember that you loved {names}?")
     return frames[variant_seed % len(frames)].format(names=names)
