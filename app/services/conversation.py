@@ -169,13 +169,14 @@ class Conversation:
         return model.model_name if model is not None else "none"
 
     def titles_in_view(self, session_id: str | None, limit: int = 30) -> list[str]:
-        """Titles a user is likely to say next: the session's cards, then their most recent ratings."""
+        """Titles a user is likely to say next: the session's cards and the titles named in it, their most
+        recent ratings, then the catalogue's most rated titles (what a newcomer most often names)."""
         state = self._sessions.state_of(session_id) if session_id else None
-        shown = state.shown if state is not None else ()
-        recent = [r.item_id for r in self._store.ratings_of(ME)[:limit]]
-        items = self._store.items_by_ids([*shown, *recent])
-        ordered = [items[i].title for i in dict.fromkeys([*shown, *recent]) if i in items]
-        return ordered[:limit]
+        mine = [*state.shown, *state.liked] if state is not None else []
+        mine += [r.item_id for r in self._store.ratings_of(ME)[:limit]]
+        items = self._store.items_by_ids(mine)
+        ordered = [items[i].title for i in dict.fromkeys(mine) if i in items]
+        return list(dict.fromkeys([*ordered, *self.titles().popular(limit)]))[:limit]
 
     def titles(self) -> TitleIndex:
         """The title index of the current catalogue (rebuilt when the catalogue changes)."""

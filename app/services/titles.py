@@ -73,6 +73,8 @@ class TitleIndex:
         if len(self._by_id) > 20:
             self.genres = {k: v for k, v in self.genres.items() if uses.get(k, 0) > 1}
         self._domain_words = _distinct_vocabulary(self._by_id.values())
+        # _by_id was filled most rated first: its first titles are the ones people name most.
+        self._popular = [item.title for item in self._by_id.values() if pop.get(item.id, 0) > 0][:100]
         self._keys_list = list(self._by_key)
 
     @staticmethod
@@ -136,6 +138,10 @@ class TitleIndex:
     def item(self, item_id: str) -> Item | None:
         """The item with this id, if the index holds it."""
         return self._by_id.get(item_id)
+
+    def popular(self, limit: int) -> list[str]:
+        """The most rated titles, most rated first (at most 100)."""
+        return self._popular[:limit]
 
     def knows(self, name: str) -> bool:
         """Whether a name is exactly a title (any of its forms) or an artist of the catalogue, typos not allowed."""

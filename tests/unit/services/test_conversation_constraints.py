@@ -202,3 +202,11 @@ def test_when_nothing_fits_the_mood_words_are_let_go_and_the_reply_says_none_fit
     result = chat(engine).turn("some calm and quiet Game tracks")  # every Game tune is loud
     assert result.items and all("Game" in r.item.genres for r in result.items)
     assert result.reply.startswith("No ")
+
+
+def test_speech_hints_hold_the_cards_the_titles_named_and_then_the_most_rated_titles(engine: Engine) -> None:
+    conversation = chat(engine)
+    assert "Pulp Fiction" in conversation.titles_in_view(None)  # a newcomer: what people name most
+    result = conversation.turn("I loved Night Train to Nowhere, two more like it")
+    hints = conversation.titles_in_view(result.session_id)
+    assert hints[:3] == [*(r.item.title for r in result.items), "Night Train to Nowhere"]
