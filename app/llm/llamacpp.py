@@ -275,7 +275,9 @@ class LlamaCppChatModel:
                 self._chat_lock.release()
                 finished.set()
 
-        threading.Thread(target=run, name="llama.cpp request", daemon=True).start()
+        # Not a daemon: a process that exits while an abandoned request is still inside llama.cpp would
+        # abort ("FATAL: exception not rethrown"); exiting waits the moment it takes to stop instead.
+        threading.Thread(target=run, name="llama.cpp request", daemon=False).start()
         while not finished.wait(0.02):
             if (cancel is not None and cancel.cancelled) or time.monotonic() > deadline:
                 stream.abandon(timed_out=not (cancel is not None and cancel.cancelled))
