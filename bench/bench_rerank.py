@@ -115,9 +115,9 @@ class Protocol:
         self.base = np.array([top[:K] for top in self.tops])
 
 
-def run_model(protocol: Protocol, key: str, path: Path, timeout_s: float) -> dict[str, Any]:
+def run_model(protocol: Protocol, key: str, path: Path, timeout_s: float, threads: int | None) -> dict[str, Any]:
     """Re-rank every user's candidates with one model, as the app does, and score the result."""
-    model = LlamaCppChatModel(path, timeout_s=timeout_s)
+    model = LlamaCppChatModel(path, timeout_s=timeout_s, threads=threads)
     started = time.perf_counter()
     model.load()
     load_s = time.perf_counter() - started
@@ -157,7 +157,7 @@ def run_model(protocol: Protocol, key: str, path: Path, timeout_s: float) -> dic
     diff = ndcg_per_user(ranked, protocol.relevant) - ndcg_per_user(protocol.base, protocol.relevant)
     interval = paired_interval(diff)
     return {
-        "model": model.model_name, "file": path.name, "bytes": path.stat().st_size,
+        "model": model.model_name, "file": path.name, "bytes": path.stat().st_size, "threads": model.threads,
         "llm_reranked_top5": scored,
         "ndcg5_minus_ranker": round(float(diff.mean()), 4), "ndcg5_minus_ranker_95ci": interval,
         # "Beats the ranker" means better NDCG@5 by more than chance: the paired interval lies above 0.
@@ -185,6 +185,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0,
                         help="seconds an answer may take before the ranker's order stands in (generous, so "
                              "the quality measured is the model's, not the machine's load)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="llama.cpp threads (default: the app's, every core). On cores other work shares, "
+                             "1 is several times faster: llama.cpp's threads wait for each other at every layer")
     args = parser.parse_args()
     chosen = model_paths(args.model)
     protocol = Protocol(args.users)
@@ -211,7 +214,7 @@ def main() -> None:
             result["models"] = previous["models"]
     for key, path in chosen:
         print(f"measuring {key} ({path.name}) on {protocol.users.size} users", flush=True)
-        result["models"][key] = run_model(protocol, key, path, args.timeout)
+        result["models"][key] = run_model(protocol, key, path, args.timeout, args.threads)
         print(json.dumps(result["models"][key], indent=1), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")  # after each model
