@@ -186,8 +186,8 @@ def main() -> None:
                         help="seconds an answer may take before the ranker's order stands in (generous, so "
                              "the quality measured is the model's, not the machine's load)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="llama.cpp threads (default: the app's, every core). On cores other work shares, "
-                             "1 is several times faster: llama.cpp's threads wait for each other at every layer")
+                        help="llama.cpp threads (default: the app's, every core but one). On cores other work "
+                             "shares, fewer are faster: llama.cpp's threads wait for each other at every layer")
     args = parser.parse_args()
     chosen = model_paths(args.model)
     protocol = Protocol(args.users)
