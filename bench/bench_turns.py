@@ -180,7 +180,8 @@ def check_turn(engine: Engine, expect: dict[str, Any], seen: Seen) -> list[str]:
             problems.append(f"not added: {added}")
     exported = expect.get("exported")
     if exported is not None:
-        paths = re.findall(r"(/\S+\." + re.escape(str(exported["format"]).lower()) + r")\b", result.reply)
+        # A path may hold spaces ("watchlist (2).csv" when watchlist.csv was written before).
+        paths = re.findall(r"(/[^\n]*?\." + re.escape(str(exported["format"]).lower()) + r")\b", result.reply)
         if not paths or not Path(paths[0]).is_file():
             problems.append(f"not exported: {exported}")
     explains = expect.get("explains")

@@ -110,3 +110,5 @@ class SessionState:
     excluded: tuple[str, ...] = ()  # item ids turned down ("not that one")
     shown: tuple[str, ...] = ()  # the last cards, in order: "the second one" is shown[1]
     remember: tuple[str, ...] = ()  # item ids the assistant asked to remember as loved; a "yes" saves them
+    focus: str = ""  # the item the last command was about (explained, rated, added): "rate that one"
+    last_list: str = ""  # the list the last item was added to: "and Vertigo too"

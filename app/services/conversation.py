@@ -26,7 +26,7 @@ from app.services import replies
 from app.services.lists import Lists
 from app.services.moods import expand_query
 from app.services.recommendations import Recommendations, RecommendRequest
-from app.services.refine import relative_to_cards
+from app.services.refine import relative_to_cards, relative_to_request
 from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
 from app.services.reply_check import checked_about, checked_sentences
 from app.services.reply_writer import write_reply
@@ -232,6 +232,8 @@ class _Turn:
         handler = handlers.get(intent.action)
         if handler is not None:
             reply, items = handler(intent, target)
+            if target and intent.action in ("explain", "rate", "add_to_list"):
+                self.state = replace(self.state, focus=target)
         else:
             reply, items = self._recommend(intent, liked, disliked, target)
             intent = self.state.intent  # a refinement answers the standing request it refined
@@ -270,7 +272,15 @@ class _Turn:
         found = understand(self.text, cards, self.owner.titles(), model_intent,
                            model_may_infer=self.backend == "ollama", vocabulary=self.owner.vocabulary(),
                            standing_domain=self.state.intent.domain if cards else None)
-        return found.intent, found.liked, found.disliked, found.target
+        intent, target = found.intent, found.target
+        if self.state.last_list and len(found.liked) == 1 and _ALSO.match(self.text) and \
+                intent.action in ("recommend", "refine"):
+            # "And Vertigo too", right after adding a film to a list: the same list, another title.
+            return Intent(action="add_to_list", list_name=self.state.last_list), (), (), found.liked[0]
+        if not target and self.state.focus and intent.action in ("explain", "rate", "add_to_list") and \
+                _THAT_ONE.search(self.text):
+            target = self.state.focus  # "why?" then "2 stars for that one": the one just talked about
+        return intent, found.liked, found.disliked, target
 
     def _model_intent(self, history: list[TurnRecord]) -> Intent | None:
         model = self._model()
@@ -329,6 +339,7 @@ class _Turn:
         if intent.action == "refine":
             shown = self.owner._store.items_by_ids(self.state.shown)
             intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
+            intent = relative_to_request(self.text, intent, self.state.intent)
             intent = intent.merged_into(self.state.intent)
         rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
         # Titles named shape this conversation only; saving them as ratings is the user's call.
@@ -366,7 +377,7 @@ class _Turn:
                         break
             except NothingToGoOnError:
                 candidates, relaxed = [], False  # nothing rated anywhere and no words: the reply asks for titles
-        candidates = _covering(candidates, intent.aspects, count)
+        candidates = _covering(candidates, intent.aspects)
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
         if reasons:
@@ -376,7 +387,8 @@ class _Turn:
             self.fallbacks.extend(f"re-ranking: {note}" for note in notes)
             reasons = list(checked)
         self.model_sentences = tuple(reasons) if reasons else ()
-        self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked), to_remember)
+        self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked), to_remember,
+                                  last_list=self.state.last_list)
         self.clock.mark("cards_ready")
         if self.on_cards is not None:
             self.on_cards(tuple(picked))
@@ -490,6 +502,7 @@ class _Turn:
         said = intent.list_name or DEFAULT_LIST
         name = self._list_called(said) or lists.create(said).name
         added = lists.add(name, [target])
+        self.state = replace(self.state, last_list=name)
         title = self.owner._store.get_item(target).title
         if not added.added:
             return f"{title} is already in your {name} list.", []
@@ -518,6 +531,9 @@ class _Turn:
         return next((p.name for p in self.owner._lists.all() if p.name.casefold() == said.strip().casefold()), "")
 
 
+_ALSO = re.compile(r"^\W*(?:and|also|plus|oh and)\b(?:(?!\b(?:like|similar|but|not)\b).){1,60}?"
+                   r"(?:\b(?:too|as well|also)\b)?\W*$", re.I)
+_THAT_ONE = re.compile(r"\b(that|this|it)( one)?\b", re.I)
 _YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|please do|please|ok|okay|do it|go ahead|absolutely|of course|"
                   r"definitely|remember (it|them|that)|save (it|them))\b", re.I)
 _NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|no thanks|not now|never mind)\b(?!.*\b(like|want|more|show|"
@@ -535,18 +551,19 @@ def _relaxations(request: RecommendRequest) -> list[RecommendRequest]:
     return steps
 
 
-def _covering(candidates: list[Recommendation], aspects: tuple[tuple[str, ...], ...],
-              count: int) -> list[Recommendation]:
-    """The candidates that have something of every aspect asked for ("coffee" and "grinder"), when enough do.
+def _covering(candidates: list[Recommendation], aspects: tuple[tuple[str, ...], ...]) -> list[Recommendation]:
+    """The candidates that have something of every aspect asked for ("coffee" and "grinder"), when any do.
 
-    Each aspect alone was a filter (any of its terms); an item with all of them is what was meant, but
-    a request whose aspects no item joins ("headphones for the gym") keeps the wider choice.
+    Each aspect alone was a filter (any of its terms); an item with all of them is what was meant, so
+    "wireless headphones" shows only wireless ones even when fewer than asked (the reply says only
+    that many fit), but a request whose aspects no item joins ("headphones for the gym") keeps the
+    wider choice.
     """
     if len(aspects) < 2:
         return candidates
     wanted = [{term.casefold() for term in aspect} for aspect in aspects]
     full = [c for c in candidates if all(group & {g.casefold() for g in c.item.genres} for group in wanted)]
-    return full if len(full) >= min(count, len(candidates)) else candidates
+    return full or candidates
 
 
 def _constrained(intent: Intent) -> bool:

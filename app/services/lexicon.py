@@ -14,7 +14,7 @@ GENRES: dict[str, str] = {
     "action": "action film: fights, chases, explosions, heroes, shoot-outs, adrenaline",
     "adventure": "adventure film: quests, journeys, treasure, exploring, swashbuckling",
     "animation": "animated film: cartoons, animation, drawn or computer-animated",
-    "childrens": "children's film: for kids, family viewing, young audiences",
+    "childrens": "children's film: for kids, family viewing, young audiences, for my son or daughter",
     "comedy": "comedy film: funny, hilarious, jokes, a good laugh, silly, light-hearted humour, feel-good, cheer me up",
     "crime": "crime film: gangsters, the mob, heists, robbers, detectives, cops, criminals",
     "documentary": "documentary: real life, true events, non-fiction, factual",
@@ -28,7 +28,8 @@ GENRES: dict[str, str] = {
     "romance": "romance film: love story, romantic, falling in love, date night, couples",
     "sci fi": "science fiction film: outer space, set in space, spaceships, aliens, robots, the future, time travel, "
               "futuristic",
-    "thriller": "thriller film: suspense, tension, edge of your seat, tense, gripping",
+    "thriller": "thriller film: suspense, tension, edge of your seat, tense, gripping, twisty, plot twists, paranoid, "
+                "mind games",
     "war": "war film: soldiers, battles, the army, combat, World War",
     "western": "western film: cowboys, the Wild West, gunslingers, outlaws, ranches, frontier",
     # music genres
@@ -56,7 +57,7 @@ GENRES: dict[str, str] = {
     "fitness": "fitness: exercise, workout, gym, training, running, staying in shape",
     "home office": "home office: working from home, desk, office chair, keyboard, productivity",
     "photography": "photography: cameras, lenses, taking photos, photographers",
-    "gardening": "gardening: garden, plants, growing vegetables, flowers, gardeners",
+    "gardening": "gardening: garden, plants, growing vegetables, grow your own veg, allotment, flowers, gardeners",
     "coffee": "coffee: espresso, brewing coffee, coffee beans, coffee lovers, caffeine",
     "electronics": "electronics: gadgets, tech, devices",
     "toys": "toys: for children to play with",

@@ -9,7 +9,7 @@ from app.services.titles import Mention, TitleIndex, normalise
 
 _DISLIKE_CUES = ("not", "hated", "hate", "dislike", "disliked", "didnt like", "dont like", "except", "without",
                  "nothing like", "no more", "avoid", "anything but", "but not", "cant stand", "couldnt stand",
-                 "stop showing", "skip", "tired of", "sick of", "no ")
+                 "stop showing", "skip", "tired of", "sick of", "no ", "nothing from", "none of")
 _STOPWORDS = frozenset("""
 a an the and or but of to in on for with from by at as is are was were be been it its this that these those
 i me my we our you your he she they them their something anything some any more most less really very so just

@@ -66,6 +66,24 @@ def relative_to_cards(text: str, intent: Intent, shown: Sequence[Item]) -> Inten
     return intent
 
 
+_HALVE = r"(?:halve|half|cut in half)\s+(?:that|the|my|this)?\s*(?:budget|price|limit)|" \
+    r"half (?:that|the) (?:budget|price)"
+_DOUBLE = r"double\s+(?:that|the|my|this)?\s*(?:budget|price|limit)"
+
+
+def relative_to_request(text: str, intent: Intent, earlier: Intent) -> Intent:
+    """The intent with a budget said relative to the standing one ("halve that budget", "double it")."""
+    low = text.casefold()
+    if intent.price_max is not None or earlier.price_max is None:
+        return intent
+    factor = 0.5 if _says(_HALVE, low) else 2.0 if _says(_DOUBLE, low) else None
+    if factor is None:
+        return intent
+    # The words were about money only: what was being looked for stays as it was ("budget" is no tag here).
+    return replace(intent, price_max=round(earlier.price_max * factor, 2), query="", genres_any=(), aspects=(),
+                   categories=())
+
+
 def with_sound(intent: Intent, kind: str, levels: tuple[str, ...]) -> Intent:
     """The intent with one sound descriptor (pace, energy or brightness) limited to these levels."""
     if kind == "energy":

@@ -19,10 +19,16 @@ _NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "couple": 2, "three": 3, "few":
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
              "fifth": 5, "5th": 5, "last": -1}
 _DOMAIN_WORDS = {
-    "movie": r"movies?|films?|flicks?|cinema|watch(?:ing)?|director|actors?",
-    "music": r"songs?|tracks?|music|albums?|listen(?:ing)?|playlists?|bands?|artists?|tunes?",
+    "movie": r"movies?|films?|flicks?|cinema|watch(?:ing)?",
+    # "play something calm", "put on something chill": what one plays or puts on, unnamed, is music.
+    "music": r"songs?|tracks?|music|albums?|listen(?:ing)?|playlists?|tunes?|"
+             r"(?:play|put on)\s+(?:me\s+|us\s+)?(?:some(?:thing)?|anything)\b"
+             r"(?!\s+(?:to watch|on tv|(?:\w+\s+)?games?\b))",
     "product": r"products?|buy(?:ing)?|gifts?|gadgets?|presents?|shop(?:ping)?|purchase",
 }
+# Words for the people of a field: they say which catalogue only when nothing else does, since they are
+# as often a film's topic ("a documentary about bands").
+_TOPIC_WORDS = {"movie": r"director|actors?|actress(?:es)?", "music": r"bands?|artists?|musicians?|singers?"}
 _FORMATS = {"m3u8": "m3u8", "m3u": "m3u8", "playlist file": "m3u8", "xspf": "xspf", "jspf": "jspf", "csv": "csv",
             "spreadsheet": "csv", "excel": "csv", "json": "json"}
 _CHIT_CHAT = re.compile(
@@ -92,8 +98,10 @@ def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
         return "rate", True
     if _ABOUT_ME.search(low) and not _WANTS.search(low):
         return "chit_chat", True  # "are you a real person", "what can you do"
-    if cards and not re.search(r"\b(forget (it|that|those|the \w+)|never ?mind|start over|new (search|request)|"
-                               r"something (completely|totally) different)\b", low):
+    if cards and not re.search(r"\b(forget (it|that|those|the \w+)|never ?mind|start over|start again|"
+                               r"scrap (it|that|those)|new (search|request)|"
+                               r"something (completely|totally) different)\b",
+                               low):
         return "refine", False  # with cards on screen, a request changes the standing one
     return "recommend", False
 
@@ -156,7 +164,8 @@ def read_count(low: str) -> int | None:
     """How many items were asked for: 'five movies', 'top 3', 'a couple of songs', 'just 3'."""
     number = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a couple|" \
         r"half a dozen|a dozen)"
-    match = re.search(rf"\b(?:top|just|only|give me|show me|me|recommend|suggest|find|need|want|get|list)\s+{number}\b"
+    match = re.search(rf"\b(?:top|just|only|give me|show me|me|recommend|suggest|find|need|want|get|list|play)\s+"
+                      rf"{number}\b"
                       rf"(?!\s*(?:{_NOT_COUNTED})\b)(?!\s*(?:/|out of|st\b|nd\b|rd\b|th\b))", low) \
         or re.search(rf"(?:^|[,.;]\s*|\b(?:some|about|maybe)\s+){number}\s+(?:of\s+)?(?:\w+\s+){{0,2}}?"
                      rf"(?!(?:{_NOT_COUNTED})\b)\w+s\b", low) \
@@ -217,11 +226,13 @@ def read_genres(text: str, genres: dict[str, str]) -> tuple[str, ...]:
 
 def genres_named(text: str, genres: dict[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(wanted, ruled out) catalogue genres: 'crime dramas' wants both, 'kids, not a cartoon' rules one out."""
-    words = normalise(text)
+    # Clauses kept apart, so "none of these, try sci-fi" does not rule out sci-fi.
+    words = " | ".join(normalise(clause) for clause in re.split(r"[,;.!?]+", text))
     found: list[tuple[str, str]] = []  # (key, spelling)
     # Longest genres first, on the words as said: "romantic classical" before "romantic" -> romance.
     for key, spelling in sorted(genres.items(), key=lambda kv: -len(kv[0])):
-        pattern = rf"\b{re.escape(key)}s?\b"
+        # One word may stand between a long genre's words: "romantic-era classical" is romantic classical.
+        pattern = r"\b" + r"(?:\s+\w+)?\s+".join(map(re.escape, key.split())) + r"s?\b"
         if key and len(key.split()) > 1 and re.search(pattern, words):
             found.append((key, spelling))
             words = re.sub(pattern, f" {key.replace(' ', '_')} ", words)
@@ -236,14 +247,20 @@ def genres_named(text: str, genres: dict[str, str]) -> tuple[tuple[str, ...], tu
 
 def _negated(words: str, key: str) -> bool:
     """'no death metal', 'not a comedy', 'none of that horror comedy stuff', "isn't animated": ruled out."""
-    return bool(re.search(rf"\b(no|not|without|except|nothing|none|isnt|arent|hate|avoid|skip|fewer|less|stop)\b"
+    return bool(re.search(rf"\b(no|not|without|except|nothing|none|isnt|arent|hate|avoid|skip|fewer|less|stop|zero|"
+                          rf"cant stand|cannot stand|sick of|tired of|dont want|dont like|spare me|enough)\b"
                           rf"(\s+\w+){{0,3}}?\s+{re.escape(key)}", words))
 
 
-def read_domain(low: str) -> str | None:
-    """movie, music or product when the words say so and only one of them does ('movies not products': movie)."""
+def read_domain(low: str, *, topics: bool = True) -> str | None:
+    """movie, music or product when the words say so and only one of them does ('movies not products': movie).
+
+    topics=False ignores the words for a field's people ("bands", "actors").
+    """
     low = re.sub(r"\b(not|no|instead of|forget( about)?( the)?)\s+(\w+)", " ", low)
     hits = [domain for domain, words in _DOMAIN_WORDS.items() if re.search(rf"\b(?:{words})\b", low)]
+    if not hits and topics:
+        hits = [domain for domain, words in _TOPIC_WORDS.items() if re.search(rf"\b(?:{words})\b", low)]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -305,12 +322,16 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     low = re.sub(r"\bnothing (over|above|more than)\b", "under", low)  # "nothing over 50 each" is a ceiling
     low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below)\b", r"under \1", low)
     low = re.sub(rf"{_AMOUNT}\s*(?:or more|or over|or above|plus|\+|and up|minimum|min)(?!\w)", r"over \1", low)
+    # "got 45 euros to spend": money the user has to spend is a ceiling (when a currency is said).
+    low = re.sub(rf"(?:{_CURRENCY}\s*)(\d+(?:[.,]\d{{1,2}})?)\s*(?=to spend\b)|(\d+(?:[.,]\d{{1,2}})?)\s*"
+                 rf"(?:{_CURRENCY})\s*(?=to spend\b)", lambda m: f"under {m.group(1) or m.group(2)} ", low)
     between = re.search(rf"\bbetween\s+{_AMOUNT}\s+and\s+{_AMOUNT}", low)
     if between and re.search(_CURRENCY, between.group(0)):
         first, second = sorted((amount(between, 1), amount(between, 2)))
         return first, second
     most = re.search(rf"\b(?:under|below|less than|cheaper than|no more than|not more than|up to|max(?:imum)?|"
-                     rf"at most|within|budget(?: is| of)?|for less than|spend(?:ing)?(?: about| around)?)\s+"
+                     rf"at most|within|budget(?:'s|’s|s| is| of)?|for less than|"
+                     rf"spend(?:ing)?(?: about| around| up to)?|stretch(?:es)? to|go up to|go as high as)\s+"
                      rf"{_AMOUNT}", low)
     least = re.search(rf"\b(?:over|above|(?<!no )(?<!not )more than|at least|upwards of)\s+{_AMOUNT}", low)
     money = re.search(rf"{_CURRENCY}|\bprice|\bbudget|\bspend|\bcost|\bcheap|\bfancy|\bmax\b|\beach\b", low)
@@ -327,6 +348,7 @@ def read_price(low: str) -> tuple[float | None, float | None]:
 
 _PLURALS = (r"movies|films|songs|tracks|albums|records|picks|ideas|gifts|options|products|books|games|comedies|"
             r"dramas|thrillers|westerns|musicals|documentaries|cartoons|horrors|romances|mysteries")
+_ASKING = r"(?:(?:give|show|find|get|play|bring)(?: me| us)?|recommend|suggest|i want|i need|i'd like)"
 _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
     # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
@@ -334,18 +356,57 @@ _HEARD = (
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),
-    (r"^(\W*(?:give me|show me|recommend|suggest|find|i want|i need)?\s*)for\s+(?=(?:\w+\s+)?"
-     rf"(?:{_PLURALS})\b)", r"\1four "),
-    (r"^(\W*(?:give me|show me|recommend|suggest|find|i want|i need)?\s*)(?:to|too)\s+(?=(?:\w+\s+)?"
-     rf"(?:{_PLURALS})\b)", r"\1two "),
+    (rf"^(\W*{_ASKING}?\s*)for\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b)", r"\1four "),
+    (rf"^(\W*{_ASKING}?\s*)(?:to|too)\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b)", r"\1two "),
+    # "add number to to my list": a card number is a number.
+    (r"\bnumber\s+(?:to|too)\b", "number two"),
+    (r"\bnumber\s+for\b(?!\s+(?:me|you|us|him|her|them)\b)", "number four"),
+    (r"\bnumber\s+(?:free|tree)\b", "number three"),
+    (r"\bnumber\s+won\b", "number one"),
 )
 
 
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TENS_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+               "eighty": 80, "ninety": 90}
+_SPOKEN_YEAR = re.compile(r"\b(nineteen|twenty)[\s-]+(?:hundred[\s-]+(?:and[\s-]+)?)?(?:(?P<tens>" +
+                          "|".join(_TENS_WORDS) + r")(?:[\s-]+(?P<unit>" + "|".join(_UNITS) + r"))?|oh[\s-]+(?P<oh>" +
+                          "|".join(_UNITS) + r"))\b", re.I)
+_THOUSANDS_YEAR = re.compile(r"\btwo thousand(?:[\s-]+and)?[\s-]+(?P<unit>" + "|".join(_UNITS) + r"|ten|eleven|"
+                             r"twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b", re.I)
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20}
+
+
+def spoken_years(text: str) -> str:
+    """Years said in words or shortened, as digits: 'nineteen sixty' -> 1960, 'two thousand and five' -> 2005,
+    "'97" -> 1997."""
+    def said(match: re.Match[str]) -> str:
+        century = 1900 if match.group(1).casefold() == "nineteen" else 2000
+        if match.group("oh"):
+            return str(century + _UNITS[match.group("oh").casefold()])
+        return str(century + _TENS_WORDS[match.group("tens").casefold()] +
+                   (_UNITS[match.group("unit").casefold()] if match.group("unit") else 0))
+
+    def thousands(match: re.Match[str]) -> str:
+        unit = match.group("unit").casefold()
+        return str(2000 + _UNITS.get(unit, _TEENS.get(unit, 0)))
+
+    def short(match: re.Match[str]) -> str:
+        two = int(match.group(1))
+        return str(2000 + two if two <= 30 else 1900 + two)  # '97 is 1997, '05 is 2005
+
+    text = _SPOKEN_YEAR.sub(said, text)
+    text = _THOUSANDS_YEAR.sub(thousands, text)
+    return re.sub(r"(?<![\w'’])['’](\d{2})\b(?!s)", short, text)
+
+
 def heard_numbers(text: str) -> str:
-    """The request with numbers misheard by speech recognition read as numbers ('free comedies' -> three)."""
+    """The request with numbers misheard by speech recognition read as numbers ('free comedies' -> three), and
+    years said in words as digits."""
     for pattern, number in _HEARD:
         text = re.sub(pattern, number, text, flags=re.I)
-    return text
+    return spoken_years(text)
 
 
 def read_tempo(low: str) -> tuple[float | None, float | None]:

@@ -139,6 +139,16 @@ class TitleIndex:
         """The item with this id, if the index holds it."""
         return self._by_id.get(item_id)
 
+    def series_of(self, item_id: str) -> list[str]:
+        """The other items of a title's series, by their titles: "Scream" -> "Scream 2", "Scream 3"."""
+        item = self._by_id.get(item_id)
+        if item is None:
+            return []
+        stem = normalise(item.title)
+        return [other.id for other in self._by_id.values()
+                if other.id != item_id and other.domain == item.domain
+                and re.match(rf"{re.escape(stem)} (\d+|ii|iii|iv|part|the|returns|2)\b", normalise(other.title))]
+
     def popular(self, limit: int) -> list[str]:
         """The most rated titles, most rated first (at most 100)."""
         return self._popular[:limit]

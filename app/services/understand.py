@@ -31,7 +31,10 @@ _SAID = 85  # partial_ratio of a model's reference against the request: a typo p
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
                        r"another one)\b", re.I)
 _OTHERS = re.compile(r"\b(something else|anything else|other ones|others|different ones?|new ones|more options|"
-                     r"other options|show me more|next ones?|another (few|batch|set))\b", re.I)
+                     r"other (options|ideas|suggestions|picks)|show me more|next ones?|another (few|batch|set)|"
+                     r"none of (those|these|them)|skip (those|these|them)|something different|"
+                     r"(\d+|two|three|four|five|a few|some) more(?! like)(?! than))\b", re.I)
+_NONE_OF = re.compile(r"\b(none of (those|these|them)|skip (those|these|them))\b", re.I)
 _MORE_LIKE = re.compile(r"\bmore like\b|\blike the\b|\bsimilar to the\b", re.I)
 
 
@@ -80,7 +83,7 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     masked = mask_titles(text, refs.spans)
     reading = read_request(masked, len(cards))
     unknown = unknown_titles(masked, titles)
-    query = _without(refs.query, [*unknown, *_negated_words(masked)])
+    query = _without(refs.query, [*unknown, *_negated_words(masked), *_negated_phrases(masked)])
     genres, genres_any, genres_none = _genre_filters(masked, titles, vocabulary)
     intent = replace(reading.intent, query=query, unknown=tuple(unknown), genres=genres, genres_any=genres_any,
                      genres_none=genres_none)
@@ -92,10 +95,16 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     price_min, price_max = read_price(masked.casefold())
     if price_min is not None or price_max is not None:
         intent = replace(intent, price_min=price_min, price_max=price_max, domain=intent.domain or "product",
-                         query=re.sub(r"\b(under|below|over|above|less|more|than|up|to|max|budget|around|about|"
-                                      r"dollars?|bucks|euros?|pounds|quid|[$€£]?\d+(?:[.,]\d+)?[$€£]?)\b\s*",
+                         query=re.sub(r"\b(under|below|over|above|less|more|than|up|to|max|budget'?s?|around|about|"
+                                      r"spend|stretch|tops|dollars?|bucks|euros?|pounds|quid|chf|usd|eur|gbp|"
+                                      r"[$€£]?\d+(?:[.,]\d+)?[$€£]?)\b\s*",
                                       "", intent.query).strip())
     liked, disliked = list(refs.liked), list(refs.disliked)
+    for item_id in list(disliked):
+        item = titles.item(item_id)
+        if item is not None and re.search(rf"{re.escape(item.title)}\W+(films|movies|series|franchise|sequels|ones)\b",
+                                          text, re.I):
+            disliked += titles.series_of(item_id)  # "nothing from the Scream films": its sequels too
     if model is not None and not reading.sure_of_action:
         intent = _merge(intent, model, cards=len(cards))
         if not liked and not disliked:
@@ -103,7 +112,8 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
             liked += [i.id for i in map(titles.find, keep(model.liked)) if i is not None]
             disliked += [i.id for i in map(titles.find, keep(model.disliked)) if i is not None]
     target = _target(intent, refs.named, cards, titles)
-    if intent.action == "refine" and _OTHERS.search(text) and cards and not reading.intent.target:
+    if intent.action == "refine" and _OTHERS.search(text) and cards and (not reading.intent.target or
+                                                                       _NONE_OF.search(text)):
         disliked.extend(cards)  # "something else", "different ones": none of those shown again
     elif intent.action == "refine" and _NOT_THAT.search(text) and cards:
         disliked.append(target or cards[0])
@@ -124,16 +134,23 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         # A refinement stays in its request's domain; titles named say theirs; then what the words mean
         # ("calm" is about tracks, "cowboys" about films) says more than which catalogue happens to use
         # a word in its titles, which is the fallback.
+        # Genres named, even to rule them out ("no war, no horror"), say their catalogue before any mood word.
         domains = {item.domain for item in named}
         meant = standing_domain if intent.action == "refine" and standing_domain else \
-            domains.pop() if len(domains) == 1 else \
-            vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None
+            domains.pop() if len(domains) == 1 else _domain_of_genres(intent, titles) or \
+            (vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None)
         intent = replace(intent, domain=meant)
+    elif intent.domain is not None and intent.action in ("recommend", "refine"):
+        # "A documentary about bands": a genre only films have outweighs a word that is only the topic.
+        by_genre = _domain_of_genres(replace(intent, genres_none=()), titles)
+        if by_genre not in (None, intent.domain) and read_domain(masked.casefold(), topics=False) is None:
+            intent = replace(intent, domain=by_genre)
     if intent.domain is None and intent.action not in ("chit_chat", "add_to_list", "export"):
         # Shop words ("waterproof") point at products only in a new request; a refinement keeps its domain.
         intent = replace(intent, domain=_implied_domain(intent, named, titles, words=intent.action == "recommend"))
+    intent = _genres_of_domain(intent, titles)
     if vocabulary is not None and intent.action in ("recommend", "refine"):
-        intent = _with_vocabulary(intent, vocabulary, titles, _negated_words(masked))
+        intent = _with_vocabulary(intent, vocabulary, titles, _negated_phrases(masked))
     played = [a for a in refs.artists if not re.search(
         rf"\b(like|similar to|sounds? like|reminds? me of|style of|fans? of|along the lines of)\s+(\w+\s+){{0,2}}?"
         rf"{re.escape(a)}", text, re.I)]
@@ -167,6 +184,28 @@ def _genre_filters(masked: str, titles: TitleIndex,
     return named, (), ruled_out
 
 
+def _domain_of_genres(intent: Intent, titles: TitleIndex) -> str | None:
+    """The one catalogue (movies or music) all the genres named belong to, wanted or ruled out."""
+    votes: set[str] = set()
+    for genre in (*intent.genres, *intent.genres_any, *intent.genres_none):
+        found = titles.genre_domains.get(normalise(genre), set())
+        if len(found) == 1:
+            votes |= found
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _genres_of_domain(intent: Intent, titles: TitleIndex) -> Intent:
+    """Without the genres the request's catalogue does not have: "romantic-era classical" music is not Romance."""
+    if intent.domain not in ("movie", "music"):
+        return intent
+
+    def kept(genres: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(g for g in genres if intent.domain in titles.genre_domains.get(normalise(g), {intent.domain}))
+
+    return replace(intent, genres=kept(intent.genres), genres_any=kept(intent.genres_any),
+                   genres_none=kept(intent.genres_none))
+
+
 def _stems(words: str) -> str:
     """Words without a plural s, to compare 'board game' with 'board games'."""
     return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words.split())
@@ -174,6 +213,7 @@ def _stems(words: str) -> str:
 
 def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex, negated: list[str]) -> Intent:
     """The intent with the meaning of its free words: a mood's genres, a shop's category, a track's sound."""
+    intent = _ruled_out_genres(intent, vocabulary, negated)
     named = {normalise(g) for g in (*intent.genres, *intent.genres_any, *intent.genres_none)}
     found = vocabulary.read(_free_words(intent), intent.domain)
     intent = _ruled_out_sound(intent, vocabulary, negated)
@@ -193,6 +233,21 @@ def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex,
     return replace(intent, domain=intent.domain or found.domain, genres_any=genres_any, aspects=aspects,
                    categories=categories, pace=found.pace or intent.pace, energy=found.energy or intent.energy,
                    brightness=found.brightness or intent.brightness)
+
+
+def _ruled_out_genres(intent: Intent, vocabulary: Vocabulary, negated: list[str]) -> Intent:
+    """'No screaming vocals' rules out death metal, "not aimed at kids" children's films: genres meant by
+    what a negation names (films and music; a shop's tags are too many and too close to rule out by meaning)."""
+    if not negated or intent.domain not in ("movie", "music"):
+        return intent
+    found = vocabulary.read(" ".join(negated), intent.domain)
+    wanted = {normalise(g) for g in intent.genres}
+    ruled_out = tuple(g for g in found.genres if normalise(g) not in wanted)
+    if not ruled_out:
+        return intent
+    out = {normalise(g) for g in ruled_out}
+    return replace(intent, genres_none=tuple(dict.fromkeys((*intent.genres_none, *ruled_out))),
+                   genres_any=tuple(g for g in intent.genres_any if normalise(g) not in out))
 
 
 def _ruled_out_sound(intent: Intent, vocabulary: Vocabulary, negated: list[str]) -> Intent:
@@ -233,6 +288,10 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
+    # "Gladiator is my favourite film": a sentence that opens with a name and calls it a favourite.
+    spans += [m.group(1) for m in re.finditer(
+        rf"(?:^|[.!?]\s+)({_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)\s+(?:is|was|has always been)\s+"
+        rf"(?:my|the|one of my)\s+(?:all[- ]time\s+)?(?:favou?rite|best)", masked)]
     # "The" and capitalised words name a title wherever they stand ("The Dark Knight is my favourite");
     # other capitalised runs only after a cue, since they are as often places and people ("New York").
     spans += [m.group(0) for m in re.finditer(
@@ -250,10 +309,31 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
+_NEGATION = (r"\b(?:not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
+             r"won'?t|don'?t want)\s+")
+_PHRASE_END = frozenset("but and or though please pls just so since because as if".split())  # noqa: SIM905
+
+
 def _negated_words(masked: str) -> list[str]:
     """Words said only to rule them out ("not too gory", "no jazz"): never search words."""
-    return [m.group(1) for m in re.finditer(r"\b(?:not|no|without|nothing|avoid|never|isnt|isn't)\s+(?:too\s+|so\s+|"
-                                            r"very\s+|any\s+|more\s+)?([\w-]+)", masked, re.I)]
+    return [m.group(1) for m in re.finditer(rf"(?:{_NEGATION}|\b(?:never|doesn'?t)\s+)"
+                                            r"(?:too\s+|so\s+|very\s+|any\s+|more\s+)?([\w-]+)", masked, re.I)]
+
+
+def _negated_phrases(masked: str) -> list[str]:
+    """What each negation rules out, up to three words and the end of its clause: "no screaming vocals",
+    "isn't aimed at kids", "won't give them nightmares"."""
+    phrases = []
+    for match in re.finditer(_NEGATION + r"((?:[\w'-]+\s*){1,4})", masked, re.I):
+        words = []
+        for word in match.group(1).split():
+            if word.casefold() in _PHRASE_END:
+                break
+            words.append(word)
+        if words:
+            phrases.append(" ".join(words[:4]))
+    return phrases
 
 
 def _without(query: str, phrases: list[str]) -> str:

@@ -31,10 +31,12 @@ MATCH = 0.6
 CLOSE = 0.06
 EXACT = 0.9
 # Phrases that mean nothing about what to recommend still meet some gloss at 0.45-0.68 ("tonight" ~
-# "game night", "feel" ~ a drama); on their own they are not matched.
+# "game night", "feel" ~ a drama); on their own they are not matched. Particles ("winding down") would
+# otherwise meet a shop tag spelled the same ("down", of a sleeping bag) exactly.
 _VAGUE = frozenset("""
 tonight today tomorrow weekend night evening morning something anything stuff thing things kind sort feel mood
 vibe vibes type lot bit please want need looking nice good great cool fun a an the and or of for to in with
+down up out off over back away through around along on
 """.split())  # noqa: SIM905 (a word list reads best as text)
 _MAX_PHRASE_WORDS = 3
 _SOUND_KINDS = ("pace", "energy", "brightness")

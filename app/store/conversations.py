@@ -81,10 +81,12 @@ def intent_from_json(data: dict[str, Any]) -> Intent:
 def state_to_json(state: SessionState) -> dict[str, Any]:
     """A session state as JSON-ready data."""
     return {"intent": state.intent.as_dict(), "liked": list(state.liked), "excluded": list(state.excluded),
-            "shown": list(state.shown), "remember": list(state.remember)}
+            "shown": list(state.shown), "remember": list(state.remember), "focus": state.focus,
+            "last_list": state.last_list}
 
 
 def state_from_json(data: dict[str, Any]) -> SessionState:
     """A session state from state_to_json's form (an empty object is a new session)."""
     return SessionState(intent_from_json(data.get("intent", {})), tuple(data.get("liked", ())),
-                        tuple(data.get("excluded", ())), tuple(data.get("shown", ())), tuple(data.get("remember", ())))
+                        tuple(data.get("excluded", ())), tuple(data.get("shown", ())), tuple(data.get("remember", ())),
+                        str(data.get("focus", "")), str(data.get("last_list", "")))
