@@ -30,7 +30,7 @@ class Settings:
     llm_model_file: str = ""  # built-in model: qwen2.5-0.5b, smollm2-135m or a .gguf file; empty = the best installed
     llm_timeout_s: float = 30.0  # how long a model answer may take before the turn goes on without it
     llm_intent: bool = True  # let the model read requests (merged with the rules' exact reading)
-    llm_rerank: str = "auto"  # auto (Ollama re-ranks, the small embedded model does not), on or off
+    llm_rerank: str = "auto"  # auto (Ollama re-ranks; embedded models only if measured to beat the ranker), on or off
     llm_replies: str = "auto"  # auto (Ollama writes the reply, checked; the built-in model leaves it to the template)
     theme: str = "system"  # the desktop app's look: system (follow the OS), dark or light
     input_device: str = ""  # the microphone's device name; empty = the system default
