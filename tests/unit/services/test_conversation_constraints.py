@@ -210,3 +210,32 @@ def test_speech_hints_hold_the_cards_the_titles_named_and_then_the_most_rated_ti
     result = conversation.turn("I loved Night Train to Nowhere, two more like it")
     hints = conversation.titles_in_view(result.session_id)
     assert hints[:3] == [*(r.item.title for r in result.items), "Night Train to Nowhere"]
+
+
+def test_a_product_shows_only_the_items_with_every_aspect_even_when_fewer_than_asked(engine: Engine) -> None:
+    def headphones(slug: str, tags: tuple[str, ...]) -> Item:
+        return Item(f"product:{slug}", "product", slug.replace("-", " ").title(), genres=("headphones", *tags),
+                    description="headphones", attributes={"price": "80.00", "category": "headphones"})
+    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
+        headphones("air-buds", ("wireless",)), headphones("studio-cans", ("wired",)),
+        headphones("desk-cans", ("wired",)), headphones("gym-buds", ("sport",))]))
+    result = chat(engine).turn("I want to buy wireless headphones, three of them")
+    assert [r.item.id for r in result.items] == ["product:air-buds"]
+    assert result.reply.startswith("Only one of the")  # and the reply says why there are fewer
+
+
+def test_that_one_after_a_why_is_the_item_just_explained(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("crime movies please")
+    third = first.items[2].item
+    conversation.turn("why the third one?", first.session_id)
+    conversation.turn("meh. 2 stars for that one", first.session_id)
+    assert {r.item_id: r.stars for r in engine.store.ratings_of(ME)}.get(third.id) == 2.0
+
+
+def test_and_another_title_too_goes_to_the_list_the_last_one_went_to(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("add Fargo to my classics list")
+    second = conversation.turn("and Pulp Fiction too", first.session_id)
+    assert second.intent.action == "add_to_list" and "classics" in second.reply
+    assert {e.item.id for e in engine.lists.show("classics").entries} == {item_id("fargo"), item_id("pulp-fiction")}

@@ -6,8 +6,8 @@ import pytest
 
 from app.domain.conversation import Intent
 from app.domain.items import Item
-from app.services.refine import relative_to_cards
-from app.services.request_rules import heard_numbers, read_price, read_request, read_tempo
+from app.services.refine import relative_to_cards, relative_to_request
+from app.services.request_rules import genres_named, heard_numbers, read_domain, read_price, read_request, read_tempo
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -21,6 +21,10 @@ from app.services.request_rules import heard_numbers, read_price, read_request, 
     ("films from after 1990", (None, None)),
     ("anything over 2000", (None, None)),  # a year unless money is spoken of
     ("something cheap", (None, None)),  # no number: a comparative, read against the cards
+    ("got 45 euros to spend on my brother", (None, 45.0)),  # what the user has to spend
+    ("loves his garden. budget's 40 quid", (None, 40.0)),
+    ("actually I can stretch to 100", (None, 100.0)),
+    ("happy to spend 200 or more", (200.0, None)),
 ])
 def test_prices_are_read_with_their_bounds(text: str, expected: tuple[float | None, float | None]) -> None:
     assert read_price(text.casefold()) == expected
@@ -34,6 +38,15 @@ def test_prices_are_read_with_their_bounds(text: str, expected: tuple[float | No
     ("show me to westerns", "show me two westerns"),
     ("free shipping on headphones", "free shipping on headphones"),  # "free" that means free stays
     ("a gift for dad", "a gift for dad"),
+    ("find me for comedies", "find me four comedies"),
+    ("play free fast songs", "play three fast songs"),
+    ("add number to to the road trip list", "add number two to the road trip list"),
+    ("add the fifth card to road trip", "add the fifth card to road trip"),  # "card to" is no number
+    ("westerns from before nineteen sixty", "westerns from before 1960"),
+    ("films from nineteen eighty-five", "films from 1985"),
+    ("something from two thousand and five", "something from 2005"),
+    ("what came out in '97?", "what came out in 1997?"),
+    ("rock 'n' roll from the '80s", "rock 'n' roll from the '80s"),  # a decade stays a decade
 ])
 def test_numbers_misheard_by_speech_recognition_are_read_as_numbers(heard: str, meant: str) -> None:
     assert heard_numbers(heard) == meant
@@ -104,3 +117,38 @@ def test_titles_the_catalogue_lacks_are_found_and_places_are_not(text: str, unkn
     titles = TitleIndex([Item("movie:fargo", "movie", "Fargo", genres=("Crime",)),
                          Item("movie:heat", "movie", "Heat", genres=("Horror",))])
     assert unknown_titles(text, titles) == unknown
+
+
+def test_halving_or_doubling_the_budget_is_taken_from_the_standing_request() -> None:
+    earlier = Intent(domain="product", query="wireless headphones", price_max=200.0)
+    halved = relative_to_request("ouch. halve that budget", Intent(action="refine", query="ouch halve budget"), earlier)
+    assert halved.price_max == 100.0 and halved.query == ""  # "budget" is not what is being looked for
+    doubled = relative_to_request("double my budget", Intent(action="refine"), earlier)
+    assert doubled.price_max == 400.0
+    assert relative_to_request("halve that budget", Intent(), Intent()).price_max is None  # nothing to halve
+
+
+GENRES = {"comedy": "Comedy", "romance": "Romance", "musical": "Musical", "sci fi": "Sci-Fi",
+          "romantic classical": "Romantic Classical", "documentary": "Documentary"}
+
+
+@pytest.mark.parametrize(("text", "wanted", "ruled_out"), [
+    ("comedy pls but zero romance", ("Comedy",), ("Romance",)),
+    ("I can't stand musicals. Any good family films?", (), ("Musical",)),
+    ("hmm none of these, try sci-fi instead", ("Sci-Fi",), ()),  # the negation is another clause's
+    ("any of that sweeping orchestral, romantic-era classical stuff?", ("Romantic Classical",), ()),
+])
+def test_genres_are_wanted_or_ruled_out_as_said(text: str, wanted: tuple[str, ...],
+                                                 ruled_out: tuple[str, ...]) -> None:
+    assert genres_named(text, GENRES) == (wanted, ruled_out)
+
+
+@pytest.mark.parametrize(("text", "domain"), [
+    ("play something calm for sleeping", "music"),
+    ("put on something chill, i'm winding down", "music"),
+    ("play some board games", None),
+    ("a documentary about bands", "music"),  # alone, the people of a field still say which one
+])
+def test_what_one_plays_is_music_and_a_fields_people_say_it_only_alone(text: str, domain: str | None) -> None:
+    assert read_domain(text) == domain
+    assert read_domain("a documentary about bands", topics=False) is None

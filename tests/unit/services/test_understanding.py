@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from app.domain.items import Item
 from app.services.request_rules import read_count, read_ordinal, read_stars, read_years
 from app.services.titles import TitleIndex
 from app.services.understand import understand
+from app.services.vocabulary import Vocabulary, terms_of
 from bench.bench_intents import HOLDOUT, LABELS, catalogue, evaluate
+from tests.unit.services.test_vocabulary import word_vectors
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +68,52 @@ def test_numbers_inside_titles_are_not_counts_or_years(titles: TitleIndex) -> No
     intent = understand("something like 2001: A Space Odyssey and 12 Angry Men", (), titles).intent
     assert intent.liked == ("2001: A Space Odyssey", "12 Angry Men")
     assert (intent.year_min, intent.year_max, intent.count) == (None, None, None)
+
+
+def _small_world() -> tuple[TitleIndex, Vocabulary]:
+    items = [Item("movie:1", "movie", "Scream", genres=("Horror",), year=1996),
+             Item("movie:2", "movie", "Scream 2", genres=("Horror",), year=1997),
+             Item("movie:3", "movie", "Screamers", genres=("Sci-Fi",), year=1995),
+             Item("movie:4", "movie", "Tombstone", genres=("Western",), year=1993),
+             Item("movie:5", "movie", "Hang 'em High", genres=("Western",), year=1968),
+             Item("movie:6", "movie", "Courage Under Fire", genres=("War",), year=1996),
+             Item("movie:7", "movie", "Casablanca", genres=("Romance",), year=1942),
+             Item("movie:8", "movie", "Sabrina", genres=("Romance",), year=1954),
+             Item("music:1", "music", "Overture", genres=("Romantic Classical",),
+                  attributes={"energy": "low", "tempo_bpm": "70"}),
+             Item("music:2", "music", "Nocturne", genres=("Romantic Classical",),
+                  attributes={"energy": "low", "tempo_bpm": "60"}),
+             Item("product:1", "product", "Pan", genres=("kitchen", "heavy"), attributes={"category": "kitchen"})]
+    return TitleIndex(items), Vocabulary(terms_of(items), word_vectors)
+
+
+def test_what_a_negation_names_is_ruled_out_by_meaning() -> None:
+    titles, vocabulary = _small_world()
+    found = understand("a western film that isn't scary", (), titles, vocabulary=vocabulary).intent
+    assert found.genres == ("Western",) and found.genres_none == ("Horror",)
+    assert "scary" not in found.query
+
+
+def test_genres_ruled_out_still_say_which_catalogue_is_meant() -> None:
+    titles, vocabulary = _small_world()
+    found = understand("not in the mood for anything heavy. no war, no horror please", (), titles,
+                       vocabulary=vocabulary).intent
+    assert found.domain == "movie" and set(found.genres_none) == {"War", "Horror"}
+
+
+def test_a_genre_the_requests_catalogue_lacks_is_dropped() -> None:
+    titles, vocabulary = _small_world()
+    found = understand("romantic-era classical music please", (), titles, vocabulary=vocabulary).intent
+    assert found.domain == "music" and found.genres == ("Romantic Classical",)
+
+
+def test_nothing_from_a_titles_films_leaves_out_its_sequels_too() -> None:
+    titles, _ = _small_world()
+    found = understand("horror, but nothing from the Scream films, I've watched those", (), titles)
+    assert set(found.disliked) == {"movie:1", "movie:2"}  # not Screamers, which only starts the same
+
+
+def test_a_favourite_the_catalogue_lacks_is_unknown() -> None:
+    titles, _ = _small_world()
+    found = understand("Gladiator is my favourite film ever made, show me more like it", (), titles).intent
+    assert found.unknown == ("Gladiator",) and "gladiator" not in found.query
