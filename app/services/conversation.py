@@ -30,6 +30,7 @@ from app.services.refine import relative_to_cards, relative_to_request
 from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
 from app.services.reply_check import checked_about, checked_sentences
 from app.services.reply_writer import write_reply
+from app.services.rerank_policy import reranks_by_default
 from app.services.titles import TitleIndex
 from app.services.understand import needs_model, understand
 from app.services.vocabulary import Embed, Vocabulary, terms_of
@@ -462,7 +463,11 @@ class _Turn:
         return chosen, [model_reasons.get(c.item.id, "") for c in chosen]
 
     def _rerank_on(self) -> bool:
-        return self._stage_on(self.owner.options.rerank)
+        setting = self.owner.options.rerank
+        if setting in ("on", "off"):
+            return setting == "on"
+        model = self._model()  # auto: only where re-ranking was measured to beat the ranker's order
+        return model is not None and reranks_by_default(model.backend, model.model_name)
 
     def _stage_on(self, setting: str) -> bool:
         """on, off, or auto: a model stage runs by default only for Ollama models (README: measured)."""
