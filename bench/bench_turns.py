@@ -36,7 +36,8 @@ from bench.timing import latency_ms  # noqa: E402
 
 SETS = {"heldout": ROOT / "tests" / "data" / "turns_heldout.jsonl",
         "fresh": ROOT / "tests" / "data" / "turns_fresh.jsonl",
-        "fresh2": ROOT / "tests" / "data" / "turns_fresh2.jsonl"}
+        "fresh2": ROOT / "tests" / "data" / "turns_fresh2.jsonl",
+        "fresh3": ROOT / "tests" / "data" / "turns_fresh3.jsonl"}
 MUSIC = ROOT / ".cache" / "test-music" / "root"
 RESULTS = ROOT / "bench" / "results"
 
@@ -252,7 +253,7 @@ def play(engine: Engine, convs: list[dict[str, Any]], chat: Any) -> dict[str, An
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", default="heldout,fresh", help="comma-separated: heldout, fresh, fresh2")
+    parser.add_argument("--set", default="heldout,fresh", help="comma-separated: heldout, fresh, fresh2, fresh3")
     parser.add_argument("--backend", default="embedded,none", help="comma-separated: embedded, none")
     parser.add_argument("--label", default="", help="a name for this run in the result files (e.g. before)")
     parser.add_argument("--builtin", default="", help="the built-in model to use (qwen2.5-0.5b, smollm2-135m); "

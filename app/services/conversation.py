@@ -224,7 +224,9 @@ class _Turn:
         self._model()
         answered = self._remember_answer()
         if answered is not None:
-            return TurnResult(sid, answered, (), Intent(action="rate"), self.backend, tuple(self.fallbacks))
+            reply, saved = answered  # a yes saved ratings; a no saved nothing and is only an answer
+            return TurnResult(sid, reply, (), Intent(action="rate" if saved else "chit_chat"), self.backend,
+                              tuple(self.fallbacks))
         self.state = replace(self.state, remember=())  # a question not answered is dropped, never assumed
         with self.clock.stage("understand"):
             intent, liked, disliked, target = self._understand(history)
@@ -242,8 +244,9 @@ class _Turn:
                           candidates=self.candidates, model_sentences=self.model_sentences,
                           reply_source=self.reply_source)
 
-    def _remember_answer(self) -> str | None:
-        """The reply when this turn answers "Shall I remember...?" with yes or no; None otherwise."""
+    def _remember_answer(self) -> tuple[str, bool] | None:
+        """The reply, and whether ratings were saved, when this turn answers "Shall I remember...?" with yes
+        or no; None otherwise."""
         asked = self.state.remember
         if not asked:
             return None
@@ -254,10 +257,10 @@ class _Turn:
             self.state = replace(self.state, remember=())
             titles = [items[i].title for i in asked if i in items]
             return (f"Done: I'll remember that you love {replies.join_names(titles)}. "
-                    "Rate anything else to teach me more.")
+                    "Rate anything else to teach me more."), True
         if _NO.match(self.text):
             self.state = replace(self.state, remember=())
-            return "All right, I won't save them: they only count in this conversation."
+            return "All right, I won't save them: they only count in this conversation.", False
         return None
 
     # -- understanding ------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from rapidfuzz import fuzz, process
+
 from app.domain.conversation import Action, Intent
 from app.services.titles import normalise
 
@@ -34,7 +36,8 @@ _FORMATS = {"m3u8": "m3u8", "m3u": "m3u8", "playlist file": "m3u8", "xspf": "xsp
 _CHIT_CHAT = re.compile(
     r"^\W*(hi|hello|hey|yo|thanks|thank you|thx|cheers|good (morning|afternoon|evening|night)|how are you|"
     r"how's it going|who (are|made|built) you|what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
-    r"cool|great|nice|perfect|awesome|tell me a joke|you'?re (pretty |really |so )?(good|great|smart|funny)"
+    r"cool|great|nice|perfect|awesome|tell me a joke|that'?s (all|it|everything)( for (now|today|tonight))?|"
+    r"i'?m (done|off)|all done|you'?re (pretty |really |so )?(good|great|smart|funny)"
     r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not|why|what about|under|over|budget)\b)"
     r"(?!.*\d)[^?]{0,40}[.!?]*\W*$", re.I)
 _LEAD_IN = r"^\W*(?:(?:wait|ok|okay|hmm|so|and|but|um|uh|hey|sorry)[\s,]+)*"
@@ -164,7 +167,8 @@ def read_count(low: str) -> int | None:
     """How many items were asked for: 'five movies', 'top 3', 'a couple of songs', 'just 3'."""
     number = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a couple|" \
         r"half a dozen|a dozen)"
-    match = re.search(rf"\b(?:top|just|only|give me|show me|me|recommend|suggest|find|need|want|get|list|play)\s+"
+    match = re.search(rf"\b(?:top|just|only|give me|gimme|show me|me|recommend|suggest|find|need|want|get|list|play|"
+                      rf"pick|now|ok)\s+"
                       rf"{number}\b"
                       rf"(?!\s*(?:{_NOT_COUNTED})\b)(?!\s*(?:/|out of|st\b|nd\b|rd\b|th\b))", low) \
         or re.search(rf"(?:^|[,.;]\s*|\b(?:some|about|maybe)\s+){number}\s+(?:of\s+)?(?:\w+\s+){{0,2}}?"
@@ -213,8 +217,9 @@ def read_ordinal(low: str, cards: int) -> str:
     return str(position) if 1 <= position <= cards else ""
 
 
-_GENRE_FORMS = {"comedies": "comedy", "animated": "animation", "cartoons": "animation", "cartoon": "animation",
-                "scifi": "sci fi", "science fiction": "sci fi", "childrens": "childrens",
+_GENRE_FORMS = {"romcoms": "romance comedy", "romcom": "romance comedy", "rom coms": "romance comedy",
+                "rom com": "romance comedy", "comedies": "comedy", "animated": "animation", "cartoons": "animation",
+                "cartoon": "animation", "scifi": "sci fi", "science fiction": "sci fi", "childrens": "childrens",
                 "noir": "film noir", "documentaries": "documentary", "musicals": "musical", "westerns": "western",
                 "romantic": "romance", "mysteries": "mystery", "thrillers": "thriller", "dramas": "drama"}
 
@@ -238,6 +243,7 @@ def genres_named(text: str, genres: dict[str, str]) -> tuple[tuple[str, ...], tu
             words = re.sub(pattern, f" {key.replace(' ', '_')} ", words)
     for form, genre in _GENRE_FORMS.items():
         words = re.sub(rf"\b{form}\b", genre, words)
+    words = _typos_mended(words, [k for k in genres if len(k) >= 6 and " " not in k])
     found += [(key, spelling) for key, spelling in genres.items()
               if key and len(key.split()) == 1 and re.search(rf"\b{re.escape(key)}s?\b", words)]
     wanted = [s for k, s in found if not _negated(words, k.replace(" ", "_"))]
@@ -245,10 +251,32 @@ def genres_named(text: str, genres: dict[str, str]) -> tuple[tuple[str, ...], tu
     return tuple(dict.fromkeys(wanted)), tuple(dict.fromkeys(ruled_out))
 
 
+def _typos_mended(words: str, keys: list[str]) -> str:
+    """Genre names typed with a letter wrong or missing ("a thriler") read as the genre."""
+    def mended(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if len(word) < 5 or word in keys or word.rstrip("s") in keys:
+            return word
+        best = process.extractOne(word, keys, scorer=fuzz.ratio, score_cutoff=88)
+        return best[0] if best else word
+    return re.sub(r"[a-z]+", mended, words)
+
+
+def joined_by_or(text: str, genres: dict[str, str]) -> bool:
+    """Whether an "or" stands between two genres named ("a western or a war film"), not elsewhere
+    ("sci-fi thriller, not one or the other")."""
+    for match in re.finditer(r"\b(or|either)\b", text, re.I):
+        before, after = text[max(0, match.start() - 30):match.start()], text[match.end():match.end() + 30]
+        if any(genres_named(before, genres)) and any(genres_named(after, genres)):
+            return True
+    return False
+
+
 def _negated(words: str, key: str) -> bool:
     """'no death metal', 'not a comedy', 'none of that horror comedy stuff', "isn't animated": ruled out."""
     return bool(re.search(rf"\b(no|not|without|except|nothing|none|isnt|arent|hate|avoid|skip|fewer|less|stop|zero|"
-                          rf"cant stand|cannot stand|sick of|tired of|dont want|dont like|spare me|enough)\b"
+                          rf"cant stand|cannot stand|sick of|tired of|dont want|dont like|spare me|enough|"
+                          rf"seen every|seen all)\b"
                           rf"(\s+\w+){{0,3}}?\s+{re.escape(key)}", words))
 
 
@@ -286,7 +314,8 @@ def read_list_name(text: str) -> str:
         return called.group(1).strip()
     fmt = r"(?:(?:an? )?(?:m3u8?|xspf|jspf|csv|json|excel|spreadsheet)|an? \w+ file)"
     patterns = (
-        r"\b(?:to|into|in|on|onto)\s+(?:my|the|a)?\s*(?:list\s+)?([\w' -]{1,40}?)\s*(?:list|playlist)?\s*[.!?]*$",
+        r"\b(?:to|into|in|on|onto)\s+(?:my|the|a)?\s*(?:(?:play)?list\s+)?([\w' -]{1,40}?)\s*(?:list|playlist)?"
+        r"\s*[.!?]*$",
         rf"\b(?:export|download|save|get|dump|turn|convert|send)\s+(?:me\s+)?(?:(?:my|the)\b)?\s*([\w' -]{{1,40}}?)\s*"
         rf"(?:list|playlist)?\s+"
         rf"(?:to|as|for|in|into)\s+{fmt}",
@@ -353,6 +382,7 @@ _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
     # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
     (rf"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:{_PLURALS}|more)\b)", "three "),
+    (rf"\bate\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b)", "eight "),
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),

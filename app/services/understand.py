@@ -13,12 +13,14 @@ from rapidfuzz import fuzz
 
 from app.domain.conversation import Intent
 from app.domain.items import Item
+from app.services.lexicon import GENRES
 from app.services.references import mask_titles, read_references
 from app.services.refine import LEVELS, with_sound
 from app.services.request_rules import (
     genres_named,
     heard_numbers,
     is_small_talk,
+    joined_by_or,
     read_domain,
     read_price,
     read_request,
@@ -119,6 +121,8 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         disliked.append(target or cards[0])
     elif intent.action == "refine" and _MORE_LIKE.search(text) and target:
         liked.append(target)
+    if intent.action == "refine" and cards:
+        disliked.extend(_cards_turned_down(text, cards, titles))
     liked = [i for i in dict.fromkeys(liked) if i not in disliked]
     disliked = list(dict.fromkeys(disliked))
     if intent.action in ("explain", "rate", "add_to_list", "export", "chit_chat"):
@@ -142,8 +146,10 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         intent = replace(intent, domain=meant)
     elif intent.domain is not None and intent.action in ("recommend", "refine"):
         # "A documentary about bands": a genre only films have outweighs a word that is only the topic.
-        by_genre = _domain_of_genres(replace(intent, genres_none=()), titles)
-        if by_genre not in (None, intent.domain) and read_domain(masked.casefold(), topics=False) is None:
+        # The words that describe a genre named ("musical": songs) are not a second domain either.
+        by_genre = _domain_of_genres(intent, titles)
+        if by_genre not in (None, intent.domain) and \
+                read_domain(_without_glosses(masked, intent).casefold(), topics=False) is None:
             intent = replace(intent, domain=by_genre)
     if intent.domain is None and intent.action not in ("chit_chat", "add_to_list", "export"):
         # Shop words ("waterproof") point at products only in a new request; a refinement keeps its domain.
@@ -179,7 +185,7 @@ def _genre_filters(masked: str, titles: TitleIndex,
                   and len(t.value.split()) > 1]
         named = tuple(g for g in named if not any(
             _stems(normalise(g)) in name and name != _stems(normalise(g)) and name in said for name in longer))
-    if len(named) > 1 and re.search(r"\b(or|either)\b", masked, re.I):
+    if len(named) > 1 and joined_by_or(masked, titles.genres):
         return (), named, ruled_out
     return named, (), ruled_out
 
@@ -192,6 +198,14 @@ def _domain_of_genres(intent: Intent, titles: TitleIndex) -> str | None:
         if len(found) == 1:
             votes |= found
     return votes.pop() if len(votes) == 1 else None
+
+
+def _without_glosses(text: str, intent: Intent) -> str:
+    """The text without the words the glossary uses for the genres named (a musical's "songs")."""
+    words = {w for g in (*intent.genres, *intent.genres_any, *intent.genres_none)
+             for w in re.findall(r"[a-z]+", GENRES.get(normalise(g), "").casefold()) if len(w) > 3}
+    return re.sub(r"[A-Za-z']+", lambda m: " " if m.group(0).casefold().rstrip("s") in words
+                  or m.group(0).casefold() in words else m.group(0), text)
 
 
 def _genres_of_domain(intent: Intent, titles: TitleIndex) -> Intent:
@@ -270,8 +284,9 @@ def _free_words(intent: Intent) -> str:
                     and not re.fullmatch(r"[\d.,$€£]+|dollars?|bucks|euros?|pounds|under|over|below|above", w))
 
 
-_TITLE_CUES = (r"(?:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
-               r"named|titled|TITLE\s*(?:,|and|or))")
+_TITLE_CUES = (r"(?:(?i:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
+               r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?have|have you got)|"
+               r"TITLE\s*(?:,|and|or))")
 _TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
 # Words that start a request or name a day, never a title the user is telling us about.
 _NOT_TITLE_WORDS = frozenset("""
@@ -288,6 +303,10 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
+    # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
+    spans += [_capitalised(m.group(1)) for m in re.finditer(
+        r"(?i:\bdo you (?:guys )?(?:have|stock|carry)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
+        r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
     # "Gladiator is my favourite film": a sentence that opens with a name and calls it a favourite.
     spans += [m.group(1) for m in re.finditer(
         rf"(?:^|[.!?]\s+)({_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)\s+(?:is|was|has always been)\s+"
@@ -311,8 +330,32 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
-             r"won'?t|don'?t want)\s+")
+             r"won'?t|don'?t want|except|apart from|anything but|had enough(?: of)?|"
+             r"seen every)\s+")
 _PHRASE_END = frozenset("but and or though please pls just so since because as if".split())  # noqa: SIM905
+
+
+_NOT_THE = re.compile(r"\b(?:not|no|skip|without|none of)\s+(?:the|that|those|these)\s+([a-z][\w'-]{2,})", re.I)
+_CARD_WORDS = frozenset("one ones first second third fourth fifth last other others same kind".split())  # noqa: SIM905
+
+
+def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) -> list[str]:
+    """Cards turned down by a word of their title: "not the gloves, she has loads"."""
+    found = []
+    for match in _NOT_THE.finditer(text):
+        word = normalise(match.group(1)).rstrip("s")
+        if not word or word in _CARD_WORDS:
+            continue
+        for card in cards:
+            item = titles.item(card)
+            if item is not None and word in {w.rstrip("s") for w in normalise(item.title).split()}:
+                found.append(card)
+    return found
+
+
+def _capitalised(name: str) -> str:
+    """A name typed in lower case as a title is written ("the matrix" -> "The Matrix")."""
+    return name.title() if name.islower() else name
 
 
 def _negated_words(masked: str) -> list[str]:
@@ -326,8 +369,8 @@ def _negated_phrases(masked: str) -> list[str]:
     "isn't aimed at kids", "won't give them nightmares"."""
     phrases = []
     for match in re.finditer(_NEGATION + r"((?:[\w'-]+\s*){1,4})", masked, re.I):
-        words = []
-        for word in match.group(1).split():
+        words: list[str] = []
+        for word in re.sub(r"^(?:too|so|very|any|more|the|that|of)\s+", "", match.group(1).strip(), flags=re.I).split():
             if word.casefold() in _PHRASE_END:
                 break
             words.append(word)

@@ -7,7 +7,15 @@ import pytest
 from app.domain.conversation import Intent
 from app.domain.items import Item
 from app.services.refine import relative_to_cards, relative_to_request
-from app.services.request_rules import genres_named, heard_numbers, read_domain, read_price, read_request, read_tempo
+from app.services.request_rules import (
+    genres_named,
+    heard_numbers,
+    joined_by_or,
+    read_domain,
+    read_price,
+    read_request,
+    read_tempo,
+)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -152,3 +160,23 @@ def test_genres_are_wanted_or_ruled_out_as_said(text: str, wanted: tuple[str, ..
 def test_what_one_plays_is_music_and_a_fields_people_say_it_only_alone(text: str, domain: str | None) -> None:
     assert read_domain(text) == domain
     assert read_domain("a documentary about bands", topics=False) is None
+
+
+@pytest.mark.parametrize(("text", "count"), [("gimme 4 westerns", 4), ("cool. now 2 that are even scarier", 2),
+                                             ("can you pick ate scary movies", 8)])
+def test_counts_are_read_after_casual_verbs_and_misheard_eights(text: str, count: int) -> None:
+    assert read_request(heard_numbers(text)).intent.count == count
+
+
+def test_everyday_genre_words_typos_and_either_or() -> None:
+    genres = {**GENRES, "thriller": "Thriller", "western": "Western", "war": "War", "animation": "Animation"}
+    assert set(genres_named("romcoms from the nineties, go", genres)[0]) == {"Romance", "Comedy"}
+    assert genres_named("recomend me a thriler, im so bored", genres) == (("Thriller",), ())
+    assert genres_named("the kids have seen every cartoon ever made", genres) == ((), ("Animation",))
+    assert joined_by_or("a western or a war film", genres)
+    assert not joined_by_or("sci-fi thriller, both at once, not one or the other", genres)
+
+
+def test_sign_offs_are_small_talk_and_a_playlist_word_is_not_the_lists_name() -> None:
+    assert read_request("thats all for today cheers, you've been a star").intent.action == "chit_chat"
+    assert read_request("put the first one in my playlist night drive", 5).intent.list_name == "night drive"

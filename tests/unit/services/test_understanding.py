@@ -79,6 +79,8 @@ def _small_world() -> tuple[TitleIndex, Vocabulary]:
              Item("movie:6", "movie", "Courage Under Fire", genres=("War",), year=1996),
              Item("movie:7", "movie", "Casablanca", genres=("Romance",), year=1942),
              Item("movie:8", "movie", "Sabrina", genres=("Romance",), year=1954),
+             Item("movie:9", "movie", "Grease", genres=("Musical",), year=1978),
+             Item("movie:10", "movie", "Evita", genres=("Musical",), year=1996),
              Item("music:1", "music", "Overture", genres=("Romantic Classical",),
                   attributes={"energy": "low", "tempo_bpm": "70"}),
              Item("music:2", "music", "Nocturne", genres=("Romantic Classical",),
@@ -117,3 +119,24 @@ def test_a_favourite_the_catalogue_lacks_is_unknown() -> None:
     titles, _ = _small_world()
     found = understand("Gladiator is my favourite film ever made, show me more like it", (), titles).intent
     assert found.unknown == ("Gladiator",) and "gladiator" not in found.query
+
+
+def test_a_title_asked_for_by_name_in_any_case_is_unknown_when_the_catalogue_lacks_it() -> None:
+    titles, _ = _small_world()
+    assert understand("do you guys have the matrix? if not, whatever's closest", (), titles).intent.unknown == \
+        ("The Matrix",)
+    asked = understand("My son keeps asking for Moana and Coco, do you have those?", (), titles).intent
+    assert asked.unknown == ("Moana", "Coco") and "moana" not in asked.query
+
+
+def test_a_card_turned_down_by_a_word_of_its_title_is_left_out() -> None:
+    titles, _ = _small_world()
+    found = understand("not the pan please, she has loads", ("product:1", "movie:4"), titles)
+    assert found.disliked == ("product:1",)
+
+
+def test_the_words_describing_a_genre_named_do_not_pull_the_request_into_another_catalogue() -> None:
+    titles, vocabulary = _small_world()
+    found = understand("a feel-good musical, something I can belt out the songs to", (), titles,
+                       vocabulary=vocabulary).intent
+    assert found.domain == "movie"
