@@ -244,7 +244,9 @@ def play(engine: Engine, convs: list[dict[str, Any]], chat: Any) -> dict[str, An
                     misses.append({"id": conv["id"], "say": turn["say"], "problems": problems,
                                    "reply": result.reply[:300], "cards": [r.item.title for r in result.items],
                                    "intent": result.intent.as_dict()})
-            if result.items:
+            if result.items and result.intent.action != "explain":
+                # An explanation shows the one card it explains; "the third one" still counts the cards
+                # recommended before it, as the conversation does.
                 previous = tuple(r.item for r in result.items)
     return {"turns_checked": total, "fully_right": right, "share": round(right / max(total, 1), 4),
             "per_kind": {k: f"{per_kind_right[k]}/{n}" for k, n in sorted(per_kind.items())},

@@ -68,13 +68,14 @@ GENRES: dict[str, str] = {
 
 # The sound descriptors the app computes for every track (app/catalog/music_items.py), in listeners' words.
 SOUND: dict[tuple[str, str], str] = {
-    ("pace", "slow"): "slow tempo, unhurried, slow music, a slow song",
+    ("pace", "slow"): "slow, slow tempo, unhurried, slow music, a slow song",
     ("pace", "moderate"): "moderate tempo, mid-tempo, steady pace",
-    ("pace", "fast"): "fast tempo, quick, rapid, high BPM, fast music for running",
-    ("energy", "low"): "calm, quiet, relaxing, soft, gentle, peaceful, mellow, chill, soothing, for sleep or study",
+    ("pace", "fast"): "fast, fast tempo, quick, rapid, high BPM, fast music for running",
+    ("energy", "low"): "calm, quiet, relaxing, soft, gentle, peaceful, mellow, chill, soothing, low energy, "
+                       "for sleep or study",
     ("energy", "medium"): "steady, moderate energy, easy listening",
-    ("energy", "high"): "energetic, loud, intense, powerful, pumped up, for a workout or a party",
-    ("brightness", "dark"): "dark sound, gloomy, brooding, ominous, sombre",
+    ("energy", "high"): "energetic, loud, intense, powerful, pumped up, high energy, for a workout or a party",
+    ("brightness", "dark"): "dark sound, gloomy, brooding, ominous, sombre, melancholy, sad, mournful",
     ("brightness", "warm"): "warm sound, mellow and full",
     ("brightness", "bright"): "bright sound, cheerful, sunny, sparkling, happy",
 }

@@ -26,24 +26,28 @@ _DOMAIN_WORDS = {
     "music": r"songs?|tracks?|music|albums?|listen(?:ing)?|playlists?|tunes?|"
              r"(?:play|put on)\s+(?:me\s+|us\s+)?(?:some(?:thing)?|anything)\b"
              r"(?!\s+(?:to watch|on tv|(?:\w+\s+)?games?\b))",
-    "product": r"products?|buy(?:ing)?|gifts?|gadgets?|presents?|shop(?:ping)?|purchase",
+    "product": r"products?|buy(?:ing)?|gifts?|gadgets?|presents?|shop(?:ping)?|purchase|sell|stock",
 }
 # Words for the people of a field: they say which catalogue only when nothing else does, since they are
 # as often a film's topic ("a documentary about bands").
-_TOPIC_WORDS = {"movie": r"director|actors?|actress(?:es)?", "music": r"bands?|artists?|musicians?|singers?"}
+_TOPIC_WORDS = {"movie": r"director|actors?|actress(?:es)?", "music": r"bands?|artists?|musicians?|singers?",
+                "product": r"price|prices|priced|cost"}
 _FORMATS = {"m3u8": "m3u8", "m3u": "m3u8", "playlist file": "m3u8", "xspf": "xspf", "jspf": "jspf", "csv": "csv",
             "spreadsheet": "csv", "excel": "csv", "json": "json"}
 _CHIT_CHAT = re.compile(
-    r"^\W*(hi|hello|hey|yo|thanks|thank you|thx|cheers|good (morning|afternoon|evening|night)|how are you|"
-    r"how's it going|who (are|made|built) you|what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
+    r"^\W*(hi+|hello+|hey+|heya|hiya|yo|thanks|thank you|thx|cheers|good (morning|afternoon|evening|night)|how are you|"
+    r"how's it going|how'?s (your|ur) (day|evening|week)( going)?|how are (you|u)|who (are|made|built) you|"
+    r"what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
     r"cool|great|nice|perfect|awesome|tell me a joke|that'?s (all|it|everything)( for (now|today|tonight))?|"
     r"i'?m (done|off)|all done|you'?re (pretty |really |so )?(good|great|smart|funny)"
-    r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not|why|what about|under|over|budget)\b)"
+    r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not|why|what about|under|over|budget|add|"
+    r"put|save|rate|export|play)\b)"
     r"(?!.*\d)[^?]{0,40}[.!?]*\W*$", re.I)
 _LEAD_IN = r"^\W*(?:(?:wait|ok|okay|hmm|so|and|but|um|uh|hey|sorry)[\s,]+)*"
 _WHY = re.compile(_LEAD_IN + r"(why|what makes|how come|explain|what'?s so (good|special|great) about|"
                   r"what is so (good|special|great) about|tell me why|tell me (more )?about|"
-                  r"what do you like about|what made you (pick|choose|suggest|recommend|show)|(what'?s|what is) the "
+                  r"what do you like about|what'?s the (deal|story) with|"
+                  r"what made you (pick|choose|suggest|recommend|show)|(what'?s|what is) the "
                   r"(reason|reasoning|logic) (for|behind)|how did you (pick|choose|get)|why did you)\b", re.I)
 _RATE = re.compile(r"\b(rate|rating|stars?|thumbs? (up|down)|\d(\.5)?\s*/\s*5|out of (5|five)|loved it|hated it|"
                    r"deserves|gets? (a )?\d|give\b.*\b(a|an)\s+\d(\.5)?\b)|👍|👎", re.I)
@@ -131,6 +135,13 @@ def read_years(low: str) -> tuple[int | None, int | None]:
     # "nothing older than 1990" is a floor, "nothing newer than 1980" a ceiling: the negation turns them round.
     low = re.sub(r"\b(?:nothing|none|not|no)\s+(?:\w+\s+)?(?:older|earlier) than\b", "since", low)
     low = re.sub(r"\b(?:nothing|none|not|no)\s+(?:\w+\s+)?(?:newer|later|more recent) than\b", "up to", low)
+    low = re.sub(r"\b(?:nothing|none|not|no)\s+(?:\w+\s+)?before\b", "since", low)
+    low = re.sub(r"\b(?:nothing|none|not|no)\s+(?:\w+\s+)?after\b", "up to", low)
+    # "from 97 or 98", "in '96 or '97": two short years, a range.
+    pair = re.search(r"\b(?:from|in|of)\s+'?(\d{2})\s+(?:or|and|to|-)\s+'?(\d{2})\b(?!\s*(?:bpm|minutes?|mins?))", low)
+    if pair:
+        earliest, latest = sorted(1900 + int(y) if int(y) > 30 else 2000 + int(y) for y in pair.groups())
+        return earliest, latest
     after = re.search(r"\b(after|since|newer than|later than|from after|post)[\s-]+(\d{4})\b", low)
     before = re.search(r"\b(before|older than|earlier than|pre|up to)[\s-]+(\d{4})\b", low)
     year_min = None if after is None else int(after.group(2)) + (0 if after.group(1) == "since" else 1)
@@ -276,7 +287,7 @@ def _negated(words: str, key: str) -> bool:
     """'no death metal', 'not a comedy', 'none of that horror comedy stuff', "isn't animated": ruled out."""
     return bool(re.search(rf"\b(no|not|without|except|nothing|none|isnt|arent|hate|avoid|skip|fewer|less|stop|zero|"
                           rf"cant stand|cannot stand|sick of|tired of|dont want|dont like|spare me|enough|"
-                          rf"seen every|seen all)\b"
+                          rf"seen every|seen all|so over|im over|totally over|done with)\b"
                           rf"(\s+\w+){{0,3}}?\s+{re.escape(key)}", words))
 
 
@@ -341,11 +352,35 @@ _TENS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty
          "three hundred": 300, "five hundred": 500, "a thousand": 1000}
 
 
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_AMOUNT_WORDS = (r"(?:(?:a|one|two|three|four|five|six|seven|eight|nine)\s+hundred(?:\s+and)?"
+                 r"(?:\s+(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|ten|fifteen))?(?:[\s-]+(?:one|two|three|four|five|six|seven|"
+                 r"eight|nine))?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-]+(?:one|two|three|"
+                 r"four|five|six|seven|eight|nine))?|ten|fifteen)(?!\s+(?:stars?|bpm|minutes?|years?))")
+_WORD_VALUES = {**_UNITS, "a": 1, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+                "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+
+
+def _amount_in_words(words: str) -> str:
+    """'a hundred and fifty' -> '150', 'thirty five' -> '35'."""
+    total, current = 0, 0
+    for word in re.findall(r"[a-z]+", words):
+        if word == "hundred":
+            current = max(current, 1) * 100
+        elif word != "and":
+            current += _WORD_VALUES.get(word, 0)
+    return str(total + current)
+
+
 def read_price(low: str) -> tuple[float | None, float | None]:
     """(lowest, highest) price allowed: 'under 50 dollars', 'less than €100', 'over $200', 'between 20 and 40'."""
     def amount(match: re.Match[str], group: int) -> float:
         return float(match.group(group).replace(",", "."))
 
+    # "under a hundred and fifty dollars", "under thirty": amounts in words after a price word.
+    low = re.sub(rf"\b(under|below|over|above|max|maximum|budget(?: is| of)?|around|about|up to|less than|more than|"
+                 rf"between|and|to|spend|at most|at least)\s+({_AMOUNT_WORDS})\b",
+                 lambda m: f"{m.group(1)} {_amount_in_words(m.group(2))}", low)
     for words, value in sorted(_TENS.items(), key=lambda kv: -len(kv[0])):  # "under fifty dollars"
         low = re.sub(rf"\b{words}(?=\s*{_CURRENCY})", str(value), low)
     low = re.sub(r"\bnothing (over|above|more than)\b", "under", low)  # "nothing over 50 each" is a ceiling
@@ -355,11 +390,14 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     low = re.sub(rf"(?:{_CURRENCY}\s*)(\d+(?:[.,]\d{{1,2}})?)\s*(?=to spend\b)|(\d+(?:[.,]\d{{1,2}})?)\s*"
                  rf"(?:{_CURRENCY})\s*(?=to spend\b)", lambda m: f"under {m.group(1) or m.group(2)} ", low)
     between = re.search(rf"\bbetween\s+{_AMOUNT}\s+and\s+{_AMOUNT}", low)
-    if between and re.search(_CURRENCY, between.group(0)):
+    # Without a currency, two amounts that are not years and have no unit after them are prices too.
+    if between and (re.search(_CURRENCY, between.group(0)) or (
+            all(float(g.replace(",", ".")) < 1800 for g in between.groups())
+            and not re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b", low[between.end():]))):
         first, second = sorted((amount(between, 1), amount(between, 2)))
         return first, second
     most = re.search(rf"\b(?:under|below|less than|cheaper than|no more than|not more than|up to|max(?:imum)?|"
-                     rf"at most|within|budget(?:'s|’s|s| is| of)?|for less than|"
+                     rf"at most|within|budget(?:'s|’s|s| is| of)?(?: around| about| roughly)?|for less than|"
                      rf"spend(?:ing)?(?: about| around| up to)?|stretch(?:es)? to|go up to|go as high as)\s+"
                      rf"{_AMOUNT}", low)
     least = re.search(rf"\b(?:over|above|(?<!no )(?<!not )more than|at least|upwards of)\s+{_AMOUNT}", low)
@@ -386,8 +424,8 @@ _HEARD = (
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),
-    (rf"^(\W*{_ASKING}?\s*)for\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b)", r"\1four "),
-    (rf"^(\W*{_ASKING}?\s*)(?:to|too)\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b)", r"\1two "),
+    (rf"^(\W*{_ASKING}?\s*)for\s+(?=(?:\w+\s+){{0,2}}(?:{_PLURALS})\b)", r"\1four "),
+    (rf"^(\W*{_ASKING}?\s*)(?:to|too)\s+(?=(?:\w+\s+){{0,2}}(?:{_PLURALS})\b)", r"\1two "),
     # "add number to to my list": a card number is a number.
     (r"\bnumber\s+(?:to|too)\b", "number two"),
     (r"\bnumber\s+for\b(?!\s+(?:me|you|us|him|her|them)\b)", "number four"),
@@ -396,7 +434,6 @@ _HEARD = (
 )
 
 
-_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _TENS_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
                "eighty": 80, "ninety": 90}
 _SPOKEN_YEAR = re.compile(r"\b(nineteen|twenty)[\s-]+(?:hundred[\s-]+(?:and[\s-]+)?)?(?:(?P<tens>" +
@@ -441,6 +478,8 @@ def heard_numbers(text: str) -> str:
 
 def read_tempo(low: str) -> tuple[float | None, float | None]:
     """(slowest, fastest) tempo in BPM: 'above 140 bpm', 'under 90 bpm', 'between 100 and 120 bpm', 'around 80 bpm'."""
+    low = re.sub(r"\bnothing (?:over|above|faster than|more than)\b", "under", low)  # "nothing over 100 bpm"
+    low = re.sub(r"\bnothing (?:under|below|slower than|less than)\b", "over", low)
     between = re.search(r"\b(?:between|from)\s+(\d{2,3})\s*(?:bpm)?\s+(?:and|to|-)\s+(\d{2,3})\s*bpm\b", low)
     if between:
         first, second = sorted((float(between.group(1)), float(between.group(2))))

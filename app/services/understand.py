@@ -141,7 +141,8 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         # Genres named, even to rule them out ("no war, no horror"), say their catalogue before any mood word.
         domains = {item.domain for item in named}
         meant = standing_domain if intent.action == "refine" and standing_domain else \
-            domains.pop() if len(domains) == 1 else _domain_of_genres(intent, titles) or \
+            domains.pop() if len(domains) == 1 else _shop_department_said(masked, vocabulary) or \
+            _domain_of_genres(intent, titles) or \
             (vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None)
         intent = replace(intent, domain=meant)
     elif intent.domain is not None and intent.action in ("recommend", "refine"):
@@ -188,6 +189,15 @@ def _genre_filters(masked: str, titles: TitleIndex,
     if len(named) > 1 and joined_by_or(masked, titles.genres):
         return (), named, ruled_out
     return named, (), ruled_out
+
+
+def _shop_department_said(text: str, vocabulary: Vocabulary | None) -> str | None:
+    """'product' when a shop department is named as it is spelled ("books for a mystery reader")."""
+    if vocabulary is None:
+        return None
+    said = f" {_stems(normalise(text))} "
+    departments = {_stems(normalise(t.value)) for t in vocabulary.terms if t.kind == "category"}
+    return "product" if any(d and f" {d} " in said for d in departments) else None
 
 
 def _domain_of_genres(intent: Intent, titles: TitleIndex) -> str | None:
@@ -285,7 +295,8 @@ def _free_words(intent: Intent) -> str:
 
 
 _TITLE_CUES = (r"(?:(?i:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
-               r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?have|have you got)|"
+               r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?(?:have|sell|stock)|have you got|"
+               r"along the lines of|in the spirit of|in the vein of|binged|just watched|finished watching)|"
                r"TITLE\s*(?:,|and|or))")
 _TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
 # Words that start a request or name a day, never a title the user is telling us about.
@@ -294,6 +305,8 @@ hi hey hello please thanks thank ok okay hmm so and but what why how can could w
 something anything any some more less only not no im ive id i monday tuesday wednesday thursday friday saturday sunday
 christmas halloween bpm
 """.split())  # noqa: SIM905
+# Words a name asked for never starts with ("do you have from maxstack", "do you have any jazz").
+_NOT_A_NAME_START = frozenset("from by for with in on about like any anything something some more other".split())  # noqa: SIM905
 _PRONOUNS = frozenset(
     "i it its this that those these them they he she we you me my something anything".split())  # noqa: SIM905
 
@@ -305,7 +318,7 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
     # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
     spans += [_capitalised(m.group(1)) for m in re.finditer(
-        r"(?i:\bdo you (?:guys )?(?:have|stock|carry)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
+        r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
         r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
     # "Gladiator is my favourite film": a sentence that opens with a name and calls it a favourite.
     spans += [m.group(1) for m in re.finditer(
@@ -318,9 +331,10 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     found = []
     parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*(?=[A-Z\d])", whole)]
     for part in parts:
-        span = re.sub(r"\s+(of|the|and|in|on|to|a)$", "", part.strip(" .,!?"))
+        span = re.sub(r"\s+(of|the|and|in|on|to|a)$", "", part.strip(" .,!?")).strip(" .,!?")
         key = normalise(span)
         if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
+                or key.split()[0] in _NOT_A_NAME_START \
                 or read_domain(key) is not None or key.split()[0] in _PRONOUNS or key.isdigit() \
                 or any(w in _NOT_TITLE_WORDS for w in key.split()):
             continue
@@ -330,7 +344,8 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
-             r"won'?t|don'?t want|except|apart from|anything but|had enough(?: of)?|"
+             r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
+             r"had enough(?: of)?|"
              r"seen every)\s+")
 _PHRASE_END = frozenset("but and or though please pls just so since because as if".split())  # noqa: SIM905
 

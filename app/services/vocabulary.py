@@ -36,7 +36,7 @@ EXACT = 0.9
 _VAGUE = frozenset("""
 tonight today tomorrow weekend night evening morning something anything stuff thing things kind sort feel mood
 vibe vibes type lot bit please want need looking nice good great cool fun a an the and or of for to in with
-down up out off over back away through around along on
+down up out off over back away through around along on energy tempo beat beats pace sound sounds sounding
 """.split())  # noqa: SIM905 (a word list reads best as text)
 _MAX_PHRASE_WORDS = 3
 _SOUND_KINDS = ("pace", "energy", "brightness")
@@ -158,7 +158,7 @@ class Vocabulary:
                                                  set(n.words.split()) for n in matches)]
         if domain is None:
             matches = _one_domain(matches)
-        kept = _close_to_best(matches)
+        kept = _ordered_levels(_close_to_best(matches))
         genres = tuple(m.term.value for m in kept if m.term.kind in ("genre", "category", "tag"))
         sound = {kind: tuple(m.term.value for m in kept if m.term.kind == kind) for kind in _SOUND_KINDS}
         domains = {m.term.domain for m in kept}
@@ -174,11 +174,24 @@ def phrases_of(words: str) -> list[str]:
 
 
 def _one_domain(matches: list[Match]) -> list[Match]:
-    """With no domain said, the terms of the domain the best match belongs to."""
+    """With no domain said, the terms of the domain most of the request's words mean something in (the best
+    match's domain on a tie): "sad, slow and gloomy" is two sound words and one film mood, so music."""
     if not matches:
         return matches
-    best = matches[0].term.domain
+    words: dict[str, set[str]] = {}
+    for match in matches:
+        words.setdefault(match.term.domain, set()).update(match.words.split())
+    best = max(words, key=lambda d: (len(words[d]), d == matches[0].term.domain))
     return [m for m in matches if m.term.domain == best]
+
+
+def _ordered_levels(matches: list[Match]) -> list[Match]:
+    """One end of a scale, never both: "a slow beat" may meet "fast" too, but means slow."""
+    for kind in _SOUND_KINDS:
+        levels = [m for m in matches if m.term.kind == kind]
+        if {m.term.value for m in levels} in ({"slow", "fast"}, {"low", "high"}, {"dark", "bright"}):
+            matches = [m for m in matches if m.term.kind != kind or m is levels[0]]
+    return matches
 
 
 def _close_to_best(matches: list[Match]) -> list[Match]:

@@ -180,3 +180,41 @@ def test_everyday_genre_words_typos_and_either_or() -> None:
 def test_sign_offs_are_small_talk_and_a_playlist_word_is_not_the_lists_name() -> None:
     assert read_request("thats all for today cheers, you've been a star").intent.action == "chit_chat"
     assert read_request("put the first one in my playlist night drive", 5).intent.list_name == "night drive"
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("old hollywood romance. nothing after 1959", (None, 1959)),
+    ("three thrillers. nothing before 1990 pls", (1990, None)),
+    ("got any from 97 or 98?", (1997, 1998)),
+])
+def test_year_limits_said_as_exclusions_and_short_year_pairs(text: str, years: tuple[int | None, int | None]) -> None:
+    intent = read_request(text).intent
+    assert (intent.year_min, intent.year_max) == years
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("headphones under a hundred and fifty dollars", (None, 150.0)),
+    ("a present for my sister under thirty", (None, 30.0)),
+    ("kitchen things, somewhere between 30 and 70.", (30.0, 70.0)),  # no currency, but no year or unit
+    ("photography, budget around 250", (None, 250.0)),
+    ("songs between 100 and 120 bpm", (None, None)),
+    ("films between 1990 and 2000", (None, None)),
+])
+def test_amounts_in_words_and_ranges_without_a_currency(text: str, expected: tuple[float | None, float | None]) -> None:
+    assert read_price(text.casefold()) == expected
+
+
+def test_nothing_over_a_tempo_is_a_ceiling() -> None:
+    assert read_tempo("nothing over 100 bpm please, it's for yoga") == (None, 100.0)
+
+
+@pytest.mark.parametrize(("text", "action"), [
+    ("heyy 👋", "chit_chat"), ("how's your day going?", "chit_chat"),
+    ("what's the deal with Heat, why do people rate it so highly?", "explain"),
+])
+def test_greetings_said_loosely_and_questions_about_a_title(text: str, action: str) -> None:
+    assert read_request(text).intent.action == action
+
+
+def test_ok_then_a_command_is_the_command_not_small_talk() -> None:
+    assert read_request("ok add that one to my girls night list", 5).intent.action == "add_to_list"

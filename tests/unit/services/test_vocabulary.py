@@ -116,3 +116,17 @@ def _shared_vocabulary(items: list[Item], embed: object) -> Vocabulary:
     if "v" not in _CACHE:
         _CACHE["v"] = Vocabulary(terms_of(items), embed)  # type: ignore[arg-type]
     return _CACHE["v"]
+
+
+def test_without_a_domain_the_catalogue_most_words_mean_something_in_wins() -> None:
+    films_and_tracks = [*FILMS, *TRACKS, Item("music:2", "music", "U", genres=("Ambient",),
+                                              attributes={"energy": "low", "tempo_bpm": "70"})]
+    vocabulary = Vocabulary(terms_of(films_and_tracks), word_vectors)
+    found = vocabulary.read("scary calm energetic")  # one film mood, two sound words
+    assert found.domain == "music"
+
+
+def test_a_scale_is_read_at_one_end_never_both() -> None:
+    vocabulary = Vocabulary(terms_of(TRACKS), word_vectors)
+    found = vocabulary.read("calm energetic", "music")
+    assert len(found.energy) == 1
