@@ -6,7 +6,7 @@ every card, the reply and what got saved against each turn's labels. Reports the
 are fully right, per kind, with the misses, and the wall-clock time per turn.
 
 Run from the repository root (after `make test-music`):
-  .venv/bin/python bench/bench_turns.py [--set heldout,fresh] [--backend embedded,none] [--label NAME]
+  .venv/bin/python bench/bench_turns.py [--set fresh4,fresh3,...] [--backend embedded,none] [--label NAME]
 """
 
 from __future__ import annotations
@@ -255,7 +255,8 @@ def play(engine: Engine, convs: list[dict[str, Any]], chat: Any) -> dict[str, An
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", default="heldout,fresh", help="comma-separated: heldout, fresh, fresh2, fresh3")
+    parser.add_argument("--set", default="fresh4,fresh3,fresh2,fresh,heldout",
+                        help="comma-separated: heldout, fresh, fresh2, fresh3, fresh4")
     parser.add_argument("--backend", default="embedded,none", help="comma-separated: embedded, none")
     parser.add_argument("--label", default="", help="a name for this run in the result files (e.g. before)")
     parser.add_argument("--builtin", default="", help="the built-in model to use (qwen2.5-0.5b, smollm2-135m); "
