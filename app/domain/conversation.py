@@ -46,7 +46,7 @@ class Intent:
         "Only from the 90s" changes the years and keeps the rest; "more energetic" replaces "calm"
         rather than joining it; new words replace the old words instead of piling onto them.
         """
-        return replace(
+        merged = replace(
             self,
             domain=self.domain or earlier.domain,
             query=self.query or earlier.query,
@@ -70,6 +70,12 @@ class Intent:
             tempo_max=self.tempo_max if self.tempo_max is not None else earlier.tempo_max,
             count=self.count or earlier.count,
         )
+        # A new limit that contradicts an old one replaces it: "from the 80s", then "anything before 1970".
+        if merged.year_min is not None and merged.year_max is not None and merged.year_min > merged.year_max:
+            merged = replace(merged, year_min=self.year_min, year_max=self.year_max)
+        if merged.price_min is not None and merged.price_max is not None and merged.price_min > merged.price_max:
+            merged = replace(merged, price_min=self.price_min, price_max=self.price_max)
+        return merged
 
     def as_dict(self) -> dict[str, object]:
         """The intent as JSON-ready data (empty fields left out)."""

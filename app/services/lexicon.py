@@ -55,7 +55,8 @@ GENRES: dict[str, str] = {
     "books": "books: reading, novels, a good read, bookworm, literature",
     "board games": "board games: tabletop games, game night, card games, party games, family games",
     "fitness": "fitness: exercise, workout, gym, training, running, staying in shape",
-    "home office": "home office: working from home, desk, office chair, keyboard, productivity",
+    "home office": "home office: working from home, desk, office chair, keyboard, laptop, sitting all day, posture, "
+                   "back pain, productivity",
     "photography": "photography: cameras, lenses, taking photos, photographers",
     "gardening": "gardening: garden, plants, growing vegetables, grow your own veg, allotment, flowers, gardeners",
     "coffee": "coffee: espresso, brewing coffee, coffee beans, coffee lovers, caffeine",

@@ -18,7 +18,7 @@ please can could would should will do does did have has had get got tell about m
 movie movies film films song songs track tracks music album albums product products gift gifts one ones
 what which who whom whose how why when where there here im ive id lets new good great nice best top watch listen
 buy play hear same similar also too than then now itself not no nothing without except hate hated seen
-watched heard dislike disliked already instead make
+watched heard dislike disliked already instead make sell stock
 """.split())  # noqa: SIM905 (a word list reads best as text)
 _CUE_WORDS = frozenset("hate hated love loved like liked dislike enjoy enjoyed seen watched heard".split())  # noqa: SIM905
 _NEUTRAL_CUES = ("recommend", "suggest", "show me", "instructions and")  # naming a title to be shown, not liked

@@ -405,6 +405,14 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     if money is None:  # "after 1990", "over 2000": a year, unless money is spoken of
         least, most = (m if m is None or not re.fullmatch(r"(19|20)\d\d", m.group(1)) else None
                        for m in (least, most))
+    if least is None and most is None:
+        # "20 to 40" in a request about gifts or money: a range.
+        span = re.search(rf"(?<![\d.])(\d{{1,4}})\s*(?:to|-|–)\s*{_AMOUNT}", low)
+        if span and (money or re.search(r"\b(gifts?|presents?)\b", low)) and \
+                all(float(g.replace(",", ".")) < 1800 for g in span.groups()) and \
+                not re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b", low[span.end():]):
+            first, second = sorted((float(span.group(1)), amount(span, 2)))
+            return first, second
     said = [m for m in (least, most) if m is not None]
     # "under 100" with no money word is a price only when no unit follows ("under 90 minutes" is not).
     if not said or (money is None and any(re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b",

@@ -315,7 +315,8 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     """Titles the user named (capitalised or quoted, after 'seen', 'loved', 'like'...) that the catalogue lacks."""
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
-        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)", masked)]
+        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}"
+        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a)\b|{_TITLE_WORD}))*)", masked)]
     # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
     spans += [_capitalised(m.group(1)) for m in re.finditer(
         r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
@@ -329,9 +330,11 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans += [m.group(0) for m in re.finditer(
         r"\bThe\s+[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)*", masked)]
     found = []
-    parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*(?=[A-Z\d])", whole)]
+    parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band then\b|\band\b|\bor\b|\bthen\b)\s*"
+                                                          r"(?=[A-Z\d])", whole)]
     for part in parts:
-        span = re.sub(r"\s+(of|the|and|in|on|to|a)$", "", part.strip(" .,!?")).strip(" .,!?")
+        span = re.sub(r"\s+(of|the|and|or|then|in|on|to|a)$", "", part.strip(" .,!?")).strip(" .,!?")
+        span = re.sub(r"^the\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
         key = normalise(span)
         if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
                 or key.split()[0] in _NOT_A_NAME_START \

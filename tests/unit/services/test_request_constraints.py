@@ -218,3 +218,24 @@ def test_greetings_said_loosely_and_questions_about_a_title(text: str, action: s
 
 def test_ok_then_a_command_is_the_command_not_small_talk() -> None:
     assert read_request("ok add that one to my girls night list", 5).intent.action == "add_to_list"
+
+
+def test_a_follow_up_limit_that_contradicts_the_standing_one_replaces_it() -> None:
+    eighties = Intent(domain="movie", genres=("Western",), year_min=1980, year_max=1989)
+    older = Intent(action="refine", year_max=1969).merged_into(eighties)
+    assert (older.year_min, older.year_max) == (None, 1969) and older.genres == ("Western",)
+    narrower = Intent(action="refine", year_max=1985).merged_into(eighties)
+    assert (narrower.year_min, narrower.year_max) == (1980, 1985)  # no contradiction: both hold
+    pricier = Intent(action="refine", price_min=150.0).merged_into(Intent(price_max=100.0))
+    assert (pricier.price_min, pricier.price_max) == (150.0, None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("gardening gift for my gran, she's mad about her roses. 20 to 40", (20.0, 40.0)),
+    ("a gift, 10-20 quid", (10.0, 20.0)),
+    ("rate it 3 to 4 stars", (None, None)),
+    ("films from 1990 to 1995", (None, None)),
+])
+def test_a_bare_range_is_a_price_in_a_request_about_gifts_or_money(text: str,
+                                                                  expected: tuple[float | None, float | None]) -> None:
+    assert read_price(text.casefold()) == expected

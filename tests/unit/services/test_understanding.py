@@ -140,3 +140,13 @@ def test_the_words_describing_a_genre_named_do_not_pull_the_request_into_another
     found = understand("a feel-good musical, something I can belt out the songs to", (), titles,
                        vocabulary=vocabulary).intent
     assert found.domain == "movie"
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("Something along the lines of Knives Out or Glass Onion?", ("Knives Out", "Glass Onion")),
+    ("just binged Interstellar and then Gravity right after", ("Interstellar", "Gravity")),
+    ("do you sell the AeroPress? or something similar", ("AeroPress",)),
+])
+def test_titles_named_after_everyday_cues_are_unknown_each_by_its_name(text: str, unknown: tuple[str, ...]) -> None:
+    titles, _ = _small_world()
+    assert understand(text, (), titles).intent.unknown == unknown
