@@ -6,7 +6,7 @@ every card, the reply and what got saved against each turn's labels. Reports the
 are fully right, per kind, with the misses, and the wall-clock time per turn.
 
 Run from the repository root (after `make test-music`):
-  .venv/bin/python bench/bench_turns.py [--set fresh4,fresh3,...] [--backend embedded,none] [--label NAME]
+  .venv/bin/python bench/bench_turns.py [--set fresh5,fresh4,...] [--backend embedded,none] [--label NAME]
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from bench.timing import latency_ms  # noqa: E402
 SETS = {"heldout": ROOT / "tests" / "data" / "turns_heldout.jsonl",
         "fresh": ROOT / "tests" / "data" / "turns_fresh.jsonl",
         "fresh2": ROOT / "tests" / "data" / "turns_fresh2.jsonl",
-        "fresh3": ROOT / "tests" / "data" / "turns_fresh3.jsonl"}
+        "fresh3": ROOT / "tests" / "data" / "turns_fresh3.jsonl",
+        "fresh4": ROOT / "tests" / "data" / "turns_fresh4.jsonl",
+        "fresh5": ROOT / "tests" / "data" / "turns_fresh5.jsonl"}
 MUSIC = ROOT / ".cache" / "test-music" / "root"
 RESULTS = ROOT / "bench" / "results"
 
@@ -255,8 +257,8 @@ def play(engine: Engine, convs: list[dict[str, Any]], chat: Any) -> dict[str, An
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", default="fresh4,fresh3,fresh2,fresh,heldout",
-                        help="comma-separated: heldout, fresh, fresh2, fresh3, fresh4")
+    parser.add_argument("--set", default="fresh5,fresh4,fresh3,fresh2,fresh,heldout",
+                        help="comma-separated: heldout, fresh, fresh2, fresh3, fresh4, fresh5")
     parser.add_argument("--backend", default="embedded,none", help="comma-separated: embedded, none")
     parser.add_argument("--label", default="", help="a name for this run in the result files (e.g. before)")
     parser.add_argument("--builtin", default="", help="the built-in model to use (qwen2.5-0.5b, smollm2-135m); "
