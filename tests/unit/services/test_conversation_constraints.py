@@ -121,13 +121,17 @@ def test_play_me_some_artist_gives_their_tracks_and_like_artist_gives_others(eng
     assert like.items and all(r.item.creators == ("Maxstack",) for r in like.items)
 
 
-def test_a_product_asked_for_in_two_aspects_comes_with_both_when_enough_have_them(engine: Engine) -> None:
-    def product(slug: str, tags: tuple[str, ...]) -> Item:
-        return Item(f"product:{slug}", "product", slug.replace("-", " ").title(), genres=("coffee", *tags),
-                    description="for coffee", attributes={"price": "30.00", "category": "coffee"})
+def shop(engine: Engine, category: str, tagged: dict[str, tuple[str, ...]]) -> None:
+    """Import a one-department shop: each slug with its tags, all at one price."""
     engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
-        product("hand-grinder", ("grinder",)), product("burr-grinder", ("grinder",)),
-        product("french-press", ("brewing",)), product("pour-over", ("brewing",)), product("beans", ("beans",))]))
+        Item(f"product:{slug}", "product", slug.replace("-", " ").title(), genres=(category, *tags),
+             description=category, attributes={"price": "30.00", "category": category})
+        for slug, tags in tagged.items()]))
+
+
+def test_a_product_asked_for_in_two_aspects_comes_with_both_when_enough_have_them(engine: Engine) -> None:
+    shop(engine, "coffee", {"hand-grinder": ("grinder",), "burr-grinder": ("grinder",), "french-press": ("brewing",),
+                            "pour-over": ("brewing",), "beans": ("beans",)})
     result = chat(engine).turn("I want to buy a coffee grinder, just two")
     assert {r.item.id for r in result.items} == {"product:hand-grinder", "product:burr-grinder"}
 
@@ -213,12 +217,8 @@ def test_speech_hints_hold_the_cards_the_titles_named_and_then_the_most_rated_ti
 
 
 def test_a_product_shows_only_the_items_with_every_aspect_even_when_fewer_than_asked(engine: Engine) -> None:
-    def headphones(slug: str, tags: tuple[str, ...]) -> Item:
-        return Item(f"product:{slug}", "product", slug.replace("-", " ").title(), genres=("headphones", *tags),
-                    description="headphones", attributes={"price": "80.00", "category": "headphones"})
-    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
-        headphones("air-buds", ("wireless",)), headphones("studio-cans", ("wired",)),
-        headphones("desk-cans", ("wired",)), headphones("gym-buds", ("sport",))]))
+    shop(engine, "headphones", {"air-buds": ("wireless",), "studio-cans": ("wired",), "desk-cans": ("wired",),
+                                "gym-buds": ("sport",)})
     result = chat(engine).turn("I want to buy wireless headphones, three of them")
     assert [r.item.id for r in result.items] == ["product:air-buds"]
     assert result.reply.startswith("Only one of the")  # and the reply says why there are fewer
