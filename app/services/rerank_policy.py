@@ -9,10 +9,11 @@ lies above zero and its P@5 is no lower. Measured on 2 shared x86_64 cores (Dece
     top 5                               P@5     R@5     NDCG@5   NDCG@5 vs ranker (95% interval)
     the ranker's order                  0.3590  0.1875  0.4154
     Qwen2.5 0.5B (Q4_K_M)               0.3280  0.1644  0.3770   -0.038 (-0.059 to -0.019)
-    SmolLM2-135M-Instruct (Q4_1)        lost with the earlier prompt (NDCG@5 0.3859); not yet re-measured
+    SmolLM2-135M-Instruct (Q4_1)        0.3280  0.1674  0.3844   -0.031 (-0.051 to -0.012)
 
 Qwen needed a repair in 10% of answers and was replaced by the ranker's order in 4.5%, at 25.9 s per
-user (median, one llama.cpp thread; 8% of answers took longer than the app's 30 s timeout). Neither
+user (median, one llama.cpp thread; 8% of answers took longer than the app's 30 s timeout); SmolLM2
+needed a repair in 58.5% and was replaced in 2%, at 16.1 s per user. Neither
 model beat the ranker's order, so no embedded model re-ranks by default; llm_rerank = "on" still
 forces it. Ollama models keep re-ranking by default: they are larger models this table does not
 cover, and they re-ranked before it was measured.
