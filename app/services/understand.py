@@ -27,6 +27,7 @@ from app.services.request_rules import (
     read_tempo,
 )
 from app.services.titles import TitleIndex, normalise
+from app.services.unknown_titles import unknown_titles
 from app.services.vocabulary import Vocabulary
 
 _SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
@@ -294,63 +295,34 @@ def _free_words(intent: Intent) -> str:
                     and not re.fullmatch(r"[\d.,$€£]+|dollars?|bucks|euros?|pounds|under|over|below|above", w))
 
 
-_TITLE_CUES = (r"(?:(?i:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
-               r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?(?:have|sell|stock)|have you got|"
-               r"along the lines of|in the spirit of|in the vein of|binged|just watched|finished watching)|"
-               r"TITLE\s*(?:,|and|or))")
-_TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
-# Words that start a request or name a day, never a title the user is telling us about.
-_NOT_TITLE_WORDS = frozenset("""
-hi hey hello please thanks thank ok okay hmm so and but what why how can could would show give find recommend suggest
-something anything any some more less only not no im ive id i monday tuesday wednesday thursday friday saturday sunday
-christmas halloween bpm
-""".split())  # noqa: SIM905
-# Words a name asked for never starts with ("do you have from maxstack", "do you have any jazz").
-_NOT_A_NAME_START = frozenset("from by for with in on about like any anything something some more other".split())  # noqa: SIM905
-_PRONOUNS = frozenset(
-    "i it its this that those these them they he she we you me my something anything".split())  # noqa: SIM905
-
-
-def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
-    """Titles the user named (capitalised or quoted, after 'seen', 'loved', 'like'...) that the catalogue lacks."""
-    spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
-    spans += [m.group(1) for m in re.finditer(
-        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}"
-        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a)\b|{_TITLE_WORD}))*)", masked)]
-    # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
-    spans += [_capitalised(m.group(1)) for m in re.finditer(
-        r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
-        r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
-    # "Gladiator is my favourite film": a sentence that opens with a name and calls it a favourite.
-    spans += [m.group(1) for m in re.finditer(
-        rf"(?:^|[.!?]\s+)({_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)\s+(?:is|was|has always been)\s+"
-        rf"(?:my|the|one of my)\s+(?:all[- ]time\s+)?(?:favou?rite|best)", masked)]
-    # "The" and capitalised words name a title wherever they stand ("The Dark Knight is my favourite");
-    # other capitalised runs only after a cue, since they are as often places and people ("New York").
-    spans += [m.group(0) for m in re.finditer(
-        r"\bThe\s+[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)*", masked)]
-    found = []
-    parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band then\b|\band\b|\bor\b|\bthen\b)\s*"
-                                                          r"(?=[A-Z\d])", whole)]
-    for part in parts:
-        span = re.sub(r"\s+(of|the|and|or|then|in|on|to|a)$", "", part.strip(" .,!?")).strip(" .,!?")
-        span = re.sub(r"^the\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
-        key = normalise(span)
-        if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
-                or key.split()[0] in _NOT_A_NAME_START \
-                or read_domain(key) is not None or key.split()[0] in _PRONOUNS or key.isdigit() \
-                or any(w in _NOT_TITLE_WORDS for w in key.split()):
-            continue
-        found.append(span)
-    return list(dict.fromkeys(found))
 
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
              r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
-             r"had enough(?: of)?|"
-             r"seen every)\s+")
+             r"had enough(?: of)?|seen every)\s+")
 _PHRASE_END = frozenset("but and or though please pls just so since because as if".split())  # noqa: SIM905
+
+
+def _negated_words(masked: str) -> list[str]:
+    """Words said only to rule them out ("not too gory", "no jazz"): never search words."""
+    return [m.group(1) for m in re.finditer(rf"(?:{_NEGATION}|\b(?:never|doesn'?t)\s+)"
+                                            r"(?:too\s+|so\s+|very\s+|any\s+|more\s+)?([\w-]+)", masked, re.I)]
+
+
+def _negated_phrases(masked: str) -> list[str]:
+    """What each negation rules out, up to four words and the end of its clause: "no screaming vocals",
+    "isn't aimed at kids", "won't give them nightmares"."""
+    phrases = []
+    for match in re.finditer(_NEGATION + r"((?:[\w'-]+\s*){1,4})", masked, re.I):
+        words: list[str] = []
+        for word in re.sub(r"^(?:too|so|very|any|more|the|that|of)\s+", "", match.group(1).strip(), flags=re.I).split():
+            if word.casefold() in _PHRASE_END:
+                break
+            words.append(word)
+        if words:
+            phrases.append(" ".join(words[:4]))
+    return phrases
 
 
 _NOT_THE = re.compile(r"\b(?:not|no|skip|without|none of)\s+(?:the|that|those|these)\s+([a-z][\w'-]{2,})", re.I)
@@ -369,32 +341,6 @@ def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) ->
             if item is not None and word in {w.rstrip("s") for w in normalise(item.title).split()}:
                 found.append(card)
     return found
-
-
-def _capitalised(name: str) -> str:
-    """A name typed in lower case as a title is written ("the matrix" -> "The Matrix")."""
-    return name.title() if name.islower() else name
-
-
-def _negated_words(masked: str) -> list[str]:
-    """Words said only to rule them out ("not too gory", "no jazz"): never search words."""
-    return [m.group(1) for m in re.finditer(rf"(?:{_NEGATION}|\b(?:never|doesn'?t)\s+)"
-                                            r"(?:too\s+|so\s+|very\s+|any\s+|more\s+)?([\w-]+)", masked, re.I)]
-
-
-def _negated_phrases(masked: str) -> list[str]:
-    """What each negation rules out, up to three words and the end of its clause: "no screaming vocals",
-    "isn't aimed at kids", "won't give them nightmares"."""
-    phrases = []
-    for match in re.finditer(_NEGATION + r"((?:[\w'-]+\s*){1,4})", masked, re.I):
-        words: list[str] = []
-        for word in re.sub(r"^(?:too|so|very|any|more|the|that|of)\s+", "", match.group(1).strip(), flags=re.I).split():
-            if word.casefold() in _PHRASE_END:
-                break
-            words.append(word)
-        if words:
-            phrases.append(" ".join(words[:4]))
-    return phrases
 
 
 def _without(query: str, phrases: list[str]) -> str:

@@ -120,7 +120,7 @@ def test_tempo_limits_are_read_in_beats_per_minute(text: str, expected: tuple[fl
 def test_titles_the_catalogue_lacks_are_found_and_places_are_not(text: str, unknown: list[str]) -> None:
     from app.domain.items import Item
     from app.services.titles import TitleIndex
-    from app.services.understand import unknown_titles
+    from app.services.unknown_titles import unknown_titles
 
     titles = TitleIndex([Item("movie:fargo", "movie", "Fargo", genres=("Crime",)),
                          Item("movie:heat", "movie", "Heat", genres=("Horror",))])

@@ -1,0 +1,68 @@
+"""Titles a request names that the catalogue does not hold: said to be unknown, never searched for.
+
+A title is recognised by how people name one: after a cue ("loved", "seen", "along the lines of",
+"do you have"), in quotes, opening a sentence that calls it a favourite, or starting with "The".
+Whatever the catalogue knows, a genre, a domain word or a pronoun is not one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.services.request_rules import read_domain
+from app.services.titles import TitleIndex, normalise
+
+_TITLE_CUES = (r"(?:(?i:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
+               r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?(?:have|sell|stock)|have you got|"
+               r"along the lines of|in the spirit of|in the vein of|binged|just watched|finished watching)|"
+               r"TITLE\s*(?:,|and|or))")
+_TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
+# Words that start a request or name a day, never a title the user is telling us about.
+_NOT_TITLE_WORDS = frozenset("""
+hi hey hello please thanks thank ok okay hmm so and but what why how can could would show give find recommend suggest
+something anything any some more less only not no im ive id i monday tuesday wednesday thursday friday saturday sunday
+christmas halloween bpm
+""".split())  # noqa: SIM905
+# Words a name asked for never starts with ("do you have from maxstack", "do you have any jazz").
+_NOT_A_NAME_START = frozenset("from by for with in on about like any anything something some more other".split())  # noqa: SIM905
+_PRONOUNS = frozenset(
+    "i it its this that those these them they he she we you me my something anything".split())  # noqa: SIM905
+
+
+def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
+    """Titles the user named (capitalised or quoted, after 'seen', 'loved', 'like'...) that the catalogue lacks."""
+    spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
+    spans += [m.group(1) for m in re.finditer(
+        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}"
+        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a)\b|{_TITLE_WORD}))*)", masked)]
+    # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
+    spans += [_capitalised(m.group(1)) for m in re.finditer(
+        r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
+        r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
+    # "Gladiator is my favourite film": a sentence that opens with a name and calls it a favourite.
+    spans += [m.group(1) for m in re.finditer(
+        rf"(?:^|[.!?]\s+)({_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)\s+(?:is|was|has always been)\s+"
+        rf"(?:my|the|one of my)\s+(?:all[- ]time\s+)?(?:favou?rite|best)", masked)]
+    # "The" and capitalised words name a title wherever they stand ("The Dark Knight is my favourite");
+    # other capitalised runs only after a cue, since they are as often places and people ("New York").
+    spans += [m.group(0) for m in re.finditer(
+        r"\bThe\s+[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)*", masked)]
+    found = []
+    parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band then\b|\band\b|\bor\b|\bthen\b)\s*"
+                                                          r"(?=[A-Z\d])", whole)]
+    for part in parts:
+        span = re.sub(r"\s+(of|the|and|or|then|in|on|to|a)$", "", part.strip(" .,!?")).strip(" .,!?")
+        span = re.sub(r"^the\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
+        key = normalise(span)
+        if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
+                or key.split()[0] in _NOT_A_NAME_START \
+                or read_domain(key) is not None or key.split()[0] in _PRONOUNS or key.isdigit() \
+                or any(w in _NOT_TITLE_WORDS for w in key.split()):
+            continue
+        found.append(span)
+    return list(dict.fromkeys(found))
+
+
+def _capitalised(name: str) -> str:
+    """A name typed in lower case as a title is written ("the matrix" -> "The Matrix")."""
+    return name.title() if name.islower() else name
