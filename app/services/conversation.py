@@ -466,18 +466,18 @@ class _Turn:
         return chosen, [model_reasons.get(c.item.id, "") for c in chosen]
 
     def _rerank_on(self) -> bool:
-        setting = self.owner.options.rerank
-        if setting in ("on", "off"):
-            return setting == "on"
-        model = self._model()  # auto: only where re-ranking was measured to beat the ranker's order
-        return model is not None and reranks_by_default(model.backend, model.model_name)
+        # auto: only where re-ranking was measured to beat the ranker's order
+        return self._stage_on(self.owner.options.rerank,
+                              by_default=lambda model: reranks_by_default(model.backend, model.model_name))
 
-    def _stage_on(self, setting: str) -> bool:
-        """on, off, or auto: a model stage runs by default only for Ollama models (README: measured)."""
+    def _stage_on(self, setting: str, *,
+                  by_default: Callable[[ChatModel], bool] = lambda model: model.backend == "ollama") -> bool:
+        """on, off, or auto: a model stage runs by default only where by_default says (Ollama models unless
+        told otherwise; README: measured)."""
         if setting in ("on", "off"):
             return setting == "on"
         model = self._model()
-        return model is not None and model.backend == "ollama"
+        return model is not None and by_default(model)
 
     def _chit_chat(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
         return replies.GREETING, []

@@ -32,7 +32,8 @@ CLOSE = 0.06
 EXACT = 0.9
 # Phrases that mean nothing about what to recommend still meet some gloss at 0.45-0.68 ("tonight" ~
 # "game night", "feel" ~ a drama); on their own they are not matched. Particles ("winding down") would
-# otherwise meet a shop tag spelled the same ("down", of a sleeping bag) exactly.
+# otherwise meet a shop tag spelled the same ("down", of a sleeping bag) exactly, and the names of the
+# sound scales ("energy", "tempo") are no level of them: "low energy" is matched as a phrase.
 _VAGUE = frozenset("""
 tonight today tomorrow weekend night evening morning something anything stuff thing things kind sort feel mood
 vibe vibes type lot bit please want need looking nice good great cool fun a an the and or of for to in with
