@@ -20,6 +20,12 @@ _NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "couple": 2, "three": 3, "few":
             "dozen": 12, "half a dozen": 6}
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
              "fifth": 5, "5th": 5, "last": -1}
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+               "ninety": 90}
+_WORD_VALUES = {**_UNITS, **_TEENS, **_TENS_WORDS, "a": 1}
 _DOMAIN_WORDS = {
     "movie": r"movies?|films?|flicks?|cinema|watch(?:ing)?",
     # "play something calm", "put on something chill": what one plays or puts on, unnamed, is music.
@@ -347,29 +353,24 @@ def read_list_name(text: str) -> str:
 
 _CURRENCY = r"(?:[$€£]|usd|eur|gbp|chf|dollars?|bucks|euros?|pounds|quid|francs?)"
 _AMOUNT = rf"(?:{_CURRENCY}\s*)?(\d+(?:[.,]\d{{1,2}})?)\s*(?:{_CURRENCY})?"
-_TENS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-         "ninety": 90, "fifteen": 15, "a hundred": 100, "one hundred": 100, "hundred": 100, "two hundred": 200,
-         "three hundred": 300, "five hundred": 500, "a thousand": 1000}
 
 
-_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
-_AMOUNT_WORDS = (r"(?:(?:a|one|two|three|four|five|six|seven|eight|nine)\s+hundred(?:\s+and)?"
-                 r"(?:\s+(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|ten|fifteen))?(?:[\s-]+(?:one|two|three|four|five|six|seven|"
-                 r"eight|nine))?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-]+(?:one|two|three|"
-                 r"four|five|six|seven|eight|nine))?|ten|fifteen)(?!\s+(?:stars?|bpm|minutes?|years?))")
-_WORD_VALUES = {**_UNITS, "a": 1, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-                "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_UNIT_WORDS, _TEEN_WORDS, _TEN_WORDS = ("|".join(table) for table in (_UNITS, _TEENS, _TENS_WORDS))
+# "fifty", "a hundred and fifty", "two thousand", "thirty-five": an amount said in words.
+_AMOUNT_WORDS = (rf"(?:(?:a|{_UNIT_WORDS})\s+(?:hundred|thousand)(?:\s+and)?(?:\s+(?:{_TEN_WORDS}|{_TEEN_WORDS}))?"
+                 rf"(?:[\s-]+(?:{_UNIT_WORDS}))?|(?:{_TEN_WORDS})(?:[\s-]+(?:{_UNIT_WORDS}))?|{_TEEN_WORDS}|hundred|"
+                 rf"thousand)(?!\s+(?:stars?|bpm|minutes?|years?))")
 
 
 def _amount_in_words(words: str) -> str:
     """'a hundred and fifty' -> '150', 'thirty five' -> '35'."""
-    total, current = 0, 0
+    value = 0
     for word in re.findall(r"[a-z]+", words):
-        if word == "hundred":
-            current = max(current, 1) * 100
+        if word in ("hundred", "thousand"):
+            value = max(value, 1) * (100 if word == "hundred" else 1000)
         elif word != "and":
-            current += _WORD_VALUES.get(word, 0)
-    return str(total + current)
+            value += _WORD_VALUES.get(word, 0)
+    return str(value)
 
 
 def read_price(low: str) -> tuple[float | None, float | None]:
@@ -381,8 +382,7 @@ def read_price(low: str) -> tuple[float | None, float | None]:
     low = re.sub(rf"\b(under|below|over|above|max|maximum|budget(?: is| of)?|around|about|up to|less than|more than|"
                  rf"between|and|to|spend|at most|at least)\s+({_AMOUNT_WORDS})\b",
                  lambda m: f"{m.group(1)} {_amount_in_words(m.group(2))}", low)
-    for words, value in sorted(_TENS.items(), key=lambda kv: -len(kv[0])):  # "under fifty dollars"
-        low = re.sub(rf"\b{words}(?=\s*{_CURRENCY})", str(value), low)
+    low = re.sub(rf"\b({_AMOUNT_WORDS})(?=\s*{_CURRENCY})", lambda m: _amount_in_words(m.group(1)), low)  # "fifty quid"
     low = re.sub(r"\bnothing (over|above|more than)\b", "under", low)  # "nothing over 50 each" is a ceiling
     low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below)\b", r"under \1", low)
     low = re.sub(rf"{_AMOUNT}\s*(?:or more|or over|or above|plus|\+|and up|minimum|min)(?!\w)", r"over \1", low)
@@ -442,15 +442,9 @@ _HEARD = (
 )
 
 
-_TENS_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-               "eighty": 80, "ninety": 90}
-_SPOKEN_YEAR = re.compile(r"\b(nineteen|twenty)[\s-]+(?:hundred[\s-]+(?:and[\s-]+)?)?(?:(?P<tens>" +
-                          "|".join(_TENS_WORDS) + r")(?:[\s-]+(?P<unit>" + "|".join(_UNITS) + r"))?|oh[\s-]+(?P<oh>" +
-                          "|".join(_UNITS) + r"))\b", re.I)
-_THOUSANDS_YEAR = re.compile(r"\btwo thousand(?:[\s-]+and)?[\s-]+(?P<unit>" + "|".join(_UNITS) + r"|ten|eleven|"
-                             r"twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b", re.I)
-_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-          "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20}
+_SPOKEN_YEAR = re.compile(rf"\b(nineteen|twenty)[\s-]+(?:hundred[\s-]+(?:and[\s-]+)?)?(?:(?P<tens>ten|{_TEN_WORDS})"
+                          rf"(?:[\s-]+(?P<unit>{_UNIT_WORDS}))?|oh[\s-]+(?P<oh>{_UNIT_WORDS}))\b", re.I)
+_THOUSANDS_YEAR = re.compile(rf"\btwo thousand(?:[\s-]+and)?[\s-]+(?P<unit>{_TEEN_WORDS}|twenty|{_UNIT_WORDS})\b", re.I)
 
 
 def spoken_years(text: str) -> str:
@@ -459,13 +453,12 @@ def spoken_years(text: str) -> str:
     def said(match: re.Match[str]) -> str:
         century = 1900 if match.group(1).casefold() == "nineteen" else 2000
         if match.group("oh"):
-            return str(century + _UNITS[match.group("oh").casefold()])
-        return str(century + _TENS_WORDS[match.group("tens").casefold()] +
-                   (_UNITS[match.group("unit").casefold()] if match.group("unit") else 0))
+            return str(century + _WORD_VALUES[match.group("oh").casefold()])
+        return str(century + _WORD_VALUES[match.group("tens").casefold()] +
+                   (_WORD_VALUES[match.group("unit").casefold()] if match.group("unit") else 0))
 
     def thousands(match: re.Match[str]) -> str:
-        unit = match.group("unit").casefold()
-        return str(2000 + _UNITS.get(unit, _TEENS.get(unit, 0)))
+        return str(2000 + _WORD_VALUES[match.group("unit").casefold()])
 
     def short(match: re.Match[str]) -> str:
         two = int(match.group(1))
