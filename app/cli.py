@@ -115,8 +115,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import a catalogue")
     imp_sub = imp.add_subparsers(dest="what", required=True)
-    ml = imp_sub.add_parser("movielens", parents=[common], help="MovieLens 100K or 1M")
-    ml.add_argument("--size", choices=["100k", "1m"], default="100k")
+    ml = imp_sub.add_parser("movielens", parents=[common],
+                            help="MovieLens: GroupLens's own zip or folder (--from), or the 100K/1M development copies")
+    ml.add_argument("--size", choices=["100k", "1m"], default="100k",
+                    help="the development copy to import (from the RecBole packages) when --from is not given")
+    ml.add_argument("--from", dest="source", type=Path, metavar="PATH",
+                    help="ml-100k.zip, ml-1m.zip, ml-latest-small.zip, ml-25m.zip... or the folder it unpacks to")
     prod = imp_sub.add_parser("products", parents=[common], help="a product catalogue (CSV or JSON)")
     prod.add_argument("file", type=Path)
     prod.add_argument("--ratings", type=Path, help="a ratings CSV: user,item,stars[,timestamp]")
@@ -218,7 +222,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
                    "list": f"list {getattr(args, 'list_command', '')}"}.get(args.command, args.command)
         handlers: dict[str, Callable[[], None]] = {
             "import movielens": lambda: _report_import(
-                engine.catalogue.import_movielens(args.size, out.progress), out),
+                engine.catalogue.import_movielens_from(args.source, out.progress) if args.source is not None
+                else engine.catalogue.import_movielens(args.size, out.progress), out),
             "import products": lambda: _report_import(
                 engine.catalogue.import_products(args.file, args.ratings, out.progress), out),
             "import demo": lambda: _report_import(engine.catalogue.import_demo(out.progress), out),

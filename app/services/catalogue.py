@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from app.catalog.grouplens import read_grouplens
 from app.catalog.movielens import SOURCE as MOVIELENS
 from app.catalog.movielens import read_movielens
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
@@ -31,6 +32,14 @@ class Catalogue:
         progress(0, 0, f"reading MovieLens {size}")
         data = read_movielens(size)
         batch = CatalogueImport("movielens", MOVIELENS, size, data.items, data.users, data.ratings)
+        return self._write(batch, progress, cancel)
+
+    def import_movielens_from(self, path: Path, progress: ProgressCallback = no_progress,
+                              cancel: CancelToken | None = None) -> ImportRun:
+        """Import MovieLens from GroupLens's own zip or folder (replacing an earlier MovieLens import)."""
+        progress(0, 0, f"reading {path}")
+        data = read_grouplens(path)
+        batch = CatalogueImport("movielens", MOVIELENS, data.size, data.items, data.users, data.ratings)
         return self._write(batch, progress, cancel)
 
     def import_products(self, path: Path, ratings_path: Path | None = None,

@@ -229,3 +229,23 @@ def test_ask_shows_prices_on_the_replys_product_lines_and_in_json(on_fakes: AppP
     lines = out.splitlines()  # the reply: "Here are 3 products ...:", then "1. Gooseneck Kettle · 65.00: ..."
     assert any(re.fullmatch(r"\d+\. Ceramic Dripper · 24\.50: .+", line) for line in lines), out
     assert any(re.fullmatch(r"\d+\. Burr Coffee Grinder: .+", line) for line in lines), out  # unpriced: as before
+
+
+def test_import_movielens_from_grouplens_zip_then_search(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+
+    release = zipped(tmp_path, "ml-latest-small.zip", ML_LATEST)
+    code, out, _ = run(capsys, "import", "movielens", "--from", str(release), "--json")
+    imported = json.loads(out)["import"]
+    assert code == 0 and imported["source"] == "ml-latest-small" and imported["ratings"] == 2
+    code, out, _ = run(capsys, "search", "American President", "--json")
+    assert code == 0 and "The American President" in out
+
+
+def test_import_movielens_from_something_else_names_the_file(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    bad = tmp_path / "ml-1m.zip"
+    bad.write_text("not a zip", encoding="utf-8")
+    code, _, err = run(capsys, "import", "movielens", "--from", str(bad))
+    assert code == 2 and str(bad) in err and "not a readable zip" in err
