@@ -19,6 +19,7 @@ from app.paths import AppPaths, app_paths, model_dirs, resolve_paths
 from app.ports import ChatModel, Embedder, SpeechToText, TextToSpeech, TrackAnalyser, VectorStore
 from app.services.catalogue import Catalogue
 from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
+from app.services.film_history import FilmDiary
 from app.services.index import ItemIndex
 from app.services.listens import ListeningHistory
 from app.services.lists import Lists
@@ -64,6 +65,7 @@ class Engine:
     music: MusicLibrary
     music_files: MusicFileStore
     listens: ListeningHistory
+    diary: FilmDiary  # Letterboxd and IMDb histories
     conversation: Conversation
     lists: Lists
     lock: DataDirLock
@@ -132,7 +134,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
                                     lists=lists, export_dir=paths.exports, embed=index.embed_texts)
         prepare = getattr(source, "prepare", None)  # a warm-up makes the chat model ready with progress
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
-                      ListeningHistory(store), conversation, lists, lock, closers,
+                      ListeningHistory(store), FilmDiary(store), conversation, lists, lock, closers,
                       prepare if callable(prepare) else _no_preparation)
     except BaseException:
         if store is not None:

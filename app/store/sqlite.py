@@ -273,6 +273,11 @@ class SQLiteStore:
             cursor = db.execute("DELETE FROM ratings WHERE user_id=? AND item_id=?", (user_id, item_id))
         return cursor.rowcount > 0
 
+    def rated_at_desk(self, user_id: str) -> set[str]:
+        """The items this user rated in the app itself (which no import may overwrite)."""
+        return {item for (item,) in self._all("SELECT item_id FROM ratings WHERE user_id=? AND origin='desk'",
+                                              (user_id,))}
+
     def ratings_of(self, user_id: str) -> list[Rating]:
         """A user's ratings, newest first."""
         rows = self._all("SELECT user_id, item_id, stars, thumb, timestamp FROM ratings "

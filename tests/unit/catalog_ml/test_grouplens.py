@@ -36,9 +36,9 @@ ML_1M = {
     "ml-1m/users.dat": b"1::F::1::10::48067\n",
 }
 ML_LATEST = {
-    "ml-latest-small/movies.csv": 'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n'
-                                  '2,"American President, The (1995)",Comedy|Drama|Romance\n'
-                                  '3,Nothing Known (2019),(no genres listed)\n'.encode(),
+    "ml-latest-small/movies.csv": b'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n'
+                                  b'2,"American President, The (1995)",Comedy|Drama|Romance\n'
+                                  b'3,Nothing Known (2019),(no genres listed)\n',
     "ml-latest-small/ratings.csv": b"userId,movieId,rating,timestamp\n1,1,4.5,964982703\n1,2,0.5,964981247\n",
     "ml-latest-small/links.csv": b"movieId,imdbId,tmdbId\n1,0114709,862\n2,0112346,9087\n3,,\n",
 }
@@ -108,7 +108,7 @@ def test_half_a_zip_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_zip_of_something_else_says_what_was_expected(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="u.data and u.item"):
+    with pytest.raises(InputError, match=r"u\.data and u\.item"):
         read_grouplens(zipped(tmp_path, "photos.zip", {"a.jpg": b"x"}))
 
 

@@ -249,3 +249,24 @@ def test_import_movielens_from_something_else_names_the_file(on_fakes: AppPaths,
     bad.write_text("not a zip", encoding="utf-8")
     code, _, err = run(capsys, "import", "movielens", "--from", str(bad))
     assert code == 2 and str(bad) in err and "not a readable zip" in err
+
+
+def test_import_history_json_reports_what_matched(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path) -> None:
+    export = tmp_path / "ratings.csv"
+    export.write_text("Date,Name,Year,Letterboxd URI,Rating\n2024-01-05,Fargo,1996,u,5\n"
+                      "2024-01-06,Paddington 2,2017,u,4\n", encoding="utf-8")
+    code, out, _ = run(capsys, "import", "history", str(export), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["format"] == "letterboxd"
+    assert (report["matched"], report["imported"], report["unmatched"]) == (1, 1, ["Paddington 2 (2017)"])
+    _, out, _ = run(capsys, "recommend", "--domain", "movie", "--k", "3", "--json")
+    assert all("Crime" in item["genres"] for item in json.loads(out)["items"])  # the imported 5 stars count
+
+
+def test_import_history_of_an_unknown_file_names_it(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    other = tmp_path / "notes.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    code, _, err = run(capsys, "import", "history", str(other))
+    assert code == 2 and str(other) in err and "neither a Letterboxd export" in err
