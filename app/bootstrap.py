@@ -20,6 +20,7 @@ from app.ports import ChatModel, Embedder, SpeechToText, TextToSpeech, TrackAnal
 from app.services.catalogue import Catalogue
 from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
 from app.services.film_history import FilmDiary
+from app.services.history import HistoryImport
 from app.services.index import ItemIndex
 from app.services.listens import ListeningHistory
 from app.services.lists import Lists
@@ -65,7 +66,7 @@ class Engine:
     music: MusicLibrary
     music_files: MusicFileStore
     listens: ListeningHistory
-    diary: FilmDiary  # Letterboxd and IMDb histories
+    history: HistoryImport  # Letterboxd, IMDb and Spotify histories
     conversation: Conversation
     lists: Lists
     lock: DataDirLock
@@ -133,8 +134,9 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         conversation = Conversation(store, ConversationStore(store), recommendations, source, options,
                                     lists=lists, export_dir=paths.exports, embed=index.embed_texts)
         prepare = getattr(source, "prepare", None)  # a warm-up makes the chat model ready with progress
+        listening = ListeningHistory(store)
         return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
-                      ListeningHistory(store), FilmDiary(store), conversation, lists, lock, closers,
+                      listening, HistoryImport(FilmDiary(store), listening), conversation, lists, lock, closers,
                       prepare if callable(prepare) else _no_preparation)
     except BaseException:
         if store is not None:

@@ -129,7 +129,8 @@ def _build_parser() -> argparse.ArgumentParser:
     music.add_argument("folders", nargs="*", metavar="DIR",
                        help="folders to scan; none = re-scan every folder imported before")
     history = imp_sub.add_parser("history", parents=[common],
-                                 help="your film history: Letterboxd's export (zip or CSVs) or IMDb's ratings.csv")
+                                 help="your history: Letterboxd's export, IMDb's ratings.csv or Spotify's "
+                                      "streaming history (zips or files)")
     history.add_argument("files", type=Path, nargs="+", metavar="FILE")
     listens = imp_sub.add_parser("listens", parents=[common],
                                  help="listening history: a ListenBrainz export or a Last.fm scrobbles CSV")
@@ -232,7 +233,7 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "import demo": lambda: _report_import(engine.catalogue.import_demo(out.progress), out),
             "import music": lambda: _report_music(engine.music.import_folders(args.folders, out.progress), out),
             "import listens": lambda: _report_listens(engine.listens.import_file(args.file, out.progress), out),
-            "import history": lambda: _report_history(engine.diary.import_files(args.files, out.progress), out),
+            "import history": lambda: _report_history(engine.history.import_files(args.files, out.progress), out),
             "reindex": lambda: _report_reindex(engine.index.rebuild(out.progress), out),
             "rate": lambda: _report_rating(engine.store.rate(args.user, args.item, stars=args.stars), out),
             "recommend": lambda: _report_items(engine.recommendations.recommend(RecommendRequest(
@@ -405,8 +406,8 @@ def _report_history(report: Any, out: _Printer) -> None:
                "ambiguous": [{"title": a.title, "year": a.year, "candidates": list(a.candidates)}
                              for a in report.ambiguous],
                "unmatched": list(report.unmatched), "skipped": list(report.skipped)}
-    lines = [f"{report.entries} films from {report.format}: {report.matched} matched, {report.imported} saved as "
-             f"ratings, {len(report.ambiguous)} ambiguous, {len(report.unmatched)} not in the catalogue"]
+    lines = [f"{report.entries} {report.unit} from {report.format}: {report.matched} matched, {report.imported} "
+             f"saved as ratings, {len(report.ambiguous)} ambiguous, {len(report.unmatched)} not in the catalogue"]
     lines += [f"  ambiguous: {a.title} ({a.year}) could be {' or '.join(a.candidates)}" for a in report.ambiguous]
     lines += [f"  not in the catalogue: {title}" for title in report.unmatched[:10]]
     lines += [f"  skipped: {note}" for note in report.skipped[:10]]

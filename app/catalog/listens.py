@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.catalog.spotify import SPOTIFY, is_spotify, read_spotify
 from app.catalog.tabular import json_kind, read_delimited, read_utf8, required
 from app.domain.errors import InputError
 from app.domain.music import Listen
 
 LISTENBRAINZ = "listenbrainz"
 LASTFM = "lastfm"
-UNSUPPORTED = ("unsupported listening history format: expected a ListenBrainz export (.json, .jsonl, .zip) "
-               "or a Last.fm scrobbles CSV")
+UNSUPPORTED = ("unsupported listening history format: expected a ListenBrainz export (.json, .jsonl, .zip), "
+               "a Spotify streaming history (.json, .zip) or a Last.fm scrobbles CSV")
 
 _MAX_TIMESTAMP = 4e9  # the year 2096: larger values are milliseconds, not Unix seconds
 _MBID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -60,8 +61,11 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # --- readers -----------------------------------------------------------------------------------
 
 def read_listens(path: Path) -> tuple[str, list[Listen]]:
-    """The export's format ("listenbrainz" or "lastfm") and its listens, told apart by extension."""
+    """The export's format ("spotify", "listenbrainz" or "lastfm") and its listens: Spotify's told by its
+    records, the others by extension."""
     suffix = path.suffix.lower()
+    if suffix in {".zip", ".json"} and is_spotify(path):
+        return SPOTIFY, read_spotify(path)
     if suffix in {".zip", ".json", ".jsonl"}:
         return LISTENBRAINZ, read_listenbrainz(path)
     if suffix == ".csv":

@@ -45,6 +45,7 @@ class HistoryReport:
     ambiguous: tuple[Ambiguous, ...]
     unmatched: tuple[str, ...]  # "Title (year)" of films the catalogue does not hold
     skipped: tuple[str, ...]  # rows that are not films (IMDb series, games), with why
+    unit: str = "films"  # what the entries are: films, or plays for a listening history
 
 
 class FilmMatcher:

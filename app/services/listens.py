@@ -58,15 +58,25 @@ class ListeningHistory:
         self._store = store
 
     def import_file(self, path: Path, progress: ProgressCallback = no_progress) -> ListensReport:
-        """Read a ListenBrainz or Last.fm export, match it to the library, and rate the tracks played."""
-        progress(0, 0, f"reading {path}")
-        source, listens = read_listens(path)
+        """Read a ListenBrainz, Spotify or Last.fm export, match it to the library, and rate the tracks played."""
+        return self.import_files([path], progress)
+
+    def import_files(self, paths: Sequence[Path], progress: ProgressCallback = no_progress) -> ListensReport:
+        """One service's exports together (Spotify sends a year per file): matched, rated, replacing the last."""
+        progress(0, 0, "reading " + ", ".join(str(p) for p in paths))
+        read = [read_listens(path) for path in paths]
+        sources = {source for source, _ in read}
+        if len(sources) > 1:
+            raise ChatRecError(f"these files come from different services ({', '.join(sorted(sources))}): "
+                               "import them one service at a time")
+        source, listens = sources.pop(), [listen for _, part in read for listen in part]
+        path = ", ".join(str(p) for p in paths)
         tracks = self._store.items("music")
         if not tracks:
             raise ChatRecError("the music library is empty: import your music first "
                                "(`chatrec import music DIR`), then the listening history")
         plays, last, missing = _count_plays(TrackMatcher(tracks), listens)
-        desk = {r.item_id for r in self._store.ratings_of(ME)}
+        desk = self._store.rated_at_desk(ME)
         rows: list[RatingRow] = [(ME, item_id, implicit_stars(n), last[item_id]) for item_id, n in plays.items()]
         self._store.require_user(ME)
         # The store never lets a file overwrite a rating made at the desk, so those are simply kept.

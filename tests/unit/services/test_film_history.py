@@ -48,7 +48,7 @@ def test_an_import_saves_sure_matches_reports_the_rest_and_never_touches_desk_ra
     engine.store.import_catalogue(CatalogueImport("products", "extra", "test", [
         Item("movie:heat-1986", "movie", "Heat", year=1986)]))  # a second Heat, not told apart by title
     engine.store.rate(ME, item_id("fargo"), stars=2.0)  # rated in the app: an import must not change it
-    report = engine.diary.import_files([write_letterboxd(tmp_path, (
+    report = engine.history.import_files([write_letterboxd(tmp_path, (
         "2024-01-05,Fargo,1996,u,5\n2024-01-06,Pulp Fiction,1994,u,4.5\n2024-01-07,Heat,,u,4\n"
         "2024-01-08,Paddington 2,2017,u,5\n"))])
     assert (report.format, report.entries, report.matched, report.imported) == ("letterboxd", 4, 2, 1)
@@ -59,7 +59,25 @@ def test_an_import_saves_sure_matches_reports_the_rest_and_never_touches_desk_ra
 
 
 def test_importing_the_same_service_again_replaces_what_it_brought(engine: Engine, tmp_path: Path) -> None:
-    engine.diary.import_files([write_letterboxd(tmp_path, "2024-01-06,Pulp Fiction,1994,u,4.5\n")])
-    engine.diary.import_files([write_letterboxd(tmp_path, "2024-01-09,Casino,1995,u,3\n")])
+    engine.history.import_files([write_letterboxd(tmp_path, "2024-01-06,Pulp Fiction,1994,u,4.5\n")])
+    engine.history.import_files([write_letterboxd(tmp_path, "2024-01-09,Casino,1995,u,3\n")])
     stars = {r.item_id: r.stars for r in engine.store.ratings_of(ME)}
     assert stars == {item_id("casino"): 3.0}
+
+
+def test_a_spotify_history_rates_the_library_tracks_it_played(engine: Engine, tmp_path: Path) -> None:
+    import json
+
+    engine.store.import_catalogue(CatalogueImport("music", "music:test", "test", [
+        Item("music:elf", "music", "Elf Land", creators=("Muldjord",)),
+        Item("music:city", "music", "The City Falls", creators=("Doug Kaufman",))]))
+    plays = [{"endTime": f"2024-01-{day:02d} 21:05", "artistName": "Muldjord", "trackName": "Elf Land",
+              "msPlayed": 181000} for day in range(1, 4)]
+    plays.append({"endTime": "2024-01-05 21:05", "artistName": "Nobody", "trackName": "Nothing", "msPlayed": 90000})
+    path = tmp_path / "StreamingHistory_music_0.json"
+    path.write_text(json.dumps(plays), encoding="utf-8")
+    report = engine.history.import_files([path])
+    assert (report.format, report.unit, report.entries, report.matched, report.imported) == \
+        ("spotify", "plays", 4, 1, 1)
+    assert report.unmatched == ("Nobody - Nothing",)
+    assert {r.item_id: r.stars for r in engine.store.ratings_of(ME)} == {"music:elf": 4.0}  # three plays: liked
