@@ -138,7 +138,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
     rate = sub.add_parser("rate", parents=[common], help="rate an item 1-5 stars")
-    rate.add_argument("item")
+    rate.add_argument("item", help="its id, or its title (\"Fargo\", \"Heat (1995)\")")
     rate.add_argument("stars", type=float)
     rate.add_argument("--user", default=ME)
 
@@ -235,7 +235,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "import listens": lambda: _report_listens(engine.listens.import_file(args.file, out.progress), out),
             "import history": lambda: _report_history(engine.history.import_files(args.files, out.progress), out),
             "reindex": lambda: _report_reindex(engine.index.rebuild(out.progress), out),
-            "rate": lambda: _report_rating(engine.store.rate(args.user, args.item, stars=args.stars), out),
+            "rate": lambda: _report_rating(engine.store.rate(args.user, _item_ref(engine, args.item),
+                                                             stars=args.stars), out),
             "recommend": lambda: _report_items(engine.recommendations.recommend(RecommendRequest(
                 user=args.user, k=args.k, query=args.query, domain=args.domain, year_min=args.year_min,
                 year_max=args.year_max, genres=tuple(args.genre), exclude_rated=not args.include_rated),
@@ -368,7 +369,9 @@ def _run_voice(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
 
 
 def _item_ref(engine: Any, ref: str) -> str:
-    """An item id as given, or the item of a music file named by its path."""
+    """An item id as given, the item of a music file named by its path, or the one item a title names."""
+    from app.services.titles import item_named
+
     path = Path(ref).expanduser()
     if path.is_file():
         item_id: str | None = engine.music_files.item_for_path(str(path.absolute()))
@@ -376,7 +379,7 @@ def _item_ref(engine: Any, ref: str) -> str:
             raise ChatRecError(f"{ref} is not in the music library (or was skipped: see `chatrec status`); "
                                "import its folder with `chatrec import music DIR`")
         return item_id
-    return ref
+    return item_named(ref, engine.conversation.titles(), lambda item: bool(engine.store.items_by_ids([item])))
 
 
 def _report_music(report: Any, out: _Printer) -> None:

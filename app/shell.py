@@ -13,11 +13,13 @@ from app.domain.items import DOMAINS, ME
 from app.domain.recommendation import Recommendation
 from app.prices import price_suffix, with_prices
 from app.services.recommendations import RecommendRequest
+from app.services.titles import item_named
 
 HELP = """Say what you are in the mood for ("I loved Fargo, something darker from the 90s"),
 follow up ("only from the 80s", "not that one", "why the second one?", "add it to my Crime list"),
 or use a command:
   rate N STARS   rate card N (1-5 stars); the next answer changes at once
+  rate T STARS   rate the item called T ("rate Fargo 5", "rate Heat (1995) 4")
   similar N      items like card N
   more           recommendations from your ratings alone
   domain D       only movie, music or product (domain all: everything)
@@ -97,15 +99,21 @@ class Shell:
         return self._cards[int(text) - 1]
 
     def _rate(self, words: Sequence[str]) -> None:
-        if len(words) != 2:
-            raise ChatRecError("say: rate N STARS, for example rate 2 5")
-        card = self._card(words[0])
+        if len(words) < 2:
+            raise ChatRecError("say: rate N STARS or rate TITLE STARS, for example rate 2 5 or rate Fargo 5")
+        which, said = " ".join(words[:-1]), words[-1]
         try:
-            stars = float(words[1])
+            stars = float(said)
         except ValueError:
-            raise ChatRecError(f"'{words[1]}' is not a number of stars (1-5)") from None
-        self._engine.store.rate(ME, card.item.id, stars=stars)
-        self._write(f"  rated {card.item.title} {stars:g}★")
+            raise ChatRecError(f"'{said}' is not a number of stars (1-5)") from None
+        if which.isdigit():
+            item_id, title = self._card(which).item.id, self._card(which).item.title
+        else:  # a title: "rate Fargo 5", "rate Heat (1995) 4"
+            item_id = item_named(which, self._engine.conversation.titles(),
+                                 lambda item: bool(self._engine.store.items_by_ids([item])))
+            title = self._engine.store.get_item(item_id).title
+        self._engine.store.rate(ME, item_id, stars=stars)
+        self._write(f"  rated {title} {stars:g}★")
 
     def _show(self, cards: list[Recommendation]) -> None:
         self._cards = cards

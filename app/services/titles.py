@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from app.domain.errors import InputError
 from app.domain.items import Item
 
 _MIN_FUZZY = 86  # below this a typo match is more often another title than the meant one
@@ -21,6 +22,28 @@ _MAX_WORDS = 8  # longest title n-gram looked for inside a sentence
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 _ALIAS = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")  # "Seven (Se7en)", "Independence Day (ID4)"
 _LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
+
+
+def _turned_round(title: str) -> str:
+    """'Usual Suspects, The' as it is said: 'The Usual Suspects'."""
+    head, comma, article = title.rpartition(", ")
+    return f"{article} {head}" if comma and article.casefold() in ("the", "a", "an") else title
+
+
+def item_named(reference: str, titles: TitleIndex, is_item: Callable[[str], bool]) -> str:
+    """The id an item is given by: its id, or a title that names exactly one item (else an error that says
+    which items it could be, or that none is called so)."""
+    if is_item(reference) or re.fullmatch(r"(movie|music|product):\S+", reference):
+        return reference  # an id: an unknown one is reported as such where it is used
+    found = titles.called(reference)
+    if len(found) == 1:
+        return found[0].id
+    if not found:
+        raise InputError(f"nothing in your library is called '{reference}' (see `chatrec search`)", field="item")
+    choices = "; ".join(f"{item.title} ({item.year}) = {item.id}" if item.year else f"{item.title} = {item.id}"
+                        for item in found[:8])
+    raise InputError(f"{len(found)} items are called '{reference}': {choices}. Give the year in brackets or the id",
+                     field="item")
 
 
 def normalise(text: str) -> str:
@@ -148,6 +171,19 @@ class TitleIndex:
         return [other.id for other in self._by_id.values()
                 if other.id != item_id and other.domain == item.domain
                 and re.match(rf"{re.escape(stem)} (\d+|ii|iii|iv|part|the|returns|2)\b", normalise(other.title))]
+
+    def called(self, name: str) -> list[Item]:
+        """Every item whose title is this name as people write it ("fargo", "Usual Suspects, The"); a year in
+        brackets ("Heat (1995)") keeps only that year's."""
+        year = _YEAR.search(name)
+        key = normalise(_YEAR.sub("", name))
+        if not key:
+            return []
+        found = [item for item in self._by_id.values() if normalise(_YEAR.sub("", item.title)) == key
+                 or normalise(_YEAR.sub("", _turned_round(item.title))) == key]
+        if year is not None:
+            found = [item for item in found if str(item.year) == year.group(0).strip("() ")]
+        return sorted(found, key=lambda item: (item.domain, item.year or 0, item.id))
 
     def popular(self, limit: int) -> list[str]:
         """The most rated titles, most rated first (at most 100)."""

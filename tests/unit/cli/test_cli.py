@@ -270,3 +270,26 @@ def test_import_history_of_an_unknown_file_names_it(on_fakes: AppPaths, capsys: 
     other.write_text("a,b\n1,2\n", encoding="utf-8")
     code, _, err = run(capsys, "import", "history", str(other))
     assert code == 2 and str(other) in err and "neither a Letterboxd export" in err
+
+
+def test_rate_by_title_finds_the_one_item_or_says_which_it_could_be(on_fakes: AppPaths,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "rate", "fargo", "5", "--json")
+    assert code == 0 and "movie:fargo" in out
+    code, _, err = run(capsys, "rate", "Paddington 2", "4")
+    assert code == 2 and "nothing in your library is called 'Paddington 2'" in err
+
+
+def test_rate_by_a_title_several_items_share_lists_them_and_the_year_picks_one(
+        on_fakes: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.bootstrap import open_engine
+    from app.domain.items import Item
+    from app.store.sqlite import CatalogueImport
+
+    engine = open_engine(on_fakes)
+    engine.store.import_catalogue(CatalogueImport("products", "extra", "t", [
+        Item("movie:heat-1986", "movie", "Heat", year=1986)]))
+    engine.close()
+    code, _, err = run(capsys, "rate", "Heat", "4")
+    assert code == 2 and "2 items are called 'Heat'" in err and "= movie:heat-1986" in err and "= movie:heat." in err
+    assert run(capsys, "rate", "Heat (1986)", "4")[0] == 0

@@ -65,3 +65,10 @@ def test_product_lines_show_their_price_and_films_none(engine: Engine, tmp_path:
     assert any(priced.fullmatch(line) for line in said), said
     films = "\n".join(session(engine, "domain movie", "more")).split("\n")
     assert any(line.startswith("  1. ") for line in films) and not any("·" in line for line in films)
+
+
+def test_rate_takes_a_title_as_well_as_a_card_number(engine: Engine) -> None:
+    said = session(engine, "rate Pulp Fiction 5", "rate Paddington 2 4")
+    assert "  rated Pulp Fiction 5★" in said
+    assert any("nothing in your library is called 'Paddington 2'" in line for line in said)
+    assert {r.item_id: r.stars for r in engine.store.ratings_of(ME)} == {"movie:pulp-fiction": 5.0}
