@@ -77,7 +77,7 @@ Table = tuple[str | None, str, list[dict[str, str]]]  # (letterboxd | imdb | Non
 
 def _tables(path: Path) -> list[Table]:
     if path.is_dir():
-        return [_table(p.name, str(p), p.read_bytes()) for p in sorted(path.rglob("*.csv"))]
+        return [_file_table(p) for p in sorted(path.rglob("*.csv"))]
     if not path.is_file():
         raise InputError("no such file or folder", file=str(path))
     if zipfile.is_zipfile(path):
@@ -87,7 +87,18 @@ def _tables(path: Path) -> list[Table]:
                         for n in sorted(archive.namelist()) if n.endswith(".csv")]
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise InputError(f"is a damaged zip ({exc})", file=str(path)) from exc
-    return [_table(path.name, str(path), path.read_bytes())]
+    return [_file_table(path)]
+
+
+def _file_table(path: Path) -> Table:
+    """A CSV file's table, read whole only when its first line is an export's header: a large file of
+    anything else is turned away after a few bytes."""
+    with path.open("rb") as handle:
+        head = handle.readline(4096)
+    first = head.decode("utf-8-sig", errors="replace")
+    if not first.startswith((",".join(_LETTERBOXD), ",".join(_IMDB))):
+        return None, str(path), []
+    return _table(path.name, str(path), path.read_bytes())
 
 
 def _table(name: str, where: str, raw: bytes) -> Table:

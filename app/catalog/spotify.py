@@ -29,14 +29,39 @@ SPOTIFY = "spotify"
 MIN_PLAY_MS = 30_000
 _ACCOUNT = ("endTime", "artistName", "trackName", "msPlayed")
 _EXTENDED = ("ts", "ms_played")
+_SNIFF_BYTES = 4096  # the first record of either export fits in this
 
 
 def is_spotify(path: Path) -> bool:
-    """Whether the file (or a zip's JSON members) holds a Spotify streaming history."""
+    """Whether the file (or a zip's members) holds a Spotify streaming history, told from its first bytes."""
     try:
-        return any(_kind(_first_record(text)) is not None for _, text in _json_texts(path))
-    except InputError:
+        if not path.is_file():
+            return False
+        if not zipfile.is_zipfile(path):
+            with path.open("rb") as handle:
+                return _looks_like_plays(handle.read(_SNIFF_BYTES))
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if _is_history_member(name):
+                    with archive.open(name) as member:
+                        if _looks_like_plays(member.read(_SNIFF_BYTES)):
+                            return True
         return False
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        return False
+
+
+def _looks_like_plays(head: bytes) -> bool:
+    """The first record of a history array names the fields of one of Spotify's two exports."""
+    text = head.decode("utf-8-sig", errors="replace").lstrip()
+    first = text[:text.find("}") + 1] if "}" in text else text
+    return text.startswith("[") and (all(f'"{key}"' in first for key in _ACCOUNT)
+                                     or all(f'"{key}"' in first for key in _EXTENDED))
+
+
+def _is_history_member(name: str) -> bool:
+    return name.endswith(".json") and PurePosixPath(name).name.lower().startswith(
+        ("streaminghistory", "streaming_history_audio", "endsong"))
 
 
 def read_spotify(path: Path) -> list[Listen]:
@@ -71,8 +96,7 @@ def _json_texts(path: Path) -> Iterator[tuple[str, str]]:
     try:
         with zipfile.ZipFile(path) as archive:
             for name in sorted(archive.namelist()):
-                if name.endswith(".json") and PurePosixPath(name).name.lower().startswith(
-                        ("streaminghistory", "streaming_history_audio", "endsong")):
+                if _is_history_member(name):
                     where = f"{path}:{name}"
                     yield where, _utf8(archive.read(name), where)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
@@ -84,14 +108,6 @@ def _utf8(raw: bytes, where: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"is not UTF-8 text (byte {exc.start})", file=where) from exc
-
-
-def _first_record(text: str) -> object:
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError:
-        return None
-    return records[0] if isinstance(records, list) and records else None
 
 
 def _kind(record: object) -> str | None:

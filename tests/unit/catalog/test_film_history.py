@@ -100,3 +100,20 @@ def test_a_damaged_zip_or_a_missing_file_is_refused(tmp_path: Path) -> None:
         read_film_history([broken])
     with pytest.raises(InputError, match="no such file"):
         read_film_history([tmp_path / "missing.csv"])
+
+
+def test_a_large_file_that_is_not_an_export_is_turned_away_without_reading_it_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "ratings.csv"
+    with big.open("wb") as handle:
+        handle.write(b"\x89PNG\r\n" + b"\0" * 4096)
+        handle.seek(64 * 1024 * 1024)  # 64 MB, mostly a hole: what its name says it is not
+        handle.write(b"end")
+
+    def never(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", never)
+    with pytest.raises(InputError, match="neither a Letterboxd export") as caught:
+        read_film_history([big])
+    assert caught.value.file == str(big)

@@ -70,3 +70,18 @@ def test_a_bad_record_is_named(tmp_path: Path) -> None:
 def test_other_json_is_not_spotify(tmp_path: Path) -> None:
     assert not is_spotify(write(tmp_path, "listens.json", [{"listened_at": 1, "track_metadata": {}}]))
     assert not is_spotify(write(tmp_path, "broken.json", "["[:1]))
+
+
+def test_spotify_is_told_from_the_first_bytes_of_a_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "StreamingHistory_music_0.json"
+    with big.open("wb") as handle:
+        handle.write(b"not json at all" + b"\0" * 4096)
+        handle.seek(64 * 1024 * 1024)
+        handle.write(b"end")
+
+    def never(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", never)
+    assert not is_spotify(big)
+    assert is_spotify(write(tmp_path, "StreamingHistory_music_1.json", ACCOUNT))
