@@ -10,7 +10,7 @@ of the same service replaces what it brought, and ratings made in the app are ne
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,8 @@ class Ambiguous:
 
     title: str
     year: int | None
-    candidates: tuple[str, ...]
+    candidates: tuple[str, ...]  # "Title (year)" of each
+    candidate_ids: tuple[str, ...] = ()  # their item ids, in the same order: what a choice names
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class FilmMatcher:
         for name in (n for title in (entry.title, *entry.aka) for n in _names(title)):
             for film in self._by_title.get(name, ()):
                 found[film.id] = film
+        found = dict(sorted(found.items(), key=lambda kv: (kv[1].year or 0, kv[0])))  # candidates oldest first
         if entry.year is None or not found:
             return list(found)
         for slack in (0, 1):  # the same year first; a year off by one (festival against release) next
@@ -100,8 +102,14 @@ class FilmDiary:
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
 
-    def import_files(self, paths: Sequence[Path], progress: ProgressCallback = no_progress) -> HistoryReport:
-        """Read the exports, match each film, save the sure matches as ratings, and report the rest."""
+    def import_files(self, paths: Sequence[Path], progress: ProgressCallback = no_progress,
+                     choices: Mapping[tuple[str, int | None], str] | None = None) -> HistoryReport:
+        """Read the exports, match each film, save the sure matches as ratings, and report the rest.
+
+        choices resolves ambiguous films, (title, year) -> the chosen candidate's id: an import run again
+        with them replaces the last one, now with those films too.
+        """
+        choices = choices or {}
         progress(0, 0, "reading " + ", ".join(str(p) for p in paths))
         history = read_film_history(paths)
         films = self._store.items("movie")
@@ -114,12 +122,16 @@ class FilmDiary:
         unmatched: list[str] = []
         for entry in history.entries:
             found = matcher.find(entry)
+            chosen = choices.get((entry.title, entry.year))
+            if chosen in found:
+                found = [chosen]
             if len(found) == 1:
                 held = rows.get(found[0])
                 if held is None or entry.timestamp >= held[3]:
                     rows[found[0]] = (ME, found[0], entry.stars, entry.timestamp)
             elif found:
-                ambiguous.append(Ambiguous(entry.title, entry.year, tuple(matcher.describe(i) for i in found)))
+                ambiguous.append(Ambiguous(entry.title, entry.year, tuple(matcher.describe(i) for i in found),
+                                           tuple(found)))
             else:
                 unmatched.append(f"{entry.title} ({entry.year})" if entry.year else entry.title)
         desk = self._store.rated_at_desk(ME)

@@ -6,7 +6,7 @@ listening history; which one is told from the files. Both report in one shape.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.catalog.spotify import is_spotify
@@ -23,8 +23,10 @@ class HistoryImport:
         self.films = films
         self.music = music
 
-    def import_files(self, paths: Sequence[Path], progress: ProgressCallback = no_progress) -> HistoryReport:
-        """Import one service's export files and report what matched, what was saved and what was not."""
+    def import_files(self, paths: Sequence[Path], progress: ProgressCallback = no_progress,
+                     choices: Mapping[tuple[str, int | None], str] | None = None) -> HistoryReport:
+        """Import one service's export files and report what matched, what was saved and what was not; choices
+        settle the films that fitted several (see FilmDiary.import_files)."""
         if not paths:
             raise InputError("name at least one export file")
         plays = [is_spotify(path) for path in paths]
@@ -32,7 +34,7 @@ class HistoryImport:
             raise InputError("mixes a Spotify history with other files: import one service at a time",
                              file=", ".join(str(p) for p in paths))
         if not all(plays):
-            return self.films.import_files(paths, progress)
+            return self.films.import_files(paths, progress, choices)
         report = self.music.import_files(paths, progress)
         return HistoryReport(report.source, report.listens, report.matched, report.rated, (),
                              report.unmatched_examples, (), unit="plays")

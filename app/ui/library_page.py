@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, ProgressCallback
+from app.services.film_history import HistoryReport
 from app.services.music import MusicImportReport, eta_text
 from app.ui.a11y import clear_button
 from app.ui.jobs import Job, Jobs
@@ -52,6 +54,9 @@ _RUNS_SHOWN = 10
 
 FolderChooser = Callable[[QWidget], "str | None"]
 ProductsChooser = Callable[[QWidget], "tuple[Path, Path | None] | None"]
+PathChooser = Callable[[QWidget], "Path | None"]
+PathsChooser = Callable[[QWidget], "list[Path]"]
+_LEAVE_OUT = "Leave it out"
 ImportWork = Callable[["Engine", ProgressCallback, CancelToken], object]
 
 
@@ -84,6 +89,11 @@ def describe_result(result: object) -> str:
         failed = len(result.skipped)
         return (f"Music scan finished: {result.found} files found, {result.added} added, {result.updated} "
                 f"updated, {result.removed} removed" + (f"; {failed} could not be imported." if failed else "."))
+    if isinstance(result, HistoryReport):
+        unsure = f"; {len(result.ambiguous)} could be more than one film (choose below)" if result.ambiguous else ""
+        missing = f"; {len(result.unmatched):,} not in your library" if result.unmatched else ""
+        return (f"Imported your {result.format} history: {result.matched:,} of {result.entries:,} {result.unit} "
+                f"matched, {result.imported:,} saved as your ratings{unsure}{missing}.")
     if isinstance(result, ImportRun):
         return (f"Imported {result.kind} from {result.source}: {result.items} items, {result.users} users, "
                 f"{result.ratings} ratings.")
@@ -93,6 +103,19 @@ def describe_result(result: object) -> str:
 def _ask_folder(parent: QWidget) -> str | None:
     chosen = QFileDialog.getExistingDirectory(parent, "Choose a music folder")
     return chosen or None
+
+
+def _ask_movielens(parent: QWidget) -> Path | None:
+    chosen, _ = QFileDialog.getOpenFileName(parent, "Choose a MovieLens release downloaded from GroupLens", "",
+                                            "MovieLens zips (ml-*.zip);;All files (*)")
+    return Path(chosen) if chosen else None
+
+
+def _ask_history(parent: QWidget) -> list[Path]:
+    chosen, _ = QFileDialog.getOpenFileNames(
+        parent, "Choose your Letterboxd export, IMDb ratings or Spotify history", "",
+        "Exports (*.zip *.csv *.json);;All files (*)")
+    return [Path(c) for c in chosen]
 
 
 def _ask_products(parent: QWidget) -> tuple[Path, Path | None] | None:
@@ -149,13 +172,18 @@ class LibraryPage(QWidget):
     library_changed = Signal()
 
     def __init__(self, jobs: Jobs, parent: QWidget | None = None, *, choose_folder: FolderChooser = _ask_folder,
-                 choose_products: ProductsChooser = _ask_products) -> None:
+                 choose_products: ProductsChooser = _ask_products, choose_movielens: PathChooser = _ask_movielens,
+                 choose_history: PathsChooser = _ask_history) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPage")
         self._jobs = jobs
         self._engine: Engine | None = None
         self._choose_folder = choose_folder
         self._choose_products = choose_products
+        self._choose_movielens = choose_movielens
+        self._choose_history = choose_history
+        self._history_paths: list[Path] = []
+        self._history_choices: dict[tuple[str, int | None], str] = {}
         self._job: Job[object] | None = None
         self._empty: bool | None = None  # unknown until the first snapshot
         self._demo_pending = False  # the demo was asked for before the engine was open
@@ -163,7 +191,8 @@ class LibraryPage(QWidget):
         self._phase_start = (0.0, 0)
         self._build()
         # empty states stay hidden until the first snapshot says what is there
-        for widget in (self.folders, self.folders_empty, self.filter, self.failures, self.runs):
+        for widget in (self.folders, self.folders_empty, self.filter, self.failures, self.runs, self.unsure,
+                       self.save_choices):
             widget.hide()
         self._set_busy(False)
 
@@ -185,6 +214,7 @@ class LibraryPage(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self._build_music(content))
         layout.addWidget(self._build_catalogues(content))
+        layout.addWidget(self._build_history(content))
         layout.addWidget(self._build_progress(content))
         layout.addWidget(self._build_failures(content))
         layout.addWidget(self._build_runs(content))
@@ -234,8 +264,31 @@ class LibraryPage(QWidget):
                                 "ratings file", box, self._on_import_products)
         self.demo = _button("Load the &demo catalogue", "A small product catalogue with shoppers' ratings, "
                             "to try Chat-Rec out", box, self._on_demo)
-        for index, button in enumerate((self.movielens_100k, self.movielens_1m, self.products, self.demo)):
+        self.grouplens = _button("Import MovieLens from &GroupLens…", "A release downloaded from grouplens.org: "
+                                 "ml-latest-small.zip, ml-1m.zip, ml-25m.zip...", box, self._on_grouplens)
+        for index, button in enumerate((self.movielens_100k, self.movielens_1m, self.products, self.demo,
+                                        self.grouplens)):
             grid.addWidget(button, index // 2, index % 2)
+        return box
+
+    def _build_history(self, parent: QWidget) -> QGroupBox:
+        box = QGroupBox("Your history", parent)
+        box.setObjectName("yourHistory")
+        layout = QVBoxLayout(box)
+        self.history_note = QLabel("Bring the films you rated on Letterboxd or IMDb and what you played on Spotify: "
+                                   "each becomes one of your ratings. What fits several films is asked here "
+                                   "before it is saved.", box)
+        self.history_note.setWordWrap(True)
+        self.history = _button("Import your &history…", "Letterboxd's export, IMDb's ratings.csv or Spotify's "
+                               "streaming history", box, self._on_history)
+        self.unsure = _table(["Your film", "Which one is it?"], "historyAmbiguous", box)
+        self.unsure.setAccessibleName("Films that could be more than one in your library")
+        self.save_choices = _button("&Save these choices", "Import the history again with the films you chose",
+                                    box, self._on_save_choices)
+        layout.addWidget(self.history_note)
+        layout.addWidget(self.history)
+        layout.addWidget(self.unsure)
+        layout.addWidget(self.save_choices)
         return box
 
     def _build_progress(self, parent: QWidget) -> QGroupBox:
@@ -326,7 +379,8 @@ class LibraryPage(QWidget):
 
     def _set_busy(self, busy: bool) -> None:
         ready = self._engine is not None and not busy
-        for button in (self.add_folder, self.movielens_100k, self.movielens_1m, self.products, self.demo):
+        for button in (self.add_folder, self.movielens_100k, self.movielens_1m, self.products, self.demo,
+                       self.grouplens, self.history, self.save_choices):
             button.setEnabled(ready)
         self.rescan.setEnabled(ready and self.folders.count() > 0)
         self.cancel.setEnabled(busy)
@@ -404,6 +458,48 @@ class LibraryPage(QWidget):
             self._start(f"Importing products from {products.name}",
                         lambda e, p, c: e.catalogue.import_products(products, ratings, p, c))
 
+    def _on_grouplens(self) -> None:
+        chosen = self._choose_movielens(self)
+        if chosen is not None:
+            self._start(f"Importing MovieLens from {chosen.name}",
+                        lambda e, p, c: e.catalogue.import_movielens_from(chosen, p, c))
+
+    def _on_history(self) -> None:
+        chosen = self._choose_history(self)
+        if chosen:
+            self._history_paths, self._history_choices = chosen, {}
+            self._import_history()
+
+    def _on_save_choices(self) -> None:
+        for row in range(self.unsure.rowCount()):
+            combo = self.unsure.cellWidget(row, 1)
+            if isinstance(combo, QComboBox) and combo.currentData():
+                title, year = combo.property("film")
+                self._history_choices[(title, year)] = combo.currentData()
+        self._import_history()
+
+    def _import_history(self) -> None:
+        paths, choices = list(self._history_paths), dict(self._history_choices)
+        names = ", ".join(p.name for p in paths)
+        self._start(f"Importing your history from {names}",
+                    lambda e, p, c: e.history.import_files(paths, p, choices))
+
+    def _show_unsure(self, report: HistoryReport) -> None:
+        """One row per film that fits several: a choice of the candidates, or leaving it out."""
+        self.unsure.setRowCount(len(report.ambiguous))
+        for row, film in enumerate(report.ambiguous):
+            said = f"{film.title} ({film.year})" if film.year else film.title
+            self.unsure.setItem(row, 0, QTableWidgetItem(said))
+            combo = QComboBox(self.unsure)
+            combo.setAccessibleName(f"Which film is {said}")
+            combo.addItem(_LEAVE_OUT, "")
+            for label, item_id in zip(film.candidates, film.candidate_ids, strict=True):
+                combo.addItem(label, item_id)
+            combo.setProperty("film", (film.title, film.year))
+            self.unsure.setCellWidget(row, 1, combo)
+        self.unsure.setVisible(bool(report.ambiguous))
+        self.save_choices.setVisible(bool(report.ambiguous))
+
     def _on_demo(self) -> None:
         self._start("Loading the demo catalogue", lambda e, p, c: e.catalogue.import_demo(p, c))
 
@@ -454,6 +550,8 @@ class LibraryPage(QWidget):
         self._show_outcome("Import cancelled; what was saved before the cancel is kept.")
 
     def _on_done(self, result: object) -> None:
+        if isinstance(result, HistoryReport):
+            self._show_unsure(result)
         self._show_outcome(describe_result(result))
 
     def _show_outcome(self, text: str) -> None:

@@ -162,3 +162,41 @@ def test_progress_shows_a_time_left_from_the_pace(qtbot: QtBot, engine: Engine) 
     assert page.eta.text().startswith("about ") and page.eta.text().endswith(" left")
     page._on_progress(3, 10, "listening to tracks (about 4 s left)")  # the scan's own ETA is not doubled
     assert page.eta.text() == ""
+
+
+def test_a_history_import_asks_which_film_an_ambiguous_one_is_then_saves_the_choice(
+        qtbot: QtBot, engine: Engine, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    from app.domain.items import ME, Item
+    from app.store.sqlite import CatalogueImport
+
+    engine.store.import_catalogue(CatalogueImport("products", "extra", "t", [
+        Item("movie:heat-1986", "movie", "Heat", year=1986)]))
+    export = tmp_path / "ratings.csv"
+    export.write_text("Date,Name,Year,Letterboxd URI,Rating\n2024-01-05,Fargo,1996,u,5\n2024-01-07,Heat,,u,4\n",
+                      encoding="utf-8")
+    page, _jobs = _page(qtbot, engine, choose_history=lambda parent: [export])
+    with qtbot.waitSignal(page.notice, timeout=10000) as done:
+        page.history.click()
+    assert "1 of 2 films matched" in done.args[0] and "1 could be more than one film" in done.args[0]
+    assert page.unsure.isVisible() and page.unsure.rowCount() == 1 and page.unsure.item(0, 0).text() == "Heat"
+    combo = page.unsure.cellWidget(0, 1)
+    assert isinstance(combo, QComboBox)
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Leave it out", "Heat (1986)", "Heat (1995)"]
+    combo.setCurrentIndex(1)
+    with qtbot.waitSignal(page.notice, timeout=10000) as again:
+        page.save_choices.click()
+    assert "2 of 2 films matched" in again.args[0]
+    assert not page.unsure.isVisible()
+    assert {r.item_id: r.stars for r in engine.store.ratings_of(ME)} == {"movie:fargo": 5.0, "movie:heat-1986": 4.0}
+
+
+def test_movielens_from_grouplens_imports_through_the_page(qtbot: QtBot, engine: Engine, tmp_path: Path) -> None:
+    from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+
+    release = zipped(tmp_path, "ml-latest-small.zip", ML_LATEST)
+    page, _jobs = _page(qtbot, engine, choose_movielens=lambda parent: release)
+    with qtbot.waitSignal(page.notice, timeout=10000) as done:
+        page.grouplens.click()
+    assert "Imported movielens from ml-latest-small" in done.args[0]

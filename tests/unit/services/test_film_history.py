@@ -81,3 +81,17 @@ def test_a_spotify_history_rates_the_library_tracks_it_played(engine: Engine, tm
         ("spotify", "plays", 4, 1, 1)
     assert report.unmatched == ("Nobody - Nothing",)
     assert {r.item_id: r.stars for r in engine.store.ratings_of(ME)} == {"music:elf": 4.0}  # three plays: liked
+
+
+def test_a_choice_settles_an_ambiguous_film_and_the_import_is_saved_again_with_it(engine: Engine,
+                                                                                  tmp_path: Path) -> None:
+    engine.store.import_catalogue(CatalogueImport("products", "extra", "test", [
+        Item("movie:heat-1986", "movie", "Heat", year=1986)]))
+    export = write_letterboxd(tmp_path, "2024-01-05,Fargo,1996,u,5\n2024-01-07,Heat,,u,4\n")
+    first = engine.history.import_files([export])
+    heat = first.ambiguous[0]
+    assert set(heat.candidate_ids) == {item_id("heat"), "movie:heat-1986"}
+    again = engine.history.import_files([export], choices={(heat.title, heat.year): "movie:heat-1986"})
+    assert (again.matched, again.ambiguous) == (2, ())
+    stars = {r.item_id: r.stars for r in engine.store.ratings_of(ME)}
+    assert stars == {item_id("fargo"): 5.0, "movie:heat-1986": 4.0}
