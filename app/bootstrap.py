@@ -135,7 +135,8 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
                                     lists=lists, export_dir=paths.exports, embed=index.embed_texts)
         prepare = getattr(source, "prepare", None)  # a warm-up makes the chat model ready with progress
         listening = ListeningHistory(store)
-        return Engine(paths, settings, store, index, Catalogue(store, index), recommendations, music, files,
+        catalogue = Catalogue(store, index, paths.cache / "downloads")
+        return Engine(paths, settings, store, index, catalogue, recommendations, music, files,
                       listening, HistoryImport(FilmDiary(store), listening), conversation, lists, lock, closers,
                       prepare if callable(prepare) else _no_preparation)
     except BaseException:

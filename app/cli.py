@@ -121,6 +121,10 @@ def _build_parser() -> argparse.ArgumentParser:
                     help="the development copy to import (from the RecBole packages) when --from is not given")
     ml.add_argument("--from", dest="source", type=Path, metavar="PATH",
                     help="ml-100k.zip, ml-1m.zip, ml-latest-small.zip, ml-25m.zip... or the folder it unpacks to")
+    ml.add_argument("--download", metavar="RELEASE",
+                    help="download this release from GroupLens and import it (ml-latest-small, ml-100k, ml-1m, "
+                         "ml-25m, ml-32m, ml-latest); shows its size and terms, and needs --agree")
+    ml.add_argument("--agree", action="store_true", help="agree to GroupLens's terms for --download")
     prod = imp_sub.add_parser("products", parents=[common], help="a product catalogue (CSV or JSON)")
     prod.add_argument("file", type=Path)
     prod.add_argument("--ratings", type=Path, help="a ratings CSV: user,item,stars[,timestamp]")
@@ -225,9 +229,7 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
         command = {"import": f"import {getattr(args, 'what', '')}",
                    "list": f"list {getattr(args, 'list_command', '')}"}.get(args.command, args.command)
         handlers: dict[str, Callable[[], None]] = {
-            "import movielens": lambda: _report_import(
-                engine.catalogue.import_movielens_from(args.source, out.progress) if args.source is not None
-                else engine.catalogue.import_movielens(args.size, out.progress), out),
+            "import movielens": lambda: _report_import(_movielens(engine, args, out), out),
             "import products": lambda: _report_import(
                 engine.catalogue.import_products(args.file, args.ratings, out.progress), out),
             "import demo": lambda: _report_import(engine.catalogue.import_demo(out.progress), out),
@@ -366,6 +368,21 @@ def _run_voice(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
     if args.out is not None:
         lines.append(f"(spoken reply: {args.out}, {written:.1f} s)")
     out.emit(payload, "\n".join(lines))
+
+
+def _movielens(engine: Any, args: argparse.Namespace, out: _Printer) -> Any:
+    """Import MovieLens from a file, from GroupLens (after consent), or from the development copies."""
+    if args.download:
+        if not args.agree:
+            from app.catalog.grouplens_download import TERMS
+
+            info = engine.catalogue.movielens_release(args.download)
+            size = f"{info.size_bytes / 1e6:.1f} MB" if info.size_bytes else "size not given"
+            raise ChatRecError(f"{info.release} ({size}) from {info.url}. {TERMS} Add --agree to download it.")
+        return engine.catalogue.download_movielens(args.download, out.progress)
+    if args.source is not None:
+        return engine.catalogue.import_movielens_from(args.source, out.progress)
+    return engine.catalogue.import_movielens(args.size, out.progress)
 
 
 def _item_ref(engine: Any, ref: str) -> str:

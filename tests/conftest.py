@@ -12,6 +12,7 @@ from app.bootstrap import Engine, open_engine
 from app.paths import AppPaths, app_paths
 from tests.fakes.chat_model import FixedChatSource
 from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.grouplens_server import Files, serving
 from tests.fakes.vector_store import InMemoryVectorStore
 from tests.tiny_catalogue import tiny_catalogue
 
@@ -50,3 +51,10 @@ def engine(paths: AppPaths) -> Iterator[Engine]:
     built.index.rebuild()
     yield built
     built.close()
+
+
+@pytest.fixture
+def grouplens() -> Iterator[tuple[str, Files]]:
+    """A local stand-in for GroupLens's file server: its base URL and what it serves."""
+    with serving() as served:
+        yield served

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from app.catalog.grouplens import read_grouplens
+from app.catalog.grouplens_download import ReleaseInfo, download_release, release_info
 from app.catalog.movielens import SOURCE as MOVIELENS
 from app.catalog.movielens import read_movielens
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
@@ -22,9 +23,20 @@ log = logging.getLogger(__name__)
 class Catalogue:
     """The import use cases; each import is all-or-nothing."""
 
-    def __init__(self, store: SQLiteStore, index: ItemIndex) -> None:
+    def __init__(self, store: SQLiteStore, index: ItemIndex, downloads: Path | None = None) -> None:
         self._store = store
         self._index = index
+        self._downloads = downloads or store.path.parent / "downloads"
+
+    def movielens_release(self, release: str) -> ReleaseInfo:
+        """A GroupLens release's address and size, to show with the terms before the user agrees."""
+        return release_info(release)
+
+    def download_movielens(self, release: str, progress: ProgressCallback = no_progress,
+                           cancel: CancelToken | None = None) -> ImportRun:
+        """Download a release from GroupLens (the user agreed to its terms), check it, and import it."""
+        path = download_release(release, self._downloads, progress, cancel)
+        return self.import_movielens_from(path, progress, cancel)
 
     def import_movielens(self, size: str, progress: ProgressCallback = no_progress,
                          cancel: CancelToken | None = None) -> ImportRun:

@@ -9,7 +9,10 @@ from app.bootstrap import Engine
 from app.cli import main
 from app.paths import AppPaths
 from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.grouplens_server import Files, publish
 from tests.fakes.vector_store import InMemoryVectorStore
+from tests.unit.catalog_ml.test_grouplens import ML_LATEST as ML_LATEST_FILES
+from tests.unit.catalog_ml.test_grouplens import zipped
 
 
 @pytest.fixture
@@ -293,3 +296,16 @@ def test_rate_by_a_title_several_items_share_lists_them_and_the_year_picks_one(
     code, _, err = run(capsys, "rate", "Heat", "4")
     assert code == 2 and "2 items are called 'Heat'" in err and "= movie:heat-1986" in err and "= movie:heat." in err
     assert run(capsys, "rate", "Heat (1986)", "4")[0] == 0
+
+
+def test_download_movielens_asks_for_consent_then_downloads_and_imports(
+        on_fakes: AppPaths, capsys: pytest.CaptureFixture[str], tmp_path: Path, grouplens: tuple[str, Files],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url, files = grouplens
+    publish(files, zipped(tmp_path, "source.zip", ML_LATEST_FILES).read_bytes())
+    monkeypatch.setattr("app.catalog.grouplens_download.GROUPLENS", url)
+    code, _, err = run(capsys, "import", "movielens", "--download", "ml-latest-small")
+    assert code == 2 and "ml-latest-small (0.0 MB)" in err and "redistribute" in err and "--agree" in err
+    assert files.ranges == [] and not any((on_fakes.cache / "downloads").glob("*.zip"))  # nothing fetched yet
+    code, out, _ = run(capsys, "import", "movielens", "--download", "ml-latest-small", "--agree", "--json")
+    assert code == 0 and json.loads(out)["import"]["ratings"] == 2
