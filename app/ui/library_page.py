@@ -18,6 +18,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -41,6 +42,7 @@ from app.domain.progress import CancelToken, ProgressCallback
 from app.services.film_history import HistoryReport
 from app.services.music import MusicImportReport, eta_text
 from app.ui.a11y import clear_button
+from app.ui.download_dialog import DownloadDialog
 from app.ui.jobs import Job, Jobs
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ FolderChooser = Callable[[QWidget], "str | None"]
 ProductsChooser = Callable[[QWidget], "tuple[Path, Path | None] | None"]
 PathChooser = Callable[[QWidget], "Path | None"]
 PathsChooser = Callable[[QWidget], "list[Path]"]
+ReleaseChooser = Callable[[QWidget], "str | None"]
 _LEAVE_OUT = "Leave it out"
 ImportWork = Callable[["Engine", ProgressCallback, CancelToken], object]
 
@@ -173,7 +176,8 @@ class LibraryPage(QWidget):
 
     def __init__(self, jobs: Jobs, parent: QWidget | None = None, *, choose_folder: FolderChooser = _ask_folder,
                  choose_products: ProductsChooser = _ask_products, choose_movielens: PathChooser = _ask_movielens,
-                 choose_history: PathsChooser = _ask_history) -> None:
+                 choose_history: PathsChooser = _ask_history,
+                 choose_release: ReleaseChooser | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPage")
         self._jobs = jobs
@@ -182,6 +186,7 @@ class LibraryPage(QWidget):
         self._choose_products = choose_products
         self._choose_movielens = choose_movielens
         self._choose_history = choose_history
+        self._choose_release = choose_release or self._ask_release
         self._history_paths: list[Path] = []
         self._history_choices: dict[tuple[str, int | None], str] = {}
         self._job: Job[object] | None = None
@@ -264,10 +269,12 @@ class LibraryPage(QWidget):
                                 "ratings file", box, self._on_import_products)
         self.demo = _button("Load the &demo catalogue", "A small product catalogue with shoppers' ratings, "
                             "to try Chat-Rec out", box, self._on_demo)
-        self.grouplens = _button("Import MovieLens from &GroupLens…", "A release downloaded from grouplens.org: "
+        self.grouplens = _button("Import MovieLens from a &file…", "A release downloaded from grouplens.org: "
                                  "ml-latest-small.zip, ml-1m.zip, ml-25m.zip...", box, self._on_grouplens)
+        self.download = _button("Do&wnload MovieLens from GroupLens…", "Choose a release, see its size and "
+                                "GroupLens's terms, and download it with your agreement", box, self._on_download)
         for index, button in enumerate((self.movielens_100k, self.movielens_1m, self.products, self.demo,
-                                        self.grouplens)):
+                                        self.grouplens, self.download)):
             grid.addWidget(button, index // 2, index % 2)
         return box
 
@@ -380,7 +387,7 @@ class LibraryPage(QWidget):
     def _set_busy(self, busy: bool) -> None:
         ready = self._engine is not None and not busy
         for button in (self.add_folder, self.movielens_100k, self.movielens_1m, self.products, self.demo,
-                       self.grouplens, self.history, self.save_choices):
+                       self.grouplens, self.download, self.history, self.save_choices):
             button.setEnabled(ready)
         self.rescan.setEnabled(ready and self.folders.count() > 0)
         self.cancel.setEnabled(busy)
@@ -463,6 +470,19 @@ class LibraryPage(QWidget):
         if chosen is not None:
             self._start(f"Importing MovieLens from {chosen.name}",
                         lambda e, p, c: e.catalogue.import_movielens_from(chosen, p, c))
+
+    def _on_download(self) -> None:
+        release = self._choose_release(self)
+        if release:
+            self._start(f"Downloading {release} from GroupLens",
+                        lambda e, p, c: e.catalogue.download_movielens(release, p, c))
+
+    def _ask_release(self, parent: QWidget) -> str | None:
+        engine = self._engine
+        if engine is None:
+            return None
+        dialog = DownloadDialog(self._jobs, engine.catalogue.movielens_release, parent)
+        return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def _on_history(self) -> None:
         chosen = self._choose_history(self)

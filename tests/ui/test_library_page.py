@@ -200,3 +200,29 @@ def test_movielens_from_grouplens_imports_through_the_page(qtbot: QtBot, engine:
     with qtbot.waitSignal(page.notice, timeout=10000) as done:
         page.grouplens.click()
     assert "Imported movielens from ml-latest-small" in done.args[0]
+
+
+def test_the_download_dialog_shows_the_size_and_downloads_only_once_agreed(qtbot: QtBot, engine: Engine,
+                                                                          tmp_path: Path, grouplens: object,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.ui.download_dialog import DownloadDialog
+    from tests.fakes.grouplens_server import publish
+    from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+
+    url, files = grouplens  # type: ignore[misc]
+    release = zipped(tmp_path, "source.zip", ML_LATEST).read_bytes()
+    publish(files, release)
+    monkeypatch.setattr("app.catalog.grouplens_download.GROUPLENS", url)
+    jobs = Jobs()
+    dialog = DownloadDialog(jobs, engine.catalogue.movielens_release)
+    qtbot.addWidget(dialog)
+    assert dialog.chosen() == "ml-latest-small" and not dialog.download.isEnabled()  # nothing before consent
+    qtbot.waitUntil(lambda: "MB, from" in dialog.size_label.text(), timeout=5000)
+    assert f"{len(release) / 1e6:,.1f} MB" in dialog.size_label.text()
+    dialog.agree.setChecked(True)
+    assert dialog.download.isEnabled()
+
+    page, _jobs = _page(qtbot, engine, choose_release=lambda parent: "ml-latest-small")
+    with qtbot.waitSignal(page.notice, timeout=10000) as done:
+        page.download.click()
+    assert "Imported movielens from ml-latest-small" in done.args[0]
