@@ -95,6 +95,8 @@ def _file_table(path: Path) -> Table:
     anything else is turned away after a few bytes."""
     with path.open("rb") as handle:
         head = handle.readline(4096)
+    if not head.strip():
+        raise InputError("is empty; expected an export with its header row", file=str(path), line=1)
     first = head.decode("utf-8-sig", errors="replace")
     if not first.startswith((",".join(_LETTERBOXD), ",".join(_IMDB))):
         return None, str(path), []

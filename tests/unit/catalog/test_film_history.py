@@ -117,3 +117,11 @@ def test_a_large_file_that_is_not_an_export_is_turned_away_without_reading_it_wh
     with pytest.raises(InputError, match="neither a Letterboxd export") as caught:
         read_film_history([big])
     assert caught.value.file == str(big)
+
+
+def test_an_empty_export_says_it_is_empty(tmp_path: Path) -> None:
+    empty = tmp_path / "ratings.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="is empty") as caught:
+        read_film_history([empty])
+    assert caught.value.file == str(empty)

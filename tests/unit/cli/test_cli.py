@@ -264,7 +264,10 @@ def test_import_history_json_reports_what_matched(on_fakes: AppPaths, capsys: py
     assert code == 0 and report["format"] == "letterboxd"
     assert (report["matched"], report["imported"], report["unmatched"]) == (1, 1, ["Paddington 2 (2017)"])
     _, out, _ = run(capsys, "recommend", "--domain", "movie", "--k", "3", "--json")
-    assert all("Crime" in item["genres"] for item in json.loads(out)["items"])  # the imported 5 stars count
+    items = json.loads(out)["items"]
+    assert all("Crime" in item["genres"] for item in items)  # the imported 5 stars count
+    assert "movie:fargo" not in [item["id"] for item in items]  # rated now, so not recommended
+    assert any("Fargo" in reason for item in items for reason in item["reasons"])  # and named in the reasons
 
 
 def test_import_history_of_an_unknown_file_names_it(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
