@@ -131,6 +131,18 @@ def _year(text: str, where: str, line: str) -> int | None:
     return int(text)
 
 
+def _score(text: str, low: float, high: float, where: str, line: str, field: str) -> float:
+    """A rating within [low, high], or an InputError naming the file, line and field."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"'{text}' is not a rating from {low:g} to {high:g}", file=where, line=int(line),
+                         field=field) from None
+    if not low <= value <= high:
+        raise InputError(f"{text} is outside {low:g}-{high:g}", file=where, line=int(line), field=field)
+    return value
+
+
 def _time(text: str, where: str, line: str, field: str) -> float:
     """Seconds since 1970 of a YYYY-MM-DD date (both services write dates so)."""
     if not text:
@@ -156,14 +168,7 @@ def _letterboxd(tables: Iterable[Table]) -> tuple[list[FilmEntry], list[str]]:
             rating = row.get("Rating", "")
             stars, rated = (WATCHED_STARS, False)
             if rating:
-                try:
-                    value = float(rating)
-                except ValueError:
-                    raise InputError(f"'{rating}' is not a number of stars", file=where, line=int(line),
-                                     field="Rating") from None
-                if not 0.5 <= value <= 5.0:
-                    raise InputError(f"{rating} is outside 0.5-5", file=where, line=int(line), field="Rating")
-                stars, rated = max(value, 1.0), True
+                stars, rated = max(_score(rating, 0.5, 5.0, where, line, "Rating"), 1.0), True
             elif is_like:
                 stars = LIKED_STARS
             when = _time(row.get("Watched Date") or row.get("Date", ""), where, line, "Date")
@@ -191,14 +196,7 @@ def _imdb(tables: Iterable[Table]) -> tuple[list[FilmEntry], list[str]]:
             if kind not in _FILM_TYPES:
                 skipped.append(f"{title or row.get('Const', '')} ({row.get('Title Type', '')}): not a film")
                 continue
-            text = row.get("Your Rating", "")
-            try:
-                ten = int(text)
-            except ValueError:
-                raise InputError(f"'{text}' is not a rating from 1 to 10", file=where, line=int(line),
-                                 field="Your Rating") from None
-            if not 1 <= ten <= 10:
-                raise InputError(f"{text} is outside 1-10", file=where, line=int(line), field="Your Rating")
+            ten = _score(row.get("Your Rating", ""), 1, 10, where, line, "Your Rating")
             const = row.get("Const", "")
             original = row.get("Original Title", "")  # only in exports since 2023
             entries.append(FilmEntry(title, _year(row.get("Year", ""), where, line), max(ten / 2, 1.0), True,
