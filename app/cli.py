@@ -374,7 +374,7 @@ def _movielens(engine: Any, args: argparse.Namespace, out: _Printer) -> Any:
     """Import MovieLens from a file, from GroupLens (after consent), or from the development copies."""
     if args.download:
         if not args.agree:
-            from app.catalog.grouplens_download import TERMS
+            from app.domain.movielens import TERMS
 
             info = engine.catalogue.movielens_release(args.download)
             size = f"{info.size_bytes / 1e6:.1f} MB" if info.size_bytes else "size not given"

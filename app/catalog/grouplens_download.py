@@ -14,29 +14,15 @@ import http.client
 import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.errors import ChatRecError, InputError
+from app.domain.movielens import RELEASES, ReleaseInfo
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 
 GROUPLENS = "https://files.grouplens.org/datasets/movielens"
-RELEASES = ("ml-latest-small", "ml-100k", "ml-1m", "ml-25m", "ml-32m", "ml-latest")
-TERMS = ("MovieLens data is published by GroupLens Research (University of Minnesota) for research and "
-         "personal use: you may not redistribute it or use it commercially without their permission, and "
-         "publications using it must cite F. M. Harper and J. A. Konstan, 'The MovieLens Datasets: History and "
-         "Context', ACM TiiS 5(4), 2015. It is downloaded to this computer only.")
 _CHUNK = 1 << 16
 _TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True)
-class ReleaseInfo:
-    """What the user is shown before agreeing: the release, where it comes from and how big it is."""
-
-    release: str
-    url: str
-    size_bytes: int | None  # None when the server does not say
 
 
 def release_info(release: str, base_url: str | None = None) -> ReleaseInfo:

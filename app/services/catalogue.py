@@ -6,13 +6,14 @@ import logging
 from pathlib import Path
 
 from app.catalog.grouplens import read_grouplens
-from app.catalog.grouplens_download import ReleaseInfo, download_release, release_info
+from app.catalog.grouplens_download import download_release, release_info
 from app.catalog.movielens import SOURCE as MOVIELENS
 from app.catalog.movielens import read_movielens
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
 from app.domain.errors import CancelledError
 from app.domain.items import User
 from app.domain.lists import ImportRun
+from app.domain.movielens import ReleaseInfo
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.services.index import ItemIndex
 from app.store.sqlite import CatalogueImport, RatingRow, SQLiteStore

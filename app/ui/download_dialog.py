@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog.grouplens_download import RELEASES, TERMS, ReleaseInfo
+from app.domain.movielens import RELEASES, TERMS, ReleaseInfo
 from app.ui.jobs import Jobs
 
 SIZE_JOB = "grouplens-size"
