@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from app.catalog.movielens import SOURCE, MovieLensData, RatingRow, movie_id, readable_title
+from app.catalog.movielens import SOURCE, MovieLensData, movie_id, readable_title
 from app.domain.errors import InputError
-from app.domain.items import Item, User
+from app.domain.items import Item, RatingRow, User
 
 _LAYOUTS = {"ml-100k": ("u.data", "u.item"), "ml-1m": ("ratings.dat", "movies.dat"),
             "ml-latest": ("ratings.csv", "movies.csv")}
@@ -49,6 +49,20 @@ class _Source:
     def where(self, name: str) -> str:
         """How an error names the file: the zip and the member, or the file."""
         return f"{self.path}:{self.members[name]}" if self.archive is not None else self.members[name]
+
+    def lines(self, name: str, encoding: str) -> Iterator[str]:
+        """The file's lines one at a time, never the whole file at once."""
+        try:
+            if self.archive is not None:
+                with zipfile.ZipFile(self.path) as archive, archive.open(self.members[name]) as raw:
+                    yield from io.TextIOWrapper(raw, encoding=encoding, newline="")
+            else:
+                with Path(self.members[name]).open(encoding=encoding, newline="") as handle:
+                    yield from handle
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise InputError(f"cannot be read: {exc}", file=self.where(name)) from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not {encoding} text", file=self.where(name)) from exc
 
     def text(self, name: str, encoding: str) -> str:
         """The whole file as text (MovieLens files are read line by line after this)."""
@@ -120,7 +134,7 @@ def _rows(source: _Source, name: str, separator: str, encoding: str, width: int,
 
 
 def _check_header(source: _Source, name: str, expected: tuple[str, ...]) -> None:
-    first = next(iter(source.text(name, "utf-8").splitlines()), "")
+    first = next(iter(source.lines(name, "utf-8-sig")), "").strip()
     found = tuple(h.strip() for h in next(csv.reader([first]), []))
     if found[:len(expected)] != expected:
         raise InputError(f"expected the header {','.join(expected)}, found {first[:80]!r}", file=source.where(name),
@@ -144,19 +158,19 @@ def _film(raw: str, title_text: str, genres: tuple[str, ...], taken: set[str],
                 genres=tuple(g for g in genres if g not in _NO_GENRE), source=SOURCE, external_ids=external)
 
 
-def _rating(source: _Source, name: str, line: int, user: str, raw_item: str, stars_text: str, time_text: str,
+def _rating(where: str, line: int, user: str, raw_item: str, stars_text: str, time_text: str,
             films: dict[str, str], low: float) -> RatingRow:
     if raw_item not in films:
-        raise InputError(f"unknown movie '{raw_item}'", file=source.where(name), line=line, field="movie")
+        raise InputError(f"unknown movie '{raw_item}'", file=where, line=line, field="movie")
     try:
         stars, timestamp = float(stars_text), float(time_text)
     except ValueError:
-        raise InputError(f"'{stars_text}' and '{time_text}' must be numbers", file=source.where(name), line=line,
+        raise InputError(f"'{stars_text}' and '{time_text}' must be numbers", file=where, line=line,
                          field="rating") from None
     if not low <= stars <= 5.0:
-        raise InputError(f"{stars_text} is outside {low:g}-5", file=source.where(name), line=line, field="rating")
+        raise InputError(f"{stars_text} is outside {low:g}-5", file=where, line=line, field="rating")
     if not 0.0 <= timestamp <= _MAX_TIMESTAMP:
-        raise InputError(f"{time_text} is not a time", file=source.where(name), line=line, field="timestamp")
+        raise InputError(f"{time_text} is not a time", file=where, line=line, field="timestamp")
     # The app rates from 1 to 5 stars in halves; ml-latest's lowest, half a star, is its "1".
     return "ml:" + user, films[raw_item], max(stars, 1.0), timestamp
 
@@ -184,7 +198,7 @@ def _read_100k(source: _Source, release: str) -> MovieLensData:
         item = _film(raw, title, genres, taken, {"movielens": raw})
         items.append(item)
         films[raw] = item.id
-    ratings = [_rating(source, "u.data", line, f[0], f[1], f[2], f[3], films, 1.0)
+    ratings = [_rating(source.where("u.data"), line, f[0], f[1], f[2], f[3], films, 1.0)
                for line, f in _rows(source, "u.data", "\t", "latin-1", 4)]
     people: dict[str, dict[str, str]] = {}
     if source.has("u.user"):
@@ -203,7 +217,7 @@ def _read_1m(source: _Source, release: str) -> MovieLensData:
         item = _film(fields[0], fields[1], tuple(fields[2].split("|")), taken, {"movielens": fields[0]})
         items.append(item)
         films[fields[0]] = item.id
-    ratings = [_rating(source, "ratings.dat", line, f[0], f[1], f[2], f[3], films, 1.0)
+    ratings = [_rating(source.where("ratings.dat"), line, f[0], f[1], f[2], f[3], films, 1.0)
                for line, f in _rows(source, "ratings.dat", "::", "latin-1", 4)]
     people: dict[str, dict[str, str]] = {}
     if source.has("users.dat"):
@@ -231,6 +245,37 @@ def _read_latest(source: _Source, release: str) -> MovieLensData:
         item = _film(fields[0], fields[1], tuple(fields[2].split("|")), taken, external)
         items.append(item)
         films[fields[0]] = item.id
-    ratings = [_rating(source, "ratings.csv", line, f[0], f[1], f[2], f[3], films, 0.5)
-               for line, f in _rows(source, "ratings.csv", ",", "utf-8", 4, header=True)]
-    return MovieLensData(release, items, _users_of(ratings, {}), ratings)
+    ratings = _StreamedRatings(source, films)
+    return MovieLensData(release, items, [User(id=user) for user in ratings.users], ratings)
+
+
+class _StreamedRatings:
+    """ratings.csv read again each time it is gone through: the 25M rows of ml-25m are never held at once.
+
+    The first pass checks every row (so a bad one is refused before anything is written), counts them
+    and collects the people; the store's write is the second.
+    """
+
+    def __init__(self, source: _Source, films: dict[str, str]) -> None:
+        self._source, self._films = source, films
+        self.users: dict[str, None] = {}
+        count = 0
+        for row in self:
+            self.users.setdefault(row[0])
+            count += 1
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[RatingRow]:
+        where = self._source.where("ratings.csv")
+        reader = csv.reader(self._source.lines("ratings.csv", "utf-8-sig"))
+        next(reader, None)  # the header, checked before
+        for fields in reader:
+            if not fields:
+                continue
+            if len(fields) != 4:
+                raise InputError(f"expected 4 fields separated by ',', found {len(fields)}", file=where,
+                                 line=reader.line_num)
+            yield _rating(where, reader.line_num, fields[0], fields[1], fields[2], fields[3], self._films, 0.5)

@@ -9,11 +9,10 @@ from typing import Literal
 
 from app.catalog.tabular import parse_float, parse_optional_year, read_delimited, required
 from app.domain.errors import InputError, ModelMissingError
-from app.domain.items import Item, User
+from app.domain.items import Item, RatingRow, RatingRows, User
 from app.paths import installed_package_dir
 
 Size = Literal["100k", "1m"]
-RatingRow = tuple[str, str, float, float]
 SIZES: tuple[str, ...] = ("100k", "1m")
 SOURCE = "movielens"
 # "Usual Suspects, The" and "Shawshank Redemption, The (1994)"; also French, Spanish, German, Italian
@@ -38,7 +37,7 @@ class MovieLensData:
     size: str
     items: list[Item]
     users: list[User]
-    ratings: list[RatingRow]  # (user, item, stars, timestamp): a million Rating objects cost seconds
+    ratings: RatingRows  # a list, or for the largest releases a stream over the file
 
 
 def dataset_dir(size: str) -> Path:

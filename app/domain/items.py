@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 Domain = Literal["movie", "music", "product"]
 DOMAINS: tuple[str, ...] = get_args(Domain)
@@ -74,3 +75,14 @@ def validate_stars(stars: float) -> float:
     if not (1.0 <= stars <= 5.0):
         raise InvalidRatingError(f"stars must be between 1 and 5, got {stars:g}")
     return stars
+
+
+RatingRow = tuple[str, str, float, float]  # user, item, stars, timestamp: a million Rating objects cost seconds
+
+
+class RatingRows(Protocol):
+    """Ratings an import brings: a list, or a stream read from its file as it is written (ml-25m's 25M rows)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[RatingRow]: ...

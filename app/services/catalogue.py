@@ -11,12 +11,12 @@ from app.catalog.movielens import SOURCE as MOVIELENS
 from app.catalog.movielens import read_movielens
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
 from app.domain.errors import CancelledError
-from app.domain.items import User
+from app.domain.items import RatingRow, User
 from app.domain.lists import ImportRun
 from app.domain.movielens import ReleaseInfo
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.services.index import ItemIndex
-from app.store.sqlite import CatalogueImport, RatingRow, SQLiteStore
+from app.store.sqlite import CatalogueImport, SQLiteStore
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from app.catalog.film_history import FilmEntry, read_film_history
 from app.catalog.movielens import readable_title
 from app.domain.errors import ChatRecError
-from app.domain.items import ME, Item
+from app.domain.items import ME, Item, RatingRow
 from app.domain.progress import ProgressCallback, no_progress
 from app.services.titles import normalise
-from app.store.sqlite import CatalogueImport, RatingRow, SQLiteStore
+from app.store.sqlite import CatalogueImport, SQLiteStore
 
 _ALSO_KNOWN = re.compile(r"\(([^()]+)\)")
 

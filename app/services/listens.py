@@ -9,10 +9,10 @@ from pathlib import Path
 
 from app.catalog.listens import implicit_stars, match_key, read_listens
 from app.domain.errors import ChatRecError
-from app.domain.items import ME, Item
+from app.domain.items import ME, Item, RatingRow
 from app.domain.music import Listen
 from app.domain.progress import ProgressCallback, no_progress
-from app.store.sqlite import CatalogueImport, RatingRow, SQLiteStore
+from app.store.sqlite import CatalogueImport, SQLiteStore
 
 log = logging.getLogger(__name__)
 _EXAMPLES = 10

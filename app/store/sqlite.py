@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,20 @@ from app.domain.errors import (
     UnknownItemError,
     UnknownUserError,
 )
-from app.domain.items import ME, THUMB_DOWN_STARS, THUMB_UP_STARS, Item, Rating, User, validate_stars
+from app.domain.items import (
+    ME,
+    THUMB_DOWN_STARS,
+    THUMB_UP_STARS,
+    Item,
+    Rating,
+    RatingRows,
+    User,
+    validate_stars,
+)
 from app.domain.lists import ImportRun, Playlist
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.store.schema import MIGRATIONS
 
-RatingRow = tuple[str, str, float, float]  # user, item, stars, timestamp
 _BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's transaction
 _CHUNK = 20_000  # rows per executemany: progress is reported and cancel checked between chunks
 
@@ -38,7 +47,7 @@ class CatalogueImport:
     source: str  # what the user named: a size, a file path
     items: Sequence[Item]
     users: Sequence[User] = ()
-    ratings: Sequence[RatingRow] = ()
+    ratings: RatingRows = ()
 
 
 class SQLiteStore:
@@ -343,7 +352,7 @@ class SQLiteStore:
         item_rows = [item_to_row(item, batch.origin) for item in batch.items]
         user_rows = [(u.id, json.dumps(u.attributes, ensure_ascii=False), batch.origin)
                      for u in batch.users]
-        steps: list[tuple[str, Sequence[tuple[object, ...]], str]] = [
+        steps: list[tuple[str, Iterable[tuple[object, ...]], str]] = [
             (UPSERT_ITEM, item_rows, "items"),
             # a person keeps the origin that first brought them
             ("INSERT INTO users (id, attributes, origin) VALUES (?,?,?) ON CONFLICT (id) DO UPDATE "
@@ -355,10 +364,10 @@ class SQLiteStore:
              batch.ratings, "ratings"),
         ]
         for sql, rows, label in steps:
-            for start in range(0, len(rows), _CHUNK):
+            pending = iter(rows)  # in chunks, so a streamed file is never held whole
+            while chunk := list(islice(pending, _CHUNK)):
                 if cancel is not None:
                     cancel.raise_if_cancelled(f"the {batch.kind} import")
-                chunk = rows[start:start + _CHUNK]
                 if label == "ratings":
                     chunk = [(*row, batch.origin) for row in chunk]
                 db.executemany(sql, chunk)

@@ -69,7 +69,7 @@ def test_ml_100k_reads_latin_1_titles_genre_flags_and_the_ids_the_recbole_copy_u
     assert (toy.title, toy.year, toy.genres) == ("Toy Story", 1995, ("Animation", "Children's", "Comedy"))
     assert suspects.title == "The Usual Suspects" and suspects.genres == ("Crime", "Thriller")
     assert cite.title == "La Cité des enfants perdus" and cite.genres == ()  # "unknown" is no genre
-    assert data.ratings[0] == ("ml:1", "movie:toy-story-1995", 5.0, 874965758.0)
+    assert list(data.ratings)[0] == ("ml:1", "movie:toy-story-1995", 5.0, 874965758.0)
     assert {u.id: u.attributes["occupation"] for u in data.users} == {"ml:1": "technician", "ml:2": "other"}
 
 
@@ -139,3 +139,10 @@ def test_a_100k_rating_below_one_star_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="outside 1-5") as caught:
         read_grouplens(zipped(tmp_path, "ml-100k.zip", files))
     assert caught.value.field == "rating"
+
+
+def test_ml_latest_ratings_are_streamed_from_the_file_not_held_in_a_list(tmp_path: Path) -> None:
+    data = read_grouplens(zipped(tmp_path, "ml-latest-small.zip", ML_LATEST))
+    assert not isinstance(data.ratings, list) and len(data.ratings) == 2
+    assert list(data.ratings) == list(data.ratings)  # read again from the zip each time
+    assert [u.id for u in data.users] == ["ml:1"]
