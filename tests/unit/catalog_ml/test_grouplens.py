@@ -69,7 +69,7 @@ def test_ml_100k_reads_latin_1_titles_genre_flags_and_the_ids_the_recbole_copy_u
     assert (toy.title, toy.year, toy.genres) == ("Toy Story", 1995, ("Animation", "Children's", "Comedy"))
     assert suspects.title == "The Usual Suspects" and suspects.genres == ("Crime", "Thriller")
     assert cite.title == "La Cité des enfants perdus" and cite.genres == ()  # "unknown" is no genre
-    assert list(data.ratings)[0] == ("ml:1", "movie:toy-story-1995", 5.0, 874965758.0)
+    assert next(iter(data.ratings)) == ("ml:1", "movie:toy-story-1995", 5.0, 874965758.0)
     assert {u.id: u.attributes["occupation"] for u in data.users} == {"ml:1": "technician", "ml:2": "other"}
 
 
