@@ -426,8 +426,9 @@ def _report_history(report: Any, out: _Printer) -> None:
                "ambiguous": [{"title": a.title, "year": a.year, "candidates": list(a.candidates)}
                              for a in report.ambiguous],
                "unmatched": list(report.unmatched), "skipped": list(report.skipped)}
-    lines = [f"{report.entries} {report.unit} from {report.format}: {report.matched} matched, {report.imported} "
-             f"saved as ratings, {len(report.ambiguous)} ambiguous, {len(report.unmatched)} not in the catalogue"]
+    found = f"{report.matched} matched" if report.unit == "films" else f"{report.matched} library tracks played"
+    lines = [f"{report.entries} {report.unit} from {report.format}: {found}, {report.imported} saved as ratings, "
+             f"{len(report.ambiguous)} ambiguous, {len(report.unmatched)} not in the catalogue"]
     lines += [f"  ambiguous: {a.title} ({a.year}) could be {' or '.join(a.candidates)}" for a in report.ambiguous]
     lines += [f"  not in the catalogue: {title}" for title in report.unmatched[:10]]
     lines += [f"  skipped: {note}" for note in report.skipped[:10]]

@@ -95,8 +95,10 @@ def describe_result(result: object) -> str:
     if isinstance(result, HistoryReport):
         unsure = f"; {len(result.ambiguous)} could be more than one film (choose below)" if result.ambiguous else ""
         missing = f"; {len(result.unmatched):,} not in your library" if result.unmatched else ""
-        return (f"Imported your {result.format} history: {result.matched:,} of {result.entries:,} {result.unit} "
-                f"matched, {result.imported:,} saved as your ratings{unsure}{missing}.")
+        found = f"{result.matched:,} of {result.entries:,} films matched" if result.unit == "films" else \
+            f"{result.entries:,} plays of {result.matched:,} library tracks"
+        return (f"Imported your {result.format} history: {found}, {result.imported:,} saved as your "
+                f"ratings{unsure}{missing}.")
     if isinstance(result, ImportRun):
         return (f"Imported {result.kind} from {result.source}: {result.items} items, {result.users} users, "
                 f"{result.ratings} ratings.")

@@ -226,3 +226,11 @@ def test_the_download_dialog_shows_the_size_and_downloads_only_once_agreed(qtbot
     with qtbot.waitSignal(page.notice, timeout=10000) as done:
         page.download.click()
     assert "Imported movielens from ml-latest-small" in done.args[0]
+
+
+def test_a_listening_history_is_described_in_plays_and_tracks() -> None:
+    from app.services.film_history import HistoryReport
+    from app.ui.library_page import describe_result
+
+    text = describe_result(HistoryReport("spotify", 160000, 91, 91, (), ("A - B",), (), unit="plays"))
+    assert text.startswith("Imported your spotify history: 160,000 plays of 91 library tracks, 91 saved")
