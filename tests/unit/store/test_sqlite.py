@@ -264,3 +264,32 @@ def test_a_reading_block_sees_one_state_of_the_database(store: SQLiteStore) -> N
 def test_the_reading_connection_cannot_write(store: SQLiteStore) -> None:
     with store.reading() as db, pytest.raises(sqlite3.OperationalError, match="readonly"):
         db.execute("INSERT INTO lists (name, created) VALUES ('sneaked', 0)")
+
+
+def _rating_indexes(store: SQLiteStore) -> set[str]:
+    with store.transaction() as db:
+        return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index' "
+                                               "AND tbl_name='ratings' AND name LIKE 'ratings_%'")}
+
+
+def test_a_bulk_import_builds_the_ratings_indexes_again_and_keeps_desk_ratings(
+        store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.store.sqlite.BULK_RATINGS", 5)  # the batch's 10 ratings count as bulk
+    store.require_user(ME)
+    store.import_catalogue(batch())
+    store.rate(ME, "movie:3", stars=2.0)
+    run = store.import_catalogue(CatalogueImport("movielens", "movielens", "again", batch().items, batch().users,
+                                                 [*batch().ratings, (ME, "movie:3", 5.0, 0.0)]))
+    assert run.status == "done" and _rating_indexes(store) == {"ratings_item", "ratings_origin"}
+    assert {r.item_id: r.stars for r in store.ratings_of(ME)} == {"movie:3": 2.0}  # the desk rating stays
+
+
+def test_a_bulk_import_that_breaks_midway_keeps_the_indexes(store: SQLiteStore,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.store.sqlite.BULK_RATINGS", 5)
+    bad = batch()
+    broken = CatalogueImport(bad.kind, bad.origin, bad.source, bad.items, bad.users,
+                             [*bad.ratings, ("ml:0", "movie:404", 3.0, 0.0)])
+    with pytest.raises(StoreError, match="nothing was imported"):
+        store.import_catalogue(broken)
+    assert _rating_indexes(store) == {"ratings_item", "ratings_origin"} and store.count("ratings") == 0
