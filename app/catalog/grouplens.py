@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from app.catalog.movielens import SOURCE, MovieLensData, movie_id, readable_title
+from app.catalog.movielens import SOURCE, MovieLensData, movie_id, readable_title, split_year
 from app.domain.errors import InputError
 from app.domain.items import Item, RatingRow, User
 
@@ -41,19 +41,19 @@ class _Source:
 
     path: Path
     members: dict[str, str]  # file name -> member path in the zip, or file path in the folder
-    archive: zipfile.ZipFile | None
+    zipped: bool
 
     def has(self, name: str) -> bool:
         return name in self.members
 
     def where(self, name: str) -> str:
         """How an error names the file: the zip and the member, or the file."""
-        return f"{self.path}:{self.members[name]}" if self.archive is not None else self.members[name]
+        return f"{self.path}:{self.members[name]}" if self.zipped else self.members[name]
 
-    def lines(self, name: str, encoding: str) -> Iterator[str]:
+    def lines(self, name: str, encoding: str) -> Generator[str, None, None]:
         """The file's lines one at a time, never the whole file at once."""
         try:
-            if self.archive is not None:
+            if self.zipped:
                 with zipfile.ZipFile(self.path) as archive, archive.open(self.members[name]) as raw:
                     yield from io.TextIOWrapper(raw, encoding=encoding, newline="")
             else:
@@ -64,48 +64,33 @@ class _Source:
         except UnicodeDecodeError as exc:
             raise InputError(f"is not {encoding} text", file=self.where(name)) from exc
 
-    def text(self, name: str, encoding: str) -> str:
-        """The whole file as text (MovieLens files are read line by line after this)."""
-        try:
-            raw = self.archive.read(self.members[name]) if self.archive is not None \
-                else Path(self.members[name]).read_bytes()
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise InputError(f"cannot be read: {exc}", file=self.where(name)) from exc
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise InputError(f"is not {encoding} text (byte {exc.start})", file=self.where(name)) from exc
-
 
 def read_grouplens(path: Path) -> MovieLensData:
     """A MovieLens release as GroupLens publishes it (a zip or its unpacked folder), validated row by row."""
     source = _open(path)
-    try:
-        layout = next((name for name, files in _LAYOUTS.items() if all(source.has(f) for f in files)), None)
-        if layout is None:
-            raise InputError("is not a MovieLens release from GroupLens: expected u.data and u.item (ml-100k), "
-                             "ratings.dat and movies.dat (ml-1m), or ratings.csv and movies.csv (ml-latest, ml-25m, "
-                             "ml-32m)", file=str(path))
-        reader = {"ml-100k": _read_100k, "ml-1m": _read_1m, "ml-latest": _read_latest}[layout]
-        return reader(source, _release_name(path, layout))
-    finally:
-        if source.archive is not None:
-            source.archive.close()
+    layout = next((name for name, files in _LAYOUTS.items() if all(source.has(f) for f in files)), None)
+    if layout is None:
+        raise InputError("is not a MovieLens release from GroupLens: expected u.data and u.item (ml-100k), "
+                         "ratings.dat and movies.dat (ml-1m), or ratings.csv and movies.csv (ml-latest, ml-25m, "
+                         "ml-32m)", file=str(path))
+    reader = {"ml-100k": _read_100k, "ml-1m": _read_1m, "ml-latest": _read_latest}[layout]
+    return reader(source, _release_name(path, layout))
 
 
 def _open(path: Path) -> _Source:
     if path.is_dir():
         members = {p.name: str(p) for p in sorted(path.rglob("*")) if p.is_file()}
-        return _Source(path, members, None)
+        return _Source(path, members, zipped=False)
     if not path.is_file():
         raise InputError("no such file or folder", file=str(path))
     try:
-        archive = zipfile.ZipFile(path)
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"is not a readable zip file ({exc}); give GroupLens's zip or the folder it unpacks to",
                          file=str(path)) from exc
-    members = {PurePosixPath(n).name: n for n in archive.namelist() if not n.endswith("/")}
-    return _Source(path, members, archive)
+    members = {PurePosixPath(n).name: n for n in names if not n.endswith("/")}
+    return _Source(path, members, zipped=True)
 
 
 def _release_name(path: Path, layout: str) -> str:
@@ -116,12 +101,11 @@ def _release_name(path: Path, layout: str) -> str:
 
 def _rows(source: _Source, name: str, separator: str, encoding: str, width: int,
           header: bool = False) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each non-empty line, each with exactly `width` fields."""
-    text = source.text(name, encoding)
+    """(line number, fields) of each non-empty line, each with exactly `width` fields, read as they come."""
     if separator == ",":
-        lines: Iterator[list[str]] = csv.reader(io.StringIO(text, newline=""))
+        lines: Iterator[list[str]] = csv.reader(source.lines(name, encoding))
     else:
-        lines = (line.split(separator) for line in text.splitlines())
+        lines = (line.rstrip("\r\n").split(separator) for line in source.lines(name, encoding))
     for number, fields in enumerate(lines, start=1):
         if header and number == 1:
             continue
@@ -134,7 +118,9 @@ def _rows(source: _Source, name: str, separator: str, encoding: str, width: int,
 
 
 def _check_header(source: _Source, name: str, expected: tuple[str, ...]) -> None:
-    first = next(iter(source.lines(name, "utf-8-sig")), "").strip()
+    lines = source.lines(name, "utf-8-sig")
+    first = next(lines, "").strip()
+    lines.close()  # only the header was needed: the file closes now, not when the generator is collected
     found = tuple(h.strip() for h in next(csv.reader([first]), []))
     if found[:len(expected)] != expected:
         raise InputError(f"expected the header {','.join(expected)}, found {first[:80]!r}", file=source.where(name),
@@ -144,12 +130,7 @@ def _check_header(source: _Source, name: str, expected: tuple[str, ...]) -> None
 def _film(raw: str, title_text: str, genres: tuple[str, ...], taken: set[str],
           external: dict[str, str]) -> Item:
     """A film with the id the RecBole copies give it; the year comes from '(1995)' in the title."""
-    title = readable_title(title_text.strip())
-    year = None
-    if title.endswith(")") and "(" in title:
-        inside = title[title.rindex("(") + 1:-1].strip()
-        if inside.isdigit() and len(inside) == 4:
-            year, title = int(inside), title[:title.rindex("(")].strip()
+    title, year = split_year(readable_title(title_text.strip()))
     item_id = movie_id(title, year)
     if item_id in taken:  # a few titles repeat under two ids
         item_id = f"{item_id}-{raw}"
@@ -232,13 +213,13 @@ def _read_latest(source: _Source, release: str) -> MovieLensData:
     imdb: dict[str, str] = {}
     if source.has("links.csv"):
         _check_header(source, "links.csv", ("movieId", "imdbId"))
-        for _, f in _rows(source, "links.csv", ",", "utf-8", 3, header=True):
+        for _, f in _rows(source, "links.csv", ",", "utf-8-sig", 3, header=True):
             if f[1].isdigit():
                 imdb[f[0]] = f"tt{int(f[1]):07d}"
     items: list[Item] = []
     films: dict[str, str] = {}
     taken: set[str] = set()
-    for line, fields in _rows(source, "movies.csv", ",", "utf-8", 3, header=True):
+    for line, fields in _rows(source, "movies.csv", ",", "utf-8-sig", 3, header=True):
         if not fields[0] or not fields[1]:
             raise InputError("a film needs an id and a title", file=source.where("movies.csv"), line=line)
         external = {"movielens": fields[0], **({"imdb": imdb[fields[0]]} if fields[0] in imdb else {})}
@@ -270,12 +251,5 @@ class _StreamedRatings:
 
     def __iter__(self) -> Iterator[RatingRow]:
         where = self._source.where("ratings.csv")
-        reader = csv.reader(self._source.lines("ratings.csv", "utf-8-sig"))
-        next(reader, None)  # the header, checked before
-        for fields in reader:
-            if not fields:
-                continue
-            if len(fields) != 4:
-                raise InputError(f"expected 4 fields separated by ',', found {len(fields)}", file=where,
-                                 line=reader.line_num)
-            yield _rating(where, reader.line_num, fields[0], fields[1], fields[2], fields[3], self._films, 0.5)
+        for line, f in _rows(self._source, "ratings.csv", ",", "utf-8-sig", 4, header=True):
+            yield _rating(where, line, f[0], f[1], f[2], f[3], self._films, 0.5)

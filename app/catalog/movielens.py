@@ -81,6 +81,12 @@ def readable_title(title: str) -> str:
     return f"{article}{joiner}{rest}{year}"
 
 
+def split_year(title: str) -> tuple[str, int | None]:
+    """'Toy Story (1995)' -> ('Toy Story', 1995); a title without a year in brackets stays as it is."""
+    found = _YEAR_IN_TITLE.search(title)
+    return (title[:found.start()].strip(), int(found.group(1))) if found else (title, None)
+
+
 def movie_id(title: str, year: int | None) -> str:
     """A readable id that is the same for a movie in ML-100K and ML-1M: movie:toy-story-1995."""
     bare = _YEAR_IN_TITLE.sub("", title)
