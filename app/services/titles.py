@@ -76,6 +76,7 @@ class TitleIndex:
         self.genres: dict[str, str] = {}  # normalised genre -> its catalogue spelling (movies and music)
         self.genre_domains: dict[str, set[str]] = {}
         self._artists: dict[str, tuple[str, list[str]]] = {}  # normalised artist -> name, track ids
+        self._named: dict[str, list[Item]] | None = None  # every item by its normalised title: see called()
         pop = popularity or {}
         uses: dict[str, int] = {}
         # The most rated item wins a shared title ("Heat" 1995 over an obscure "Heat"): that is who people mean.
@@ -179,8 +180,12 @@ class TitleIndex:
         key = normalise(_YEAR.sub("", name))
         if not key:
             return []
-        found = [item for item in self._by_id.values() if normalise(_YEAR.sub("", item.title)) == key
-                 or normalise(_YEAR.sub("", _turned_round(item.title))) == key]
+        if self._named is None:  # built on the first call: conversation turns never need it
+            self._named = {}
+            for item in self._by_id.values():
+                for form in {normalise(_YEAR.sub("", item.title)), normalise(_YEAR.sub("", _turned_round(item.title)))}:
+                    self._named.setdefault(form, []).append(item)
+        found = list(self._named.get(key, ()))
         if year is not None:
             found = [item for item in found if str(item.year) == year.group(0).strip("() ")]
         return sorted(found, key=lambda item: (item.domain, item.year or 0, item.id))
