@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from app.catalog.tabular import decode_utf8, zip_members
 from app.domain.errors import InputError
 
 WATCHED_STARS = 3.0  # logged, not rated: chosen and watched, no more
@@ -81,12 +82,8 @@ def _tables(path: Path) -> list[Table]:
     if not path.is_file():
         raise InputError("no such file or folder", file=str(path))
     if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                return [_table(PurePosixPath(n).name, f"{path}:{n}", archive.read(n))
-                        for n in sorted(archive.namelist()) if n.endswith(".csv")]
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise InputError(f"is a damaged zip ({exc})", file=str(path)) from exc
+        return [_table(PurePosixPath(name).name, where, data)
+                for name, where, data in zip_members(path, lambda name: name.endswith(".csv"))]
     return [_file_table(path)]
 
 
@@ -104,11 +101,7 @@ def _file_table(path: Path) -> Table:
 
 
 def _table(name: str, where: str, raw: bytes) -> Table:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start}): not a CSV export", file=where) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(decode_utf8(raw, where), newline=""))
     header = [h.strip() for h in next(reader, [])]
     kind = "letterboxd" if tuple(header[:4]) == _LETTERBOXD else "imdb" if tuple(header[:3]) == _IMDB else None
     rows: list[dict[str, str]] = []

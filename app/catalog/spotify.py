@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from app.catalog.tabular import json_kind
+from app.catalog.tabular import decode_utf8, json_kind, read_utf8, zip_members
 from app.domain.errors import InputError
 from app.domain.music import Listen
 
@@ -91,23 +91,10 @@ def _json_texts(path: Path) -> Iterator[tuple[str, str]]:
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     if not zipfile.is_zipfile(path):
-        yield str(path), _utf8(path.read_bytes(), str(path))
+        yield str(path), read_utf8(path)
         return
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name in sorted(archive.namelist()):
-                if _is_history_member(name):
-                    where = f"{path}:{name}"
-                    yield where, _utf8(archive.read(name), where)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        raise InputError(f"is a damaged zip ({exc})", file=str(path)) from exc
-
-
-def _utf8(raw: bytes, where: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=where) from exc
+    for _, where, data in zip_members(path, _is_history_member):
+        yield where, decode_utf8(data, where)
 
 
 def _kind(record: object) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from app.domain.errors import InputError
@@ -79,6 +81,12 @@ def read_utf8(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror}", file=str(path)) from exc
+    return decode_utf8(data, str(path))
+
+
+def decode_utf8(data: bytes, where: str) -> str:
+    """Bytes read from a file or a zip member as text (a UTF-8 BOM dropped), or an InputError naming the line
+    of a bad byte."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -87,7 +95,19 @@ def read_utf8(path: Path) -> str:
         bad: bytes = exc.object  # the bytes after any BOM, which exc.start indexes
         line = bad.count(b"\n", 0, exc.start) + 1
         raise InputError(f"not UTF-8 text (byte 0x{bad[exc.start]:02x}); save the file as UTF-8",
-                         file=str(path), line=line) from exc
+                         file=where, line=line) from exc
+
+
+def zip_members(path: Path, wanted: Callable[[str], bool]) -> Iterator[tuple[str, str, bytes]]:
+    """(member name, where an error names it, its bytes) of each wanted member of a zip, in name order; a
+    damaged zip is an InputError naming it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in sorted(archive.namelist()):
+                if wanted(name):
+                    yield name, f"{path}:{name}", archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise InputError(f"is a damaged zip ({exc})", file=str(path)) from exc
 
 
 def json_kind(value: object) -> str:
