@@ -86,3 +86,8 @@ class RatingRows(Protocol):
     def __len__(self) -> int: ...
 
     def __iter__(self) -> Iterator[RatingRow]: ...
+
+
+def titled(title: str, year: int | None) -> str:
+    """How a title is shown where several could share it: 'Heat (1995)', or just the title without a year."""
+    return f"{title} ({year})" if year else title

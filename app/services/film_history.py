@@ -17,7 +17,7 @@ from pathlib import Path
 from app.catalog.film_history import FilmEntry, read_film_history
 from app.catalog.movielens import readable_title
 from app.domain.errors import ChatRecError
-from app.domain.items import ME, Item, RatingRow
+from app.domain.items import ME, Item, RatingRow, titled
 from app.domain.progress import ProgressCallback, no_progress
 from app.services.titles import normalise
 from app.store.sqlite import CatalogueImport, SQLiteStore
@@ -84,7 +84,7 @@ class FilmMatcher:
     def describe(self, item_id: str) -> str:
         """'Title (year)' of a catalogue film, as the report shows candidates."""
         film = self._items[item_id]
-        return f"{film.title} ({film.year})" if film.year else film.title
+        return titled(film.title, film.year)
 
 
 def _names(title: str) -> set[str]:
@@ -133,7 +133,7 @@ class FilmDiary:
                 ambiguous.append(Ambiguous(entry.title, entry.year, tuple(matcher.describe(i) for i in found),
                                            tuple(found)))
             else:
-                unmatched.append(f"{entry.title} ({entry.year})" if entry.year else entry.title)
+                unmatched.append(titled(entry.title, entry.year))
         desk = self._store.rated_at_desk(ME)
         self._store.require_user(ME)
         # All or nothing; the store never lets a file overwrite a rating made at the desk.

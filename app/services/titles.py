@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from app.domain.errors import InputError
-from app.domain.items import Item
+from app.domain.items import Item, titled
 
 _MIN_FUZZY = 86  # below this a typo match is more often another title than the meant one
 _MIN_FUZZY_SPAN = 88  # stricter for word runs found anywhere in a sentence: more chances to match by accident
@@ -40,7 +40,7 @@ def item_named(reference: str, titles: TitleIndex, is_item: Callable[[str], bool
         return found[0].id
     if not found:
         raise InputError(f"nothing in your library is called '{reference}' (see `chatrec search`)", field="item")
-    choices = "; ".join(f"{item.title} ({item.year}) = {item.id}" if item.year else f"{item.title} = {item.id}"
+    choices = "; ".join(f"{titled(item.title, item.year)} = {item.id}"
                         for item in found[:8])
     raise InputError(f"{len(found)} items are called '{reference}': {choices}. Give the year in brackets or the id",
                      field="item")

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.items import titled
 from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, ProgressCallback
@@ -510,7 +511,7 @@ class LibraryPage(QWidget):
         """One row per film that fits several: a choice of the candidates, or leaving it out."""
         self.unsure.setRowCount(len(report.ambiguous))
         for row, film in enumerate(report.ambiguous):
-            said = f"{film.title} ({film.year})" if film.year else film.title
+            said = titled(film.title, film.year)
             self.unsure.setItem(row, 0, QTableWidgetItem(said))
             combo = QComboBox(self.unsure)
             combo.setAccessibleName(f"Which film is {said}")
