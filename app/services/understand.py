@@ -33,11 +33,12 @@ from app.services.vocabulary import Vocabulary
 _SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
                        r"another one)\b", re.I)
+_ALL_OF_THEM = r"none of (those|these|them)|skip (those|these|them)"  # every card, even with one named beside
 _OTHERS = re.compile(r"\b(something else|anything else|other ones|others|different ones?|new ones|more options|"
                      r"other (options|ideas|suggestions|picks)|show me more|next ones?|another (few|batch|set)|"
-                     r"none of (those|these|them)|skip (those|these|them)|something different|"
+                     rf"{_ALL_OF_THEM}|something different|"
                      r"(\d+|two|three|four|five|a few|some) more(?! like)(?! than))\b", re.I)
-_NONE_OF = re.compile(r"\b(none of (those|these|them)|skip (those|these|them))\b", re.I)
+_NONE_OF = re.compile(rf"\b({_ALL_OF_THEM})\b", re.I)
 _MORE_LIKE = re.compile(r"\bmore like\b|\blike the\b|\bsimilar to the\b", re.I)
 
 
