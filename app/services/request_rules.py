@@ -46,17 +46,28 @@ _CHIT_CHAT = re.compile(
     r"what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
     r"cool|great|nice|perfect|awesome|tell me a joke|that'?s (all|it|everything)( for (now|today|tonight))?|"
     r"i'?m (done|off)|all done|you'?re (pretty |really |so )?(good|great|smart|funny)"
-    r")\b(?!.*\b(like|more|less|something|recommend|show|find|give|only|not|why|what about|under|over|budget|add|"
-    r"put|save|rate|export|play)\b)"
+    r")\b(?!.*\b(like|more|less|something|anything|any|recommend|show|find|give|only|not|why|what about|under|over|"
+    r"budget|add|put|save|rate|export|play|make|\w+ier|(?:calm|dark|light|new|old|cheap|short|long|fast|"
+    r"slow|loud|soft|quiet|sad|big|small|hard|warm|bright|young|chill|deep)\w?er)\b)"
     r"(?!.*\d)[^?]{0,40}[.!?]*\W*$", re.I)
 _LEAD_IN = r"^\W*(?:(?:wait|ok|okay|hmm|so|and|but|um|uh|hey|sorry)[\s,]+)*"
 _WHY = re.compile(_LEAD_IN + r"(why|what makes|how come|explain|what'?s so (good|special|great) about|"
                   r"what is so (good|special|great) about|tell me why|tell me (more )?about|"
                   r"what do you like about|what'?s the (deal|story) with|"
                   r"what made you (pick|choose|suggest|recommend|show)|(what'?s|what is) the "
-                  r"(reason|reasoning|logic) (for|behind)|how did you (pick|choose|get)|why did you)\b", re.I)
+                  r"(reason|reasoning|logic) (for|behind)|how did you (pick|choose|get)|why did you|"
+                  # "what is the first one about", "what does the second one do better than the others?"
+                  r"what(?:'?s| is| was)\s+(?:(?:the|that|this|it|title|one|first|second|third|fourth|fifth|last|"
+                  r"#?\d(?:st|nd|rd|th)?)\s+){1,3}about|"
+                  r"what does\s+(?:(?:the|that|this|it|title|one|first|second|third|fourth|fifth|last|"
+                  r"#?\d(?:st|nd|rd|th)?)\s+){1,3}(?:do|have|offer))\b(?! not\b)", re.I)
+# Thanks and praise with nothing asked: "just wanted to say you've been a great help".
+_PRAISE = re.compile(r"\b(you'?ve been|you have been|you are|you'?re|that was|this was|that'?s been)\s+(\w+\s+){0,2}"
+                     r"(help|helpful|brilliant|great|wonderful|lovely|amazing|fantastic|super|the best)\b|"
+                     r"\b(just )?want(ed)? to (say )?(thank|thanks)\b", re.I)
 _RATE = re.compile(r"\b(rate|rating|stars?|thumbs? (up|down)|\d(\.5)?\s*/\s*5|out of (5|five)|loved it|hated it|"
-                   r"deserves|gets? (a )?\d|give\b.*\b(a|an)\s+\d(\.5)?\b)|👍|👎", re.I)
+                   r"deserves|gets? (a )?\d|give\b.*\b(a|an)\s+\d(\.5)?\b|"
+                   r"title,?\s+(?:an?\s+)?\d(\.5)?\s*[.!]*$)|👍|👎", re.I)  # "and Casablanca a 4"
 _ADD = re.compile(_LEAD_IN + r"(?:(?:can|could|would) you |please )?"
                   r"(add|put|save|stick|pop|throw|chuck|drop|include|bung)\b.*\b(to|in|into|on(to)?)\b\s+\S", re.I)
 _EXPORT = re.compile(r"\b(export\s+\w|download|write out|playlist file|in a spreadsheet|for excel|"
@@ -97,12 +108,19 @@ def read_request(text: str, cards_on_screen: int = 0) -> RuleReading:
 def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
     if is_small_talk(text):
         return "chit_chat", True
-    if any(_WHY.match(sentence) for sentence in re.split(r"(?<=[.!?])\s+", text)):  # "perfect. why that one?"
+    # Each sentence or clause may be the command: "perfect. why that one?", "the third one, why that?",
+    # "ok sounds good, save that one to my date night list".
+    clauses = [c for c in re.split(r"(?<=[.!?,;])\s+|\s+-+\s+", text) if c.strip()]
+    if any(_WHY.match(clause) for clause in clauses):
         return "explain", True
     if _EXPORT.search(low) or re.match(_LEAD_IN + r"(export|save \S+( \S+)? as)\b", low):
         return "export", True
-    if _ADD.match(low) and not re.search(r"\b(add|put) (some|more|a few|something)\b|\bput on\b", low):
+    if any(_ADD.match(clause.casefold()) for clause in clauses) and \
+            not re.search(r"\b(add|put) (some|more|a few|something)\b|\bput on\b|"
+                          r"\b(add|put|throw|chuck|bung|mix) in (some|a bit|a little|more|a few|an?)\b", low):
         return "add_to_list", True
+    if _PRAISE.search(low) and not _WANTS.search(low) and read_domain(low) is None:
+        return "chit_chat", True
     asks = re.search(r"\b(what else|recommend|suggest|anything|something|similar)\b|\?\s*$", low)
     if re.match(r"^\W*(\d(\.5)?|one|two|three|four|five)\s+(stars?\s+)?(for|to)\s+(the\s+)?"
                 r"(first|second|third|fourth|fifth|last|\d(st|nd|rd|th)|title|#?\d)\b", low):
@@ -189,8 +207,9 @@ def read_count(low: str) -> int | None:
                       rf"{number}\b"
                       rf"(?!\s*(?:{_NOT_COUNTED})\b)(?!\s*(?:/|out of|st\b|nd\b|rd\b|th\b))", low) \
         or re.search(rf"(?:^|[,.;]\s*|\b(?:some|about|maybe)\s+){number}\s+(?:of\s+)?(?:\w+\s+){{0,2}}?"
-                     rf"(?!(?:{_NOT_COUNTED})\b)\w+s\b", low) \
-        or re.search(rf"^\W*{number}\s+(?!(?:{_NOT_COUNTED})\b)\w+", low) \
+                     rf"(?!(?:{_NOT_COUNTED}|is|was|has|this|its|us|yes|plus|less|as)\b)\w+s\b", low) \
+        or re.search(rf"\b{number}\s+of\s+(?:them|those|these|em|'em)\b", low) \
+        or re.search(rf"^\W*{number}\s+(?!(?:{_NOT_COUNTED}|is|was|would|will|should|could|max|tops)\b)\w+", low) \
         or re.search(rf"\b{number}\s+(?:more|other|new|good|great)?\s*(?:movies?|films?|songs?|tracks?|albums?|"
                      rf"products?|gifts?|things|ideas|options|picks|suggestions|recommendations)\b", low) \
         or re.search(rf"\b{number}\s+more\b(?!\s+(?:than|of|stars?)\b)", low)
@@ -384,7 +403,9 @@ def read_price(low: str) -> tuple[float | None, float | None]:
                  lambda m: f"{m.group(1)} {_amount_in_words(m.group(2))}", low)
     low = re.sub(rf"\b({_AMOUNT_WORDS})(?=\s*{_CURRENCY})", lambda m: _amount_in_words(m.group(1)), low)  # "fifty quid"
     low = re.sub(r"\bnothing (over|above|more than)\b", "under", low)  # "nothing over 50 each" is a ceiling
-    low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below)\b", r"under \1", low)
+    low = re.sub(r"<\s*(?=[$€£]?\d)", "under ", re.sub(r">\s*(?=[$€£]?\d)", "over ", low))  # "books <25"
+    low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below|(?:is|'s) (?:the|my) "
+                 rf"(?:most|max|maximum|limit|top))\b", r"under \1", low)
     low = re.sub(rf"{_AMOUNT}\s*(?:or more|or over|or above|plus|\+|and up|minimum|min)(?!\w)", r"over \1", low)
     # "got 45 euros to spend": money the user has to spend is a ceiling (when a currency is said).
     low = re.sub(rf"(?:{_CURRENCY}\s*)(\d+(?:[.,]\d{{1,2}})?)\s*(?=to spend\b)|(\d+(?:[.,]\d{{1,2}})?)\s*"
@@ -432,6 +453,7 @@ _HEARD = (
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),
+    (rf"\b({_ASKING})\s+won\s+(?!(?:an?|the|best|oscars?|awards?|prizes?|over|it|that)\b)", r"\1 one "),
     (rf"^(\W*{_ASKING}?\s*)for\s+(?=(?:\w+\s+){{0,2}}(?:{_PLURALS})\b)", r"\1four "),
     (rf"^(\W*{_ASKING}?\s*)(?:to|too)\s+(?=(?:\w+\s+){{0,2}}(?:{_PLURALS})\b)", r"\1two "),
     # "add number to to my list": a card number is a number.
