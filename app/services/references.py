@@ -42,11 +42,14 @@ def read_references(text: str, index: TitleIndex) -> References:
     words = normalise("x " + text).split()[1:]
     capitalised = _capitalised(text)
     mentions = index.mentions(text, single_words=[*capitalised, *_words_after_cues(words)])
-    # "I hate Pulp Fiction" is not about La Haine ("Hate"), nor "a movie about war" about The War: a
-    # lone lower-case word that is a cue or a genre names no title.
+    # "I hate Pulp Fiction" is not about La Haine ("Hate"), nor "a film about the war" about The War: a
+    # lone lower-case word (after an article) that is a cue or a genre names no title.
     said_big = {normalise(w) for w in capitalised}
-    mentions = [m for m in mentions if m.end - m.start > 1 or m.words in said_big
-                or (m.words not in _CUE_WORDS and m.words not in index.genres)]
+    # "Toy Story 4" is not Toy Story: a number right after a title makes another title (a sequel).
+    mentions = [m for m in mentions if not _sequel_of(m, words, text, index)]
+    mentions = [m for m in mentions if m.words in said_big or _core(m.words) in said_big
+                or len(_core(m.words).split()) > 1
+                or (_core(m.words) not in _CUE_WORDS and _core(m.words) not in index.genres)]
     liked: list[str] = []
     disliked: list[str] = []
     previous: tuple[int, str] | None = None  # where the last mention ended, and which way it went
@@ -79,7 +82,7 @@ def read_references(text: str, index: TitleIndex) -> References:
         mentions.append(Mention(index.item(item_id), start, end, " ".join(words[start:end])))  # type: ignore[arg-type]
     used = {i for m in mentions for i in range(m.start, m.end)}
     # A price ("under 100") is what the request is about; other numbers were read by the rules.
-    leftover = [w for i, w in enumerate(words) if i not in used and w not in _STOPWORDS
+    leftover = [w for i, w in enumerate(words) if i not in used and (w not in _STOPWORDS or _is_love_story(words, i))
                 and (not _is_filler(w) or (w.isdigit() and i and words[i - 1] in _PRICE_WORDS))]
     return References(tuple(dict.fromkeys(liked)), tuple(dict.fromkeys(disliked)),
                       tuple(dict.fromkeys(m.item.id for m in mentions)), " ".join(leftover),
@@ -133,6 +136,29 @@ def _after_single_cues(words: list[str]) -> list[str]:
             "rate", "add", "not", "watched", "seen", "give", "put", "picked", "suggest", "recommend", "hated", "hate",
             "disliked", "heard", "chuck", "stick", "behind", "pick"}
     return [words[i + 1] for i, w in enumerate(words[:-1]) if w in cues]
+
+
+def _sequel_of(mention: Mention, words: list[str], text: str, index: TitleIndex) -> bool:
+    """Whether a number follows the mention as part of a longer title the catalogue lacks ("Toy Story 4")."""
+    after = words[mention.end:mention.end + 2]
+    # Only right after the title and with words after it: "rate Toy Story 5" gives stars, "like Battle Epic,
+    # 4 tracks" a count.
+    return len(after) > 1 and re.fullmatch(r"[2-9]|ii|iii|iv|vi", after[0]) is not None \
+        and re.fullmatch(r"stars?|out|of|\d+|more|movies|films|songs|tracks|ones|of", after[1]) is None \
+        and re.search(r"\b" + r"\W+".join(map(re.escape, mention.words.split())) + rf"\s+{after[0]}\b", text,
+                      re.I) is not None \
+        and not index.knows(f"{mention.words} {after[0]}")
+
+
+def _is_love_story(words: list[str], at: int) -> bool:
+    """'Love' that names a kind of story or song ("a love story", "love songs"), not a liking."""
+    return words[at] == "love" and at + 1 < len(words) and words[at + 1] in ("story", "stories", "song", "songs",
+                                                                            "affair", "triangle", "letter")
+
+
+def _core(words: str) -> str:
+    """A mention's words without a leading article: "the war" -> "war"."""
+    return re.sub(r"^(?:the|a|an)\s+", "", words)
 
 
 def _is_filler(word: str) -> bool:

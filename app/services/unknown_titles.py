@@ -14,7 +14,9 @@ from app.services.titles import TitleIndex, normalise
 
 _TITLE_CUES = (r"(?:(?i:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
                r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?(?:have|sell|stock)|have you got|"
-               r"along the lines of|in the spirit of|in the vein of|binged|just watched|finished watching)|"
+               r"along the lines of|in the spirit of|in the vein of|binged|just watched|finished watching|"
+               r"(?:in )?the (?:vibe|style|mould|mold) of|reminds me of|reminiscent of|the likes of|"
+               r"play(?: me)?(?: the)?)|"
                r"TITLE\s*(?:,|and|or))")
 _TITLE_WORD = r"(?:[A-Z][\w'’:!&.-]*|\d+)"
 # Words that start a request or name a day, never a title the user is telling us about.
@@ -34,7 +36,11 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}"
-        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a)\b|{_TITLE_WORD}))*)", masked)]
+        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a|at|for|from|with)\b|{_TITLE_WORD}))*)", masked)]
+    # "is the Nintendo Switch in stock?", "is the Sonos One any good?": a name asked about.
+    spans += [m.group(1) for m in re.finditer(
+        rf"(?i:\bis|\bare)\s+(?i:the\s+)?({_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})\s+"
+        rf"(?i:in stock|available|any good|worth it|for sale)", masked)]
     # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
     spans += [_capitalised(m.group(1)) for m in re.finditer(
         r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
@@ -51,7 +57,8 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band then\b|\band\b|\bor\b|\bthen\b)\s*"
                                                           r"(?=[A-Z\d])", whole)]
     for part in parts:
-        span = re.sub(r"\s+(of|the|and|or|then|in|on|to|a)$", "", part.strip(" .,!?")).strip(" .,!?")
+        span = re.sub(r"(\s+(of|the|and|or|then|in|on|to|a|at|for|from|with))+$", "",
+                      part.strip(" .,!?")).strip(" .,!?")
         span = re.sub(r"^the\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
         key = normalise(span)
         if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
