@@ -14,11 +14,13 @@ GENRES: dict[str, str] = {
     "action": "action film: fights, chases, explosions, heroes, shoot-outs, adrenaline",
     "adventure": "adventure film: quests, journeys, treasure, exploring, swashbuckling",
     "animation": "animated film: cartoons, animation, drawn or computer-animated",
-    "childrens": "children's film: for kids, family viewing, young audiences, for my son or daughter",
+    "childrens": "children's film: for kids, family viewing, young audiences, for my son or daughter, "
+                 "the little ones, young children, grandchildren, suitable for all ages",
     "comedy": "comedy film: funny, hilarious, jokes, a good laugh, silly, light-hearted humour, feel-good, cheer me up",
     "crime": "crime film: gangsters, the mob, heists, robbers, detectives, cops, criminals",
     "documentary": "documentary: real life, true events, non-fiction, factual",
-    "drama": "drama film: serious, emotional, moving, character stories, tear-jerker, sad, makes you cry",
+    "drama": "drama film: serious, emotional, moving, character stories, tear-jerker, sad, makes you cry, "
+             "a good cry, weepy",
     "fantasy": "fantasy film: magic, wizards, dragons, fairy tales, myths",
     "film noir": "film noir: hard-boiled 1940s detectives, femme fatale, black and white crime",
     "horror": "horror film: scary, frightening, terrifying, creepy, spooky, ghosts, monsters, slasher, zombies, "
@@ -70,13 +72,15 @@ GENRES: dict[str, str] = {
 # The sound descriptors the app computes for every track (app/catalog/music_items.py), in listeners' words.
 SOUND: dict[tuple[str, str], str] = {
     ("pace", "slow"): "slow, slow tempo, unhurried, slow music, a slow song",
-    ("pace", "moderate"): "moderate tempo, mid-tempo, steady pace",
+    ("pace", "moderate"): "moderate tempo, mid-tempo, medium tempo, steady pace, neither slow nor fast",
     ("pace", "fast"): "fast, fast tempo, quick, rapid, high BPM, fast music for running",
     ("energy", "low"): "calm, quiet, relaxing, soft, gentle, peaceful, mellow, chill, soothing, low energy, "
-                       "for sleep or study",
-    ("energy", "medium"): "steady, moderate energy, easy listening",
-    ("energy", "high"): "energetic, loud, intense, powerful, pumped up, high energy, for a workout or a party",
-    ("brightness", "dark"): "dark sound, gloomy, brooding, ominous, sombre, melancholy, sad, mournful",
+                       "for sleep or study, sad and slow, feeling down",
+    ("energy", "medium"): "steady, moderate energy, medium energy, easy listening",
+    ("energy", "high"): "energetic, loud, intense, powerful, hard-hitting, pumped up, hype me up, high energy, "
+                        "for the gym, a workout or a party",
+    ("brightness", "dark"): "dark sound, gloomy, brooding, ominous, sombre, melancholy, sad, mournful, spooky, eerie, "
+                           "menacing",
     ("brightness", "warm"): "warm sound, mellow and full",
     ("brightness", "bright"): "bright sound, cheerful, sunny, sparkling, happy",
 }

@@ -163,6 +163,13 @@ class TitleIndex:
         """The item with this id, if the index holds it."""
         return self._by_id.get(item_id)
 
+    def categories_with(self, tags: Iterable[str]) -> tuple[str, ...]:
+        """The shop categories of the products that carry any of these tags ("yoga" -> "fitness")."""
+        wanted = {t.casefold() for t in tags}
+        return tuple(sorted({item.attributes["category"] for item in self._by_id.values()
+                             if item.domain == "product" and item.attributes.get("category")
+                             and wanted & {g.casefold() for g in item.genres}}))
+
     def series_of(self, item_id: str) -> list[str]:
         """The other items of a title's series, by their titles: "Scream" -> "Scream 2", "Scream 3"."""
         item = self._by_id.get(item_id)

@@ -28,7 +28,7 @@ from app.services.request_rules import (
 )
 from app.services.titles import TitleIndex, normalise
 from app.services.unknown_titles import unknown_titles
-from app.services.vocabulary import Vocabulary
+from app.services.vocabulary import Vocabulary, VocabularyReading
 
 _SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
@@ -37,7 +37,10 @@ _ALL_OF_THEM = r"none of (those|these|them)|skip (those|these|them)"  # every ca
 _OTHERS = re.compile(r"\b(something else|anything else|other ones|others|different ones?|new ones|more options|"
                      r"other (options|ideas|suggestions|picks)|show me more|next ones?|another (few|batch|set)|"
                      rf"{_ALL_OF_THEM}|something different|"
-                     r"(\d+|two|three|four|five|a few|some) more(?! like)(?! than))\b", re.I)
+                     r"(\d+|two|three|four|five|a few|some|a couple( of)?) more(?! than)|"
+                     r"more like (that|this|these|those|them)|"
+                     r"(seen|watched|heard|had|got) (all |both )?(of )?"
+                     r"(those|these|them|that one|the \w+ ones))\b", re.I)
 _NONE_OF = re.compile(rf"\b({_ALL_OF_THEM})\b", re.I)
 _MORE_LIKE = re.compile(r"\bmore like\b|\blike the\b|\bsimilar to the\b", re.I)
 
@@ -159,7 +162,9 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         intent = replace(intent, domain=_implied_domain(intent, named, titles, words=intent.action == "recommend"))
     intent = _genres_of_domain(intent, titles)
     if vocabulary is not None and intent.action in ("recommend", "refine"):
-        intent = _with_vocabulary(intent, vocabulary, titles, _negated_phrases(masked))
+        intent = _with_vocabulary(intent, vocabulary, titles, _negated_phrases(masked),
+                                  either=bool(re.search(r"\b(or|either)\b", masked, re.I)),
+                                  before_for=_before_for(masked))
     played = [a for a in refs.artists if not re.search(
         rf"\b(like|similar to|sounds? like|reminds? me of|style of|fans? of|along the lines of)\s+(\w+\s+){{0,2}}?"
         rf"{re.escape(a)}", text, re.I)]
@@ -237,7 +242,14 @@ def _stems(words: str) -> str:
     return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words.split())
 
 
-def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex, negated: list[str]) -> Intent:
+def _before_for(masked: str) -> str:
+    """The words before the first "for": the thing asked for in "a book for someone who's into hiking"."""
+    match = re.search(r"\bfor\b", masked, re.I)
+    return normalise(masked[:match.start()]) if match else ""
+
+
+def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex, negated: list[str], *,
+                     either: bool = False, before_for: str = "") -> Intent:
     """The intent with the meaning of its free words: a mood's genres, a shop's category, a track's sound."""
     intent = _ruled_out_genres(intent, vocabulary, negated)
     named = {normalise(g) for g in (*intent.genres, *intent.genres_any, *intent.genres_none)}
@@ -247,17 +259,35 @@ def _with_vocabulary(intent: Intent, vocabulary: Vocabulary, titles: TitleIndex,
         return intent
     genres_any = intent.genres_any or tuple(dict.fromkeys(g for g in found.genres if normalise(g) not in named))
     aspects = found.aspects if intent.domain == "product" and len(found.aspects) > 1 else ()
+    groups = [g for g in found.aspects if not {normalise(v) for v in g} & named]
+    if intent.domain in ("movie", "music") and not intent.genres_any and groups and \
+            len(groups) > 1 and not either:
+        # Different words each asking for a genre ask for all of them: "explosions and a love story",
+        # "a funny one for the kids", "about the war, with action"; one word's several genres ("scary":
+        # Horror or Thriller) stay either-or.
+        single = [g[0] for g in groups if len(g) == 1]
+        if len(single) == len(groups):
+            return replace(_with_sound(intent, found), genres=tuple(dict.fromkeys((*intent.genres, *single))))
+        aspects = tuple(groups) + tuple((g,) for g in intent.genres)
     categories: tuple[str, ...] = ()
     shop = [m for m in found.matches if m.term.kind == "category"]
     if (intent.domain or found.domain) == "product" and shop and not intent.genres_any:
         # A shop department named ("kitchen gadgets") is where to look; the tags matched beside it only
         # say which of its items to prefer ("a coffee grinder": coffee items that are grinders).
         categories = tuple(dict.fromkeys(m.term.value for m in shop))
+        named_first = [m.term.value for m in shop if set(m.words.split()) <= set(before_for.split())]
+        if len(categories) > 1 and len(set(named_first)) == 1:
+            categories = (named_first[0],)  # "a book for a hiker": books; hiking only says which ones
         departments = {normalise(c) for c in categories}
         tags = [group for group in found.aspects if not {normalise(v) for v in group} & departments]
         genres_any, aspects = (), ((categories, *tags) if tags else ())
-    return replace(intent, domain=intent.domain or found.domain, genres_any=genres_any, aspects=aspects,
-                   categories=categories, pace=found.pace or intent.pace, energy=found.energy or intent.energy,
+    return replace(_with_sound(intent, found), domain=intent.domain or found.domain, genres_any=genres_any,
+                   aspects=aspects, categories=categories)
+
+
+def _with_sound(intent: Intent, found: VocabularyReading) -> Intent:
+    """The intent with the sound levels its words mean, where the rules set none."""
+    return replace(intent, pace=found.pace or intent.pace, energy=found.energy or intent.energy,
                    brightness=found.brightness or intent.brightness)
 
 
@@ -299,7 +329,8 @@ def _free_words(intent: Intent) -> str:
 
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
-_NEGATION = (r"\b(?:not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
+_NEGATION = (r"\b(?:not (?:really )?in the mood for|not (?:really )?(?:feeling|into)|"
+             r"not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
              r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
              r"had enough(?: of)?|seen every)\s+")
 _PHRASE_END = frozenset("but and or though please pls just so since because as if".split())  # noqa: SIM905

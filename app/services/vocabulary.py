@@ -30,13 +30,15 @@ Embed = Callable[[Sequence[str]], NDArray[np.float32]]
 MATCH = 0.6
 CLOSE = 0.06
 EXACT = 0.9
+OWN_WORDS = 0.7  # other words than the best match's are a second ask only when they mean a term this closely
+OWN_WORDS_SHOP = 0.8  # (a shop's categories and tags)
 # Phrases that mean nothing about what to recommend still meet some gloss at 0.45-0.68 ("tonight" ~
 # "game night", "feel" ~ a drama); on their own they are not matched. Particles ("winding down") would
 # otherwise meet a shop tag spelled the same ("down", of a sleeping bag) exactly, and the names of the
 # sound scales ("energy", "tempo") are no level of them: "low energy" is matched as a phrase.
 _VAGUE = frozenset("""
 tonight today tomorrow weekend night evening morning something anything stuff thing things kind sort feel mood
-vibe vibes type lot bit please want need looking nice good great cool fun a an the and or of for to in with
+vibe vibes type lot bit please want need looking nice good great cool fun a an the and or of for to in with gear
 down up out off over back away through around along on energy tempo beat beats pace sound sounds sounding
 """.split())  # noqa: SIM905 (a word list reads best as text)
 _MAX_PHRASE_WORDS = 3
@@ -196,13 +198,23 @@ def _ordered_levels(matches: list[Match]) -> list[Match]:
 
 
 def _close_to_best(matches: list[Match]) -> list[Match]:
-    """Per kind of term, the best match and those within CLOSE of it ("scary": Horror, Thriller)."""
+    """Per kind of term, the best match and those within CLOSE of it ("scary": Horror, Thriller); and per
+    other words a strong match of their own ("funny" and "for the kids": Comedy, and Children's)."""
+    def kind(match: Match) -> str:
+        return "genre" if match.term.kind in ("genre", "category", "tag") else match.term.kind
+
     best: dict[str, float] = {}
     for match in matches:
-        kind = "genre" if match.term.kind in ("genre", "category", "tag") else match.term.kind
-        best.setdefault(kind, match.score)
-    return [m for m in matches
-            if m.score >= best["genre" if m.term.kind in ("genre", "category", "tag") else m.term.kind] - CLOSE]
+        best.setdefault(kind(match), match.score)
+    kept = []
+    for match in matches:
+        words = set(match.words.split())
+        own = max(n.score for n in matches if kind(n) == kind(match) and words & set(n.words.split()))
+        # A shop's many close tags would turn every loose word into a second ask ("gear", "noisy": quiet).
+        enough = OWN_WORDS if match.term.kind == "genre" else OWN_WORDS_SHOP
+        if match.score >= best[kind(match)] - CLOSE or (match.score >= enough and match.score >= own - CLOSE):
+            kept.append(match)
+    return kept
 
 
 def _unit(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
