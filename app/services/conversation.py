@@ -31,7 +31,7 @@ from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
 from app.services.reply_check import checked_about, checked_sentences
 from app.services.reply_writer import write_reply
 from app.services.rerank_policy import reranks_by_default
-from app.services.titles import TitleIndex
+from app.services.titles import TitleIndex, normalise
 from app.services.understand import needs_model, understand
 from app.services.vocabulary import Embed, Vocabulary, terms_of
 from app.store.conversations import ConversationStore
@@ -237,6 +237,11 @@ class _Turn:
             reply, items = handler(intent, target)
             if target and intent.action in ("explain", "rate", "add_to_list"):
                 self.state = replace(self.state, focus=target)
+        elif _only_unknown_names(intent, liked) and not _SIMILAR.search(self.text):
+            # "Do you have Catan?": nothing else was asked, so no cards stand in for what is missing ("anything
+            # like Inception?" still gets the best guesses).
+            reply, items = replies.only_unknown(intent.unknown), []
+            self._stream(reply)
         else:
             reply, items = self._recommend(intent, liked, disliked, target)
             intent = self.state.intent  # a refinement answers the standing request it refined
@@ -277,10 +282,12 @@ class _Turn:
                            model_may_infer=self.backend == "ollama", vocabulary=self.owner.vocabulary(),
                            standing_domain=self.state.intent.domain if cards else None)
         intent, target = found.intent, found.target
-        if self.state.last_list and len(found.liked) == 1 and _ALSO.match(self.text) and \
-                intent.action in ("recommend", "refine"):
-            # "And Vertigo too", right after adding a film to a list: the same list, another title.
-            return Intent(action="add_to_list", list_name=self.state.last_list), (), (), found.liked[0]
+        if self.state.last_list and _ALSO.match(self.text) and intent.action in ("recommend", "refine"):
+            # "And Vertigo too", "and the third one too", right after adding to a list: the same list.
+            also = found.liked[0] if len(found.liked) == 1 else \
+                found.target if intent.target and re.search(r"\b(too|as well|also)\W*$", self.text, re.I) else ""
+            if also:
+                return Intent(action="add_to_list", list_name=self.state.last_list), (), (), also
         if not target and self.state.focus and intent.action in ("explain", "rate", "add_to_list") and \
                 _THAT_ONE.search(self.text):
             target = self.state.focus  # "why?" then "2 stars for that one": the one just talked about
@@ -342,8 +349,8 @@ class _Turn:
                    target: str) -> tuple[str, list[Recommendation]]:
         if intent.action == "refine":
             shown = self.owner._store.items_by_ids(self.state.shown)
-            intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
             intent = relative_to_request(self.text, intent, self.state.intent)
+            intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
             intent = intent.merged_into(self.state.intent)
         rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
         # Titles named shape this conversation only; saving them as ratings is the user's call.
@@ -372,7 +379,7 @@ class _Turn:
                     candidates = self.owner._recommendations.recommend(replace(request, seed_genres=()),
                                                                        cancel=self.cancel)
                 relaxed = False
-                for looser in _relaxations(request) if not candidates else ():
+                for looser in _relaxations(request, self.owner.titles()) if not candidates else ():
                     # Nothing is all of that: the limits read from mood words go before the ones said outright,
                     # and the reply says none fitted everything.
                     candidates = self.owner._recommendations.recommend(looser, cancel=self.cancel)
@@ -381,7 +388,7 @@ class _Turn:
                         break
             except NothingToGoOnError:
                 candidates, relaxed = [], False  # nothing rated anywhere and no words: the reply asks for titles
-        candidates = _covering(candidates, intent.aspects)
+        candidates = _distinct(_covering(candidates, intent.aspects))
         self.candidates = tuple(c.item.id for c in candidates)
         picked, reasons = self._rerank(intent, candidates, count)
         if reasons:
@@ -541,6 +548,7 @@ class _Turn:
 
 _ALSO = re.compile(r"^\W*(?:and|also|plus|oh and)\b(?:(?!\b(?:like|similar|but|not)\b).){1,60}?"
                    r"(?:\b(?:too|as well|also)\b)?\W*$", re.I)
+_SIMILAR = re.compile(r"\b(like|similar|vibes?|style|reminds|along the lines)\b", re.I)
 _THAT_ONE = re.compile(r"\b(that|this|it)( one)?\b", re.I)
 _YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|please do|please|ok|okay|do it|go ahead|absolutely|of course|"
                   r"definitely|remember (it|them|that)|save (it|them))\b", re.I)
@@ -548,12 +556,18 @@ _NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|no thanks|not now|never mind)\
                  r"something|only|but)\b)", re.I)
 
 
-def _relaxations(request: RecommendRequest) -> list[RecommendRequest]:
-    """Looser forms of a request that nothing fits: without the sound words, then without the mood's genres."""
+def _relaxations(request: RecommendRequest, titles: TitleIndex) -> list[RecommendRequest]:
+    """Looser forms of a request that nothing fits: without the sound words, then a shop's tags widened to
+    their departments ("yoga" under 30: the fitness things under 30), then without the mood's genres."""
     steps = []
+    if request.pace and (request.energy or request.brightness):
+        steps.append(replace(request, energy=(), brightness=()))  # "slower": the pace said, at any energy
     if request.pace or request.energy or request.brightness:
         request = replace(request, pace=(), energy=(), brightness=())
         steps.append(request)
+    departments = titles.categories_with(request.genres_any) if request.domain == "product" else ()
+    if departments and not request.categories:
+        steps.append(replace(request, genres_any=(), seed_genres=(), categories=departments))
     if request.genres_any or request.seed_genres:
         steps.append(replace(request, genres_any=(), seed_genres=()))
     return steps
@@ -572,6 +586,26 @@ def _covering(candidates: list[Recommendation], aspects: tuple[tuple[str, ...], 
     wanted = [{term.casefold() for term in aspect} for aspect in aspects]
     full = [c for c in candidates if all(group & {g.casefold() for g in c.item.genres} for group in wanted)]
     return full or candidates
+
+
+def _only_unknown_names(intent: Intent, liked: tuple[str, ...]) -> bool:
+    """Whether a new request names only titles the catalogue lacks, with nothing else to go by."""
+    return intent.action == "recommend" and bool(intent.unknown) and not (
+        liked or intent.query or _constrained(intent) or intent.categories or intent.aspects)
+
+
+def _distinct(candidates: list[Recommendation]) -> list[Recommendation]:
+    """One card per work: catalogues hold the same film or track twice (MovieLens lists some films under two
+    ids; a music folder may hold one track in two formats), and two equal cards look like a fault."""
+    seen: set[tuple[str, int | None, tuple[str, ...]]] = set()
+    kept = []
+    for candidate in candidates:
+        item = candidate.item
+        key = (normalise(item.title), item.year, tuple(sorted(normalise(c) for c in item.creators)))
+        if key not in seen:
+            seen.add(key)
+            kept.append(candidate)
+    return kept
 
 
 def _constrained(intent: Intent) -> bool:

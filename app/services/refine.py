@@ -72,8 +72,15 @@ _DOUBLE = r"double\s+(?:that|the|my|this)?\s*(?:budget|price|limit)"
 
 
 def relative_to_request(text: str, intent: Intent, earlier: Intent) -> Intent:
-    """The intent with a budget said relative to the standing one ("halve that budget", "double it")."""
+    """The intent with years or a budget said relative to the standing request: "newer" than "the 50s" is
+    from 1960 on, "older" than "after 1990" up to 1990; "halve that budget", "double it"."""
     low = text.casefold()
+    if intent.year_min is None and intent.year_max is None:
+        if earlier.year_max is not None and _says(_NEWER, low):
+            intent = replace(intent, year_min=earlier.year_max + 1)
+        elif earlier.year_min is not None and _says(_OLDER, low):
+            intent = replace(intent, year_max=earlier.year_min - 1)
+    intent = _with_more_of(low, intent, earlier)
     if intent.price_max is not None or earlier.price_max is None:
         return intent
     factor = 0.5 if _says(_HALVE, low) else 2.0 if _says(_DOUBLE, low) else None
@@ -82,6 +89,26 @@ def relative_to_request(text: str, intent: Intent, earlier: Intent) -> Intent:
     # The words were about money only: what was being looked for stays as it was ("budget" is no tag here).
     return replace(intent, price_max=round(earlier.price_max * factor, 2), query="", genres_any=(), aspects=(),
                    categories=())
+
+
+# "Funnier", "more on the funny side", "with a bit of action": the genre joins the standing ones.
+_MORE_OF = r"\w+ier|more|a bit|bit of|a little|some|also|add|throw in|as well"
+_INSTEAD = r"instead|actually|rather|switch|change|only|just"
+
+
+def _with_more_of(low: str, intent: Intent, earlier: Intent) -> Intent:
+    """The intent with a genre said as "more of it" added to the standing request's genres, not replacing them:
+    romantic films "but funnier" are romantic comedies; "make it a comedy instead" still replaces."""
+    new = intent.genres or intent.genres_any
+    standing = (*earlier.genres, *earlier.genres_any)
+    if not new or not standing or set(new) & set(standing) or len(new) > 2 or _says(_INSTEAD, low) \
+            or not _says(_MORE_OF, low):
+        return intent
+    single = earlier.genres_any if len(earlier.genres_any) == 1 else ()
+    wider = earlier.genres_any if len(earlier.genres_any) > 1 else ()
+    if len(new) == 1:
+        return replace(intent, genres=tuple(dict.fromkeys((*earlier.genres, *single, *new))), genres_any=wider)
+    return replace(intent, genres=tuple(dict.fromkeys((*earlier.genres, *single))), genres_any=new)
 
 
 def with_sound(intent: Intent, kind: str, levels: tuple[str, ...]) -> Intent:

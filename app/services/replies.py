@@ -225,6 +225,14 @@ def unknown_sentence(facts: ReplyFacts, variant_seed: int = 0) -> str:
     return f"I don't have {names} in your library, so I left {pronoun} out."
 
 
+def only_unknown(names: tuple[str, ...]) -> str:
+    """The reply to a request that named only what the library lacks ("do you have Catan?")."""
+    listed = join_names(names[:3], "or")
+    return (f"I don't have {listed} in your library. Tell me what you like about "
+            f"{'it' if len(names[:3]) == 1 else 'them'}, or name something similar I know, and I'll find you "
+            "something close.")
+
+
 def shortfall_sentence(facts: ReplyFacts) -> str:
     """'Only 2 westerns from the 1980s fit, so here they are.' ('' when as many fitted as were asked)."""
     short = facts.shortfall

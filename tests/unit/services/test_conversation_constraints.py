@@ -239,3 +239,42 @@ def test_and_another_title_too_goes_to_the_list_the_last_one_went_to(engine: Eng
     second = conversation.turn("and Pulp Fiction too", first.session_id)
     assert second.intent.action == "add_to_list" and "classics" in second.reply
     assert {e.item.id for e in engine.lists.show("classics").entries} == {item_id("fargo"), item_id("pulp-fiction")}
+
+
+def test_and_the_third_one_too_goes_to_the_list_the_last_card_went_to(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("crime movies please")
+    conversation.turn("put the first one on my heists list", first.session_id)
+    third = conversation.turn("and the third one too", first.session_id)
+    assert third.intent.action == "add_to_list"
+    assert {e.item.id for e in engine.lists.show("heists").entries} == {first.items[0].item.id,
+                                                                        first.items[2].item.id}
+
+
+def test_a_question_about_a_name_the_library_lacks_gets_no_stand_in_cards(engine: Engine) -> None:
+    result = chat(engine).turn("do you have Catan?")
+    assert not result.items and result.reply.startswith("I don't have Catan in your library")
+    similar = chat(engine).turn("is there anything like Inception in here?")
+    assert similar.items and "Inception" in similar.reply  # a request for something like it still gets guesses
+
+
+def test_the_same_work_held_twice_makes_one_card(engine: Engine) -> None:
+    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
+        Item(f"product:twin-{n}", "product", "Twin Kettle", year=2020, genres=("kitchen",), description="kettle",
+             attributes={"price": "30.00", "category": "kitchen"}) for n in (1, 2)]))
+    result = chat(engine).turn("I want to buy kitchen things")
+    assert [r.item.title for r in result.items] == ["Twin Kettle"]
+
+
+def test_a_budget_no_tagged_item_meets_widens_the_tag_to_its_department(engine: Engine) -> None:
+    engine.store.import_catalogue(CatalogueImport("products", "shop", "test", [
+        Item("product:yoga-mat", "product", "Cork Mat", genres=("fitness", "yoga"), description="yoga mat",
+             attributes={"price": "59.00", "category": "fitness"}),
+        Item("product:band", "product", "Resistance Band", genres=("fitness", "strength"), description="band",
+             attributes={"price": "20.00", "category": "fitness"}),
+        Item("product:mug", "product", "Mug", genres=("kitchen", "cheap"), description="mug",
+             attributes={"price": "5.00", "category": "kitchen"})]))
+    conversation = chat(engine)
+    first = conversation.turn("I want to buy yoga things")
+    cheaper = conversation.turn("30 is the most I can do", first.session_id)
+    assert [r.item.id for r in cheaper.items] == ["product:band"]

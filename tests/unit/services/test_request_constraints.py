@@ -239,3 +239,39 @@ def test_a_follow_up_limit_that_contradicts_the_standing_one_replaces_it() -> No
 def test_a_bare_range_is_a_price_in_a_request_about_gifts_or_money(text: str,
                                                                   expected: tuple[float | None, float | None]) -> None:
     assert read_price(text.casefold()) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("books <25", (None, 25.0)),
+    ("lenses >300", (300.0, None)),
+    ("actually my budget changed, 30 is the most I can do", (None, 30.0)),
+])
+def test_prices_in_signs_and_as_the_most_someone_can_do_are_limits(text: str,
+                                                                   expected: tuple[float | None, float | None]) -> None:
+    assert read_price(text.casefold()) == expected
+
+
+@pytest.mark.parametrize(("heard", "meant"), [
+    ("find me won good western from the fifties", "find me one good western from the fifties"),
+    ("show me films that won an oscar", "show me films that won an oscar"),
+    ("find me won best picture winners", "find me won best picture winners"),
+])
+def test_won_for_one_is_read_only_where_a_number_is_asked_for(heard: str, meant: str) -> None:
+    assert heard_numbers(heard) == meant
+
+
+def test_newer_than_a_decade_starts_after_it_and_older_ends_before_it() -> None:
+    fifties = Intent(action="recommend", year_min=1950, year_max=1959, genres=("Western",))
+    newer = relative_to_request("something newer, but still a western", Intent(action="refine"), fifties)
+    assert newer.merged_into(fifties).year_min == 1960 and newer.merged_into(fifties).year_max is None
+    nineties = Intent(action="recommend", year_min=1990, year_max=1999)
+    older = relative_to_request("older ones?", Intent(action="refine"), nineties)
+    assert (older.merged_into(nineties).year_min, older.merged_into(nineties).year_max) == (None, 1989)
+
+
+def test_more_of_a_genre_joins_the_standing_ones_and_instead_replaces_them() -> None:
+    romance = Intent(action="recommend", genres_any=("Romance",))
+    funnier = relative_to_request("ok now make them funnier", Intent(action="refine", genres_any=("Comedy",)), romance)
+    assert set(funnier.merged_into(romance).genres) == {"Romance", "Comedy"}
+    instead = relative_to_request("actually comedies instead", Intent(action="refine", genres=("Comedy",)), romance)
+    assert instead.merged_into(romance).genres == ("Comedy",) and not instead.merged_into(romance).genres_any

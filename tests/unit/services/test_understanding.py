@@ -150,3 +150,79 @@ def test_the_words_describing_a_genre_named_do_not_pull_the_request_into_another
 def test_titles_named_after_everyday_cues_are_unknown_each_by_its_name(text: str, unknown: tuple[str, ...]) -> None:
     titles, _ = _small_world()
     assert understand(text, (), titles).intent.unknown == unknown
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("something in the vibe of Parasite or Everything Everywhere All at Once",
+     ("Parasite", "Everything Everywhere All at Once")),
+    ("is the Nintendo Switch in stock?", ("Nintendo Switch",)),
+    ("can you play the Halo theme?", ("Halo",)),
+])
+def test_names_asked_about_in_other_ways_are_unknown_too(text: str, unknown: tuple[str, ...]) -> None:
+    titles, _ = _small_world()
+    assert understand(text, (), titles).intent.unknown == unknown
+
+
+def test_a_number_right_after_a_title_names_a_sequel_the_catalogue_lacks() -> None:
+    titles, _ = _small_world()
+    watched = understand("we watched Scream 4 last night, what's similar?", (), titles).intent
+    assert watched.unknown == ("Scream 4",) and not watched.liked
+    assert understand("Scream 2 was great, more like it", (), titles).intent.liked == ("Scream 2",)
+    rated = understand("rate Casablanca 5", (), titles)
+    assert rated.intent.action == "rate" and rated.target == "movie:7"
+
+
+def test_the_war_in_lower_case_after_about_is_the_genre_not_a_film_called_the_war() -> None:
+    titles = TitleIndex([*_small_world()[0]._by_id.values(), Item("movie:11", "movie", "The War", genres=("Drama",))])
+    found = understand("I want to see a film about the war, but with action", (), titles).intent
+    assert not found.liked and "War" in found.genres
+
+
+def test_a_love_story_keeps_love_as_what_the_story_is_about() -> None:
+    titles, _ = _small_world()
+    assert "love" in understand("I want a love story", (), titles).intent.query.split()
+
+
+def test_different_words_each_meaning_a_genre_ask_for_all_of_them_and_or_for_either() -> None:
+    titles, vocabulary = _small_world()
+    both = understand("a scary film with cowboys", (), titles, vocabulary=vocabulary).intent
+    assert set(both.genres) == {"Horror", "Western"} and not both.genres_any
+    either = understand("something scary or with cowboys", (), titles, vocabulary=vocabulary).intent
+    assert set(either.genres_any) == {"Horror", "Western"} and not either.genres
+
+
+def test_a_thing_asked_for_a_person_with_an_interest_is_looked_for_in_its_own_department() -> None:
+    items = [Item("product:1", "product", "Trail Guide", genres=("books", "hiking"), attributes={"category": "books"}),
+             Item("product:2", "product", "Tent", genres=("outdoor", "hiking"), attributes={"category": "outdoor"})]
+    found = understand("some books for someone who is into the outdoor life", (), TitleIndex(items),
+                       vocabulary=Vocabulary(terms_of(items), word_vectors)).intent
+    assert found.categories == ("books",)
+
+
+@pytest.mark.parametrize(("text", "cards", "action"), [
+    ("Lovely. Please put the first one on a list called grandkids.", 5, "add_to_list"),
+    ("ok sounds good, save that one to my date night list", 5, "add_to_list"),
+    ("the third one, why that one?", 5, "explain"),
+    ("what is the first one about", 5, "explain"),
+    ("what does the second one do better than the others?", 5, "explain"),
+    ("Grandma here, just wanted to say you've been a great help dear", 5, "chit_chat"),
+    ("bye for now", 0, "chit_chat"),
+    ("ok now make them funnier", 5, "refine"),
+    ("ok then any family game", 5, "refine"),
+    ("darker, throw in some crime", 5, "refine"),  # "throw in" adds to the request, not to a list
+    ("and Casablanca a 4", 5, "rate"),
+])
+def test_a_command_in_any_clause_is_read_and_a_follow_up_is_not_small_talk(text: str, cards: int,
+                                                                           action: str) -> None:
+    titles, _ = _small_world()
+    assert understand(text, tuple(f"movie:{i}" for i in range(1, cards + 1)), titles).intent.action == action
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("documentaries pls, 3 of them", 3),
+    ("crime thrillers from after 1995 please, two of them", 2),
+    ("30 is the most I can do", None),  # a budget, not thirty cards
+    ("find me one good western", 1),
+])
+def test_counts_said_after_the_request_are_read_and_amounts_are_not(text: str, count: int | None) -> None:
+    assert read_count(text.casefold()) == count
