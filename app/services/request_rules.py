@@ -43,7 +43,8 @@ _FORMATS = {"m3u8": "m3u8", "m3u": "m3u8", "playlist file": "m3u8", "xspf": "xsp
 _CHIT_CHAT = re.compile(
     r"^\W*(hi+|hello+|hey+|heya|hiya|yo|thanks|thank you|thx|cheers|good (morning|afternoon|evening|night)|how are you|"
     r"how's it going|how'?s (your|ur) (day|evening|week)( going)?|how are (you|u)|who (are|made|built) you|"
-    r"what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|"
+    r"what can you do|what are you|bye|goodbye|see you|ok|okay|lol|haha|legend|nice one|brilliant|lovely|ta|"
+    r"sweet|spot on|champion|you'?re a (star|legend|gem)|"
     r"cool|great|nice|perfect|awesome|tell me a joke|that'?s (all|it|everything)( for (now|today|tonight))?|"
     r"i'?m (done|off)|all done|you'?re (pretty |really |so )?(good|great|smart|funny)"
     r")\b(?!.*\b(like|more|less|something|anything|any|recommend|show|find|give|only|not|why|what about|under|over|"
@@ -210,7 +211,8 @@ def read_count(low: str) -> int | None:
                      rf"(?!(?:{_NOT_COUNTED}|is|was|has|this|its|us|yes|plus|less|as)\b)\w+s\b", low) \
         or re.search(rf"\b{number}\s+of\s+(?:them|those|these|em|'em)\b", low) \
         or re.search(rf"^\W*{number}\s+(?!(?:{_NOT_COUNTED}|is|was|would|will|should|could|max|tops)\b)\w+", low) \
-        or re.search(rf"\b{number}\s+(?:more|other|new|good|great)?\s*(?:movies?|films?|songs?|tracks?|albums?|"
+        or re.search(rf"\b{number}\s+(?:(?!(?:{_NOT_COUNTED}|of|from|for|to|and|or)\b)\w+\s+){{0,2}}"
+                     rf"(?:movies?|films?|songs?|tracks?|albums?|"
                      rf"products?|gifts?|things|ideas|options|picks|suggestions|recommendations)\b", low) \
         or re.search(rf"\b{number}\s+more\b(?!\s+(?:than|of|stars?)\b)", low)
     if match is None:
@@ -242,6 +244,9 @@ def read_ordinal(low: str, cards: int) -> str:
     if not cards:
         return ""
     low = re.sub(r"\bnumber (one|two|three|four|five)\b", lambda m: f"number {_NUMBERS[m.group(1)]}", low)
+    # "last month", "last night" are times, not the last card.
+    low = re.sub(r"\blast\s+(?=(?:month|week|year|night|time|summer|winter|spring|autumn|fall|weekend|christmas|"
+                 r"minute|few|couple|decade|days?)\b)", "past ", low)
     match = re.search(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?:\s+(?:one|card|pick|"
                       r"movie|song|track|product|item))?", low) or re.search(r"(?:#|\bnumber\s+|\bno\.\s*)(\d{1,2})\b",
                                                                               low)
@@ -322,6 +327,8 @@ def read_domain(low: str, *, topics: bool = True) -> str | None:
     topics=False ignores the words for a field's people ("bands", "actors").
     """
     low = re.sub(r"\b(not|no|instead of|forget( about)?( the)?)\s+(\w+)", " ", low)
+    # "music like a fantasy film soundtrack": a film's or a game's score is music.
+    low = re.sub(r"\b(?:films?|movies?|games?)\s+(?=(?:soundtracks?|scores?|music|themes?)\b)", " ", low)
     hits = [domain for domain, words in _DOMAIN_WORDS.items() if re.search(rf"\b(?:{words})\b", low)]
     if not hits and topics:
         hits = [domain for domain, words in _TOPIC_WORDS.items() if re.search(rf"\b(?:{words})\b", low)]
@@ -376,9 +383,10 @@ _AMOUNT = rf"(?:{_CURRENCY}\s*)?(\d+(?:[.,]\d{{1,2}})?)\s*(?:{_CURRENCY})?"
 
 _UNIT_WORDS, _TEEN_WORDS, _TEN_WORDS = ("|".join(table) for table in (_UNITS, _TEENS, _TENS_WORDS))
 # "fifty", "a hundred and fifty", "two thousand", "thirty-five": an amount said in words.
-_AMOUNT_WORDS = (rf"(?:(?:a|{_UNIT_WORDS})\s+(?:hundred|thousand)(?:\s+and)?(?:\s+(?:{_TEN_WORDS}|{_TEEN_WORDS}))?"
+_NUMBER_WORDS = (rf"(?:(?:a|{_UNIT_WORDS})\s+(?:hundred|thousand)(?:\s+and)?(?:\s+(?:{_TEN_WORDS}|{_TEEN_WORDS}))?"
                  rf"(?:[\s-]+(?:{_UNIT_WORDS}))?|(?:{_TEN_WORDS})(?:[\s-]+(?:{_UNIT_WORDS}))?|{_TEEN_WORDS}|hundred|"
-                 rf"thousand)(?!\s+(?:stars?|bpm|minutes?|years?))")
+                 rf"thousand)")
+_AMOUNT_WORDS = rf"{_NUMBER_WORDS}(?!\s+(?:stars?|bpm|minutes?|years?))"
 
 
 def _amount_in_words(words: str) -> str:
@@ -417,7 +425,7 @@ def read_price(low: str) -> tuple[float | None, float | None]:
             and not re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b", low[between.end():]))):
         first, second = sorted((amount(between, 1), amount(between, 2)))
         return first, second
-    most = re.search(rf"\b(?:under|below|less than|cheaper than|no more than|not more than|up to|max(?:imum)?|"
+    most = re.search(rf"\b(?:under|sub|below|less than|cheaper than|no more than|not more than|up to|max(?:imum)?|"
                      rf"at most|within|budget(?:'s|’s|s| is| of)?(?: around| about| roughly)?|for less than|"
                      rf"spend(?:ing)?(?: about| around| up to)?|stretch(?:es)? to|go up to|go as high as)\s+"
                      rf"{_AMOUNT}", low)
@@ -434,6 +442,11 @@ def read_price(low: str) -> tuple[float | None, float | None]:
                 not re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b", low[span.end():]):
             first, second = sorted((float(span.group(1)), amount(span, 2)))
             return first, second
+    if least is None and most is None and money:
+        # "around fifty bucks", "about 40 quid": near that amount, either way.
+        near = re.search(rf"\b(?:around|about|roughly|approximately|circa|~)\s*{_AMOUNT}", low)
+        if near and not re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b", low[near.end():]):
+            return round(amount(near, 1) * 0.7, 2), round(amount(near, 1) * 1.3, 2)
     said = [m for m in (least, most) if m is not None]
     # "under 100" with no money word is a price only when no unit follows ("under 90 minutes" is not).
     if not said or (money is None and any(re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b",
@@ -461,6 +474,20 @@ _HEARD = (
     (r"\bnumber\s+for\b(?!\s+(?:me|you|us|him|her|them)\b)", "number four"),
     (r"\bnumber\s+(?:free|tree)\b", "number three"),
     (r"\bnumber\s+won\b", "number one"),
+    # Letters spelled out as they are said: "em three you eight", "ex ess pee eff", "bee pee em".
+    (r"\bem\s+three\s+you(?:\s+eight)?\b", "m3u8"),
+    (r"\bex\s+ess\s+pee\s+eff\b", "xspf"),
+    (r"\bjay\s+ess\s+pee\s+eff\b", "jspf"),
+    (r"\bsee\s+ess\s+vee\b", "csv"),
+    (r"\bjay\s+son\b", "json"),
+    (r"\bbee\s+pee\s+em\b", "bpm"),
+    # Genre words as a small speech model writes them down.
+    (r"\brom[\s-]+(?:calms?|comms?|com)\b", "romcoms"),
+    (r"\bbored\s+(?=games?\b)", "board "),
+    (r"\bclassic\s+call\b", "classical"),
+    (r"\bwore\s+(?=(?:films?|movies?|dramas?|stories)\b)|(?<=\bfilm\s)wore\b|(?<=\bmovie\s)wore\b", "war "),
+    (r"\bate\s+(?=(?:people|players|guests|friends|of us|kids|adults)\b)", "eight "),
+    (r"^(\W*)(?:to|too)\s+(?=(?!(?:much|many|less|is|was|us|has)\b)\w+s\b)", r"\1two "),
 )
 
 
@@ -496,6 +523,9 @@ def heard_numbers(text: str) -> str:
     years said in words as digits."""
     for pattern, number in _HEARD:
         text = re.sub(pattern, number, text, flags=re.I)
+    # "a hundred and fifty bpm": a tempo said in words.
+    text = re.sub(rf"\b({_NUMBER_WORDS})(?=\s*bpm\b)", lambda m: _amount_in_words(m.group(1).casefold()), text,
+                  flags=re.I)
     return spoken_years(text)
 
 

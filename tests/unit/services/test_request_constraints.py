@@ -275,3 +275,33 @@ def test_more_of_a_genre_joins_the_standing_ones_and_instead_replaces_them() -> 
     assert set(funnier.merged_into(romance).genres) == {"Romance", "Comedy"}
     instead = relative_to_request("actually comedies instead", Intent(action="refine", genres=("Comedy",)), romance)
     assert instead.merged_into(romance).genres == ("Comedy",) and not instead.merged_into(romance).genres_any
+
+
+@pytest.mark.parametrize(("heard", "meant"), [
+    ("export road trip as em three you eight", "export road trip as m3u8"),
+    ("export gym mix as ex ess pee eff", "export gym mix as xspf"),
+    ("faster, like a hundred and fifty bee pee em and up", "faster, like 150 bpm and up"),
+    ("wore movies from the forties", "war movies from the forties"),
+    ("bored games for a party with like ate people", "board games for a party with like eight people"),
+    ("rom calms from the late nineties", "romcoms from the late nineties"),
+    ("classic call music for reading", "classical music for reading"),
+    ("too lights for the tent at night", "two lights for the tent at night"),
+    ("too much metal for me", "too much metal for me"),
+])
+def test_words_a_speech_model_writes_down_are_read_as_what_was_said(heard: str, meant: str) -> None:
+    assert heard_numbers(heard) == meant
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a present for my brother around fifty bucks", (35.0, 65.0)),
+    ("camping gear, sub $50 each", (None, 50.0)),
+    ("films about 90 minutes long", (None, None)),
+])
+def test_about_an_amount_is_near_it_and_sub_is_a_ceiling(text: str,
+                                                         expected: tuple[float | None, float | None]) -> None:
+    assert read_price(text.casefold()) == expected
+
+
+def test_a_film_or_game_soundtrack_is_music() -> None:
+    assert read_domain("music that sounds like a fantasy film soundtrack") == "music"
+    assert read_domain("a film about a band") == "movie"
