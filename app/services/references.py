@@ -9,7 +9,8 @@ from app.services.titles import Mention, TitleIndex, normalise
 
 _DISLIKE_CUES = ("not", "hated", "hate", "dislike", "disliked", "didnt like", "dont like", "except", "without",
                  "nothing like", "no more", "avoid", "anything but", "but not", "cant stand", "couldnt stand",
-                 "stop showing", "skip", "tired of", "sick of", "no ", "nothing from", "none of")
+                 "stop showing", "skip", "tired of", "sick of", "no", "nothing from", "none of", "drop", "remove",
+                 "get rid of", "take out", "ditch")
 _STOPWORDS = frozenset("""
 a an the and or but of to in on for with from by at as is are was were be been it its this that these those
 i me my we our you your he she they them their something anything some any more most less really very so just
@@ -45,6 +46,9 @@ def read_references(text: str, index: TitleIndex) -> References:
     # "I hate Pulp Fiction" is not about La Haine ("Hate"), nor "a film about the war" about The War: a
     # lone lower-case word (after an article) that is a cue or a genre names no title.
     said_big = {normalise(w) for w in capitalised}
+    # "I can't sleep", "I like it": a title that reads as the user's own sentence about themselves, typed
+    # in lower case and not after a cue, is that sentence.
+    mentions = [m for m in mentions if not _said_of_oneself(m, words, text)]
     # "Toy Story 4" is not Toy Story: a number right after a title makes another title (a sequel).
     mentions = [m for m in mentions if not _sequel_of(m, words, text, index)]
     mentions = [m for m in mentions if m.words in said_big or _core(m.words) in said_big
@@ -61,7 +65,7 @@ def read_references(text: str, index: TitleIndex) -> References:
             polarity = previous[1]  # "not X or Y": the "not" covers both
         elif any(before.endswith(cue) for cue in _NEUTRAL_CUES):
             polarity = "named"
-        elif any(f"{cue} " in f"{before} " for cue in _DISLIKE_CUES) and not _STILL_LIKED.match(after):
+        elif any(f" {cue} " in f" {before} " for cue in _DISLIKE_CUES) and not _STILL_LIKED.match(after):
             polarity = "disliked"
         else:
             polarity = "liked"
@@ -73,6 +77,9 @@ def read_references(text: str, index: TitleIndex) -> References:
         if polarity == "liked" and mention.artist:
             liked.extend(t for t in index.tracks_by(mention.artist) if t != mention.item.id)
         {"liked": liked, "disliked": disliked}.get(polarity, []).append(mention.item.id)
+        if polarity == "disliked" and not mention.artist:
+            # "no star trek": fewer words than a title says, so every title they start is ruled out.
+            disliked.extend(index.starting_with(mention.words))
         previous = (mention.end, polarity)
     seen_all = re.search(r"\b(ive|i have|already) (seen|watched|heard) (those|them|both)\b", " ".join(words))
     if seen_all and disliked:
@@ -136,6 +143,17 @@ def _after_single_cues(words: list[str]) -> list[str]:
             "rate", "add", "not", "watched", "seen", "give", "put", "picked", "suggest", "recommend", "hated", "hate",
             "disliked", "heard", "chuck", "stick", "behind", "pick"}
     return [words[i + 1] for i, w in enumerate(words[:-1]) if w in cues]
+
+
+def _said_of_oneself(mention: Mention, words: list[str], text: str) -> bool:
+    """Whether a title starting with "I" was typed as the user's own words ("I can't sleep")."""
+    parts = mention.words.split()
+    if parts[0] != "i" or len(parts) < 2 or any(cue in " ".join(words[max(0, mention.start - 3):mention.start])
+                                                 for cue in _CUE_WORDS):
+        return False
+    spelled = (r"['’]?".join(map(re.escape, part)) for part in parts[1:])  # "cant" was typed "can't"
+    rest = re.search(r"\bI\s+" + r"\W+".join(spelled) + r"\b", text, re.I)
+    return rest is not None and rest.group(0)[1:] == rest.group(0)[1:].lower()
 
 
 def _sequel_of(mention: Mention, words: list[str], text: str, index: TitleIndex) -> bool:

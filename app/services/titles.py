@@ -18,6 +18,10 @@ _EDGE_WORDS = frozenset("""
 a an the and or but of to in on for with from by at is it this that one two three four five star stars
 first second third last more less some any like me my you i
 """.split())  # noqa: SIM905
+_FUNCTION_WORDS = _EDGE_WORDS | frozenset("""
+then than them they their there these those what when where who how why so as if not no yes are was were be
+has have had do does did can could would will should show give find get got
+""".split())  # noqa: SIM905
 _MAX_WORDS = 8  # longest title n-gram looked for inside a sentence
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 _ALIAS = re.compile(r"^(.*?)\s*\(([^()]+)\)\s*$")  # "Seven (Se7en)", "Independence Day (ID4)"
@@ -153,8 +157,11 @@ class TitleIndex:
                 hit = process.extractOne(key, self._keys_list, scorer=fuzz.ratio, score_cutoff=_MIN_FUZZY_SPAN)
                 # Product names are also what people call the kind of thing they want ("a bluetooth speaker").
                 # A typo rarely changes a title's first letter: "set in space" is not "Lost in Space".
+                # Nor is a word people use everywhere a typo of a title's word: "then show" is not "The Show".
                 if hit is not None and len(hit[0].split()) == size and self._by_key[hit[0]].domain != "product" \
-                        and hit[0][0] == key[0]:
+                        and hit[0][0] == key[0] and not any(
+                            said != meant and said in _FUNCTION_WORDS
+                            for said, meant in zip(key.split(), hit[0].split(), strict=True)):
                     found.append(Mention(self._by_key[hit[0]], start, start + size, key))
                     taken.update(span)
         return found
@@ -162,6 +169,13 @@ class TitleIndex:
     def item(self, item_id: str) -> Item | None:
         """The item with this id, if the index holds it."""
         return self._by_id.get(item_id)
+
+    def starting_with(self, words: str) -> list[str]:
+        """The ids of the titles that start with these normalised words and go on ("star trek" -> its films)."""
+        stem = words.strip()
+        if len(stem.split()) < 2:
+            return []  # one word starts too many titles ("the", "love") to rule them all out
+        return [item.id for key, item in self._by_key.items() if key.startswith(stem + " ")]
 
     def categories_with(self, tags: Iterable[str]) -> tuple[str, ...]:
         """The shop categories of the products that carry any of these tags ("yoga" -> "fitness")."""

@@ -35,7 +35,7 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     """Titles the user named (capitalised or quoted, after 'seen', 'loved', 'like'...) that the catalogue lacks."""
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
-        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?{_TITLE_WORD}"
+        rf"\b{_TITLE_CUES}\s+((?:the |a |an )?(?:(?i:track|song|tune|film|movie|book|game|album) )?{_TITLE_WORD}"
         rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a|at|for|from|with)\b|{_TITLE_WORD}))*)", masked)]
     # "is the Nintendo Switch in stock?", "is the Sonos One any good?": a name asked about.
     spans += [m.group(1) for m in re.finditer(
@@ -45,6 +45,11 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans += [_capitalised(m.group(1)) for m in re.finditer(
         r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
         r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
+    # "any AeroPress alternatives?", "an alternative to the Kindle": a name something should replace.
+    spans += [m.group(1) or m.group(2) for m in re.finditer(
+        rf"(?i:\bany|\bsome)\s+({_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})\s+(?i:alternatives?)\b|"
+        rf"(?i:\balternatives?\s+to|\binstead\s+of)\s+(?i:the\s+|an?\s+)?({_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})",
+        masked)]
     # "Gladiator is my favourite film": a sentence that opens with a name and calls it a favourite.
     spans += [m.group(1) for m in re.finditer(
         rf"(?:^|[.!?]\s+)({_TITLE_WORD}(?:\s+(?:of|the|and|in|on|to|a|{_TITLE_WORD}))*)\s+(?:is|was|has always been)\s+"
@@ -60,6 +65,9 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
         span = re.sub(r"(\s+(of|the|and|or|then|in|on|to|a|at|for|from|with))+$", "",
                       part.strip(" .,!?")).strip(" .,!?")
         span = re.sub(r"^the\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
+        # "do you have the track Duel of the Fates": the name, without the kind of thing it is.
+        span = re.sub(r"^(?i:the\s+)?(?i:track|song|tune|film|movie|book|game|album|board game)\s+(?=[A-Z])", "",
+                      span)
         key = normalise(span)
         if not key or "TITLE" in span or key in _PRONOUNS or key in titles.genres or titles.knows(span) \
                 or key.split()[0] in _NOT_A_NAME_START \
