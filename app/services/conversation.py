@@ -347,6 +347,11 @@ class _Turn:
 
     def _recommend(self, intent: Intent, liked: tuple[str, ...], disliked: tuple[str, ...],
                    target: str) -> tuple[str, list[Recommendation]]:
+        standing = self.state.intent.domain
+        if intent.action == "refine" and intent.domain and standing and intent.domain != standing:
+            # "And some creepy music to go with it" after films: a new request in the other catalogue,
+            # keeping none of the films' genres or years.
+            intent = replace(intent, action="recommend")
         if intent.action == "refine":
             shown = self.owner._store.items_by_ids(self.state.shown)
             intent = relative_to_request(self.text, intent, self.state.intent)

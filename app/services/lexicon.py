@@ -25,7 +25,7 @@ GENRES: dict[str, str] = {
     "film noir": "film noir: hard-boiled 1940s detectives, femme fatale, black and white crime",
     "horror": "horror film: scary, frightening, terrifying, creepy, spooky, ghosts, monsters, slasher, zombies, "
               "haunted, nightmares",
-    "musical": "musical film: song and dance numbers, singing, Broadway",
+    "musical": "musical film: song and dance numbers, singing, dancing, Broadway",
     "mystery": "mystery film: whodunit, puzzle, murder mystery, detective solving a case, suspense",
     "romance": "romance film: love story, romantic, falling in love, date night, couples",
     "sci fi": "science fiction film: outer space, set in space, spaceships, aliens, robots, the future, time travel, "
@@ -75,12 +75,13 @@ SOUND: dict[tuple[str, str], str] = {
     ("pace", "moderate"): "moderate tempo, mid-tempo, medium tempo, steady pace, neither slow nor fast",
     ("pace", "fast"): "fast, fast tempo, quick, rapid, high BPM, fast music for running",
     ("energy", "low"): "calm, quiet, relaxing, soft, gentle, peaceful, mellow, chill, soothing, low energy, "
-                       "for sleep or study, sad and slow, feeling down",
+                       "for sleep or study, sad and slow, feeling down, heartbroken, miserable, "
+                       "drifting off to sleep, bedtime",
     ("energy", "medium"): "steady, moderate energy, medium energy, easy listening",
-    ("energy", "high"): "energetic, loud, intense, powerful, hard-hitting, pumped up, hype me up, high energy, "
+    ("energy", "high"): "energetic, upbeat, loud, intense, powerful, hard-hitting, pumped up, hype me up, high energy, "
                         "for the gym, a workout or a party",
     ("brightness", "dark"): "dark sound, gloomy, brooding, ominous, sombre, melancholy, sad, mournful, spooky, eerie, "
                            "menacing",
     ("brightness", "warm"): "warm sound, mellow and full",
-    ("brightness", "bright"): "bright sound, cheerful, sunny, sparkling, happy",
+    ("brightness", "bright"): "bright sound, cheerful, sunny, sparkling, happy, upbeat and happy",
 }

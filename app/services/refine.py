@@ -92,8 +92,9 @@ def relative_to_request(text: str, intent: Intent, earlier: Intent) -> Intent:
 
 
 # "Funnier", "more on the funny side", "with a bit of action": the genre joins the standing ones.
-_MORE_OF = r"\w+ier|more|a bit|bit of|a little|some|also|add|throw in|as well"
-_INSTEAD = r"instead|actually|rather|switch|change|only|just"
+_MORE_OF = (r"\w+ier|more|a bit|bit of|a little|some|also|add|throw in|as well|"
+            r"same (?:sort|kind|type) of (?:thing|stuff)|same but|but with|with an?|in it too")
+_INSTEAD = r"instead|rather|switch|change|only|just"
 
 
 def _with_more_of(low: str, intent: Intent, earlier: Intent) -> Intent:
@@ -102,7 +103,7 @@ def _with_more_of(low: str, intent: Intent, earlier: Intent) -> Intent:
     new = intent.genres or intent.genres_any
     standing = (*earlier.genres, *earlier.genres_any)
     if not new or not standing or set(new) & set(standing) or len(new) > 2 or _says(_INSTEAD, low) \
-            or not _says(_MORE_OF, low):
+            or not (_says(_MORE_OF, low) or re.search(r"\btoo\W*$", low)):
         return intent
     single = earlier.genres_any if len(earlier.genres_any) == 1 else ()
     wider = earlier.genres_any if len(earlier.genres_any) > 1 else ()

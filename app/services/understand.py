@@ -28,7 +28,7 @@ from app.services.request_rules import (
 )
 from app.services.titles import TitleIndex, normalise
 from app.services.unknown_titles import unknown_titles
-from app.services.vocabulary import Vocabulary, VocabularyReading
+from app.services.vocabulary import EXACT, Vocabulary, VocabularyReading
 
 _SAID = 85  # partial_ratio of a model's reference against the request: a typo passes, an invention does not
 _NOT_THAT = re.compile(r"\b(not (that|this|those|these)( one)?|no(pe)?,? (not )?th(at|is)|something else|"
@@ -90,7 +90,8 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     masked = mask_titles(text, refs.spans)
     reading = read_request(masked, len(cards))
     unknown = unknown_titles(masked, titles)
-    query = _without(refs.query, [*unknown, *_negated_words(masked), *_negated_phrases(masked)])
+    query = _without(refs.query, [*unknown, *_negated_words(masked), *_negated_phrases(masked),
+                                  *(m.group(1) for m in _HAS_ALREADY.finditer(masked))])
     genres, genres_any, genres_none = _genre_filters(masked, titles, vocabulary)
     intent = replace(reading.intent, query=query, unknown=tuple(unknown), genres=genres, genres_any=genres_any,
                      genres_none=genres_none)
@@ -106,6 +107,7 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
                                       r"spend|stretch|tops|dollars?|bucks|euros?|pounds|quid|chf|usd|eur|gbp|"
                                       r"[$€£]?\d+(?:[.,]\d+)?[$€£]?)\b\s*",
                                       "", intent.query).strip())
+    intent = _years_against_titles(text, intent, refs.named, titles)
     liked, disliked = list(refs.liked), list(refs.disliked)
     for item_id in list(disliked):
         item = titles.item(item_id)
@@ -119,6 +121,8 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
             liked += [i.id for i in map(titles.find, keep(model.liked)) if i is not None]
             disliked += [i.id for i in map(titles.find, keep(model.disliked)) if i is not None]
     target = _target(intent, refs.named, cards, titles)
+    if not target and cards and intent.action in ("explain", "rate", "add_to_list"):
+        target = _card_called(text, cards, titles)  # "I bought the webcam, 5 stars"
     if intent.action == "refine" and _OTHERS.search(text) and cards and (not reading.intent.target or
                                                                        _NONE_OF.search(text)):
         disliked.extend(cards)  # "something else", "different ones": none of those shown again
@@ -179,6 +183,25 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     intent = replace(intent, liked=tuple(shown_liked),
                      disliked=tuple(title_of[i] for i in disliked if i in title_of))
     return Understanding(intent, tuple(liked), tuple(disliked), target)
+
+
+_THAN = re.compile(r"\b(newer|more recent|later|after|older|earlier|before)\s+than\s+(.{2,80})", re.I)
+
+
+def _years_against_titles(text: str, intent: Intent, named: tuple[str, ...], titles: TitleIndex) -> Intent:
+    """Years said against a title: "more recent than Fargo" is after Fargo's year, "older than Alien" before."""
+    if intent.year_min is not None or intent.year_max is not None:
+        return intent
+    for match in _THAN.finditer(text):
+        after = normalise(match.group(2))
+        for item_id in named:
+            item = titles.item(item_id)
+            if item is None or not item.year or not after.startswith(normalise(item.title)):
+                continue
+            if match.group(1).casefold() in ("newer", "more recent", "later", "after"):
+                return replace(intent, year_min=item.year + 1)
+            return replace(intent, year_max=item.year - 1)
+    return intent
 
 
 def _genre_filters(masked: str, titles: TitleIndex,
@@ -292,13 +315,16 @@ def _with_sound(intent: Intent, found: VocabularyReading) -> Intent:
 
 
 def _ruled_out_genres(intent: Intent, vocabulary: Vocabulary, negated: list[str]) -> Intent:
-    """'No screaming vocals' rules out death metal, "not aimed at kids" children's films: genres meant by
-    what a negation names (films and music; a shop's tags are too many and too close to rule out by meaning)."""
-    if not negated or intent.domain not in ("movie", "music"):
+    """'No screaming vocals' rules out death metal, "not aimed at kids" children's films, "nothing like
+    kettlebells" the shop's kettlebells: genres meant by what a negation names."""
+    if not negated or intent.domain not in ("movie", "music", "product"):
         return intent
     found = vocabulary.read(" ".join(negated), intent.domain)
     wanted = {normalise(g) for g in intent.genres}
-    ruled_out = tuple(g for g in found.genres if normalise(g) not in wanted)
+    # A shop's tags are too many and too close to rule out by meaning: only one said as it is spelled.
+    meant = [m.term.value for m in found.matches if m.term.kind in ("genre", "category", "tag") and
+             (intent.domain != "product" or (m.term.kind == "tag" and m.score >= EXACT))]
+    ruled_out = tuple(g for g in dict.fromkeys(meant) if normalise(g) not in wanted)
     if not ruled_out:
         return intent
     out = {normalise(g) for g in ruled_out}
@@ -330,7 +356,8 @@ def _free_words(intent: Intent) -> str:
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not (?:really )?in the mood for|not (?:really )?(?:feeling|into)|"
-             r"not|no|without|nothing|avoid|isnt|isn't|zero|can'?t stand|cannot stand|sick of|tired of|"
+             r"(?:already|just) (?:has|have|got|owns?)|not|no|without|nothing|avoid|isnt|isn't|zero|"
+             r"can'?t stand|cannot stand|sick of|tired of|"
              r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
              r"had enough(?: of)?|seen every)\s+")
 _PHRASE_END = frozenset("but and or though please pls just so since because as if".split())  # noqa: SIM905
@@ -346,14 +373,16 @@ def _negated_phrases(masked: str) -> list[str]:
     """What each negation rules out, up to four words and the end of its clause: "no screaming vocals",
     "isn't aimed at kids", "won't give them nightmares"."""
     phrases = []
-    for match in re.finditer(_NEGATION + r"((?:[\w'-]+\s*){1,4})", masked, re.I):
+    for match in re.finditer(_NEGATION + r"((?:[\w'-]+\s*){1,6})", masked, re.I):
         words: list[str] = []
         for word in re.sub(r"^(?:too|so|very|any|more|the|that|of)\s+", "", match.group(1).strip(), flags=re.I).split():
+            if word.casefold() in ("or", "nor"):
+                continue  # "nothing like dumbbells or kettlebells": the "nothing" covers both
             if word.casefold() in _PHRASE_END:
                 break
             words.append(word)
         if words:
-            phrases.append(" ".join(words[:4]))
+            phrases.append(" ".join(words[:5]))
     return phrases
 
 
@@ -361,11 +390,19 @@ _NOT_THE = re.compile(r"\b(?:not|no|skip|without|none of)\s+(?:the|that|those|th
 _CARD_WORDS = frozenset("one ones first second third fourth fifth last other others same kind".split())  # noqa: SIM905
 
 
+_HAS_ALREADY = re.compile(r"\b(?:already|just)\s+(?:has|have|got|owns?|bought)\s+([^.,;!?]{3,80})", re.I)
+
+
 def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) -> list[str]:
-    """Cards turned down by a word of their title: "not the gloves, she has loads"."""
+    """Cards turned down by a word of their title: "not the gloves, she has loads", "he already has a water
+    bottle and a water filter" (the last word of each thing named)."""
     found = []
-    for match in _NOT_THE.finditer(text):
-        word = normalise(match.group(1)).rstrip("s")
+    named = [m.group(1) for m in _NOT_THE.finditer(text)]
+    for things in _HAS_ALREADY.finditer(text):
+        named += [part.split()[-1] for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*", things.group(1))
+                  if part.split()]
+    for said in named:
+        word = normalise(said).rstrip("s")
         if not word or word in _CARD_WORDS:
             continue
         for card in cards:
@@ -373,6 +410,22 @@ def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) ->
             if item is not None and word in {w.rstrip("s") for w in normalise(item.title).split()}:
                 found.append(card)
     return found
+
+
+_THE_WORD = re.compile(r"\b(?:the|that|this|my|your)\s+([a-z][\w'-]{2,})", re.I)
+
+
+def _card_called(text: str, cards: tuple[str, ...], titles: TitleIndex) -> str:
+    """The one card a word of whose title the user called it by ("the webcam"), or ''."""
+    for match in _THE_WORD.finditer(text):
+        word = normalise(match.group(1)).rstrip("s")
+        if not word or word in _CARD_WORDS:
+            continue
+        hits = [card for card in cards if (item := titles.item(card)) is not None
+                and word in {w.rstrip("s") for w in normalise(item.title).split()}]
+        if len(hits) == 1:
+            return hits[0]
+    return ""
 
 
 def _without(query: str, phrases: list[str]) -> str:

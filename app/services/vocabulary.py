@@ -108,7 +108,10 @@ def terms_of(items: Iterable[Item]) -> list[Term]:
                 continue
             kind = "category" if item.domain == "product" and name == category else \
                 "tag" if item.domain == "product" else "genre"
-            seen.setdefault((item.domain, kind, key), Term(kind, name, item.domain, _texts(name, GENRES.get(key, ""))))
+            texts = _texts(name, GENRES.get(key, ""))
+            if kind == "category":  # "camping" is the "outdoor & camping" department as much as a camping tag
+                texts += tuple(p for p in re.split(r"\s*(?:&|\band\b|,)\s*", name) if p and p != name)
+            seen.setdefault((item.domain, kind, key), Term(kind, name, item.domain, texts))
     terms = list(seen.values())
     if has_tracks:
         terms += [Term(kind, value, "music", _texts("", text)) for (kind, value), text in SOUND.items()]
@@ -136,7 +139,9 @@ class Vocabulary:
 
     def read(self, words: str, domain: str | None = None) -> VocabularyReading:
         """The terms the words mean (in domain when one is known), strongest first."""
-        phrases = phrases_of(words)
+        runs = phrases_of(words)
+        joined = set(_joined_pairs(words)) - set(runs)
+        phrases = [*runs, *sorted(joined)]
         allowed = [i for i, t in enumerate(self.terms) if domain is None or t.domain == domain]
         if not phrases or not allowed:
             return VocabularyReading()
@@ -153,7 +158,8 @@ class Vocabulary:
         # said as it is spelled ("vinyl") counts.
         matches = [Match(self.terms[t], float(scores[j]), phrases[int(best_phrase[j])])
                    for j, t in enumerate(allowed)
-                   if scores[j] >= (EXACT if domain is None and self.terms[t].kind == "tag" else MATCH)]
+                   if scores[j] >= (EXACT if (domain is None and self.terms[t].kind == "tag")
+                                    or phrases[int(best_phrase[j])] in joined else MATCH)]
         matches.sort(key=lambda m: -m.score)
         # A word inside a longer phrase that means something in another catalogue belongs to that phrase:
         # "board game" is the shop's board games, not the music genre "Game".
@@ -169,6 +175,13 @@ class Vocabulary:
                                  domains.pop() if len(domains) == 1 else None, tuple(kept))
 
 
+def _joined_pairs(words: str) -> list[str]:
+    """Each two words run together: speech recognition writes "photo graphy" for photography. Such a phrase
+    counts only when it spells a term (EXACT), since most pairs run together mean nothing."""
+    tokens = re.findall(r"[\w'-]+", words.casefold())
+    return [tokens[i] + tokens[i + 1] for i in range(len(tokens) - 1)]
+
+
 def phrases_of(words: str) -> list[str]:
     """Every run of one to three words of the request, the units a meaning is matched on."""
     tokens = re.findall(r"[\w'-]+", words.casefold())
@@ -177,14 +190,17 @@ def phrases_of(words: str) -> list[str]:
 
 
 def _one_domain(matches: list[Match]) -> list[Match]:
-    """With no domain said, the terms of the domain most of the request's words mean something in (the best
-    match's domain on a tie): "sad, slow and gloomy" is two sound words and one film mood, so music."""
+    """With no domain said, the terms of the domain most of the request's words mean something in: "sad, slow
+    and gloomy" is two sound words and one film mood, so music."""
     if not matches:
         return matches
     words: dict[str, set[str]] = {}
     for match in matches:
         words.setdefault(match.term.domain, set()).update(match.words.split())
-    best = max(words, key=lambda d: (len(words[d]), d == matches[0].term.domain))
+    top = {d: max(m.score for m in matches if m.term.domain == d) for d in words}
+    terms = {d: sum(1 for m in matches if m.term.domain == d) for d in words}
+    # On a tie, the closer meaning, then the word that meant more of a catalogue's terms ("scary": two genres).
+    best = max(words, key=lambda d: (len(words[d]), round(top[d], 2), terms[d]))
     return [m for m in matches if m.term.domain == best]
 
 

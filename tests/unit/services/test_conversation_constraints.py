@@ -278,3 +278,11 @@ def test_a_budget_no_tagged_item_meets_widens_the_tag_to_its_department(engine: 
     first = conversation.turn("I want to buy yoga things")
     cheaper = conversation.turn("30 is the most I can do", first.session_id)
     assert [r.item.id for r in cheaper.items] == ["product:band"]
+
+
+def test_a_follow_up_in_another_catalogue_is_a_new_request_there(engine: Engine) -> None:
+    _shop_and_tracks(engine)
+    conversation = chat(engine)
+    first = conversation.turn("crime movies from the 90s please")
+    music = conversation.turn("and some music to go with it", first.session_id)
+    assert music.items and {r.item.domain for r in music.items} == {"music"}  # not held to Crime or the 90s

@@ -226,3 +226,70 @@ def test_a_command_in_any_clause_is_read_and_a_follow_up_is_not_small_talk(text:
 ])
 def test_counts_said_after_the_request_are_read_and_amounts_are_not(text: str, count: int | None) -> None:
     assert read_count(text.casefold()) == count
+
+
+def _star_world() -> TitleIndex:
+    films = [("Star Wars", 1977), ("Star Trek: First Contact", 1996), ("Star Trek: Generations", 1994),
+             ("I Can't Sleep", 1994), ("Fargo", 1996), ("The Show", 1995)]
+    return TitleIndex([Item(f"movie:{n}", "movie", title, year=year, genres=("Sci-Fi",))
+                       for n, (title, year) in enumerate(films)])
+
+
+def test_no_and_a_franchise_rules_out_every_title_it_starts() -> None:
+    found = understand("Star Wars was amazing, more like it but NO star trek", (), _star_world())
+    assert found.liked == ("movie:0",) and set(found.disliked) == {"movie:1", "movie:2"}
+
+
+def test_a_sentence_about_oneself_is_not_the_film_it_spells() -> None:
+    found = understand("some music to drift off to at night, I can't sleep", (), _star_world())
+    assert not found.liked
+    assert understand("loved I Can't Sleep, more like it", (), _star_world()).liked == ("movie:3",)
+
+
+def test_everyday_words_are_no_typo_of_a_title() -> None:
+    assert not understand("cool, then show me some comedies", ("movie:0",), _star_world()).liked
+
+
+def test_newer_than_a_title_is_after_its_year() -> None:
+    found = understand("can they be a bit more recent than Fargo tho", ("movie:0",), _star_world()).intent
+    assert found.year_min == 1997
+
+
+def test_drop_a_title_rules_it_out() -> None:
+    assert understand("drop Fargo though, not for me", ("movie:0",), _star_world()).disliked == ("movie:4",)
+
+
+def test_the_last_month_is_a_time_and_the_webcam_is_the_card_called_that() -> None:
+    items = [Item("product:1", "product", "Full HD Webcam", attributes={"category": "office"}),
+             Item("product:2", "product", "Desk Lamp", attributes={"category": "office"})]
+    found = understand("I actually bought the webcam last month, it's great, 5 stars", ("product:2", "product:1"),
+                       TitleIndex(items))
+    assert found.intent.action == "rate" and found.target == "product:1"
+
+
+def test_things_someone_already_has_are_turned_down_and_searched_for_no_more() -> None:
+    items = [Item("product:1", "product", "Steel Bottle", genres=("outdoor",), attributes={"category": "outdoor"}),
+             Item("product:2", "product", "Water Filter", genres=("outdoor",), attributes={"category": "outdoor"}),
+             Item("product:3", "product", "Tent", genres=("outdoor",), attributes={"category": "outdoor"})]
+    found = understand("he already has a water bottle and a water filter", ("product:1", "product:2", "product:3"),
+                       TitleIndex(items))
+    assert set(found.disliked) == {"product:1", "product:2"} and "filter" not in found.intent.query
+
+
+def test_no_this_or_that_rules_out_both_and_a_shop_tag_said_as_spelled_is_ruled_out() -> None:
+    items = [Item("product:1", "product", "Kettlebell", genres=("fitness", "kettlebells"),
+                  attributes={"category": "fitness"}),
+             Item("product:2", "product", "Hex Pair", genres=("fitness", "dumbbells"),
+                  attributes={"category": "fitness"})]
+    found = understand("fitness stuff, nothing heavy like dumbbells or kettlebells", (), TitleIndex(items),
+                       vocabulary=Vocabulary(terms_of(items), word_vectors)).intent
+    assert set(found.genres_none) == {"dumbbells", "kettlebells"} and "kettlebells" not in found.query
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("any AeroPress alternatives? need a coffee maker I can take travelling", ("AeroPress",)),
+    ("do you have the track Duel of the Fates? or any music like it", ("Duel of the Fates",)),
+])
+def test_a_name_to_replace_or_asked_for_by_its_kind_is_unknown(text: str, unknown: tuple[str, ...]) -> None:
+    titles, _ = _small_world()
+    assert understand(text, (), titles).intent.unknown == unknown

@@ -130,3 +130,12 @@ def test_a_scale_is_read_at_one_end_never_both() -> None:
     vocabulary = Vocabulary(terms_of(TRACKS), word_vectors)
     found = vocabulary.read("calm energetic", "music")
     assert len(found.energy) == 1
+
+
+def test_a_word_of_a_departments_name_means_the_department_and_words_run_apart_are_joined() -> None:
+    shop = [Item("product:1", "product", "Tent", genres=("outdoor & camping", "camping"),
+                 attributes={"category": "outdoor & camping"}),
+            Item("product:2", "product", "Lens", genres=("photography",), attributes={"category": "photography"})]
+    vocabulary = Vocabulary(terms_of(shop), word_vectors)
+    assert "outdoor & camping" in vocabulary.read("camping gear", "product").genres
+    assert vocabulary.read("into photo graphy", "product").genres == ("photography",)
