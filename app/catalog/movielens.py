@@ -56,6 +56,18 @@ def dataset_dir(size: str) -> Path:
     return folder
 
 
+def copies_installed() -> tuple[str, ...]:
+    """The sizes whose development copies (inside the RecBole packages) are installed here."""
+    found = []
+    for size in SIZES:
+        try:
+            dataset_dir(size)
+        except (ModelMissingError, InputError):
+            continue
+        found.append(size)
+    return tuple(found)
+
+
 def read_movielens(size: str, folder: Path | None = None) -> MovieLensData:
     """Read items, users and ratings of MovieLens 100K or 1M, validating every row."""
     root = folder if folder is not None else dataset_dir(size)

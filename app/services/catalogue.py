@@ -8,7 +8,7 @@ from pathlib import Path
 from app.catalog.grouplens import read_grouplens
 from app.catalog.grouplens_download import download_release, release_info
 from app.catalog.movielens import SOURCE as MOVIELENS
-from app.catalog.movielens import read_movielens
+from app.catalog.movielens import copies_installed, read_movielens
 from app.catalog.products import read_product_ratings, read_products, sample_catalogue_paths
 from app.domain.errors import CancelledError
 from app.domain.items import RatingRow, User
@@ -28,6 +28,10 @@ class Catalogue:
         self._store = store
         self._index = index
         self._downloads = downloads or store.path.parent / "downloads"
+
+    def movielens_copies(self) -> tuple[str, ...]:
+        """The MovieLens sizes importable without a download (development copies; an installed app has none)."""
+        return copies_installed()
 
     def movielens_release(self, release: str) -> ReleaseInfo:
         """A GroupLens release's address and size, to show with the terms before the user agrees."""

@@ -358,6 +358,11 @@ class LibraryPage(QWidget):
     def set_engine(self, engine: Engine) -> None:
         """Use this engine (opened in the background) and show what it holds."""
         self._engine = engine
+        # The one-click MovieLens imports read development copies; without them, the file and the
+        # download buttons are the way in, and a button that can only fail is not shown.
+        copies = engine.catalogue.movielens_copies()
+        self.movielens_100k.setVisible("100k" in copies)
+        self.movielens_1m.setVisible("1m" in copies)
         self._set_busy(False)
         self.refresh()
         if self._demo_pending:

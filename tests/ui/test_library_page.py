@@ -234,3 +234,13 @@ def test_a_listening_history_is_described_in_plays_and_tracks() -> None:
 
     text = describe_result(HistoryReport("spotify", 160000, 91, 91, (), ("A - B",), (), unit="plays"))
     assert text.startswith("Imported your spotify history: 160,000 plays of 91 library tracks, 91 saved")
+
+
+def test_the_one_click_movielens_imports_show_only_where_their_copies_are_installed(
+        qtbot: QtBot, music_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    page, _ = _page(qtbot, music_engine)
+    assert page.movielens_100k.isVisible() and page.movielens_1m.isVisible()  # the development machine has both
+    monkeypatch.setattr(music_engine.catalogue, "movielens_copies", lambda: ())  # an installed app has none
+    page.set_engine(music_engine)
+    assert not page.movielens_100k.isVisible() and not page.movielens_1m.isVisible()
+    assert page.grouplens.isVisible() and page.download.isVisible()  # the ways in it does have
