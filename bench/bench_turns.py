@@ -6,7 +6,7 @@ every card, the reply and what got saved against each turn's labels. Reports the
 are fully right, per kind, with the misses, and the wall-clock time per turn.
 
 Run from the repository root (after `make test-music`):
-  .venv/bin/python bench/bench_turns.py [--set fresh7,fresh6,...] [--backend embedded,none] [--label NAME]
+  .venv/bin/python bench/bench_turns.py [--set fresh8,fresh7,...] [--backend embedded,none] [--label NAME]
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ SETS = {"heldout": ROOT / "tests" / "data" / "turns_heldout.jsonl",
         "fresh4": ROOT / "tests" / "data" / "turns_fresh4.jsonl",
         "fresh5": ROOT / "tests" / "data" / "turns_fresh5.jsonl",
         "fresh6": ROOT / "tests" / "data" / "turns_fresh6.jsonl",
-        "fresh7": ROOT / "tests" / "data" / "turns_fresh7.jsonl"}
+        "fresh7": ROOT / "tests" / "data" / "turns_fresh7.jsonl",
+        "fresh8": ROOT / "tests" / "data" / "turns_fresh8.jsonl"}
 MUSIC = ROOT / ".cache" / "test-music" / "root"
 RESULTS = ROOT / "bench" / "results"
 
@@ -259,7 +260,7 @@ def play(engine: Engine, convs: list[dict[str, Any]], chat: Any) -> dict[str, An
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", default="fresh7,fresh6,fresh5,fresh4,fresh3,fresh2,fresh,heldout",
+    parser.add_argument("--set", default="fresh8,fresh7,fresh6,fresh5,fresh4,fresh3,fresh2,fresh,heldout",
                         help="comma-separated: heldout, fresh, fresh2, fresh3, fresh4, fresh5")
     parser.add_argument("--backend", default="embedded,none", help="comma-separated: embedded, none")
     parser.add_argument("--label", default="", help="a name for this run in the result files (e.g. before)")
