@@ -37,4 +37,4 @@ class HistoryImport:
             return self.films.import_files(paths, progress, choices)
         report = self.music.import_files(paths, progress)
         return HistoryReport(report.source, report.listens, report.matched, report.rated, (),
-                             report.unmatched_examples, (), unit="plays")
+                             report.unmatched_tracks, (), unit="plays")

@@ -29,6 +29,7 @@ class ListensReport:
     kept: int  # of them, already rated by the user at the desk: left as they were
     unmatched: int  # distinct tracks played that are not in the library
     unmatched_examples: tuple[str, ...]
+    unmatched_tracks: tuple[str, ...] = ()  # every one of them, "artist - title", sorted
 
 
 class TrackMatcher:
@@ -85,8 +86,9 @@ class ListeningHistory:
         kept = len(desk & set(plays))
         log.info("%s history %s: %d listens, %d tracks matched, %d not in the library",
                  source, path, len(listens), len(plays), len(missing))
+        every = tuple(sorted(missing))
         return ListensReport(source, len(listens), len(plays), len(plays) - kept, kept, len(missing),
-                             tuple(sorted(missing)[:_EXAMPLES]))
+                             every[:_EXAMPLES], every)
 
 
 def _count_plays(matcher: TrackMatcher, listens: Sequence[Listen]) -> tuple[dict[str, int], dict[str, float], set[str]]:

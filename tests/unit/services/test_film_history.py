@@ -73,13 +73,14 @@ def test_a_spotify_history_rates_the_library_tracks_it_played(engine: Engine, tm
         Item("music:city", "music", "The City Falls", creators=("Doug Kaufman",))]))
     plays = [{"endTime": f"2024-01-{day:02d} 21:05", "artistName": "Muldjord", "trackName": "Elf Land",
               "msPlayed": 181000} for day in range(1, 4)]
-    plays.append({"endTime": "2024-01-05 21:05", "artistName": "Nobody", "trackName": "Nothing", "msPlayed": 90000})
+    plays += [{"endTime": "2024-01-05 21:05", "artistName": "Nobody", "trackName": f"Nothing {n:02d}",
+               "msPlayed": 90000} for n in range(12)]  # more than a page of examples: every one is reported
     path = tmp_path / "StreamingHistory_music_0.json"
     path.write_text(json.dumps(plays), encoding="utf-8")
     report = engine.history.import_files([path])
     assert (report.format, report.unit, report.entries, report.matched, report.imported) == \
-        ("spotify", "plays", 4, 1, 1)
-    assert report.unmatched == ("Nobody - Nothing",)
+        ("spotify", "plays", 15, 1, 1)
+    assert report.unmatched == tuple(f"Nobody - Nothing {n:02d}" for n in range(12))
     assert {r.item_id: r.stars for r in engine.store.ratings_of(ME)} == {"music:elf": 4.0}  # three plays: liked
 
 
