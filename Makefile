@@ -76,6 +76,7 @@ bench: $(STAMP) $(MUSIC_STAMP)
 	$(BIN)/python bench/bench_turns.py
 	$(BIN)/python bench/bench_conversation.py
 	$(BIN)/python bench/bench_history.py
+	$(BIN)/python bench/bench_movielens_scale.py
 	$(BIN)/python bench/bench_voice.py
 	$(BIN)/python bench/bench_ui.py
 
