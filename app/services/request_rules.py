@@ -61,7 +61,9 @@ _WHY = re.compile(_LEAD_IN + r"(why|what makes|how come|explain|what'?s so (good
                   r"what(?:'?s| is| was)\s+(?:(?:the|that|this|it|title|one|first|second|third|fourth|fifth|last|"
                   r"#?\d(?:st|nd|rd|th)?)\s+){1,3}about|"
                   r"what does\s+(?:(?:the|that|this|it|title|one|first|second|third|fourth|fifth|last|"
-                  r"#?\d(?:st|nd|rd|th)?)\s+){1,3}(?:do|have|offer))\b(?! not\b)", re.I)
+                  r"#?\d(?:st|nd|rd|th)?)\s+){1,3}(?:do|have|offer)|"
+                  r"what(?:'?s| is)\s+(?:the\s+)?(?:first|second|third|fourth|fifth|last|#?\d(?:st|nd|rd|th)?)\s+"
+                  r"(?:one\s+)?for)\b(?! not\b)", re.I)
 # Thanks and praise with nothing asked: "just wanted to say you've been a great help".
 _PRAISE = re.compile(r"\b(you'?ve been|you have been|you are|you'?re|that was|this was|that'?s been)\s+(\w+\s+){0,2}"
                      r"(help|helpful|brilliant|great|wonderful|lovely|amazing|fantastic|super|the best)\b|"
@@ -130,7 +132,8 @@ def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
         return "rate", True
     if _ABOUT_ME.search(low) and not _WANTS.search(low):
         return "chit_chat", True  # "are you a real person", "what can you do"
-    if cards and not re.search(r"\b(forget (it|that|those|the \w+)|never ?mind|start over|start again|"
+    if cards and not re.search(r"\b(forget (it|that|those|everything|all that|the (?:whole thing|lot|rest|last \w+))|"
+                               r"never ?mind|start over|start again|"
                                r"scrap (it|that|those)|new (search|request)|"
                                r"something (completely|totally) different)\b",
                                low):
@@ -349,9 +352,11 @@ def _is_format(name: str) -> bool:
 
 def read_list_name(text: str) -> str:
     """The list named in 'add it to my road trip playlist', 'export my Favourites list', 'save Gym as xspf'."""
-    quoted = re.search(r"[\"“'‘]([^\"”'’]{1,60})[\"”'’]", text)
+    # A quote opens after a space or the start, not inside a word ("the first one's ... my list 'new flat'").
+    quoted = re.search(r"(?:^|(?<=[\s(:]))[\"“'‘]([^\"”'’]{1,60})[\"”'’](?!\w)", text)
     if quoted:
         return quoted.group(1).strip()
+    text = re.sub(r"[\s,]+(?:please|pls|plz|thanks|thank you|ta|cheers)\W*$", "", text, flags=re.I)
     called = re.search(r"\b(?:called|named)\s+([\w' -]{1,40}?)\s*(?:list|playlist)?\s*[.!?]*$", text, re.I)
     if called:
         return called.group(1).strip()
@@ -457,7 +462,8 @@ def read_price(low: str) -> tuple[float | None, float | None]:
 
 _PLURALS = (r"movies|films|songs|tracks|albums|records|picks|ideas|gifts|options|products|books|games|comedies|"
             r"dramas|thrillers|westerns|musicals|documentaries|cartoons|horrors|romances|mysteries")
-_ASKING = r"(?:(?:give|show|find|get|play|bring)(?: me| us)?|recommend|suggest|i want|i need|i'd like)"
+_SHOWING = r"(?:(?:give|show|find|get|play|bring)(?: me| us)?|recommend|suggest)"
+_ASKING = rf"(?:{_SHOWING}|i want|i need|i'd like)"
 _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
     # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
@@ -481,6 +487,11 @@ _HEARD = (
     (r"\bsee\s+ess\s+vee\b", "csv"),
     (r"\bjay\s+son\b", "json"),
     (r"\bbee\s+pee\s+em\b", "bpm"),
+    (r"\bbeats\s+(?:per|a|an)\s+minute\b", "bpm"),
+    # "can you show me for sci-fi movies", "maybe for tracks": a number where one is asked for.
+    # (Only after a command: "I want to buy 3 things" keeps its "to".)
+    (rf"\b({_SHOWING}|maybe|just|like)\s+for\s+(?=(?:[\w-]+\s+){{0,2}}(?:{_PLURALS}|things)\b)", r"\1 four "),
+    (rf"\b({_SHOWING})\s+(?:to|too)\s+(?=(?:[\w-]+\s+){{0,3}}(?:{_PLURALS}|things)\b)", r"\1 two "),
     # Genre words as a small speech model writes them down.
     (r"\brom[\s-]+(?:calms?|comms?|com)\b", "romcoms"),
     (r"\bbored\s+(?=games?\b)", "board "),
@@ -541,7 +552,8 @@ def read_tempo(low: str) -> tuple[float | None, float | None]:
     if around:
         return float(around.group(1)) - 10, float(around.group(1)) + 10
     least = re.search(r"\b(?:above|over|faster than|more than|at least|upwards of)\s+(\d{2,3})\s*bpm\b", low) or \
-        re.search(r"\b(\d{2,3})\s*bpm\s+(?:or more|and up|plus|or faster)\b", low)
+        re.search(r"\b(\d{2,3})\s*bpm\s+(?:or more|and up|plus|or faster)\b", low) or \
+        re.search(r"\b(\d{2,3})\s*(?:\+\s*bpm|bpm\s*\+)", low)  # "140+ bpm"
     most = re.search(r"\b(?:under|below|slower than|less than|at most|no more than|up to)\s+(\d{2,3})\s*bpm\b",
                      low) or \
         re.search(r"\b(\d{2,3})\s*bpm\s+(?:or less|or slower|max)\b", low)

@@ -305,3 +305,22 @@ def test_about_an_amount_is_near_it_and_sub_is_a_ceiling(text: str,
 def test_a_film_or_game_soundtrack_is_music() -> None:
     assert read_domain("music that sounds like a fantasy film soundtrack") == "music"
     assert read_domain("a film about a band") == "movie"
+
+
+@pytest.mark.parametrize(("heard", "meant"), [
+    ("Can you show me for sci-fi movies from the 90s?", "Can you show me four sci-fi movies from the 90s?"),
+    ("Maybe for tracks.", "Maybe four tracks."),
+    ("Show me to poor over coffee things.", "Show me two poor over coffee things."),
+    ("about 160 beats per minute", "about 160 bpm"),
+    ("a gift for my sister", "a gift for my sister"),
+])
+def test_counts_misheard_after_an_ask_anywhere_in_the_sentence(heard: str, meant: str) -> None:
+    assert heard_numbers(heard) == meant
+
+
+def test_tempo_with_a_plus_and_what_a_card_is_for_and_list_names_without_please() -> None:
+    assert read_tempo("faster tho, like 140+ bpm") == (140.0, None)
+    assert read_request("what's the third one for exactly?", 5).intent.action == "explain"
+    assert read_request("the first one's exactly what I need. Add it to my list 'new flat'", 5).intent.list_name \
+        == "new flat"
+    assert read_request("Ooh, pop the first one on a list called Mum please", 5).intent.list_name == "Mum"
