@@ -51,6 +51,8 @@ def read_references(text: str, index: TitleIndex) -> References:
     mentions = [m for m in mentions if not _said_of_oneself(m, words, text)]
     # "Toy Story 4" is not Toy Story: a number right after a title makes another title (a sequel).
     mentions = [m for m in mentions if not _sequel_of(m, words, text, index)]
+    # "If not, show me...": a word people start commands with is no one-word title in lower case.
+    mentions = [m for m in mentions if m.end - m.start > 1 or m.words in said_big or m.words not in _SENTENCE_OPENERS]
     mentions = [m for m in mentions if m.words in said_big or _core(m.words) in said_big
                 or len(_core(m.words).split()) > 1
                 or (_core(m.words) not in _CUE_WORDS and _core(m.words) not in index.genres)]
@@ -127,9 +129,16 @@ def _typed_titles(words: list[str], mentions: list[Mention], index: TitleIndex) 
 
 
 def _capitalised(text: str) -> list[str]:
-    """Capitalised words, but not a sentence's usual first words ("Show me...", "Good...")."""
-    return [m.group(0) for m in re.finditer(r"\b[A-Z][\w'-]+", text)
-            if m.group(0).casefold() not in _SENTENCE_OPENERS]
+    """Capitalised words, but not a sentence's usual first words ("Show me...", "Good..."), nor a word inside a
+    longer capitalised name ("War" in "Second World War")."""
+    found = []
+    for m in re.finditer(r"\b[A-Z][\w'-]+", text):
+        previous = re.search(r"([A-Z][\w'-]+)\s+$", text[:m.start()])  # a capitalised word right before
+        opens_sentence = previous is not None and text[:previous.start(1)].rstrip()[-1:] in ("", ".", "!", "?")
+        inside_name = previous is not None and not opens_sentence and normalise(previous.group(1)) not in _CUE_WORDS
+        if m.group(0).casefold() not in _SENTENCE_OPENERS and not inside_name:
+            found.append(m.group(0))
+    return found
 
 
 def _words_after_cues(words: list[str]) -> list[str]:

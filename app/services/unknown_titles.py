@@ -13,7 +13,8 @@ from app.services.request_rules import read_domain
 from app.services.titles import TitleIndex, normalise
 
 _TITLE_CUES = (r"(?:(?i:seen|watched|loved|love|liked|like|enjoyed|adored|hate|hated|than|fan of|similar to|called|"
-               r"named|titled|asking for|asks for|obsessed with|do you (?:guys )?(?:have|sell|stock)|have you got|"
+               r"named|titled|asking for|asks for|obsessed with|do (?:you|u) (?:guys )?(?:have|sell|stock)|"
+               r"have (?:you|u) got|"
                r"along the lines of|in the spirit of|in the vein of|binged|just watched|finished watching|"
                r"(?:in )?the (?:vibe|style|mould|mold) of|reminds me of|reminiscent of|the likes of|"
                r"play(?: me)?(?: the)?)|"
@@ -36,14 +37,15 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,60})[\"”]", masked)]
     spans += [m.group(1) for m in re.finditer(
         rf"\b{_TITLE_CUES}\s+((?:the |a |an )?(?:(?i:track|song|tune|film|movie|book|game|album) )?{_TITLE_WORD}"
-        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a|at|for|from|with)\b|{_TITLE_WORD}))*)", masked)]
+        rf"(?:\s+(?:(?:of|the|and|or|then|in|on|to|a|at|for|from|with|de|la|le|du|des|von|van|da)\b|"
+        rf"{_TITLE_WORD}))*)", masked)]
     # "is the Nintendo Switch in stock?", "is the Sonos One any good?": a name asked about.
     spans += [m.group(1) for m in re.finditer(
         rf"(?i:\bis|\bare)\s+(?i:the\s+)?({_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})\s+"
-        rf"(?i:in stock|available|any good|worth it|for sale)", masked)]
+        rf"(?i:in stock|available|any good|worth it|for sale|on here|in here|on the app)", masked)]
     # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
     spans += [_capitalised(m.group(1)) for m in re.finditer(
-        r"(?i:\bdo you (?:guys )?(?:have|stock|carry|sell)|\bhave you got)\s+((?:the |a |an )?[\w'’:!&.-]+"
+        r"(?i:\bdo (?:you|u) (?:guys )?(?:have|stock|carry|sell)|\bhave (?:you|u) got)\s+((?:the |a |an )?[\w'’:!&.-]+"
         r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
     # "any AeroPress alternatives?", "an alternative to the Kindle": a name something should replace.
     spans += [m.group(1) or m.group(2) for m in re.finditer(
@@ -58,13 +60,15 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     # other capitalised runs only after a cue, since they are as often places and people ("New York").
     spans += [m.group(0) for m in re.finditer(
         r"\bThe\s+[A-Z][\w'’:!&-]*(?:\s+(?:of|the|and|in|on|to|a)?\s*[A-Z][\w'’:!&-]*)*", masked)]
+    lists = {normalise(m.group(1)) for m in re.finditer(r"(?i:\blist\s+(?:called|named))\s+([\w' -]{1,40})", masked)}
+    spans = [span for span in spans if not any(normalise(span) and normalise(span) in name for name in lists)]
     found = []
     parts = [part for whole in spans for part in re.split(r"\s*(?:,|\band then\b|\band\b|\bor\b|\bthen\b)\s*"
                                                           r"(?=[A-Z\d])", whole)]
     for part in parts:
         span = re.sub(r"(\s+(of|the|and|or|then|in|on|to|a|at|for|from|with))+$", "",
                       part.strip(" .,!?")).strip(" .,!?")
-        span = re.sub(r"^the\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
+        span = re.sub(r"^(?:the|a|an)\s+(?=[A-Z])", "", span)  # "do you sell the AeroPress": AeroPress
         # "do you have the track Duel of the Fates": the name, without the kind of thing it is.
         span = re.sub(r"^(?i:the\s+)?(?i:track|song|tune|film|movie|book|game|album|board game)\s+(?=[A-Z])", "",
                       span)
