@@ -30,6 +30,7 @@ from app.services.refine import relative_to_cards, relative_to_request
 from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
 from app.services.reply_check import checked_about, checked_sentences
 from app.services.reply_writer import write_reply
+from app.services.request_rules import read_request
 from app.services.rerank_policy import reranks_by_default
 from app.services.titles import TitleIndex, normalise
 from app.services.understand import needs_model, understand
@@ -255,7 +256,10 @@ class _Turn:
         asked = self.state.remember
         if not asked:
             return None
-        if _YES.match(self.text):
+        # "Ok, save the second one to my date night list" starts like a yes but is a command of its own.
+        said = read_request(self.text, len(self.state.shown)).intent
+        command = said.action in ("add_to_list", "explain", "export") or (said.action == "rate" and bool(said.target))
+        if _YES.match(self.text) and not command:
             items = self.owner._store.items_by_ids(asked)
             for item_id in asked:
                 self.owner._store.rate(ME, item_id, stars=5.0)
@@ -357,6 +361,8 @@ class _Turn:
             intent = relative_to_request(self.text, intent, self.state.intent)
             intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
             intent = intent.merged_into(self.state.intent)
+            if _ANY_YEAR.search(self.text):
+                intent = replace(intent, year_min=None, year_max=None)  # "forget the decade, any era is fine"
         rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
         # Titles named shape this conversation only; saving them as ratings is the user's call.
         to_remember = tuple(i for i in liked if i not in rated)
@@ -530,7 +536,10 @@ class _Turn:
 
     def _export(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
         lists = self.owner._lists.all()
-        name = self._list_called(intent.list_name) if intent.list_name else (lists[0].name if len(lists) == 1 else "")
+        # "Export it as xspf", "that list as a csv": the list this conversation last added to.
+        last = self._list_called(self.state.last_list) if self.state.last_list else ""
+        name = self._list_called(intent.list_name) if intent.list_name else \
+            last or (lists[0].name if len(lists) == 1 else "")
         if not name:
             known = ", ".join(p.name for p in lists)
             return (f"Which list should I export? Your lists: {known}." if known else
@@ -553,6 +562,8 @@ class _Turn:
 
 _ALSO = re.compile(r"^\W*(?:and|also|plus|oh and)\b(?:(?!\b(?:like|similar|but|not)\b).){1,60}?"
                    r"(?:\b(?:too|as well|also)\b)?\W*$", re.I)
+_ANY_YEAR = re.compile(r"\b(?:forget|drop|ignore|never ?mind|scrap|lose)\s+(?:the\s+|about\s+the\s+)?"
+                       r"(?:decade|years?|era|dates?)\b|\bany (?:era|decade|year)\b", re.I)
 _SIMILAR = re.compile(r"\b(like|similar|vibes?|style|reminds|along the lines)\b", re.I)
 _THAT_ONE = re.compile(r"\b(that|this|it)( one)?\b", re.I)
 _YES = re.compile(r"^\W*(yes|yeah|yep|yup|sure|please do|please|ok|okay|do it|go ahead|absolutely|of course|"

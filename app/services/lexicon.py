@@ -19,7 +19,7 @@ GENRES: dict[str, str] = {
     "comedy": "comedy film: funny, hilarious, jokes, a good laugh, silly, light-hearted humour, feel-good, cheer me up",
     "crime": "crime film: gangsters, the mob, heists, robbers, detectives, cops, criminals",
     "documentary": "documentary: real life, true events, non-fiction, factual",
-    "drama": "drama film: serious, emotional, moving, character stories, tear-jerker, sad, makes you cry, "
+    "drama": "drama film: serious, heavy, emotional, moving, character stories, tear-jerker, sad, makes you cry, "
              "a good cry, weepy",
     "fantasy": "fantasy film: magic, wizards, dragons, fairy tales, myths",
     "film noir": "film noir: hard-boiled 1940s detectives, femme fatale, black and white crime",
@@ -56,7 +56,7 @@ GENRES: dict[str, str] = {
     "outdoor and camping": "outdoor and camping: tents, hiking, backpacking, trekking, the outdoors, survival",
     "books": "books: reading, novels, a good read, bookworm, literature",
     "board games": "board games: tabletop games, game night, card games, party games, family games",
-    "fitness": "fitness: exercise, workout, gym, training, running, staying in shape",
+    "fitness": "fitness: exercise, workout, gym, training, running, staying in shape, get fit, home workouts",
     "home office": "home office: working from home, desk, office chair, keyboard, laptop, sitting all day, posture, "
                    "back pain, productivity",
     "photography": "photography: cameras, lenses, taking photos, photographers",

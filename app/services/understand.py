@@ -132,6 +132,7 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         liked.append(target)
     if intent.action == "refine" and cards:
         disliked.extend(_cards_turned_down(text, cards, titles))
+        disliked.extend(_cards_seen(text, liked, cards, titles))
     liked = [i for i in dict.fromkeys(liked) if i not in disliked]
     disliked = list(dict.fromkeys(disliked))
     if intent.action in ("explain", "rate", "add_to_list", "export", "chit_chat"):
@@ -149,7 +150,10 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         # a word in its titles, which is the fallback.
         # Genres named, even to rule them out ("no war, no horror"), say their catalogue before any mood word.
         domains = {item.domain for item in named}
-        meant = standing_domain if intent.action == "refine" and standing_domain else \
+        # A shop department named outright ("oh and a board game for after dinner") is the shop's, even in a
+        # refinement of a music request.
+        meant = _shop_department_said(masked, vocabulary) or standing_domain \
+            if intent.action == "refine" and standing_domain else \
             domains.pop() if len(domains) == 1 else _shop_department_said(masked, vocabulary) or \
             _domain_of_genres(intent, titles) or \
             (vocabulary.read(_free_words(intent), None).domain if vocabulary is not None else None)
@@ -356,7 +360,8 @@ def _free_words(intent: Intent) -> str:
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not (?:really )?in the mood for|not (?:really )?(?:feeling|into)|"
-             r"(?:already|just) (?:has|have|got|owns?)|not|no|without|nothing|avoid|isnt|isn't|zero|"
+             r"(?:already|just) (?:has|have|got|owns?)|not|no|without(?!\s+(?:paying|spending|buying|costing|"
+             r"breaking|having to))|nothing|avoid|isnt|isn't|zero|"
              r"can'?t stand|cannot stand|sick of|tired of|"
              r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
              r"had enough(?: of)?|seen every)\s+")
@@ -426,6 +431,20 @@ def _card_called(text: str, cards: tuple[str, ...], titles: TitleIndex) -> str:
         if len(hits) == 1:
             return hits[0]
     return ""
+
+
+def _cards_seen(text: str, liked: list[str], cards: tuple[str, ...], titles: TitleIndex) -> list[str]:
+    """Cards, or titles asked past ("seen Sleepless in Seattle. next!"), named as already seen: turned down, not
+    a taste to follow."""
+    said = normalise(text)
+    moving_on = re.search(r"\b(next|another|other|others|else|different|already|before)\b", said) is not None
+    found = []
+    for item_id in liked:
+        item = titles.item(item_id)
+        if (item_id in cards or moving_on) and item is not None and re.search(
+                rf"\b(?:seen|watched|heard|had|got)\s+(?:\w+\s+){{0,2}}?{re.escape(normalise(item.title))}", said):
+            found.append(item_id)
+    return found
 
 
 def _without(query: str, phrases: list[str]) -> str:

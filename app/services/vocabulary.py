@@ -161,6 +161,10 @@ class Vocabulary:
                    if scores[j] >= (EXACT if (domain is None and self.terms[t].kind == "tag")
                                     or phrases[int(best_phrase[j])] in joined else MATCH)]
         matches.sort(key=lambda m: -m.score)
+        # Two words that spell a term together ("kettle bell") mean that term, not each word on its own.
+        spelled = {m.words for m in matches if m.words in joined and m.score >= EXACT}
+        matches = [m for m in matches if m.words in joined or not any(
+            m.words.replace(" ", "") in word for word in spelled)]
         # A word inside a longer phrase that means something in another catalogue belongs to that phrase:
         # "board game" is the shop's board games, not the music genre "Game".
         matches = [m for m in matches if not any(n.term.domain != m.term.domain and set(m.words.split()) <

@@ -286,3 +286,27 @@ def test_a_follow_up_in_another_catalogue_is_a_new_request_there(engine: Engine)
     first = conversation.turn("crime movies from the 90s please")
     music = conversation.turn("and some music to go with it", first.session_id)
     assert music.items and {r.item.domain for r in music.items} == {"music"}  # not held to Crime or the 90s
+
+
+def test_export_it_means_the_list_this_conversation_last_added_to(engine: Engine, tmp_path: object) -> None:
+    conversation = chat(engine)
+    engine.lists.create("other")  # with two lists, only the conversation can say which
+    first = conversation.turn("add Fargo to my classics list")
+    exported = conversation.turn("and export it as csv", first.session_id)
+    assert exported.intent.action == "export" and "Exported your classics list" in exported.reply
+
+
+def test_a_command_that_starts_with_ok_is_no_yes_to_remembering(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("I loved Fargo, something like it")
+    assert "remember" in first.reply
+    second = conversation.turn("ok the 2nd one looks good, save it to a list called date night", first.session_id)
+    assert second.intent.action == "add_to_list" and not engine.store.ratings_of(ME)  # Fargo is not saved
+
+
+def test_forget_the_decade_drops_the_years_and_keeps_the_rest(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("crime films from the 90s")
+    second = conversation.turn("actually forget the decade, any era is fine", first.session_id)
+    assert (second.intent.year_min, second.intent.year_max) == (None, None) and "Crime" in second.intent.genres
+    assert any(r.item.year and r.item.year > 1999 for r in second.items)  # The Departed (2006) may come now

@@ -293,3 +293,58 @@ def test_no_this_or_that_rules_out_both_and_a_shop_tag_said_as_spelled_is_ruled_
 def test_a_name_to_replace_or_asked_for_by_its_kind_is_unknown(text: str, unknown: tuple[str, ...]) -> None:
     titles, _ = _small_world()
     assert understand(text, (), titles).intent.unknown == unknown
+
+
+def test_a_word_inside_a_longer_capitalised_name_is_no_one_word_title() -> None:
+    titles = TitleIndex([*_small_world()[0]._by_id.values(), Item("movie:11", "movie", "The War", genres=("Drama",)),
+                         Item("movie:12", "movie", "The Show", genres=("Drama",))])
+    found = understand("Is Oppenheimer on here? If not, then some other Second World War films", (), titles)
+    assert not found.liked and found.intent.unknown == ("Oppenheimer",)
+    assert not understand("Have you got Catan? If not, show me two similar ones", (), titles).disliked
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("got anything like Clair de Lune? soft and piano-y", ("Clair de Lune",)),
+    ("do u have Blinding Lights by the weeknd", ("Blinding Lights",)),
+    ("Do you have a Nespresso Vertuo? If not, the single best alternative", ("Nespresso Vertuo",)),
+    ("pop the first one on a list called Mum please", ()),  # a list's name is no title
+])
+def test_more_ways_of_naming_what_the_catalogue_lacks(text: str, unknown: tuple[str, ...]) -> None:
+    titles, _ = _small_world()
+    assert understand(text, ("movie:1",), titles).intent.unknown == unknown
+
+
+def test_a_card_the_user_has_seen_is_turned_down() -> None:
+    titles, _ = _small_world()
+    found = understand("seen Casablanca. next!", ("movie:7", "movie:8"), titles)
+    assert found.disliked == ("movie:7",) and not found.liked
+
+
+def test_a_shop_department_named_in_a_follow_up_moves_the_request_to_the_shop() -> None:
+    items = [Item("music:1", "music", "Tune", genres=("Game",)),
+             Item("product:1", "product", "Tiles", genres=("board games",), attributes={"category": "board games"})]
+    found = understand("oh and a board game we can all play after dinner", ("music:1",), TitleIndex(items),
+                       vocabulary=Vocabulary(terms_of(items), word_vectors), standing_domain="music").intent
+    assert found.domain == "product"
+
+
+def test_two_words_that_spell_a_term_mean_it_and_not_each_word() -> None:
+    items = [Item("product:1", "product", "Bell", genres=("fitness", "kettlebell"), attributes={"category": "fitness"}),
+             Item("product:2", "product", "Kettle", genres=("kitchen", "kettle"), attributes={"category": "kitchen"})]
+    found = Vocabulary(terms_of(items), word_vectors).read("a kettle bell for my home gym", "product")
+    assert "kettlebell" in found.genres and "kettle" not in found.genres
+
+
+def test_without_paying_rules_out_the_money_not_the_thing() -> None:
+    items = [Item("product:1", "product", "Bench", genres=("fitness", "gym"), attributes={"category": "fitness"})]
+    found = understand("trying to get fit without paying for a gym membership", (), TitleIndex(items),
+                       vocabulary=Vocabulary(terms_of(items), word_vectors)).intent
+    assert not found.genres_none
+
+
+def test_a_title_said_seen_when_moving_on_is_turned_down() -> None:
+    titles, _ = _small_world()
+    found = understand("seen Casablanca. next!", ("movie:4",), titles)
+    assert found.disliked == ("movie:7",) and not found.liked
+    assert understand("I've seen Casablanca, wonderful film, something like it", ("movie:4",), titles).liked == \
+        ("movie:7",)
