@@ -132,7 +132,8 @@ def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
         return "rate", True
     if _ABOUT_ME.search(low) and not _WANTS.search(low):
         return "chit_chat", True  # "are you a real person", "what can you do"
-    if cards and not re.search(r"\b(forget (it|that|those|everything|all that|the (?:whole thing|lot|rest|last \w+))|"
+    if cards and not re.search(r"\b(forget (it|that|those|everything|all that|the (?:whole thing|lot|rest|last \w+|"
+                               r"movies?|films?|music|songs?|tracks?|products?|gifts?|shopping))|"
                                r"never ?mind|start over|start again|"
                                r"scrap (it|that|those)|new (search|request)|"
                                r"something (completely|totally) different)\b",

@@ -324,3 +324,8 @@ def test_tempo_with_a_plus_and_what_a_card_is_for_and_list_names_without_please(
     assert read_request("the first one's exactly what I need. Add it to my list 'new flat'", 5).intent.list_name \
         == "new flat"
     assert read_request("Ooh, pop the first one on a list called Mum please", 5).intent.list_name == "Mum"
+
+
+def test_forget_the_movies_starts_over_and_forget_the_decade_does_not() -> None:
+    assert read_request("ok forget the movies i need a gift for my sister", 5).intent.action == "recommend"
+    assert read_request("actually forget the decade, any era is fine", 5).intent.action == "refine"
