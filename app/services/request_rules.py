@@ -58,12 +58,16 @@ _WHY = re.compile(_LEAD_IN + r"(why|what makes|how come|explain|what'?s so (good
                   r"what made you (pick|choose|suggest|recommend|show)|(what'?s|what is) the "
                   r"(reason|reasoning|logic) (for|behind)|how did you (pick|choose|get)|why did you|"
                   # "what is the first one about", "what does the second one do better than the others?"
-                  r"what(?:'?s| is| was)\s+(?:(?:the|that|this|it|title|one|first|second|third|fourth|fifth|last|"
-                  r"#?\d(?:st|nd|rd|th)?)\s+){1,3}about|"
+                  r"what(?:'?s| is| was)\s+(?:the\s+|that\s+|this\s+)?(?:title|one|first|second|third|fourth|fifth|"
+                  r"last|#?\d(?:st|nd|rd|th)?)(?:\s+one)?\s+about|"
                   r"what does\s+(?:(?:the|that|this|it|title|one|first|second|third|fourth|fifth|last|"
                   r"#?\d(?:st|nd|rd|th)?)\s+){1,3}(?:do|have|offer)|"
                   r"what(?:'?s| is)\s+(?:the\s+)?(?:first|second|third|fourth|fifth|last|#?\d(?:st|nd|rd|th)?)\s+"
                   r"(?:one\s+)?for)\b(?! not\b)", re.I)
+# What makes a later clause an add to a list ("nice, save that one to my date night list"), unlike "perfect,
+# stick to the 90s": a list, a card or a pronoun for one.
+_LISTISH = re.compile(r"\b(list|playlist|wishlist|watchlist|it|that one|this one|them|those|first|second|third|"
+                      r"fourth|fifth|last|\d(?:st|nd|rd|th))\b", re.I)
 # Thanks and praise with nothing asked: "just wanted to say you've been a great help".
 _PRAISE = re.compile(r"\b(you'?ve been|you have been|you are|you'?re|that was|this was|that'?s been)\s+(\w+\s+){0,2}"
                      r"(help|helpful|brilliant|great|wonderful|lovely|amazing|fantastic|super|the best)\b|"
@@ -118,11 +122,13 @@ def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
         return "explain", True
     if _EXPORT.search(low) or re.match(_LEAD_IN + r"(export|save \S+( \S+)? as)\b", low):
         return "export", True
-    if any(_ADD.match(clause.casefold()) for clause in clauses) and \
+    later_add = any(_ADD.match(clause.casefold()) and _LISTISH.search(clause) for clause in clauses[1:])
+    if (_ADD.match(low) or later_add) and \
             not re.search(r"\b(add|put) (some|more|a few|something)\b|\bput on\b|"
                           r"\b(add|put|throw|chuck|bung|mix) in (some|a bit|a little|more|a few|an?)\b", low):
         return "add_to_list", True
-    if _PRAISE.search(low) and not _WANTS.search(low) and read_domain(low) is None:
+    if _PRAISE.search(low) and not _WANTS.search(low) and read_domain(low) is None and \
+            not re.search(r"\b(give|show|what else|more|any|play)\b", low):
         return "chit_chat", True
     asks = re.search(r"\b(what else|recommend|suggest|anything|something|similar)\b|\?\s*$", low)
     if re.match(r"^\W*(\d(\.5)?|one|two|three|four|five)\s+(stars?\s+)?(for|to)\s+(the\s+)?"
@@ -417,8 +423,9 @@ def read_price(low: str) -> tuple[float | None, float | None]:
                  lambda m: f"{m.group(1)} {_amount_in_words(m.group(2))}", low)
     low = re.sub(rf"\b({_AMOUNT_WORDS})(?=\s*{_CURRENCY})", lambda m: _amount_in_words(m.group(1)), low)  # "fifty quid"
     low = re.sub(r"\bnothing (over|above|more than)\b", "under", low)  # "nothing over 50 each" is a ceiling
-    low = re.sub(r"<\s*(?=[$€£]?\d)", "under ", re.sub(r">\s*(?=[$€£]?\d)", "over ", low))  # "books <25"
-    low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below|(?:is|'s) (?:the|my) "
+    unit = rf"(?!\d*(?:[.,]\d+)?\s*(?:{_NOT_COUNTED}|bpm|%)\b)"  # "rated >4 stars" is no price
+    low = re.sub(rf"<\s*(?=[$€£]?\d){unit}", "under ", re.sub(rf">\s*(?=[$€£]?\d){unit}", "over ", low))  # "books <25"
+    low = re.sub(rf"{_AMOUNT}\s*(?:max|maximum|tops|at most|or less|or under|or below|budget|(?:is|'s) (?:the|my) "
                  rf"(?:most|max|maximum|limit|top))\b", r"under \1", low)
     low = re.sub(rf"{_AMOUNT}\s*(?:or more|or over|or above|plus|\+|and up|minimum|min)(?!\w)", r"over \1", low)
     # "got 45 euros to spend": money the user has to spend is a ceiling (when a currency is said).
@@ -450,7 +457,9 @@ def read_price(low: str) -> tuple[float | None, float | None]:
             return first, second
     if least is None and most is None and money:
         # "around fifty bucks", "about 40 quid": near that amount, either way.
-        near = re.search(rf"\b(?:around|about|roughly|approximately|circa|~)\s*{_AMOUNT}", low)
+        near = re.search(rf"\b(?:around|about|roughly|approximately|circa|~)\s*(?:{_CURRENCY}\s*\d+(?:[.,]\d{{1,2}})?|"
+                         rf"\d+(?:[.,]\d{{1,2}})?\s*{_CURRENCY})", low)
+        near = near and re.search(_AMOUNT, near.group(0))
         if near and not re.match(rf"\s*(?:{_NOT_COUNTED}|min|mins|hrs|bpm)\b", low[near.end():]):
             return round(amount(near, 1) * 0.7, 2), round(amount(near, 1) * 1.3, 2)
     said = [m for m in (least, most) if m is not None]
@@ -464,6 +473,8 @@ def read_price(low: str) -> tuple[float | None, float | None]:
 _PLURALS = (r"movies|films|songs|tracks|albums|records|picks|ideas|gifts|options|products|books|games|comedies|"
             r"dramas|thrillers|westerns|musicals|documentaries|cartoons|horrors|romances|mysteries")
 _SHOWING = r"(?:(?:give|show|find|get|play|bring)(?: me| us)?|recommend|suggest)"
+# One describing word between a misheard number and its noun ("for sci-fi movies"), not a phrase ("to fans of").
+_ONE_WORD = r"(?!(?:of|to|for|the|a|an|my|your|our|fans|people|kids|children|families)\b)[\w-]+"
 _ASKING = rf"(?:{_SHOWING}|i want|i need|i'd like)"
 _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
@@ -491,15 +502,14 @@ _HEARD = (
     (r"\bbeats\s+(?:per|a|an)\s+minute\b", "bpm"),
     # "can you show me for sci-fi movies", "maybe for tracks": a number where one is asked for.
     # (Only after a command: "I want to buy 3 things" keeps its "to".)
-    (rf"\b({_SHOWING}|maybe|just|like)\s+for\s+(?=(?:[\w-]+\s+){{0,2}}(?:{_PLURALS}|things)\b)", r"\1 four "),
-    (rf"\b({_SHOWING})\s+(?:to|too)\s+(?=(?:[\w-]+\s+){{0,3}}(?:{_PLURALS}|things)\b)", r"\1 two "),
+    (rf"\b({_SHOWING}|maybe|just|like)\s+for\s+(?=(?:{_ONE_WORD}\s+)?(?:{_PLURALS}|things)\b)", r"\1 four "),
+    (rf"\b({_SHOWING})\s+(?:to|too)\s+(?=(?:{_ONE_WORD}\s+)?(?:{_PLURALS}|things)\b)", r"\1 two "),
     # Genre words as a small speech model writes them down.
     (r"\brom[\s-]+(?:calms?|comms?|com)\b", "romcoms"),
     (r"\bbored\s+(?=games?\b)", "board "),
     (r"\bclassic\s+call\b", "classical"),
     (r"\bwore\s+(?=(?:films?|movies?|dramas?|stories)\b)|(?<=\bfilm\s)wore\b|(?<=\bmovie\s)wore\b", "war "),
     (r"\bate\s+(?=(?:people|players|guests|friends|of us|kids|adults)\b)", "eight "),
-    (r"^(\W*)(?:to|too)\s+(?=(?!(?:much|many|less|is|was|us|has)\b)\w+s\b)", r"\1two "),
 )
 
 
