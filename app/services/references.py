@@ -9,7 +9,7 @@ from app.services.titles import Mention, TitleIndex, normalise
 
 _DISLIKE_CUES = ("not", "hated", "hate", "dislike", "disliked", "didnt like", "dont like", "except", "without",
                  "nothing like", "no more", "avoid", "anything but", "but not", "cant stand", "couldnt stand",
-                 "stop showing", "skip", "tired of", "sick of", "no", "nothing from", "none of", "drop", "remove",
+                 "stop showing", "skip", "tired of", "sick of", "nothing from", "none of", "drop", "remove",
                  "get rid of", "take out", "ditch")
 _STOPWORDS = frozenset("""
 a an the and or but of to in on for with from by at as is are was were be been it its this that these those
@@ -58,6 +58,7 @@ def read_references(text: str, index: TitleIndex) -> References:
                 or (_core(m.words) not in _CUE_WORDS and _core(m.words) not in index.genres)]
     liked: list[str] = []
     disliked: list[str] = []
+    franchise: list[str] = []
     previous: tuple[int, str] | None = None  # where the last mention ended, and which way it went
     for mention in mentions:
         between = words[previous[0]:mention.start] if previous else []
@@ -67,7 +68,8 @@ def read_references(text: str, index: TitleIndex) -> References:
             polarity = previous[1]  # "not X or Y": the "not" covers both
         elif any(before.endswith(cue) for cue in _NEUTRAL_CUES):
             polarity = "named"
-        elif any(f" {cue} " in f" {before} " for cue in _DISLIKE_CUES) and not _STILL_LIKED.match(after):
+        elif (any(f" {cue} " in f" {before} " for cue in _DISLIKE_CUES) or before.endswith(" no") or before == "no") \
+                and not _STILL_LIKED.match(after):  # "no" only right before it: not "No, I loved Fargo"
             polarity = "disliked"
         else:
             polarity = "liked"
@@ -79,13 +81,15 @@ def read_references(text: str, index: TitleIndex) -> References:
         if polarity == "liked" and mention.artist:
             liked.extend(t for t in index.tracks_by(mention.artist) if t != mention.item.id)
         {"liked": liked, "disliked": disliked}.get(polarity, []).append(mention.item.id)
-        if polarity == "disliked" and not mention.artist:
-            # "no star trek": fewer words than a title says, so every title they start is ruled out.
-            disliked.extend(index.starting_with(mention.words))
+        if polarity == "disliked" and not mention.artist and mention.words != normalise(mention.item.title):
+            # "no star trek": fewer words than a title says, so every title they start is ruled out (a title
+            # liked outright stays liked: see below).
+            franchise.extend(index.starting_with(mention.words))
         previous = (mention.end, polarity)
     seen_all = re.search(r"\b(ive|i have|already) (seen|watched|heard) (those|them|both)\b", " ".join(words))
     if seen_all and disliked:
         liked = liked[:1]  # "like X but not Y or Z, I've seen those": everything after the first is seen
+    disliked += [i for i in franchise if i not in liked]
     for item_id, start, end in _typed_titles(words, mentions, index):
         liked.append(item_id)
         mentions.append(Mention(index.item(item_id), start, end, " ".join(words[start:end])))  # type: ignore[arg-type]
@@ -171,7 +175,8 @@ def _sequel_of(mention: Mention, words: list[str], text: str, index: TitleIndex)
     # Only right after the title and with words after it: "rate Toy Story 5" gives stars, "like Battle Epic,
     # 4 tracks" a count.
     return len(after) > 1 and re.fullmatch(r"[2-9]|ii|iii|iv|vi", after[0]) is not None \
-        and re.fullmatch(r"stars?|out|of|\d+|more|movies|films|songs|tracks|ones|of", after[1]) is None \
+        and re.fullmatch(r"stars?|out|of|\d+|more|movies|films|songs|tracks|ones|times|x|hours?|minutes?|years?|"
+                         r"days?|weeks?", after[1]) is None \
         and re.search(r"\b" + r"\W+".join(map(re.escape, mention.words.split())) + rf"\s+{after[0]}\b", text,
                       re.I) is not None \
         and not index.knows(f"{mention.words} {after[0]}")

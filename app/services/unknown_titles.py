@@ -43,10 +43,12 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
     spans += [m.group(1) for m in re.finditer(
         rf"(?i:\bis|\bare)\s+(?i:the\s+)?({_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})\s+"
         rf"(?i:in stock|available|any good|worth it|for sale|on here|in here|on the app)", masked)]
-    # "do you have shrek?": asked for by name, in whatever case, up to the end of the question.
+    # "do you have shrek?": asked for by name, in whatever case, up to the end of the question; in lower case,
+    # only words the catalogue never uses ("do you have yoga mats?" asks for a kind of thing).
     spans += [_capitalised(m.group(1)) for m in re.finditer(
         r"(?i:\bdo (?:you|u) (?:guys )?(?:have|stock|carry|sell)|\bhave (?:you|u) got)\s+((?:the |a |an )?[\w'’:!&.-]+"
-        r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)]
+        r"(?:\s+[\w'’:!&.-]+){0,3}?)\s*(?=[?,.!]|$|\s+(?:or|if|in|on|at)\b)", masked)
+        if not m.group(1).islower() or not _uses_catalogue_words(m.group(1), titles)]
     # "any AeroPress alternatives?", "an alternative to the Kindle": a name something should replace.
     spans += [m.group(1) or m.group(2) for m in re.finditer(
         rf"(?i:\bany|\bsome)\s+({_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})\s+(?i:alternatives?)\b|"
@@ -80,6 +82,12 @@ def unknown_titles(masked: str, titles: TitleIndex) -> list[str]:
             continue
         found.append(span)
     return list(dict.fromkeys(found))
+
+
+def _uses_catalogue_words(name: str, titles: TitleIndex) -> bool:
+    """Whether a phrase holds a word the catalogue's items use ("noise cancelling headphones")."""
+    return any(titles.domain_of_word(word) is not None or titles.domain_of_word(word.rstrip("s")) is not None
+               for word in normalise(name).split() if word not in ("the", "a", "an", "any", "some"))
 
 
 def _capitalised(name: str) -> str:
