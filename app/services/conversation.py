@@ -238,7 +238,8 @@ class _Turn:
             reply, items = handler(intent, target)
             if target and intent.action in ("explain", "rate", "add_to_list"):
                 self.state = replace(self.state, focus=target)
-        elif _only_unknown_names(intent, liked) and not _SIMILAR.search(self.text):
+        elif _only_unknown_names(intent, liked) and not _SIMILAR.search(self.text) and \
+                all(name in self.text for name in intent.unknown):  # typed as names, not "do you have yoga mats"
             # "Do you have Catan?": nothing else was asked, so no cards stand in for what is missing ("anything
             # like Inception?" still gets the best guesses).
             reply, items = replies.only_unknown(intent.unknown), []
@@ -360,8 +361,9 @@ class _Turn:
             shown = self.owner._store.items_by_ids(self.state.shown)
             intent = relative_to_request(self.text, intent, self.state.intent)
             intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
+            said_years = intent.year_min is not None or intent.year_max is not None
             intent = intent.merged_into(self.state.intent)
-            if _ANY_YEAR.search(self.text):
+            if _ANY_YEAR.search(self.text) and not said_years:
                 intent = replace(intent, year_min=None, year_max=None)  # "forget the decade, any era is fine"
         rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
         # Titles named shape this conversation only; saving them as ratings is the user's call.

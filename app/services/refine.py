@@ -92,8 +92,8 @@ def relative_to_request(text: str, intent: Intent, earlier: Intent) -> Intent:
 
 
 # "Funnier", "more on the funny side", "with a bit of action": the genre joins the standing ones.
-_MORE_OF = (r"\w+ier|more|a bit|bit of|a little|some|also|add|throw in|as well|"
-            r"same (?:sort|kind|type) of (?:thing|stuff)|same but|but with|with an?|in it too")
+_MORE_OF = (r"\w+ier|more on the|a bit more|a bit of|bit of|a little|also|add|throw in|as well|"
+            r"same (?:sort|kind|type) of (?:thing|stuff)|same but|but with|with a bit of|with some|in it too")
 _INSTEAD = r"instead|rather|switch|change|only|just"
 
 

@@ -121,8 +121,10 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
             liked += [i.id for i in map(titles.find, keep(model.liked)) if i is not None]
             disliked += [i.id for i in map(titles.find, keep(model.disliked)) if i is not None]
     target = _target(intent, refs.named, cards, titles)
-    if not target and cards and intent.action in ("explain", "rate", "add_to_list"):
-        target = _card_called(text, cards, titles)  # "I bought the webcam, 5 stars"
+    if not target and cards and intent.action in ("explain", "rate", "add_to_list") and not _POINTED.search(text):
+        # "I bought the webcam, 5 stars" (a list's own name is no card: "add Fargo to my christmas list")
+        rest = re.sub(re.escape(intent.list_name), " ", text, flags=re.I) if intent.list_name else text
+        target = _card_called(rest, cards, titles)
     if intent.action == "refine" and _OTHERS.search(text) and cards and (not reading.intent.target or
                                                                        _NONE_OF.search(text)):
         disliked.extend(cards)  # "something else", "different ones": none of those shown again
@@ -152,7 +154,7 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         domains = {item.domain for item in named}
         # A shop department named outright ("oh and a board game for after dinner") is the shop's, even in a
         # refinement of a music request.
-        meant = _shop_department_said(masked, vocabulary) or standing_domain \
+        meant = (_shop_department_said(masked, vocabulary, outright=True) or standing_domain) \
             if intent.action == "refine" and standing_domain else \
             domains.pop() if len(domains) == 1 else _shop_department_said(masked, vocabulary) or \
             _domain_of_genres(intent, titles) or \
@@ -225,13 +227,20 @@ def _genre_filters(masked: str, titles: TitleIndex,
     return named, (), ruled_out
 
 
-def _shop_department_said(text: str, vocabulary: Vocabulary | None) -> str | None:
-    """'product' when a shop department is named as it is spelled ("books for a mystery reader")."""
+def _shop_department_said(text: str, vocabulary: Vocabulary | None, *, outright: bool = False) -> str | None:
+    """'product' when a shop department is named as it is spelled ("books for a mystery reader"); outright, only
+    a name of several words ("a board game") or one said with a shop word ("buy some books"), since "any
+    based on books?" about films names no department."""
     if vocabulary is None:
         return None
     said = f" {_stems(normalise(text))} "
     departments = {_stems(normalise(t.value)) for t in vocabulary.terms if t.kind == "category"}
-    return "product" if any(d and f" {d} " in said for d in departments) else None
+    named = [d for d in departments if d and f" {d} " in said]
+    if outright:
+        shop_word = re.search(r"\b(buy|buying|gift|gifts|present|presents|shop|shopping|get him|get her|order)\b",
+                              text, re.I)
+        named = [d for d in named if len(d.split()) > 1 or shop_word]
+    return "product" if named else None
 
 
 def _domain_of_genres(intent: Intent, titles: TitleIndex) -> str | None:
@@ -360,7 +369,7 @@ def _free_words(intent: Intent) -> str:
 
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not (?:really )?in the mood for|not (?:really )?(?:feeling|into)|"
-             r"(?:already|just) (?:has|have|got|owns?)|not|no|without(?!\s+(?:paying|spending|buying|costing|"
+             r"already (?:has|have|got|owns?)(?!\s+into)|not|no|without(?!\s+(?:paying|spending|buying|costing|"
              r"breaking|having to))|nothing|avoid|isnt|isn't|zero|"
              r"can'?t stand|cannot stand|sick of|tired of|"
              r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
@@ -395,7 +404,7 @@ _NOT_THE = re.compile(r"\b(?:not|no|skip|without|none of)\s+(?:the|that|those|th
 _CARD_WORDS = frozenset("one ones first second third fourth fifth last other others same kind".split())  # noqa: SIM905
 
 
-_HAS_ALREADY = re.compile(r"\b(?:already|just)\s+(?:has|have|got|owns?|bought)\s+([^.,;!?]{3,80})", re.I)
+_HAS_ALREADY = re.compile(r"\balready\s+(?:has|have|got|owns?|bought)\s+(?!into\b)([^.,;!?]{3,80})", re.I)
 
 
 def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) -> list[str]:
@@ -417,6 +426,9 @@ def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) ->
     return found
 
 
+# "Add it", "rate that one": the card meant is the one talked about, not one named by a word of its title.
+_POINTED = re.compile(r"\b(?:add|put|save|pop|stick|rate|give|explain|about)\s+(?:it|that|this)\b|"
+                      r"\b(?:that|this) one\b", re.I)
 _THE_WORD = re.compile(r"\b(?:the|that|this|my|your)\s+([a-z][\w'-]{2,})", re.I)
 
 
@@ -442,7 +454,8 @@ def _cards_seen(text: str, liked: list[str], cards: tuple[str, ...], titles: Tit
     for item_id in liked:
         item = titles.item(item_id)
         if (item_id in cards or moving_on) and item is not None and re.search(
-                rf"\b(?:seen|watched|heard|had|got)\s+(?:\w+\s+){{0,2}}?{re.escape(normalise(item.title))}", said):
+                rf"(?<!nt )(?<!never )(?<!not )\b(?:seen|watched|heard|had|got)\s+(?:\w+\s+){{0,2}}?"
+                rf"{re.escape(normalise(item.title))}", said):
             found.append(item_id)
     return found
 

@@ -310,3 +310,10 @@ def test_forget_the_decade_drops_the_years_and_keeps_the_rest(engine: Engine) ->
     second = conversation.turn("actually forget the decade, any era is fine", first.session_id)
     assert (second.intent.year_min, second.intent.year_max) == (None, None) and "Crime" in second.intent.genres
     assert any(r.item.year and r.item.year > 1999 for r in second.items)  # The Departed (2006) may come now
+
+
+def test_forget_the_decade_then_a_new_one_keeps_the_new_one(engine: Engine) -> None:
+    conversation = chat(engine)
+    first = conversation.turn("crime films from the 90s")
+    second = conversation.turn("forget the decade, make it the 2000s", first.session_id)
+    assert (second.intent.year_min, second.intent.year_max) == (2000, 2009)

@@ -348,3 +348,47 @@ def test_a_title_said_seen_when_moving_on_is_turned_down() -> None:
     assert found.disliked == ("movie:7",) and not found.liked
     assert understand("I've seen Casablanca, wonderful film, something like it", ("movie:4",), titles).liked == \
         ("movie:7",)
+
+
+@pytest.mark.parametrize(("text", "cards", "action"), [
+    ("too serious, something lighter", 5, "refine"),
+    ("you are the best, give me 3 westerns", 0, "recommend"),
+    ("perfect, stick to the 90s", 5, "refine"),  # a clause about years, not about a list
+    ("What is it about 80s films that I love? give me some", 5, "refine"),
+])
+def test_what_reads_like_a_command_or_thanks_only_when_it_is_one(text: str, cards: int, action: str) -> None:
+    titles, _ = _small_world()
+    assert understand(text, tuple(f"movie:{i}" for i in range(1, cards + 1)), titles).intent.action == action
+
+
+def test_ordinary_sentences_keep_their_numbers_likes_and_searches() -> None:
+    titles, _ = _small_world()
+    assert understand("what would you recommend to fans of horror films?", (), titles).intent.count is None
+    shop = TitleIndex([Item("product:1", "product", "Cork Mat", genres=("yoga", "mats"),
+                            attributes={"category": "fitness"})])
+    assert understand("do you have yoga mats?", (), shop).intent.unknown == ()
+    assert understand("No, I loved Casablanca, more like that", (), titles).liked == ("movie:7",)
+    assert "hiking" in understand("my dad just got into hiking, any gift ideas?", (), titles).intent.query
+    assert understand("I haven't seen Casablanca, what else is like it?", ("movie:7",), titles).liked == ("movie:7",)
+    assert understand("I've watched Casablanca 3 times, more like it", (), titles).liked == ("movie:7",)
+
+
+def test_a_title_liked_outright_survives_its_franchise_being_ruled_out() -> None:
+    films = [("The Godfather", 1972), ("The Godfather: Part II", 1974)]
+    titles = TitleIndex([Item(f"movie:{n}", "movie", t, year=y, genres=("Crime",)) for n, (t, y) in enumerate(films)])
+    found = understand("I didn't like The Godfather but loved The Godfather: Part II", (), titles)
+    assert found.liked == ("movie:1",) and found.disliked == ("movie:0",)
+
+
+def test_a_list_named_like_a_card_is_still_the_list() -> None:
+    items = [Item("movie:1", "movie", "The Nightmare Before Christmas"), Item("movie:2", "movie", "Fargo")]
+    found = understand("add Fargo to my christmas list", ("movie:1", "movie:2"), TitleIndex(items))
+    assert found.target == "movie:2"
+
+
+def test_based_on_books_in_a_film_follow_up_stays_with_films() -> None:
+    items = [Item("movie:1", "movie", "Emma", genres=("Drama",)),
+             Item("product:1", "product", "Novel", genres=("books",), attributes={"category": "books"})]
+    found = understand("any based on books?", ("movie:1",), TitleIndex(items),
+                       vocabulary=Vocabulary(terms_of(items), word_vectors), standing_domain="movie").intent
+    assert found.domain == "movie"
