@@ -576,7 +576,8 @@ _NO = re.compile(r"^\W*(no|nope|nah|don'?t|do not|no thanks|not now|never mind)\
 
 def _relaxations(request: RecommendRequest, titles: TitleIndex) -> list[RecommendRequest]:
     """Looser forms of a request that nothing fits: without the sound words, then a shop's tags widened to
-    their departments ("yoga" under 30: the fitness things under 30), then without the mood's genres."""
+    their departments ("yoga" under 30: the fitness things under 30), then without the mood's genres, then
+    with genres that no item has all of taken as either-or."""
     steps = []
     if request.pace and (request.energy or request.brightness):
         steps.append(replace(request, energy=(), brightness=()))  # "slower": the pace said, at any energy
@@ -587,7 +588,12 @@ def _relaxations(request: RecommendRequest, titles: TitleIndex) -> list[Recommen
     if departments and not request.categories:
         steps.append(replace(request, genres_any=(), seed_genres=(), categories=departments))
     if request.genres_any or request.seed_genres:
-        steps.append(replace(request, genres_any=(), seed_genres=()))
+        request = replace(request, genres_any=(), seed_genres=())
+        steps.append(request)
+    if len(request.genres) > 1:
+        # No item is all of them ("explosions and a love story" in a catalogue with no action romance):
+        # any of them, and the reply says none fitted everything.
+        steps.append(replace(request, genres=(), genres_any=request.genres))
     return steps
 
 

@@ -317,3 +317,9 @@ def test_forget_the_decade_then_a_new_one_keeps_the_new_one(engine: Engine) -> N
     first = conversation.turn("crime films from the 90s")
     second = conversation.turn("forget the decade, make it the 2000s", first.session_id)
     assert (second.intent.year_min, second.intent.year_max) == (2000, 2009)
+
+
+def test_genres_no_item_has_all_of_are_taken_as_either_and_the_reply_says_so(engine: Engine) -> None:
+    result = chat(engine).turn("an animated crime film")  # the tiny catalogue has cartoons and crime, no mix
+    assert result.items and all({"Animation", "Crime"} & set(r.item.genres) for r in result.items)
+    assert result.reply.startswith("No ")
