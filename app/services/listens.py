@@ -28,8 +28,12 @@ class ListensReport:
     rated: int  # of them, rated from plays
     kept: int  # of them, already rated by the user at the desk: left as they were
     unmatched: int  # distinct tracks played that are not in the library
-    unmatched_examples: tuple[str, ...]
     unmatched_tracks: tuple[str, ...] = ()  # every one of them, "artist - title", sorted
+
+    @property
+    def unmatched_examples(self) -> tuple[str, ...]:
+        """The first few unmatched tracks, for a one-screen summary."""
+        return self.unmatched_tracks[:_EXAMPLES]
 
 
 class TrackMatcher:
@@ -86,9 +90,8 @@ class ListeningHistory:
         kept = len(desk & set(plays))
         log.info("%s history %s: %d listens, %d tracks matched, %d not in the library",
                  source, path, len(listens), len(plays), len(missing))
-        every = tuple(sorted(missing))
         return ListensReport(source, len(listens), len(plays), len(plays) - kept, kept, len(missing),
-                             every[:_EXAMPLES], every)
+                             tuple(sorted(missing)))
 
 
 def _count_plays(matcher: TrackMatcher, listens: Sequence[Listen]) -> tuple[dict[str, int], dict[str, float], set[str]]:

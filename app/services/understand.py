@@ -367,9 +367,11 @@ def _free_words(intent: Intent) -> str:
 
 
 
+# What someone already has is ruled out, and the cards it names turned down; "already got into hiking" is a hobby.
+_ALREADY_HAS = r"already (?:has|have|got|owns?|bought)(?!\s+into)"
 # What rules a thing out. Not "never" or "doesn't": "a hero who never runs out of bullets" describes.
 _NEGATION = (r"\b(?:not (?:really )?in the mood for|not (?:really )?(?:feeling|into)|"
-             r"already (?:has|have|got|owns?)(?!\s+into)|not|no|without(?!\s+(?:paying|spending|buying|costing|"
+             rf"{_ALREADY_HAS}|not|no|without(?!\s+(?:paying|spending|buying|costing|"
              r"breaking|having to))|nothing|avoid|isnt|isn't|zero|"
              r"can'?t stand|cannot stand|sick of|tired of|"
              r"won'?t|don'?t want|mustn'?t|shouldn'?t|must not|should not|except|apart from|anything but|"
@@ -404,7 +406,7 @@ _NOT_THE = re.compile(r"\b(?:not|no|skip|without|none of)\s+(?:the|that|those|th
 _CARD_WORDS = frozenset("one ones first second third fourth fifth last other others same kind".split())  # noqa: SIM905
 
 
-_HAS_ALREADY = re.compile(r"\balready\s+(?:has|have|got|owns?|bought)\s+(?!into\b)([^.,;!?]{3,80})", re.I)
+_HAS_ALREADY = re.compile(rf"\b{_ALREADY_HAS}\s+([^.,;!?]{{3,80}})", re.I)
 
 
 def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) -> list[str]:
@@ -416,14 +418,18 @@ def _cards_turned_down(text: str, cards: tuple[str, ...], titles: TitleIndex) ->
         named += [part.split()[-1] for part in re.split(r"\s*(?:,|\band\b|\bor\b)\s*", things.group(1))
                   if part.split()]
     for said in named:
-        word = normalise(said).rstrip("s")
-        if not word or word in _CARD_WORDS:
-            continue
-        for card in cards:
-            item = titles.item(card)
-            if item is not None and word in {w.rstrip("s") for w in normalise(item.title).split()}:
-                found.append(card)
+        found += _cards_titled_with(said, cards, titles)
     return found
+
+
+def _cards_titled_with(word: str, cards: tuple[str, ...], titles: TitleIndex) -> list[str]:
+    """The cards with this word in their title, plural or not ("gloves", "the webcam"); none for a word that
+    points at cards by their place ("one", "second")."""
+    key = normalise(word).rstrip("s")
+    if not key or key in _CARD_WORDS:
+        return []
+    return [card for card in cards if (item := titles.item(card)) is not None
+            and key in {w.rstrip("s") for w in normalise(item.title).split()}]
 
 
 # "Add it", "rate that one": the card meant is the one talked about, not one named by a word of its title.
@@ -435,11 +441,7 @@ _THE_WORD = re.compile(r"\b(?:the|that|this|my|your)\s+([a-z][\w'-]{2,})", re.I)
 def _card_called(text: str, cards: tuple[str, ...], titles: TitleIndex) -> str:
     """The one card a word of whose title the user called it by ("the webcam"), or ''."""
     for match in _THE_WORD.finditer(text):
-        word = normalise(match.group(1)).rstrip("s")
-        if not word or word in _CARD_WORDS:
-            continue
-        hits = [card for card in cards if (item := titles.item(card)) is not None
-                and word in {w.rstrip("s") for w in normalise(item.title).split()}]
+        hits = _cards_titled_with(match.group(1), cards, titles)
         if len(hits) == 1:
             return hits[0]
     return ""
