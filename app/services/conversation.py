@@ -238,10 +238,8 @@ class _Turn:
             reply, items = handler(intent, target)
             if target and intent.action in ("explain", "rate", "add_to_list"):
                 self.state = replace(self.state, focus=target)
-        elif _only_unknown_names(intent, liked) and not _SIMILAR.search(self.text) and \
-                all(name in self.text for name in intent.unknown):  # typed as names, not "do you have yoga mats"
-            # "Do you have Catan?": nothing else was asked, so no cards stand in for what is missing ("anything
-            # like Inception?" still gets the best guesses).
+        elif _only_unknown_names(self.text, intent, liked):
+            # "Do you have Catan?": nothing else was asked, so no cards stand in for what is missing.
             reply, items = replies.only_unknown(intent.unknown), []
             self._stream(reply)
         else:
@@ -612,10 +610,12 @@ def _covering(candidates: list[Recommendation], aspects: tuple[tuple[str, ...], 
     return full or candidates
 
 
-def _only_unknown_names(intent: Intent, liked: tuple[str, ...]) -> bool:
-    """Whether a new request names only titles the catalogue lacks, with nothing else to go by."""
+def _only_unknown_names(text: str, intent: Intent, liked: tuple[str, ...]) -> bool:
+    """Whether a new request names only titles the catalogue lacks, typed as names, with nothing else to go by
+    ("anything like Inception?" asks for guesses; "do you have yoga mats" is no name)."""
     return intent.action == "recommend" and bool(intent.unknown) and not (
-        liked or intent.query or _constrained(intent) or intent.categories or intent.aspects)
+        liked or intent.query or _constrained(intent) or intent.categories or intent.aspects) \
+        and not _SIMILAR.search(text) and all(name in text for name in intent.unknown)
 
 
 def _distinct(candidates: list[Recommendation]) -> list[Recommendation]:

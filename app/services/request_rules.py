@@ -480,7 +480,7 @@ _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
     # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
     (rf"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:{_PLURALS}|more)\b)", "three "),
-    (rf"\bate\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b)", "eight "),
+    (rf"\bate\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b|(?:people|players|guests|friends|of us|kids|adults)\b)", "eight "),
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),
@@ -508,8 +508,7 @@ _HEARD = (
     (r"\brom[\s-]+(?:calms?|comms?|com)\b", "romcoms"),
     (r"\bbored\s+(?=games?\b)", "board "),
     (r"\bclassic\s+call\b", "classical"),
-    (r"\bwore\s+(?=(?:films?|movies?|dramas?|stories)\b)|(?<=\bfilm\s)wore\b|(?<=\bmovie\s)wore\b", "war "),
-    (r"\bate\s+(?=(?:people|players|guests|friends|of us|kids|adults)\b)", "eight "),
+    (r"\bwore(?=\s+(?:films?|movies?|dramas?|stories)\b)|(?<=\bfilm\s)wore\b|(?<=\bmovie\s)wore\b", "war"),
 )
 
 
