@@ -123,7 +123,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         else:
             index = ItemIndex(store, _embedder(embedder, settings, paths), vector_store)
         files = MusicFileStore(store)
-        analyser = analyser or _analyser(paths, settings)
+        analyser = analyser or music_analyser(paths, settings)
         sound = _sound_index(files, sound_store, paths, settings, closers, host)
         music = MusicLibrary(store, files, index, sound, analyser)
         recommendations = Recommendations(store, index, paths.models_cache, sound=sound)
@@ -374,13 +374,14 @@ def preview_clip(path: str, seconds: float = 30.0) -> tuple[NDArray[np.float32],
     return samples, rate
 
 
-def _analyser(paths: AppPaths, settings: Settings) -> TrackAnalyser:
+def music_analyser(paths: AppPaths, settings: Settings, workers: int | None = None) -> TrackAnalyser:
+    """The music analyser: spawned workers (workers, else the setting, else one per core) sharing numba's cache."""
     from app.features.pool import ProcessPoolAnalyser
 
     # numba's own variable wins: a test run or a packager can share one compiled cache.
     shared = os.environ.get("NUMBA_CACHE_DIR")
     numba_cache = Path(shared) if shared else paths.numba_cache
-    return ProcessPoolAnalyser(numba_cache, workers=settings.music_workers or None,
+    return ProcessPoolAnalyser(numba_cache, workers=workers or settings.music_workers or None,
                                excerpt_s=settings.music_excerpt_s)
 
 

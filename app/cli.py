@@ -200,7 +200,32 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
     sub.add_parser("shell", help="ask, rate and ask again, in the terminal")
+    from app.selftest import CHECKS
+
+    check = sub.add_parser("selftest", parents=[common],
+                           help="try every part (index, embedder, speech, voice, chat model, music analysis, window)")
+    check.add_argument("--only", nargs="+", choices=list(CHECKS), metavar="CHECK",
+                       help=f"run only these checks: {', '.join(CHECKS)}")
     return parser
+
+
+def _run_selftest(args: argparse.Namespace, out: _Printer) -> int:
+    from app.bootstrap import configured
+    from app.selftest import CheckResult, run_checks
+
+    def show(name: str, result: CheckResult) -> None:
+        if not out.as_json:
+            print(f"{'ok  ' if result.ok else 'FAIL'} {name:<15} {result.seconds:5.1f} s  {result.detail}", flush=True)
+
+    settings, paths = configured()
+    started = time.perf_counter()
+    results = run_checks(settings, paths, tuple(args.only or ()), on_result=show)
+    ok = all(result.ok for result in results.values())
+    payload = {"ok": ok, "seconds": round(time.perf_counter() - started, 2),
+               "checks": {name: result.as_dict() for name, result in results.items()}}
+    failed = [name for name, result in results.items() if not result.ok]
+    out.emit(payload, "every check passed" if ok else f"failed: {', '.join(failed)} (details above)")
+    return 0 if ok else 1
 
 
 def _run_eval(args: argparse.Namespace, out: _Printer) -> None:
@@ -498,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = _Printer(getattr(args, "json", False))
     try:
         configure_logging(app_paths().logs)
+        if args.command == "selftest":
+            return _run_selftest(args, out)  # no data folder needed: it works in a scratch folder
         if args.command == "eval":
             _run_eval(args, out)
         elif args.command == "say":
