@@ -32,9 +32,24 @@ def _desktop(argv: Sequence[str]) -> int:
     return desktop(argv)
 
 
+def _frozen_setup() -> None:
+    """What a PyInstaller build needs before anything else loads: streams, and the DLLs it ships."""
+    # A windowed Windows or macOS build has no console: print() and logging would fail on None.
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (lives as long as the app)
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and sys.platform == "win32":
+        # Windows may hold an older onnxruntime.dll in System32 that would be loaded first.
+        capi = os.path.join(bundle, "onnxruntime", "capi")
+        if os.path.isdir(capi):
+            os.add_dll_directory(capi)
+
+
 def run() -> int:
     """Dispatch; freeze_support keeps frozen builds from re-running main in workers."""
     multiprocessing.freeze_support()
+    _frozen_setup()
     argv = sys.argv[1:]
     if not argv or argv[0].startswith(_DESKTOP_OPTIONS):
         return _desktop(argv)

@@ -125,6 +125,13 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def bundled_dir(name: str) -> Path | None:
+    """A folder shipped inside a frozen (PyInstaller) build; None from a source checkout or when it is absent."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    folder = Path(frozen_root) / name if frozen_root else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
 def installed_package_dir(module: str) -> Path | None:
     """Where an installed package's files are, found without importing it (model packages import slowly,
     and some import things they do not list); None when it is not installed."""

