@@ -21,7 +21,7 @@ class Settings:
     embed_batch_size: int = 64  # texts per embedding batch
     embed_threads: int = 2  # embedding batches run in parallel, one core each
     default_k: int = 10  # how many recommendations when not asked
-    lock_timeout_s: float = 0.0  # how long to wait for another process to release the data dir
+    lock_timeout_s: float = 5.0  # how long a command waits for another Chat-Rec to release the data folder
     music_excerpt_s: float = 30.0  # seconds of each track analysed, from its middle
     music_workers: int = 0  # processes analysing music; 0 = one per core
     llm_backend: str = "auto"  # auto (Ollama when it runs and has the model, else embedded), ollama or embedded

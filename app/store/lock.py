@@ -25,18 +25,23 @@ class DataDirLock:
         try:
             self._lock.acquire(timeout=self._timeout)
         except Timeout:
-            holder = self._holder()
+            waited = f" (waited {self._timeout:g} s)" if self._timeout > 0 else ""
             raise DataDirBusyError(
-                f"another Chat-Rec{holder} is using the data folder {self._path.parent}; close it and "
-                "try again, or point CHATREC_HOME at another folder") from None
-        self._path.with_suffix(".pid").write_text(str(os.getpid()), encoding="utf-8")
+                f"another Chat-Rec ({self._holder()}) is using the data folder {self._path.parent}{waited}; "
+                "close it and try again, or point CHATREC_HOME at another folder") from None
+        # Written whole and then renamed: a process that is refused reads the old id or the new, never "".
+        pid_file = self._path.with_suffix(".pid")
+        temporary = pid_file.with_name(f".{pid_file.name}.{os.getpid()}")
+        temporary.write_text(str(os.getpid()), encoding="utf-8")
+        os.replace(temporary, pid_file)
         return self
 
     def _holder(self) -> str:
         try:
-            return f" (process {self._path.with_suffix('.pid').read_text(encoding='utf-8').strip()})"
+            pid = self._path.with_suffix(".pid").read_text(encoding="utf-8").strip()
         except OSError:
-            return ""
+            pid = ""
+        return f"process {pid}" if pid.isdigit() else "a process that has not written its id yet"
 
     def release(self) -> None:
         """Give the lock back."""

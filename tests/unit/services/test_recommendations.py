@@ -135,7 +135,8 @@ def test_the_engine_refuses_a_second_open_of_the_same_data_dir(paths: AppPaths, 
                                                                tmp_path: Path) -> None:
     from app.domain.errors import DataDirBusyError
 
-    with pytest.raises(DataDirBusyError, match="another Chat-Rec"):
+    paths.config_file.write_text("lock_timeout_s = 0.2\n", encoding="utf-8")  # not the 5 s a command waits
+    with pytest.raises(DataDirBusyError, match=r"another Chat-Rec \(process \d+\) .* \(waited 0.2 s\)"):
         open_engine(paths, embedder=FakeEmbedder(), vector_store=InMemoryVectorStore())
 
 

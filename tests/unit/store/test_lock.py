@@ -41,3 +41,40 @@ def test_a_killed_holder_frees_the_data_dir(tmp_path: Path) -> None:
     holder.kill()
     holder.wait(timeout=10)
     DataDirLock(lock_path).acquire().release()
+
+
+TAKER = """
+import sys, time
+from pathlib import Path
+from app.store.lock import DataDirLock
+with DataDirLock(Path(sys.argv[1]), timeout_s=10):
+    time.sleep(0.3)  # a short command's work
+print("done", flush=True)
+"""
+
+
+def test_short_commands_at_once_wait_their_turn_instead_of_being_refused(tmp_path: Path) -> None:
+    lock_path = tmp_path / "chatrec.lock"
+    takers = [subprocess.Popen([sys.executable, "-c", TAKER, str(lock_path)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[3]) for _ in range(6)]
+    results = [taker.communicate(timeout=60) for taker in takers]
+    assert [out.strip() for out, _err in results] == ["done"] * 6, [err for _out, err in results]
+
+
+def test_the_default_wait_is_a_few_seconds_and_a_setting() -> None:
+    from app.config import Settings
+
+    assert 2 <= Settings().lock_timeout_s <= 10
+
+
+def test_the_message_names_the_holder_even_before_it_has_written_its_id(tmp_path: Path) -> None:
+    lock_path = tmp_path / "chatrec.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[3])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        lock_path.with_suffix(".pid").unlink()  # as if refused between its lock and its id
+        with pytest.raises(DataDirBusyError, match=r"another Chat-Rec \(a process that has not written its id yet\)"):
+            DataDirLock(lock_path).acquire()
+    finally:
+        holder.communicate("\n", timeout=10)
