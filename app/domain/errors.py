@@ -55,6 +55,18 @@ class StoreError(ChatRecError):
     """The database could not be read or written."""
 
 
+class DatabaseDamagedError(StoreError):
+    """The database file is damaged: writes are refused until it is repaired or restored."""
+
+
+class EmptyDatabaseError(StoreError):
+    """The database file is there but holds zero bytes: cut short, not a new library."""
+
+
+class ReadOnlyLibraryError(StoreError):
+    """The library can be read but not written (file permissions, a read-only disk)."""
+
+
 class ModelMissingError(ChatRecError):
     """A model or data package the app needs is not installed."""
 

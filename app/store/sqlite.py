@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.errors import (
+    DatabaseDamagedError,
+    EmptyDatabaseError,
     InvalidRatingError,
+    ReadOnlyLibraryError,
     StoreError,
     UnknownItemError,
     UnknownUserError,
@@ -32,6 +36,8 @@ from app.domain.items import (
 )
 from app.domain.lists import ImportRun, Playlist
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
+from app.store import health
+from app.store.backup import back_up
 from app.store.schema import MIGRATIONS
 
 _BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's transaction
@@ -64,9 +70,11 @@ class SQLiteStore:
     reads on the writing connection, so it sees its own uncommitted rows.
     """
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, *, read_only: bool = False) -> None:
         self._db = connection
         self.path = path
+        self.read_only = read_only  # the file or its folder cannot be written: reads work, writes are refused
+        self.damage: str | None = None  # what was found wrong with the file: writes are refused
         self._lock = threading.RLock()
         self._reader: sqlite3.Connection | None = None  # opened once the schema is current
         self._reader_lock = threading.RLock()  # reentrant: a read may nest inside reading()
@@ -74,21 +82,55 @@ class SQLiteStore:
 
     @classmethod
     def open(cls, path: Path) -> SQLiteStore:
-        """Open (creating or migrating) the database; a damaged file gives a StoreError."""
+        """Open (creating or migrating) the database, checking it first.
+
+        A file cut to zero bytes gives EmptyDatabaseError, a damaged header DatabaseDamagedError; damage
+        that SQLite's check finds inside the file opens it for reading only (store.damage says what), so
+        status can report it and nothing is written into it. A file or folder that cannot be written
+        opens read-only (store.read_only).
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        if existed:
+            _refuse_empty_or_unreadable(path)
+        read_only = existed and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
         try:
-            connection = _connect(path)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            store = cls(connection, path)
-            store._migrate()
-            store._mark_interrupted_runs()
-            store._reader = _connect(path)
-            store._reader.execute("PRAGMA query_only=ON")
+            try:
+                return cls._open(path, read_only, existed)
+            except sqlite3.OperationalError as exc:
+                if read_only or "readonly" not in str(exc):
+                    raise
+                return cls._open(path, True, existed)  # a read-only disk, or root-owned but immutable
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the database {path} cannot be opened ({exc}); it may be damaged: "
-                             "move it aside and re-import, or restore a backup") from exc
+            if existed and health.is_damage(exc):
+                health.record_damage(path, str(exc))
+                raise DatabaseDamagedError(damaged_message(path, str(exc))) from exc
+            raise StoreError(f"the database {path} cannot be opened ({exc})") from exc
+
+    @classmethod
+    def _open(cls, path: Path, read_only: bool, existed: bool) -> SQLiteStore:
+        store = cls(_connect(path, read_only=read_only), path, read_only=read_only)
+        try:
+            damage = health.recorded_damage(path) if existed else None
+            if existed and damage is None and not health.unchanged_since_clean_close(path):
+                damage = health.quick_check(store._db)  # something happened since a clean close: look
+            if damage is not None:
+                health.record_damage(path, damage)
+                store.damage = damage
+            writable = not read_only and damage is None
+            if writable:
+                health.forget_clean_close(path)  # written from now on: only a clean close vouches for it
+                store._db.execute("PRAGMA journal_mode=WAL")
+                store._db.execute("PRAGMA synchronous=NORMAL")
+            store._db.execute("PRAGMA foreign_keys=ON")
+            store._migrate(writable)
+            if writable:
+                store._mark_interrupted_runs()
+            store._reader = _connect(path, read_only=True) if read_only else _connect(path)
+            store._reader.execute("PRAGMA query_only=ON")
+        except BaseException:
+            store._db.close()
+            raise
         return store
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
@@ -102,32 +144,60 @@ class SQLiteStore:
 
     @contextmanager
     def _read_connection(self) -> Iterator[sqlite3.Connection]:
-        if self._reader is None or getattr(self._writing, "active", False):
-            with self._lock:  # opening, or inside this thread's transaction: read its own writes
-                yield self._db
-        else:
-            with self._reader_lock:
-                yield self._reader
+        with self._damage_found():
+            if self._reader is None or getattr(self._writing, "active", False):
+                with self._lock:  # opening, or inside this thread's transaction: read its own writes
+                    yield self._db
+            else:
+                with self._reader_lock:
+                    yield self._reader
+
+    @contextmanager
+    def _damage_found(self) -> Iterator[None]:
+        """Turn SQLite's word for a damaged file into DatabaseDamagedError, remembered for every later write."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not health.is_damage(exc):
+                raise
+            if self.damage is None:
+                self.damage = str(exc)
+                health.record_damage(self.path, self.damage)
+            raise DatabaseDamagedError(damaged_message(self.path, self.damage)) from exc
+
+    def _refuse_writes(self) -> None:
+        if self.damage is not None:
+            raise DatabaseDamagedError(damaged_message(self.path, self.damage))
+        if self.read_only:
+            raise ReadOnlyLibraryError(
+                f"the library {self.path} is read-only (its file or folder cannot be written: permissions, "
+                "or a read-only disk); reading works, changing it does not. Make it writable, or copy the "
+                "data folder somewhere writable and point CHATREC_HOME at the copy")
 
     def _count(self, sql: str, params: Sequence[object] = ()) -> int:
         row = self._one(sql, params)
         return int(row[0]) if row is not None else 0
 
     def close(self) -> None:
-        """Close both connections."""
+        """Close both connections; a sound, writable file is stamped as closed cleanly."""
         try:
             if self._reader is not None:
                 with self._reader_lock:
                     self._reader.close()
         finally:
             self._db.close()
+        if self.damage is None and not self.read_only:
+            health.record_clean_close(self.path)
 
     # -- plumbing -------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (or a kill: SQLite's journal)."""
-        with self._lock:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (or a kill: SQLite's journal).
+
+        Refused with DatabaseDamagedError on a damaged file and ReadOnlyLibraryError on a read-only one."""
+        self._refuse_writes()
+        with self._lock, self._damage_found():
             self._db.execute("BEGIN IMMEDIATE")
             self._writing.active = True
             try:
@@ -155,17 +225,29 @@ class SQLiteStore:
             finally:
                 db.execute("COMMIT")
 
-    def _migrate(self) -> None:
+    def _migrate(self, writable: bool = True) -> None:
         version = self._count("PRAGMA user_version")
         if version > len(MIGRATIONS):
             raise StoreError(f"the database {self.path} was written by a newer Chat-Rec "
                              f"(schema {version}, this one knows {len(MIGRATIONS)}): update the app")
+        if version < len(MIGRATIONS) and not writable:
+            self._refuse_writes()  # an older schema needs writing before anything can be read
+        if 0 < version < len(MIGRATIONS):
+            back_up(self._db, self.path, f"before-schema-{len(MIGRATIONS)}")
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction() as db:
                 for statement in script.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version={number}")
+
+    def back_up(self, reason: str) -> Path | None:
+        """A backup of the database before a big change (None for an empty library: nothing to lose)."""
+        self._refuse_writes()  # a damaged file is not copied over the good backups
+        if not self._count("SELECT COUNT(*) FROM items") and not self._count("SELECT COUNT(*) FROM ratings"):
+            return None
+        with self._lock, self._damage_found():
+            return back_up(self._db, self.path, reason)
 
     def schema_version(self) -> int:
         """The schema version of the open database."""
@@ -312,6 +394,7 @@ class SQLiteStore:
         A re-import of the same origin replaces its items, users and their ratings; ratings
         other people made (the desk user's above all) are kept, and so are the items they rated.
         """
+        self.back_up(f"before-{batch.kind}-import")
         started = time.time()
         with self.transaction() as db:
             run_id = db.execute("INSERT INTO import_runs (kind, source, started, status) "
@@ -389,6 +472,7 @@ class SQLiteStore:
 
     def begin_run(self, kind: str, source: str) -> int:
         """Record the start of an import that saves as it goes (a music scan); returns its id."""
+        self.back_up(f"before-{kind}-import")
         with self.transaction() as db:
             run_id = db.execute("INSERT INTO import_runs (kind, source, started, status) VALUES (?,?,?, 'running')",
                                 (kind, source, time.time())).lastrowid
@@ -491,6 +575,30 @@ def item_from_row(row: Sequence[object]) -> Item:
                 external_ids=dict(json.loads(str(external))), attributes=dict(json.loads(str(attributes))))
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) usable from any thread."""
+    if read_only:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=_BUSY_TIMEOUT_S)
     return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S)
+
+
+def damaged_message(path: Path, what: str) -> str:
+    """What a user reads about a damaged database, with the two ways out."""
+    return (f"the database {path} is damaged ({what}); nothing more is written into it. Run `chatrec repair` "
+            "to copy it aside and recover what SQLite can read, or `chatrec restore` to go back to the last "
+            "backup")
+
+
+def _refuse_empty_or_unreadable(path: Path) -> None:
+    """A zero-byte file is a library cut short, not a new one; a wrong header cannot be opened at all."""
+    wal = path.with_name(path.name + "-wal")
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise EmptyDatabaseError(
+            f"the database {path} is empty (0 bytes): it was cut short (a full disk, or a copy that stopped), "
+            "so your library is not in it. Run `chatrec restore` to go back to the last backup, or delete the "
+            "file to start a new, empty library")
+    problem = health.header_problem(path) if path.stat().st_size else None
+    if problem is not None:
+        health.record_damage(path, problem)
+        raise DatabaseDamagedError(damaged_message(path, problem))
