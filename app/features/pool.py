@@ -7,6 +7,9 @@ in flight, so a cancel stops the job within about one file's time and memory sta
 A decoder that crashes its process on some file (a segfault in native code) breaks the pool;
 the files that were in flight are then retried one at a time in a fresh pool, so the file that
 did it is named and skipped, and the rest of the library is still indexed.
+
+Workers end with the process that started them, even one killed with SIGKILL (app.lifeline): before,
+each such kill left two ~250 MB workers and the resource tracker waiting forever.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from app.domain.errors import AudioFileError
 from app.domain.music import FoundFile, TrackAnalysis
 from app.domain.progress import CancelToken, ProgressCallback
+from app.lifeline import die_with_parent, started_on_main_thread
 
 log = logging.getLogger(__name__)
 _IN_FLIGHT_PER_WORKER = 2
@@ -52,9 +56,15 @@ def analyse_one(path: str, root: str, excerpt_s: float) -> TrackAnalysis:
 WORKER_NICENESS = 10  # POSIX niceness added to analysis workers (0 normal, 19 lowest)
 
 
-def prepare_worker(numba_cache: str) -> None:
-    """Start-up of a worker (or of the caller, when inline): one BLAS thread, numba cache, warm JIT."""
+def prepare_worker(numba_cache: str, started_on_main: bool = False) -> None:
+    """Start-up of a worker (or of the caller, when inline): one BLAS thread, numba cache, warm JIT.
+
+    started_on_main says the parent started this worker from its main thread, so Linux may kill it
+    the moment the parent goes (see app.lifeline).
+    """
     if multiprocessing.parent_process() is not None:
+        # First, before the slow warm-up: a parent killed now must not leave this worker behind.
+        die_with_parent(kernel_signal=started_on_main)
         # Ctrl+C is the parent's to handle (it cancels and shuts the pool down); workers just stop.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         # Background work yields the processor to the window: a worker per core at normal priority
@@ -128,9 +138,13 @@ class ProcessPoolAnalyser:
                     suspects.extend(broke.in_flight)
 
     def _run_pool(self, queue: list[FoundFile], limit: int, cancel: CancelToken | None) -> Iterator[TrackAnalysis]:
+        # Every worker starts within the first round of submits below, on this thread (processes are
+        # spawned per submit up to max_workers, and none is ever replaced), so this is the thread they
+        # are children of.
         executor = ProcessPoolExecutor(max_workers=min(self.workers, max(limit, 1)),
                                        mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=prepare_worker, initargs=(str(self.numba_cache),))
+                                       initializer=prepare_worker,
+                                       initargs=(str(self.numba_cache), started_on_main_thread()))
         running: dict[Future[TrackAnalysis], FoundFile] = {}
         try:
             while queue or running:
