@@ -6,6 +6,10 @@ writes of a music import froze the GUI thread for 100-180 ms at a time. Here the
 helper process and each call crosses a pipe: the window's threads only wait on a socket, which
 releases the GIL. The helper is each index folder's only client, as a local Chroma folder needs;
 SQLite stays in the window's process and remains the source of truth.
+
+The helper ends with the window's process however that ends (app.lifeline): idle, it reads EOF on
+its pipe; busy in a long call when the window's process was killed, it is given ORPHAN_GRACE_S to
+finish and close its stores (Chroma flushes its files), then it exits anyway.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.domain.errors import StoreError
+from app.lifeline import die_with_parent
 from app.ports import MetadataValue, VectorHit
 from app.store.deferred import ReopenableStore
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 10.0  # a clean stop closes the stores (Chroma flushes its files); then it is killed
+ORPHAN_GRACE_S = 3.0  # how long a helper whose parent died may finish its call and close its stores
 _START_METHOD: Final = "spawn"  # the one start method every OS and frozen builds support alike
 
 StoreOpener = Callable[[], ReopenableStore]  # picklable: it is sent to the helper and called there
@@ -42,7 +48,8 @@ class IndexHost:
     one starts a new helper, which opens the stores again (a damaged index is rebuilt from SQLite).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, orphan_grace_s: float = ORPHAN_GRACE_S) -> None:
+        self._orphan_grace_s = orphan_grace_s
         self._lock = threading.Lock()  # one request and its answer at a time on the pipe
         self._process: Any = None
         self._conn: Connection | None = None
@@ -102,7 +109,8 @@ class IndexHost:
         self._reap()
         context = multiprocessing.get_context(_START_METHOD)
         ours, theirs = context.Pipe()
-        process = context.Process(target=serve, args=(theirs,), name="chatrec-index", daemon=True)
+        process = context.Process(target=serve, args=(theirs, self._orphan_grace_s), name="chatrec-index",
+                                  daemon=True)
         process.start()
         theirs.close()  # only the helper holds its end: its exit then reads as EOF here
         self._process, self._conn = process, ours
@@ -223,9 +231,12 @@ class _Collected(logging.Handler):
         return records
 
 
-def serve(conn: Connection) -> None:
+def serve(conn: Connection, orphan_grace_s: float = ORPHAN_GRACE_S) -> None:
     """The helper's loop: open, call and close stores as the window asks, until told to stop or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle; it stops us
+    # No kernel signal here: the helper is started from whichever thread first needs an index, and
+    # Linux would kill it when that thread ends (app.lifeline); the grace lets a write finish cleanly.
+    die_with_parent(grace_s=orphan_grace_s)
     collected = _Collected()
     root = logging.getLogger()
     root.addHandler(collected)
@@ -235,14 +246,17 @@ def serve(conn: Connection) -> None:
         while True:
             try:
                 kind, name, payload = conn.recv()
-            except EOFError:
+            except (EOFError, OSError):
                 return  # the window's process is gone
             try:
                 value = _handle(stores, kind, name, payload)
                 answer: tuple[bool, Any, list[_LogRecord]] = (True, value, collected.drain())
             except Exception as exc:  # every failure goes back to the caller, who raises it
                 answer = (False, _portable(exc), collected.drain())
-            conn.send(answer)
+            try:
+                conn.send(answer)
+            except OSError:  # a broken pipe: the window's process died during the call
+                return
             if kind == "stop":
                 return
     finally:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from pathlib import Path
 
 from app.domain.errors import StoreError
 from tests.fakes.vector_store import InMemoryVectorStore
@@ -39,6 +41,23 @@ class MisbehavingStore(InMemoryVectorStore):
     def pid(self) -> int:
         """The process the store lives in."""
         return os.getpid()
+
+    def sleep(self, seconds: float) -> None:
+        """Be busy for a while, as a large write or a slow disk is."""
+        time.sleep(seconds)
+
+
+class MarkingStore(MisbehavingStore):
+    """A misbehaving store that writes "closed" to a file when it is closed: the helper shut it down cleanly."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def close(self) -> None:
+        """Close, and say so in the marker file."""
+        super().close()
+        Path(self.marker).write_text("closed", encoding="utf-8")
 
 
 def refusing_store() -> InMemoryVectorStore:

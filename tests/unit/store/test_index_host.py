@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
@@ -18,6 +19,16 @@ from app.store.index_host import HostedVectorStore, IndexHost
 from tests.contract.test_vector_store_contract import VectorStoreContract, fill, unit
 from tests.fakes.hosted import MisbehavingStore, refusing_store
 from tests.fakes.vector_store import InMemoryVectorStore
+from tests.processes import (
+    children_of,
+    command_line,
+    end_leftovers,
+    kill_and_reap,
+    needs_proc,
+    read_line,
+    run_script,
+    wait_until_gone,
+)
 
 _names = count()
 
@@ -133,3 +144,74 @@ def test_threads_share_the_helper_one_call_at_a_time(host: IndexHost) -> None:
 
 def test_the_proxy_is_the_port() -> None:
     assert isinstance(HostedVectorStore(IndexHost(), "items"), VectorStore)
+
+
+# -- the helper ends with the process that started it (issue 16) ----------------------------------------
+
+# The parent: an index host whose helper runs a store call of argv[2] seconds (0: none, the helper is idle),
+# the helper allowed argv[3] seconds to finish once orphaned; the store writes "closed" to argv[1] when closed.
+HOSTING = """
+import sys, threading
+from functools import partial
+from app.store.index_host import IndexHost
+from tests.fakes.hosted import MarkingStore
+
+marker, busy_s, grace_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+host = IndexHost(orphan_grace_s=grace_s)
+store = host.store("items", partial(MarkingStore, marker))
+print("helper", host.pid, flush=True)
+if busy_s:
+    threading.Timer(0.3, lambda: print("busy", flush=True)).start()
+    host.call("items", "sleep", (busy_s,))
+threading.Event().wait()
+"""
+
+
+def _orphan(tmp_path: Path, busy_s: float, grace_s: float) -> tuple[set[int], float, Path]:
+    """Start the hosting parent and SIGKILL it (mid-call when busy_s): its children, the kill's time, the marker."""
+    marker = tmp_path / "closed.txt"
+    parent = run_script(HOSTING, str(marker), str(busy_s), str(grace_s))
+    try:
+        helper = int(read_line(parent, "helper").split()[1])
+        if busy_s:
+            read_line(parent, "busy")
+        children = children_of(parent.pid)  # the helper and multiprocessing's resource tracker
+        assert helper in children and len(children) == 2, {pid: command_line(pid) for pid in children}
+        kill_and_reap(parent)
+        return children, time.monotonic(), marker
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+@needs_proc
+def test_an_idle_helper_ends_with_its_killed_parent_and_closes_its_stores(tmp_path: Path) -> None:
+    children, killed, marker = _orphan(tmp_path, busy_s=0, grace_s=30.0)
+    try:
+        assert not wait_until_gone(children, timeout_s=5.0)
+        assert time.monotonic() - killed < 5.0
+        assert marker.read_text(encoding="utf-8") == "closed"
+    finally:
+        end_leftovers(children)
+
+
+@needs_proc
+def test_a_helper_busy_past_its_grace_ends_anyway(tmp_path: Path) -> None:
+    children, killed, _marker = _orphan(tmp_path, busy_s=60.0, grace_s=0.5)
+    try:
+        left = wait_until_gone(children, timeout_s=5.0)
+        assert not left, {pid: command_line(pid) for pid in left}
+        assert time.monotonic() - killed < 5.0
+    finally:
+        end_leftovers(children)
+
+
+@needs_proc
+def test_a_helper_whose_call_ends_within_its_grace_closes_its_stores_and_ends(tmp_path: Path) -> None:
+    children, killed, marker = _orphan(tmp_path, busy_s=1.5, grace_s=30.0)
+    try:
+        assert not wait_until_gone(children, timeout_s=6.0)
+        assert time.monotonic() - killed < 6.0  # well before the grace: it ended when its answer could not be sent
+        assert marker.read_text(encoding="utf-8") == "closed"
+    finally:
+        end_leftovers(children)
