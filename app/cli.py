@@ -200,6 +200,12 @@ def _build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
     sub.add_parser("shell", help="ask, rate and ask again, in the terminal")
+    sub.add_parser("backup", parents=[common], help="back up the library's database now")
+    restore = sub.add_parser("restore", parents=[common], help="go back to a backup of the database")
+    restore.add_argument("backup", nargs="?", default="", help="the backup's file name (default: the newest)")
+    restore.add_argument("--list", action="store_true", help="list the backups instead")
+    sub.add_parser("repair", parents=[common],
+                   help="rebuild a damaged database from what can be read (the damaged file is kept aside)")
     from app.selftest import CHECKS
 
     check = sub.add_parser("selftest", parents=[common],
@@ -207,6 +213,46 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--only", nargs="+", choices=list(CHECKS), metavar="CHECK",
                        help=f"run only these checks: {', '.join(CHECKS)}")
     return parser
+
+
+def _run_maintenance(args: argparse.Namespace, out: _Printer) -> None:
+    from app import maintenance
+
+    if args.command == "backup":
+        made = maintenance.back_up_library()
+        out.emit({"backup": None if made is None else str(made)},
+                 "the library is empty: nothing to back up" if made is None else f"backed up to {made}")
+    elif args.command == "restore" and args.list:
+        found = maintenance.library_backups()
+        out.emit({"backups": [_backup_json(b) for b in found]},
+                 "\n".join(f"{b.path.name}  {_when(b.taken)}  {b.reason}  {b.size / 1e6:.1f} MB" for b in found)
+                 or "no backups yet (one is taken before every import)")
+    elif args.command == "restore":
+        done = maintenance.restore_library(args.backup)
+        kept = done.replaced_kept_at
+        out.emit({"restored": _backup_json(done.backup), "replaced_kept_at": None if kept is None else str(kept)},
+                 f"restored {done.backup.path.name} ({_when(done.backup.taken)}, {done.backup.reason})"
+                 + ("" if kept is None else f"; the database it replaced is kept as {kept}")
+                 + "; the search index is rebuilt on next use")
+    else:
+        report = maintenance.repair_library()
+        lines = [f"repaired: {sum(report.rows.values()):,} rows recovered "
+                 f"({report.rows.get('items', 0):,} items, {report.rows.get('ratings', 0):,} ratings)"]
+        lines += [f"  {table}: damage stopped the reading ({why}); rows stored there are lost"
+                  for table, why in report.stopped.items()]
+        if report.dropped:
+            lines.append(f"  {report.dropped:,} rows dropped: what they referred to was lost")
+        lines.append(f"the damaged file is kept as {report.damaged_copy}; the search index is rebuilt on next use")
+        out.emit({"rows": report.rows, "stopped": report.stopped, "dropped": report.dropped,
+                  "damaged_copy": str(report.damaged_copy)}, "\n".join(lines))
+
+
+def _backup_json(backup: Any) -> dict[str, Any]:
+    return {"file": str(backup.path), "taken": _when(backup.taken), "reason": backup.reason, "bytes": backup.size}
+
+
+def _when(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
 
 
 def _run_selftest(args: argparse.Namespace, out: _Printer) -> int:
@@ -486,7 +532,19 @@ def _report_items(recs: Sequence[Recommendation], out: _Printer, user: str | Non
 
 
 def _report_status(engine: Any, out: _Printer) -> None:
+    from app.domain.errors import DatabaseDamagedError
+    from app.maintenance import library_backups
+
     store = engine.store
+    newest = next(iter(library_backups(engine.paths)), None)
+    check = {"state": "damaged" if store.damage else "read-only" if store.read_only else "ok",
+             "problem": store.damage, "last_backup": None if newest is None else _backup_json(newest)}
+    if store.damage:  # the rest would read the damaged file: say what is wrong and how to mend it
+        out.emit({"data_dir": str(engine.paths.data), "database": str(store.path), "database_check": check},
+                 f"data folder: {engine.paths.data}\ndatabase: DAMAGED ({store.damage})")
+        raise DatabaseDamagedError("run `chatrec repair` to recover what can be read, or `chatrec restore` "
+                                   "to go back to the last backup"
+                                   + ("" if newest is None else f" ({newest.path.name})"))
     runs = [{"id": r.id, "kind": r.kind, "source": r.source, "status": r.status, "items": r.items,
              "users": r.users, "ratings": r.ratings, "message": r.message} for r in store.import_runs()]
     payload = {
@@ -495,9 +553,11 @@ def _report_status(engine: Any, out: _Printer) -> None:
         "items": store.count("items"), "domains": store.domain_counts(), "users": store.count("users"),
         "ratings": store.count("ratings"), "lists": store.count("lists"),
         "index_current": engine.index.is_current(), "imports": runs,
-        "music": _music_status(engine),
+        "music": _music_status(engine), "database_check": check,
     }
+    backup_line = "none yet" if newest is None else f"{_when(newest.taken)} ({newest.reason})"
     lines = [f"data folder: {payload['data_dir']}",
+             f"database: {check['state']}; last backup: {backup_line}",
              f"items: {payload['items']} {payload['domains']}, users: {payload['users']}, "
              f"ratings: {payload['ratings']}, lists: {payload['lists']}",
              f"vector index: {'up to date' if payload['index_current'] else 'will be rebuilt on next use'}"]
@@ -525,6 +585,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(app_paths().logs)
         if args.command == "selftest":
             return _run_selftest(args, out)  # no data folder needed: it works in a scratch folder
+        if args.command in ("backup", "restore", "repair"):
+            _run_maintenance(args, out)  # the database alone: no engine, which would refuse a damaged file
+            return 0
         if args.command == "eval":
             _run_eval(args, out)
         elif args.command == "say":
