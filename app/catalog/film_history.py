@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from app.catalog.files import require_file
 from app.catalog.tabular import decode_utf8, zip_members
 from app.domain.errors import InputError
 
@@ -79,8 +80,7 @@ Table = tuple[str | None, str, list[dict[str, str]]]  # (letterboxd | imdb | Non
 def _tables(path: Path) -> list[Table]:
     if path.is_dir():
         return [_file_table(p) for p in sorted(path.rglob("*.csv"))]
-    if not path.is_file():
-        raise InputError("no such file or folder", file=str(path))
+    require_file(path, missing="no such file or folder")
     if zipfile.is_zipfile(path):
         return [_table(PurePosixPath(name).name, where, data)
                 for name, where, data in zip_members(path, lambda name: name.endswith(".csv"))]
@@ -90,6 +90,7 @@ def _tables(path: Path) -> list[Table]:
 def _file_table(path: Path) -> Table:
     """A CSV file's table, read whole only when its first line is an export's header: a large file of
     anything else is turned away after a few bytes."""
+    require_file(path)  # a folder's 'diary.csv' may be a pipe too
     with path.open("rb") as handle:
         head = handle.readline(4096)
     if not head.strip():

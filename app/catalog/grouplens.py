@@ -22,6 +22,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from app.catalog.files import require_file
 from app.catalog.movielens import SOURCE, MovieLensData, movie_id, readable_title, split_year
 from app.domain.errors import InputError
 from app.domain.items import Item, RatingRow, User
@@ -81,8 +82,7 @@ def _open(path: Path) -> _Source:
     if path.is_dir():
         members = {p.name: str(p) for p in sorted(path.rglob("*")) if p.is_file()}
         return _Source(path, members, zipped=False)
-    if not path.is_file():
-        raise InputError("no such file or folder", file=str(path))
+    require_file(path, missing="no such file or folder")
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

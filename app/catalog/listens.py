@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.catalog.files import require_file
 from app.catalog.spotify import SPOTIFY, is_spotify, read_spotify
 from app.catalog.tabular import json_kind, read_delimited, read_utf8, required
 from app.domain.errors import InputError
@@ -105,6 +106,7 @@ def read_lastfm_csv(path: Path) -> list[Listen]:
 
 def _read_zip(path: Path) -> list[Listen]:
     """The listens of every listens/**/*.jsonl member, months in calendar order."""
+    require_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             # The export also holds user.json, feedback.jsonl and pinned_recording.jsonl: not listens.
@@ -258,6 +260,7 @@ def _checked_seconds(seconds: float, text: str, where: str, line: int, field: st
 
 def _first_row(path: Path) -> list[str]:
     """The cells of the first line, read alone: enough to tell a header from a scrobble."""
+    require_file(path)
     try:
         with path.open("rb") as stream:
             head = stream.readline()

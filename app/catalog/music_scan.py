@@ -7,6 +7,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from app.catalog.files import not_a_file
 from app.domain.errors import AudioFileError
 from app.domain.music import AUDIO_EXTENSIONS, FoundFile, SkippedFile
 from app.domain.progress import CancelToken
@@ -176,8 +177,9 @@ def _add_file(walk: _Walk, entry: os.DirEntry[str]) -> None:
 
 def _file_problem(st: os.stat_result) -> str | None:
     """Why a file with an audio extension is not audio we can use, from its stat alone."""
-    if not stat.S_ISREG(st.st_mode):  # a FIFO would block whoever opens it
-        return "not a regular file"
+    reason = not_a_file(st.st_mode)  # a FIFO would block whoever opens it
+    if reason is not None:
+        return reason
     if st.st_size == 0:
         return "empty file (0 bytes)"
     return None

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from app.catalog.files import require_file
 from app.catalog.tabular import decode_utf8, json_kind, read_utf8, zip_members
 from app.domain.errors import InputError
 from app.domain.music import Listen
@@ -88,8 +89,7 @@ def read_spotify(path: Path) -> list[Listen]:
 
 
 def _json_texts(path: Path) -> Iterator[tuple[str, str]]:
-    if not path.is_file():
-        raise InputError("no such file", file=str(path))
+    require_file(path)
     if not zipfile.is_zipfile(path):
         yield str(path), read_utf8(path)
         return

@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from app.catalog.files import require_file
 from app.domain.errors import InputError
 
 
@@ -77,6 +78,7 @@ def parse_optional_year(row: dict[str, str], name: str, path: Path, line: int,
 
 def read_utf8(path: Path) -> str:
     """The whole file as text (a UTF-8 BOM dropped), or an InputError naming the line of a bad byte."""
+    require_file(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -101,6 +103,7 @@ def decode_utf8(data: bytes, where: str) -> str:
 def zip_members(path: Path, wanted: Callable[[str], bool]) -> Iterator[tuple[str, str, bytes]]:
     """(member name, where an error names it, its bytes) of each wanted member of a zip, in name order; a
     damaged zip is an InputError naming it."""
+    require_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             for name in sorted(archive.namelist()):

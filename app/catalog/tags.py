@@ -6,12 +6,12 @@ import logging
 import math
 import os
 import re
-import stat
 import struct
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from app.catalog.files import not_a_file
 from app.domain.errors import AudioFileError
 from app.domain.music import TrackTags
 
@@ -123,8 +123,9 @@ def _read_with_mutagen(path: str) -> tuple[Tags, float | None]:
 
     errors: tuple[type[BaseException], ...] = (mutagen.MutagenError, *_PARSE_ERRORS)
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise AudioFileError(path, "not a regular file")
+        reason = not_a_file(os.stat(path).st_mode, "an audio file")
+        if reason is not None:  # checked before opening: opening a FIFO blocks
+            raise AudioFileError(path, f"is {reason}")
         with open(path, "rb") as handle:
             try:
                 audio = mutagen.File(handle, easy=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from app.catalog.files import not_a_file
 from app.domain.errors import AudioFileError
 
 if TYPE_CHECKING:
@@ -95,18 +96,19 @@ def read_speech(path: str, *, sample_rate: int = 16000, max_seconds: float = 120
 def _check_readable(path: str) -> None:
     """Turn the file-system reasons a file cannot be read into the user's words."""
     try:
-        size = os.stat(path).st_size
+        st = os.stat(path)
+        reason = not_a_file(st.st_mode, "an audio file")
+        if reason is not None:  # told before opening: opening a FIFO (a named pipe) blocks
+            raise AudioFileError(path, f"is {reason}")
         with open(path, "rb"):
             pass
     except FileNotFoundError as exc:
         raise AudioFileError(path, "file not found") from exc
     except PermissionError as exc:
         raise AudioFileError(path, "cannot read the file: permission denied") from exc
-    except IsADirectoryError as exc:
-        raise AudioFileError(path, "is a folder, not an audio file") from exc
     except OSError as exc:
         raise AudioFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
-    if size == 0:
+    if st.st_size == 0:
         raise AudioFileError(path, "empty file (0 bytes)")
 
 

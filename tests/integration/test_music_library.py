@@ -83,7 +83,7 @@ def test_import_indexes_the_real_tracks_and_skips_each_bad_file_with_its_reason(
     assert reasons["truncated.ogg"].startswith("too short to analyse")
     assert "not an audio file" in reasons["bad-header.ogg"]
     assert "symlink loop" in reasons["again"]
-    assert reasons["pipe.ogg"] == "not a regular file"
+    assert reasons["pipe.ogg"] == "a named pipe (FIFO), not a file"
 
 
 def test_status_lists_what_was_indexed_and_what_was_skipped(home: Path, imported: Any) -> None:

@@ -98,7 +98,7 @@ def test_overlapping_roots_list_a_file_once(tmp_path: Path) -> None:
 
 def test_fifo_with_audio_name_is_skipped_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "x.ogg")
-    assert reasons(scan_folders([str(tmp_path)])) == {str(tmp_path / "x.ogg"): "not a regular file"}
+    assert reasons(scan_folders([str(tmp_path)])) == {str(tmp_path / "x.ogg"): "a named pipe (FIFO), not a file"}
 
 
 def test_empty_appledouble_and_broken_link_are_recorded(tmp_path: Path) -> None:

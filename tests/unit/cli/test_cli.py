@@ -1,4 +1,5 @@
 import json
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from app.paths import AppPaths
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.grouplens_server import Files, publish
 from tests.fakes.vector_store import InMemoryVectorStore
+from tests.files import within
 from tests.unit.catalog_ml.test_grouplens import ML_LATEST as ML_LATEST_FILES
 from tests.unit.catalog_ml.test_grouplens import zipped
 
@@ -73,6 +75,27 @@ def test_a_malformed_product_file_names_the_line_and_imports_nothing(
     assert code == 2 and "shop.csv" in err and "line 3" in err and "price" in err
     _, out, _ = run(capsys, "status", "--json")
     assert json.loads(out)["domains"].get("product") == 1  # only the tiny catalogue's grinder
+
+
+@pytest.mark.parametrize(("argv", "name"), [
+    (["import", "products"], "shop.csv"),
+    (["import", "products", "--ratings"], "ratings.csv"),
+    (["import", "listens"], "scrobbles.csv"),
+    (["import", "history"], "letterboxd.zip"),
+    (["import", "movielens", "--from"], "ml-latest-small.zip"),
+])
+def test_importing_a_named_pipe_says_what_it_is_and_frees_the_data_folder(
+        on_fakes: AppPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], name: str) -> None:
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    shop = tmp_path / "shop.json"
+    shop.write_text('[{"title": "Kettle", "category": "kitchen", "price": 12}]', encoding="utf-8")
+    args = [*argv, str(pipe)] if argv[-1] != "--ratings" else ["import", "products", str(shop), "--ratings", str(pipe)]
+    code, _, err = within(10, lambda: run(capsys, *args))
+    assert code == 2 and f"{pipe}: is a named pipe (FIFO), not a file" in err
+    assert run(capsys, "status")[0] == 0  # the data folder is free again, and nothing was imported
+    _, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["items"] == 14
 
 
 def test_status_and_search_and_similar(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import av
@@ -11,7 +12,8 @@ import soundfile as sf
 
 from app.domain.errors import AudioFileError
 from app.features import decode
-from app.features.decode import read_excerpt
+from app.features.decode import read_excerpt, read_speech
+from tests.files import within
 from tests.unit.features.conftest import SR, noise, tone, write
 
 
@@ -93,6 +95,19 @@ def test_zero_length_file(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert reason(tmp_path / "gone.mp3") == "file not found"
+
+
+def test_a_named_pipe_is_refused_without_being_opened(tmp_path: Path) -> None:
+    pipe = tmp_path / "request.wav"
+    os.mkfifo(pipe)
+    with pytest.raises(AudioFileError) as caught:
+        within(5, lambda: read_speech(str(pipe)))  # chatrec voice FILE
+    assert caught.value.reason == "is a named pipe (FIFO), not an audio file"
+    assert reason(pipe) == "is a named pipe (FIFO), not an audio file"
+
+
+def test_a_folder_is_named_as_one(tmp_path: Path) -> None:
+    assert reason(tmp_path) == "is a folder, not an audio file"
 
 
 def test_text_named_mp3(tmp_path: Path) -> None:
