@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.catalog.files import require_file
 from app.catalog.spotify import SPOTIFY, is_spotify, read_spotify
-from app.catalog.tabular import json_kind, read_delimited, read_utf8, required
+from app.catalog.tabular import header_lacks, json_kind, read_delimited, read_utf8, required
 from app.domain.errors import InputError
 from app.domain.music import Listen
 
@@ -289,10 +289,11 @@ def _columns(first: list[str], path: Path) -> dict[str, str]:
                          "or 4 columns without a header: artist, album, track, date", file=str(path), line=1)
     columns = {role: by_lower[found] for role, synonyms in _HEADER_NAMES.items()
                for found in [next((s for s in synonyms if s in by_lower), None)] if found}
-    for role in ("artist", "track"):
-        if role not in columns:
-            raise InputError(f"the header has no {role} column; expected one of {', '.join(_HEADER_NAMES[role])}",
-                             file=str(path), line=1, field=role)
+    missing = [role for role in ("artist", "track") if role not in columns]
+    if missing:  # both named at once, with what the header does hold
+        needed = [f"{role} ({' or '.join(repr(n) for n in _HEADER_NAMES[role])})" for role in ("artist", "track")]
+        raise InputError(header_lacks(missing, names, needed), file=str(path), line=1,
+                         field=missing[0] if len(missing) == 1 else None)
     return columns
 
 

@@ -110,7 +110,7 @@ def _read_items(path: Path, size: str) -> tuple[list[Item], dict[str, str]]:
     items: list[Item] = []
     raw_to_id: dict[str, str] = {}
     taken: set[str] = set()
-    for line, row in read_delimited(path, "\t"):
+    for line, row in read_delimited(path, "\t", ("item_id", "movie_title")):
         raw = required(row, "item_id", path, line)
         title = readable_title(required(row, "movie_title", path, line))
         year = _movie_year(row, title, path, line)
@@ -139,7 +139,7 @@ def _movie_year(row: dict[str, str], title: str, path: Path, line: int) -> int |
 
 def _read_users(path: Path, size: str) -> list[User]:
     users: list[User] = []
-    for line, row in read_delimited(path, "\t"):
+    for line, row in read_delimited(path, "\t", ("user_id",)):
         raw = required(row, "user_id", path, line)
         occupation = (row.get("occupation") or "").strip()
         if size == "1m" and occupation:
@@ -156,7 +156,7 @@ def _read_ratings(path: Path, size: str, raw_to_id: dict[str, str],
     # A million rows: a lean loop over tuples; the shared per-field parsers run only to
     # word the error when a row fails the fast checks.
     ratings: list[RatingRow] = []
-    rows = read_delimited(path, "\t")
+    rows = read_delimited(path, "\t", ("user_id", "item_id", "rating", "timestamp"))
     for line, row in rows:
         try:
             user = "ml:" + row["user_id"].removeprefix("1m_")

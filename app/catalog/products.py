@@ -25,6 +25,8 @@ _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _SLUG_MAX = 60
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _TEXT_FIELDS = ("id", "title", "description", "category", "price", "brand", "year")
+_REQUIRED_COLUMNS = ("title", "category", "price")
+_RATING_COLUMNS = ("user", "item", "stars")
 _MAX_TIMESTAMP = 4e9  # the year 2096: larger values are milliseconds, not Unix seconds
 
 
@@ -54,7 +56,7 @@ def read_products(path: Path) -> list[Item]:
         for row, tags, where in _json_records(text, path):
             builder.add(row, tags, where)
     else:
-        for line, row in read_delimited(path, _DELIMITERS[suffix]):
+        for line, row in read_delimited(path, _DELIMITERS[suffix], _REQUIRED_COLUMNS):
             builder.add(row, _split_tags(row.get("tags") or ""), _Where(line))
     if not builder.items:
         raise InputError("holds no products", file=str(path), line=1)
@@ -64,7 +66,7 @@ def read_products(path: Path) -> list[Item]:
 def read_product_ratings(path: Path, known_items: set[str]) -> list[Rating]:
     """Read a user,item,stars[,timestamp] CSV about known product ids, or raise an InputError naming where."""
     ratings: list[Rating] = []
-    for line, row in read_delimited(path):
+    for line, row in read_delimited(path, columns=_RATING_COLUMNS):
         user = required(row, "user", path, line)
         raw_item = required(row, "item", path, line)
         item = raw_item if raw_item.startswith(PREFIX) else PREFIX + raw_item

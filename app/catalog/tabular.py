@@ -6,17 +6,20 @@ import csv
 import io
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from app.catalog.files import require_file
 from app.domain.errors import InputError
 
 
-def read_delimited(path: Path, delimiter: str = ",") -> Iterator[tuple[int, dict[str, str]]]:
+def read_delimited(path: Path, delimiter: str = ",",
+                   columns: Sequence[str] = ()) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) for each data row, with header names as keys.
 
-    Header fields may carry a RecBole type suffix (``rating:float``); it is dropped.
+    Header fields may carry a RecBole type suffix (``rating:float``); it is dropped. A header without one
+    of the required `columns` is an InputError on line 1, before any row is read: reported row by row,
+    it would blame the first row's empty field instead.
     """
     reader = csv.reader(io.StringIO(read_utf8(path), newline=""), delimiter=delimiter)
     try:
@@ -26,6 +29,9 @@ def read_delimited(path: Path, delimiter: str = ",") -> Iterator[tuple[int, dict
     except csv.Error as exc:
         raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from exc
     names = [h.split(":", 1)[0].strip() for h in header]
+    missing = [name for name in columns if name not in names]
+    if missing:
+        raise InputError(header_lacks(missing, names, columns), file=str(path), line=1)
     try:
         for fields in reader:
             line = reader.line_num
@@ -37,6 +43,12 @@ def read_delimited(path: Path, delimiter: str = ",") -> Iterator[tuple[int, dict
             yield line, dict(zip(names, fields, strict=True))
     except csv.Error as exc:
         raise InputError(f"malformed row: {exc}", file=str(path), line=reader.line_num) from exc
+
+
+def header_lacks(missing: Sequence[str], found: Sequence[str], needed: Sequence[str]) -> str:
+    """"the header row has no title column: found 'id', 'name', 'price'; required: title, category, price"."""
+    quoted = ", ".join(f"'{name}'" for name in found if name) or "no column names"
+    return f"the header row has no {' or '.join(missing)} column: found {quoted}; required: {', '.join(needed)}"
 
 
 def required(row: dict[str, str], name: str, path: Path, line: int) -> str:

@@ -122,6 +122,21 @@ def test_missing_title(tmp_path):
     fails(read_products, path, line=3, field="title")
 
 
+@pytest.mark.parametrize(("name", "header", "row"), [
+    ("p.csv", "id,name,category,price\n", "k,Kettle,kitchen,10\n"),
+    ("p.tsv", "id\tname\tcategory\tprice\n", "k\tKettle\tkitchen\t10\n"),
+], ids=["csv", "tsv"])
+def test_a_catalogue_without_a_title_column_is_a_header_problem_on_line_1(tmp_path, name, header, row):
+    message = fails(read_products, write(tmp_path, name, header + row * 3), line=1, field=None)
+    assert "the header row has no title column" in message
+    assert "found 'id', 'name', 'category', 'price'; required: title, category, price" in message
+
+
+def test_every_column_a_catalogue_lacks_is_named_at_once(tmp_path):
+    message = fails(read_products, write(tmp_path, "p.csv", "name,cost\nKettle,10\n"), line=1, field=None)
+    assert "no title or category or price column: found 'name', 'cost'" in message
+
+
 def test_empty_title_in_json_names_the_line_of_the_field(tmp_path):
     path = write(tmp_path, "p.json", '[\n {"title": "Ok", "category": "c", "price": 1},\n'
                                      ' {"category": "c",\n  "price": 2,\n  "title": "  "}\n]\n')
@@ -234,6 +249,12 @@ def test_stars_out_of_range(tmp_path):
 def test_stars_not_a_number(tmp_path):
     path = write(tmp_path, "r.csv", "user,item,stars\nu,product:tent,five\n")
     fails(ratings_of(KNOWN), path, line=2, field="stars")
+
+
+def test_ratings_without_a_stars_column_are_a_header_problem_on_line_1(tmp_path):
+    path = write(tmp_path, "r.csv", "user,item,rating\nu,tent,5\n")
+    message = fails(ratings_of(KNOWN), path, line=1, field=None)
+    assert "no stars column: found 'user', 'item', 'rating'; required: user, item, stars" in message
 
 
 def test_timestamp_in_milliseconds(tmp_path):

@@ -254,6 +254,13 @@ def test_header_without_a_track_column(tmp_path):
     fails(read_lastfm_csv, path, line=1, field="track")
 
 
+def test_a_header_without_artist_and_track_names_both_and_what_it_has(tmp_path):
+    path = write(tmp_path, "s.csv", "album,uts,plays\nB,1612101900,3\n")
+    message = fails(read_lastfm_csv, path, line=1, field=None)
+    assert "no artist or track column: found 'album', 'uts', 'plays'" in message
+    assert "artist ('artist' or 'artist_name' or 'artist name')" in message
+
+
 def test_neither_header_nor_four_columns(tmp_path):
     path = write(tmp_path, "s.csv", "A,B,C\n")
     assert "4 columns" in fails(read_lastfm_csv, path, line=1, field=None)

@@ -63,6 +63,15 @@ def test_a_row_with_missing_columns_names_its_line(tmp_path: Path) -> None:
         read_movielens("100k", folder)
 
 
+def test_a_ratings_file_without_a_rating_column_is_a_header_problem(tmp_path: Path) -> None:
+    folder = write_release(tmp_path, "1\t1\t3\t881250950\n")
+    (folder / "ml-100k.inter").write_text("user_id:token\titem_id:token\tstars:float\ttimestamp:float\n"
+                                          "1\t1\t3\t881250950\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"ml-100k\.inter, line 1: the header row has no rating column") as caught:
+        read_movielens("100k", folder)
+    assert caught.value.field is None
+
+
 def test_an_unknown_size_is_refused() -> None:
     with pytest.raises(InputError, match="unknown MovieLens size '10m'"):
         read_movielens("10m")
