@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.errors import ChatRecError, InputError
+from app.domain.remote import check_token, parse_headers
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Settings:
     llm_backend: str = "auto"  # auto (Ollama when it runs and has the model, else embedded), ollama or embedded
     ollama_host: str = "http://127.0.0.1:11434"  # the Ollama server to use
     ollama_model: str = "llama3.2:3b"  # the Ollama model to chat with
+    ollama_token: str = ""  # a reverse proxy's token for Ollama, sent as "Authorization: Bearer ..."; never logged
+    ollama_headers: str = ""  # extra HTTP headers for Ollama: "Name: value", one per line or separated by ';'
     llm_model_file: str = ""  # built-in model: qwen2.5-0.5b, smollm2-135m or a .gguf file; empty = the best installed
     llm_timeout_s: float = 30.0  # how long a model answer may take before the turn goes on without it
     llm_intent: bool = True  # let the model read requests (merged with the rules' exact reading)
@@ -74,7 +77,11 @@ def load_settings(path: Path) -> Settings:
         if problem is not None:
             raise InputError(problem, file=str(path), field=key)
         values[key] = value
-    return replace(Settings(), **values)
+    settings = replace(Settings(), **values)
+    clash = _check_together(settings)
+    if clash is not None:
+        raise InputError(clash[1], file=str(path), field=clash[0])
+    return settings
 
 
 def check_setting(key: str, value: object) -> str | None:
@@ -90,6 +97,21 @@ def check_setting(key: str, value: object) -> str | None:
         return f"must be one of {', '.join(_CHOICES[key])}, got {value!r}"
     if key in _FOLDERS and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
         return f"must be a full folder path (or empty for the default), got {value!r}"
+    if key == "ollama_headers" and isinstance(value, str):
+        try:
+            parse_headers(value)
+        except ValueError as exc:
+            return str(exc)
+    if key == "ollama_token" and isinstance(value, str):
+        return check_token(value)  # the message never quotes the token
+    return None
+
+
+def _check_together(settings: Settings) -> tuple[str, str] | None:
+    """The field and the reason when two settings contradict each other, or None."""
+    headers = parse_headers(settings.ollama_headers)
+    if settings.ollama_token and any(name.lower() == "authorization" for name in headers):
+        return "ollama_headers", "sets Authorization, and so does ollama_token: keep one of them"
     return None
 
 
@@ -99,6 +121,9 @@ def validate_settings(settings: Settings) -> None:
         problem = check_setting(spec.name, getattr(settings, spec.name))
         if problem is not None:
             raise InputError(problem, field=spec.name)
+    clash = _check_together(settings)
+    if clash is not None:
+        raise InputError(clash[1], field=clash[0])
 
 
 def render_settings(settings: Settings) -> str:
