@@ -1,16 +1,25 @@
-"""ChatModel adapter for a user's Ollama server, through the official ollama-python client."""
+"""ChatModel adapter for a user's Ollama server, through the official ollama-python client.
+
+A cancel (Esc, a new voice turn, a turn's time budget) stops a call within about _POLL_S, even while
+Ollama has not sent a byte (a model loading, a long prompt before the first token): every read of
+the client's sockets waits in slices of _POLL_S and looks at the call's CancelToken between them.
+Raising there makes httpcore close the connection, which is what tells Ollama to stop generating.
+"""
 
 from __future__ import annotations
 
-import ipaddress
+import contextvars
 import logging
+import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from app.domain.chat import Backend, ChatMessage, ChatReply, ToolCall, ToolSpec
 from app.domain.errors import CancelledError, ChatModelError, ChatModelTimeoutError, ChatModelUnavailableError
+from app.domain.remote import is_local_host
 
 if TYPE_CHECKING:
     from ollama import ChatResponse, Client, ResponseError
@@ -22,6 +31,9 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _WHAT = "the reply"  # what CancelledError says was cancelled
 _T = TypeVar("_T")
+_POLL_S = 0.05  # a blocked read or connect looks at the cancel token this often
+# The cancel token of the chat call running on this thread (None outside one): the sockets' reads consult it.
+_CALL_CANCEL: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("ollama_call_cancel", default=None)
 
 
 class OllamaChatModel:
@@ -55,9 +67,21 @@ class OllamaChatModel:
     def chat(self, messages: Sequence[ChatMessage], *, schema: Mapping[str, Any] | None = None,
              tools: Sequence[ToolSpec] = (), max_tokens: int = 512, temperature: float = 0.0,
              on_text: Callable[[str], None] | None = None, cancel: CancelToken | None = None) -> ChatReply:
-        """One reply from POST /api/chat: streamed when on_text is given, JSON-constrained when schema is."""
+        """One reply from POST /api/chat: streamed when on_text is given, JSON-constrained when schema is.
+
+        A cancel raises CancelledError within about 50 ms, also while no byte of the reply has come.
+        """
         if cancel is not None:
             cancel.raise_if_cancelled(_WHAT)
+        reset = _CALL_CANCEL.set(cancel)
+        try:
+            return self._chat(messages, schema, tools, max_tokens, temperature, on_text, cancel)
+        finally:
+            _CALL_CANCEL.reset(reset)
+
+    def _chat(self, messages: Sequence[ChatMessage], schema: Mapping[str, Any] | None, tools: Sequence[ToolSpec],
+              max_tokens: int, temperature: float, on_text: Callable[[str], None] | None,
+              cancel: CancelToken | None) -> ChatReply:
         started = time.monotonic()
         request: dict[str, Any] = {
             "model": self._model,
@@ -73,7 +97,7 @@ class OllamaChatModel:
             request["format"] = dict(schema)
         if on_text is None:
             final = self._call(lambda: self._client.chat(**request, stream=False))
-            if cancel is not None:  # a blocking call cannot stop mid-way; at least do not return stale work
+            if cancel is not None:  # cancelled as the last bytes came in: do not return stale work
                 cancel.raise_if_cancelled(_WHAT)
             content = final.message.content or ""
             calls = _tool_calls(final)
@@ -219,21 +243,153 @@ def _make_client(host: str, timeout_s: float) -> Client:
     import ollama
 
     # A local Ollama must not be sent through a proxy from the environment (HTTP_PROXY without NO_PROXY).
-    return ollama.Client(host=host, timeout=timeout_s, trust_env=not _is_loopback(host))
+    local = is_local_host(host)
+    transport = _cancellable_transport(host, trust_env=not local)
+    return ollama.Client(host=host, timeout=timeout_s, trust_env=not local, transport=transport)
+
+
+def _cancellable_transport(host: str, *, trust_env: bool) -> Any:
+    """An httpx transport whose blocking reads and connects give way to the current call's cancel token."""
+    import httpx
+
+    # httpx leaves the environment's proxy out when given a transport, so it is chosen here, as httpx would.
+    transport = httpx.HTTPTransport(trust_env=trust_env, proxy=_environment_proxy(host) if trust_env else None)
+    pool: Any = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if pool is None or backend is None:  # a newer httpx or httpcore moved it: a cancel waits for the next piece
+        log.warning("this httpx/httpcore version hides its network backend: cancelling an Ollama call "
+                    "waits for its next streamed piece")
+        return transport
+    pool._network_backend = _CancellableBackend(backend)
+    return transport
+
+
+def _environment_proxy(host: str) -> str | None:
+    """The proxy the environment (or the OS settings) gives for host, as httpx itself would pick it."""
+    parts = urllib.parse.urlsplit(host if "://" in host else f"http://{host}")
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all") or None
+
+
+class _CancellableBackend:
+    """An httpcore network backend whose streams stop waiting when the current call is cancelled."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> _CancellableStream:
+        """Connect (resolving the name too), giving way to a cancel; the stream is cancellable."""
+        def connect() -> Any:
+            return self._inner.connect_tcp(host, port, timeout=timeout, local_address=local_address,
+                                           socket_options=socket_options)
+
+        return _CancellableStream(_unless_cancelled(connect, _CALL_CANCEL.get()))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> _CancellableStream:
+        """A Unix socket connection (quick: it is local); the stream is cancellable."""
+        return _CancellableStream(self._inner.connect_unix_socket(path, timeout=timeout,
+                                                                  socket_options=socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        """httpcore's pause between connection retries."""
+        self._inner.sleep(seconds)
+
+
+class _CancellableStream:
+    """An httpcore network stream whose reads wait in _POLL_S slices, raising CancelledError after a cancel.
+
+    The exception unwinds through httpcore, which closes the connection: Ollama sees the client go and stops.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Up to max_bytes; the call's timeout still applies as a whole."""
+        import httpcore
+
+        cancel = _CALL_CANCEL.get()
+        if cancel is None:
+            data: bytes = self._inner.read(max_bytes, timeout)
+            return data
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if cancel.cancelled:
+                raise CancelledError(_WHAT)
+            wait = _POLL_S if deadline is None else min(_POLL_S, deadline - time.monotonic())
+            if wait <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            try:
+                data = self._inner.read(max_bytes, wait)
+                return data
+            except httpcore.ReadTimeout:
+                continue  # nothing yet: look at the token and the deadline again
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Send the request (it is small, and Ollama reads it at once)."""
+        cancel = _CALL_CANCEL.get()
+        if cancel is not None:
+            cancel.raise_if_cancelled(_WHAT)
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> _CancellableStream:
+        """The TLS stream over this one (https://), cancellable in turn."""
+        return _CancellableStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        """The socket, the TLS object, whether it is readable: as the wrapped stream answers."""
+        return self._inner.get_extra_info(info)
+
+
+def _unless_cancelled(work: Callable[[], Any], cancel: CancelToken | None) -> Any:
+    """work() on a helper thread while this one watches cancel; its result, or CancelledError.
+
+    Used for connecting, which no socket timeout can slice: the name lookup and the connect run to their end
+    on the helper, which closes a connection nobody waits for any more.
+    """
+    if cancel is None:
+        return work()
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+    lock = threading.Lock()
+    abandoned = [False]
+
+    def run() -> None:
+        try:
+            result: tuple[bool, Any] = (True, work())
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            result = (False, exc)
+        with lock:
+            if abandoned[0]:
+                if result[0]:
+                    result[1].close()
+                return
+            outcome.append(result)
+            done.set()
+
+    threading.Thread(target=run, name="ollama-connect", daemon=True).start()
+    while not done.wait(_POLL_S):
+        with lock:
+            if cancel.cancelled and not done.is_set():
+                abandoned[0] = True
+                raise CancelledError(_WHAT)
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
 
 
 def _close(client: Any) -> None:
     client.close()  # Client.close() has no annotations in ollama-python; Any keeps mypy --strict quiet
-
-
-def _is_loopback(host: str) -> bool:
-    name = urllib.parse.urlsplit(host if "://" in host else f"http://{host}").hostname or ""
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _with_tag(name: str) -> str:

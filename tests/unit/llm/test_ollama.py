@@ -360,6 +360,126 @@ def test_cancel_during_a_blocking_call_discards_the_reply() -> None:
         OllamaChatModel(MODEL, host=server.url).chat(HELLO, cancel=token)
 
 
+class StallingOllama:
+    """A socket server that takes an /api/chat request and then sends nothing more, as Ollama does while it
+    loads a model or reads a long prompt; with headers_first, a 200 NDJSON stream's headers come first (a slow
+    first token). It notes when the client hangs up, which is what makes a real Ollama stop generating."""
+
+    def __init__(self, *, headers_first: bool) -> None:
+        self.headers_first = headers_first
+        self.requests = 0
+        self.hung_up_at: float | None = None
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> StallingOllama:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        try:
+            conn, _address = self._listener.accept()
+        except OSError:
+            return  # closed before any client came
+        with conn:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += conn.recv(65536)
+            self.requests += 1
+            if self.headers_first:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+            conn.settimeout(20)
+            try:
+                while conn.recv(65536):  # the rest of the body; then nothing until the client hangs up
+                    pass
+            except OSError:
+                pass
+            self.hung_up_at = time.monotonic()
+
+
+class TimedCancel(CancelToken):
+    """A cancel token that notes when it was cancelled."""
+
+    cancelled_at: float | None = None
+
+    def cancel(self) -> None:
+        self.cancelled_at = time.monotonic()
+        super().cancel()
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("headers_first", [False, True], ids=["no-headers", "headers-then-nothing"])
+def test_a_cancel_stops_a_stalled_call_within_half_a_second_and_hangs_up(streamed: bool,
+                                                                         headers_first: bool) -> None:
+    token = TimedCancel()
+    with StallingOllama(headers_first=headers_first) as stalling:
+        adapter = OllamaChatModel(MODEL, host=stalling.url, timeout_s=30.0)
+        threading.Timer(0.2, token.cancel).start()
+        with pytest.raises(CancelledError, match="the reply was cancelled"):
+            adapter.chat(HELLO, cancel=token, on_text=(lambda _p: None) if streamed else None)
+        raised_at = time.monotonic()
+        assert token.cancelled_at is not None and stalling.requests == 1
+        assert raised_at - token.cancelled_at < 0.5
+        deadline = time.monotonic() + 2.0
+        while stalling.hung_up_at is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stalling.hung_up_at is not None and stalling.hung_up_at - token.cancelled_at < 0.5
+        adapter.close()
+
+
+def test_a_turn_budget_running_out_stops_a_stalled_call() -> None:
+    from app.domain.progress import Deadline
+
+    with StallingOllama(headers_first=True) as stalling:
+        budget = Deadline(0.3)
+        started = time.monotonic()
+        with pytest.raises(CancelledError):
+            OllamaChatModel(MODEL, host=stalling.url, timeout_s=30.0).chat(HELLO, cancel=budget, on_text=print)
+        assert budget.expired and 0.3 <= time.monotonic() - started < 0.8
+
+
+def test_a_cancel_stops_a_connect_that_hangs() -> None:
+    # A listener whose queue holds one unaccepted connection drops further attempts: they hang, as a connect to
+    # a machine that is off (or behind a firewall that drops packets) does until its timeout.
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as full, socket.socket() as queued:
+        queued.connect(full.getsockname())
+        token = TimedCancel()
+        threading.Timer(0.2, token.cancel).start()
+        adapter = OllamaChatModel(MODEL, host=f"http://127.0.0.1:{full.getsockname()[1]}", timeout_s=30.0)
+        with pytest.raises(CancelledError):
+            adapter.chat(HELLO, cancel=token)
+        assert token.cancelled_at is not None and time.monotonic() - token.cancelled_at < 0.5
+
+
+def test_with_a_cancel_token_the_timeout_still_applies(server: FakeOllamaServer) -> None:
+    server.delay_s = 5.0
+    adapter = OllamaChatModel(MODEL, host=server.url, timeout_s=0.3)
+    started = time.monotonic()
+    with pytest.raises(ChatModelTimeoutError, match=r"did not answer within 0.3 s"):
+        adapter.chat(HELLO, cancel=CancelToken())
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_connection_reused_after_a_cancelled_call_works(adapter: OllamaChatModel, server: FakeOllamaServer,
+                                                          scripted: ScriptedChatModel) -> None:
+    server.delay_s = 2.0
+    token = CancelToken()
+    threading.Timer(0.1, token.cancel).start()
+    with pytest.raises(CancelledError):
+        adapter.chat(HELLO, cancel=token)
+    server.delay_s = 0.0
+    assert adapter.chat(HELLO, cancel=CancelToken()).content == "Hello there, how are you?"
+    assert adapter.chat(HELLO).content == "Hello there, how are you?"
+
+
 def test_errors_from_on_text_reach_the_caller(adapter: OllamaChatModel) -> None:
     def broken(_piece: str) -> None:
         raise ValueError("the UI went away")
