@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from app.catalog.files import require_file
-from app.catalog.tabular import decode_utf8, zip_members
+from app.catalog.tabular import decode_utf8, refuse_nul, zip_members
 from app.domain.errors import InputError
 
 WATCHED_STARS = 3.0  # logged, not rated: chosen and watched, no more
@@ -112,6 +112,7 @@ def _table(name: str, where: str, raw: bytes) -> Table:
         if len(fields) != len(header):
             raise InputError(f"expected {len(header)} fields, found {len(fields)}", file=where,
                              line=reader.line_num)
+        refuse_nul(fields, header, where, reader.line_num)
         rows.append({**dict(zip(header, (f.strip() for f in fields), strict=True)), "_line": str(reader.line_num),
                      "_file": name})
     return kind, where, rows

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from app.catalog.files import require_file
 from app.catalog.movielens import SOURCE, MovieLensData, movie_id, readable_title, split_year
+from app.catalog.tabular import refuse_nul
 from app.domain.errors import InputError
 from app.domain.items import Item, RatingRow, User
 
@@ -106,14 +107,17 @@ def _rows(source: _Source, name: str, separator: str, encoding: str, width: int,
         lines: Iterator[list[str]] = csv.reader(source.lines(name, encoding))
     else:
         lines = (line.rstrip("\r\n").split(separator) for line in source.lines(name, encoding))
+    names: list[str] | None = None  # a header's names, to name a field in an error
     for number, fields in enumerate(lines, start=1):
         if header and number == 1:
+            names = [f.strip() for f in fields]
             continue
         if not fields or all(not f.strip() for f in fields):
             continue
         if len(fields) != width:
             raise InputError(f"expected {width} fields separated by '{separator}', found {len(fields)}",
                              file=source.where(name), line=number)
+        refuse_nul(fields, names, source.where(name), number)
         yield number, [f.strip() for f in fields]
 
 

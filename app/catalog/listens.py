@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.catalog.files import require_file
 from app.catalog.spotify import SPOTIFY, is_spotify, read_spotify
-from app.catalog.tabular import header_lacks, json_kind, read_delimited, read_utf8, required
+from app.catalog.tabular import header_lacks, json_kind, read_delimited, read_utf8, refuse_nul, required
 from app.domain.errors import InputError
 from app.domain.music import Listen
 
@@ -212,6 +212,7 @@ def _meta_text(meta: dict[str, object], name: str, where: str, line: int, *, nee
     if not isinstance(value, str):
         found = "is missing" if value is None else f"must be text, found {json_kind(value)}"
         raise InputError(found, file=where, line=line, field=field)
+    refuse_nul([value], [field], where, line)
     if needed and not value.strip():
         raise InputError("is empty", file=where, line=line, field=field)
     return value.strip()
@@ -308,6 +309,7 @@ def _headerless_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             if len(fields) != len(names):
                 raise InputError(f"expected 4 fields (artist, album, track, date), found {len(fields)}",
                                  file=str(path), line=reader.line_num)
+            refuse_nul(fields, names, str(path), reader.line_num)
             yield reader.line_num, dict(zip(names, fields, strict=True))
     except csv.Error as exc:
         raise InputError(f"malformed row: {exc}", file=str(path), line=reader.line_num) from exc

@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.catalog.tabular import json_kind, parse_float, parse_optional_year, read_delimited, read_utf8, required
+from app.catalog.tabular import (
+    json_kind,
+    parse_float,
+    parse_optional_year,
+    read_delimited,
+    read_utf8,
+    refuse_nul,
+    required,
+)
 from app.domain.errors import InputError, InvalidRatingError
 from app.domain.items import Item, Rating, validate_stars
 from app.paths import resources_dir
@@ -210,6 +218,7 @@ def _json_records(text: str, path: Path) -> Iterator[tuple[dict[str, str], list[
 def _json_text(value: object, name: str, path: Path, line: int) -> str:
     """A JSON string or number as text, for the shared row parsers."""
     if isinstance(value, str):
+        refuse_nul([value], [name], str(path), line)
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -228,6 +237,7 @@ def _json_tags(value: object, path: Path, line: int) -> list[str]:
         if not isinstance(tag, str):
             raise InputError(f"tag {number} is {json_kind(tag)}; every tag must be a string",
                              file=str(path), line=line, field="tags")
+        refuse_nul([tag], ["tags"], str(path), line)
     return _clean_tags(value)
 
 

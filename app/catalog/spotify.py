@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from app.catalog.files import require_file
-from app.catalog.tabular import decode_utf8, json_kind, read_utf8, zip_members
+from app.catalog.tabular import decode_utf8, json_kind, read_utf8, refuse_nul, zip_members
 from app.domain.errors import InputError
 from app.domain.music import Listen
 
@@ -30,6 +30,9 @@ SPOTIFY = "spotify"
 MIN_PLAY_MS = 30_000
 _ACCOUNT = ("endTime", "artistName", "trackName", "msPlayed")
 _EXTENDED = ("ts", "ms_played")
+_TEXT = {"account": ("artistName", "trackName", ""),
+         "extended": ("master_metadata_album_artist_name", "master_metadata_track_name",
+                      "master_metadata_album_album_name")}
 _SNIFF_BYTES = 4096  # the first record of either export fits in this
 
 
@@ -125,6 +128,8 @@ def _plays(records: list[object], kind: str, where: str) -> Iterator[Listen]:
             title = record.get("master_metadata_track_name")
             album = record.get("master_metadata_album_album_name") or ""
             when = _time(record.get("ts"), "%Y-%m-%dT%H:%M:%SZ", where, number, "ts")
+        refuse_nul([v if isinstance(v, str) else "" for v in (artist, title, album)], _TEXT[kind], where,
+                   record=number)
         if not isinstance(artist, str) or not isinstance(title, str) or not artist or not title:
             continue  # a local file or a removed track: nothing to match it by
         yield Listen(artist, title, album if isinstance(album, str) else "", "", when)

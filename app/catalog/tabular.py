@@ -12,6 +12,8 @@ from pathlib import Path
 from app.catalog.files import require_file
 from app.domain.errors import InputError
 
+NUL = "\x00"
+
 
 def read_delimited(path: Path, delimiter: str = ",",
                    columns: Sequence[str] = ()) -> Iterator[tuple[int, dict[str, str]]]:
@@ -28,6 +30,9 @@ def read_delimited(path: Path, delimiter: str = ",",
         raise InputError("the file is empty; expected a header row", file=str(path), line=1) from None
     except csv.Error as exc:
         raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from exc
+    if NUL in "".join(header):
+        raise InputError("the header row contains a NUL byte: is it UTF-16 text? save the file as UTF-8",
+                         file=str(path), line=1)
     names = [h.split(":", 1)[0].strip() for h in header]
     missing = [name for name in columns if name not in names]
     if missing:
@@ -40,9 +45,23 @@ def read_delimited(path: Path, delimiter: str = ",",
             if len(fields) != len(names):
                 raise InputError(f"expected {len(names)} fields ({', '.join(names)}), found {len(fields)}",
                                  file=str(path), line=line)
+            refuse_nul(fields, names, str(path), line)
             yield line, dict(zip(names, fields, strict=True))
     except csv.Error as exc:
         raise InputError(f"malformed row: {exc}", file=str(path), line=reader.line_num) from exc
+
+
+def refuse_nul(fields: Sequence[str], names: Sequence[str] | None, where: str, line: int | None = None, *,
+               record: int | None = None) -> None:
+    """An InputError naming the first field that holds a NUL byte (by name, else as "column N"); the row is
+    refused like any other bad row. C code (Qt's labels, SQLite's full-text index) ends text at a NUL, so a
+    title holding one would show cut short, or two different titles as one."""
+    if NUL not in "".join(fields):  # one fast test per row: a ratings file has millions of them
+        return
+    index = next(i for i, value in enumerate(fields) if NUL in value)
+    field = names[index] if names is not None and index < len(names) else f"column {index + 1}"
+    reason = "contains a NUL byte" if record is None else f"record {record} contains a NUL byte"
+    raise InputError(reason, file=where, line=line, field=field)
 
 
 def header_lacks(missing: Sequence[str], found: Sequence[str], needed: Sequence[str]) -> str:

@@ -77,6 +77,16 @@ def test_a_malformed_product_file_names_the_line_and_imports_nothing(
     assert json.loads(out)["domains"].get("product") == 1  # only the tiny catalogue's grinder
 
 
+def test_a_nul_byte_in_a_product_title_is_refused_by_line_and_field_and_imports_nothing(
+        on_fakes: AppPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "shop.csv"
+    bad.write_text("title,category,price\nKettle,kitchen,12.5\nMu\0g,kitchen,4\n", encoding="utf-8")
+    code, _, err = run(capsys, "import", "products", str(bad))
+    assert code == 2 and f"{bad}, line 3, field 'title': contains a NUL byte" in err
+    _, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["domains"].get("product") == 1  # only the tiny catalogue's grinder
+
+
 @pytest.mark.parametrize(("argv", "name"), [
     (["import", "products"], "shop.csv"),
     (["import", "products", "--ratings"], "ratings.csv"),
