@@ -4,6 +4,10 @@ A cancel (Esc, a new voice turn, a turn's time budget) stops a call within about
 Ollama has not sent a byte (a model loading, a long prompt before the first token): every read of
 the client's sockets waits in slices of _POLL_S and looks at the call's CancelToken between them.
 Raising there makes httpcore close the connection, which is what tells Ollama to stop generating.
+
+The server may be another machine behind a reverse proxy (Ollama has no authentication of its own):
+https://, a bearer token and extra headers are supported; the token and header values never reach
+a log line or an error message. Plain http:// to another machine is warned about once.
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from app.domain.chat import Backend, ChatMessage, ChatReply, ToolCall, ToolSpec
-from app.domain.errors import CancelledError, ChatModelError, ChatModelTimeoutError, ChatModelUnavailableError
-from app.domain.remote import is_local_host
+from app.domain.errors import (
+    CancelledError,
+    ChatModelError,
+    ChatModelTimeoutError,
+    ChatModelUnavailableError,
+    InputError,
+)
+from app.domain.remote import check_token, insecure_host_warning, is_local_host, parse_headers
 
 if TYPE_CHECKING:
     from ollama import ChatResponse, Client, ResponseError
@@ -32,21 +42,31 @@ DEFAULT_HOST = "http://127.0.0.1:11434"
 _WHAT = "the reply"  # what CancelledError says was cancelled
 _T = TypeVar("_T")
 _POLL_S = 0.05  # a blocked read or connect looks at the cancel token this often
+_SHORTEST_SECRET = 4  # header values shorter than this are not hidden from messages ("1", "yes")
 # The cancel token of the chat call running on this thread (None outside one): the sockets' reads consult it.
 _CALL_CANCEL: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("ollama_call_cancel", default=None)
+_warned_hosts: set[str] = set()  # insecure hosts already warned about in this process
+_warned_lock = threading.Lock()
 
 
 class OllamaChatModel:
     """The ChatModel port over Ollama's HTTP API (/api/chat, /api/tags, /api/show)."""
 
-    def __init__(self, model: str, *, host: str = DEFAULT_HOST, timeout_s: float = 30.0, client: Any = None) -> None:
+    def __init__(self, model: str, *, host: str = DEFAULT_HOST, timeout_s: float = 30.0, client: Any = None,
+                 token: str = "", headers: str | Mapping[str, str] = "") -> None:
+        """token is sent as a bearer token, headers (settings text or a mapping) with every request."""
         self._model = model
         self._host = host.rstrip("/")
         self._timeout_s = timeout_s
+        self._headers = _request_headers(token, headers)
+        # Hidden from every message and log line this adapter writes (a proxy may echo them back in an error).
+        password = urllib.parse.urlsplit(self._host if "://" in self._host else f"http://{self._host}").password or ""
+        self._secrets = tuple(sorted({token, password, *self._headers.values()} - {""}, key=len, reverse=True))
+        _warn_once_if_insecure(self._host)
         self._owns_client = client is None
         if client is None:
             # An explicit host always: ollama.Client(host=None) would silently follow OLLAMA_HOST.
-            client = _make_client(self._host, timeout_s)
+            client = _make_client(self._host, timeout_s, self._headers)
         self._client: Client = client
 
     @property
@@ -121,11 +141,11 @@ class OllamaChatModel:
 
     def is_up(self, timeout_s: float = 0.5) -> bool:
         """A quick probe for the automatic backend choice: does an Ollama answer at host within timeout_s?"""
-        probe = _make_client(self._host, timeout_s) if self._owns_client else self._client
+        probe = _make_client(self._host, timeout_s, self._headers) if self._owns_client else self._client
         try:
             probe.list()
         except Exception as exc:  # any failure means "not usable now"; the reason is only logged
-            log.debug("Ollama at %s is not up: %s", self._host, exc)
+            log.debug("Ollama is not up: %s", self._hide(f"{self._host}: {exc}"))
             return False
         finally:
             if probe is not self._client:
@@ -177,6 +197,21 @@ class OllamaChatModel:
 
     def _call(self, fn: Callable[[], _T], path: str = "/api/chat") -> _T:
         """Run one client call, turning ollama / httpx failures into ChatModelErrors a user can act on."""
+        try:
+            return self._translated(fn, path)
+        except ChatModelError as exc:
+            hidden = self._hide(str(exc))
+            if hidden == str(exc):
+                raise
+            raise type(exc)(hidden) from None  # not chained: the original's text holds the secret
+
+    def _hide(self, text: str) -> str:
+        for secret in self._secrets:
+            if len(secret) >= _SHORTEST_SECRET:
+                text = text.replace(secret, "***")
+        return text
+
+    def _translated(self, fn: Callable[[], _T], path: str) -> _T:
         import httpx
         import ollama
 
@@ -218,6 +253,10 @@ class OllamaChatModel:
             error = ChatModelUnavailableError(
                 f"model '{self._model}' in Ollama cannot call tools: choose a model with tool support "
                 f"(`ollama show {self._model}` lists its capabilities)")
+        elif status in (401, 403, 407):
+            error = ChatModelUnavailableError(
+                f"the server at {self._host} refused the credentials (HTTP {status}: {_short(ValueError(reason))}): "
+                "check the Ollama token and extra headers in settings")
         elif status == 404:
             error = ChatModelUnavailableError(
                 f"the server at {self._host} has no {path} ({reason}): is this address an Ollama server? "
@@ -239,13 +278,49 @@ class OllamaChatModel:
                 "or choose the embedded model")
 
 
-def _make_client(host: str, timeout_s: float) -> Client:
+def _request_headers(token: str, headers: str | Mapping[str, str]) -> dict[str, str]:
+    """The extra headers of every request; settings errors name their field (never quoting the token)."""
+    try:
+        extra = parse_headers(headers) if isinstance(headers, str) else dict(headers)
+    except ValueError as exc:
+        raise InputError(str(exc), field="ollama_headers") from None
+    if token:
+        problem = check_token(token)
+        if problem is not None:
+            raise InputError(problem, field="ollama_token")
+        if any(name.lower() == "authorization" for name in extra):
+            raise InputError("sets Authorization, and so does ollama_token: keep one of them", field="ollama_headers")
+        extra["Authorization"] = f"Bearer {token}"
+    return extra
+
+
+def _warn_once_if_insecure(host: str) -> None:
+    warning = insecure_host_warning(host)
+    if warning is None:
+        return
+    with _warned_lock:
+        if host in _warned_hosts:
+            return
+        _warned_hosts.add(host)
+    log.warning("Ollama at %s: %s", _shown(host), warning)
+
+
+def _shown(host: str) -> str:
+    """host without a user name and password in it (http://user:pass@host)."""
+    parts = urllib.parse.urlsplit(host)
+    if "@" not in parts.netloc:
+        return host
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
+def _make_client(host: str, timeout_s: float, headers: Mapping[str, str] | None = None) -> Client:
     import ollama
 
     # A local Ollama must not be sent through a proxy from the environment (HTTP_PROXY without NO_PROXY).
     local = is_local_host(host)
     transport = _cancellable_transport(host, trust_env=not local)
-    return ollama.Client(host=host, timeout=timeout_s, trust_env=not local, transport=transport)
+    return ollama.Client(host=host, timeout=timeout_s, trust_env=not local, transport=transport,
+                         headers=dict(headers or {}))
 
 
 def _cancellable_transport(host: str, *, trust_env: bool) -> Any:

@@ -9,7 +9,9 @@ a JSON schema; "tools" answered with message.tool_calls; GET /api/tags; POST /ap
 as an {"error": ...} line after a 200.
 
 Knobs (plain attributes, set between requests) make the failures a real server has: `delay_s`,
-`chunk_delay_s`, `invalid_json`, `empty_message`, `fail_status`, `cut_after_chunks`, `error_after_chunks`.
+`chunk_delay_s`, `invalid_json`, `empty_message`, `fail_status`, `cut_after_chunks`, `error_after_chunks`;
+`required_authorization` makes it a reverse proxy that wants a token (and, carelessly, quotes the one it got).
+Given an SSL context it serves https://.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -44,14 +47,17 @@ class RecordedRequest:
     method: str
     path: str
     body: Any  # the parsed JSON body, or None
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 class FakeOllamaServer:
     """Ollama's HTTP API on 127.0.0.1:<free port>, generating with the ChatModel it is given."""
 
     def __init__(self, model: ChatModel, models: Sequence[str] = ("smollm2:135m",), *,
-                 capabilities: Sequence[str] | None = ("completion", "tools"), version: str = VERSION) -> None:
+                 capabilities: Sequence[str] | None = ("completion", "tools"), version: str = VERSION,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.model = model
+        self.tls = tls  # a server-side context: serve https://
         self.models = list(models)
         self.capabilities = None if capabilities is None else list(capabilities)  # None: an Ollama before 0.6.4
         self.version = version
@@ -63,6 +69,7 @@ class FakeOllamaServer:
         self.fail_status: int | None = None  # answer /api/chat with this HTTP status and an {"error": ...}
         self.cut_after_chunks: int | None = None  # close the socket after this many streamed chunks
         self.error_after_chunks: int | None = None  # send an {"error": ...} line after this many chunks
+        self.required_authorization: str | None = None  # answer 401 to requests without this Authorization
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0  # streamed replies the client walked away from (cancel, timeout)
         self._lock = threading.Lock()
@@ -76,6 +83,8 @@ class FakeOllamaServer:
         """Listen on a free port and serve in a background thread."""
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-ollama", daemon=True)
         self._thread.start()
@@ -102,7 +111,9 @@ class FakeOllamaServer:
         """The base URL to give the adapter as its host."""
         if self._httpd is None:
             raise RuntimeError("the server is not started")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        scheme = "http" if self.tls is None else "https"
+        host = "127.0.0.1" if self.tls is None else "localhost"  # the name a test certificate is for
+        return f"{scheme}://{host}:{self._httpd.server_address[1]}"
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -145,8 +156,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routing -----------------------------------------------------------------------------------
 
+    def _headers(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
+
+    def _refused(self) -> bool:
+        """Answer 401 when a token is required and this request lacks it (quoting what it got, as some proxies do)."""
+        wanted = self.fake.required_authorization
+        got = self.headers.get("Authorization")
+        if wanted is None or got == wanted:
+            return False
+        self.close_connection = True
+        self._error(401, f"invalid credentials: {got}")
+        return True
+
     def do_GET(self) -> None:
-        self.fake._record(RecordedRequest("GET", self.path, None))
+        self.fake._record(RecordedRequest("GET", self.path, None, self._headers()))
+        if self._refused():
+            return
         if self.path == "/api/tags":
             self._json(200, {"models": [_tag_entry(name) for name in self.fake.models]})
         elif self.path == "/api/version":
@@ -157,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._text(404, "404 page not found")
 
     def do_HEAD(self) -> None:
-        self.fake._record(RecordedRequest("HEAD", self.path, None))
+        self.fake._record(RecordedRequest("HEAD", self.path, None, self._headers()))
         self.send_response(200 if self.path == "/" else 404)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -167,10 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else None
         except json.JSONDecodeError as exc:
-            self.fake._record(RecordedRequest("POST", self.path, None))
+            self.fake._record(RecordedRequest("POST", self.path, None, self._headers()))
             self._error(400, f"invalid character in request body: {exc}")
             return
-        self.fake._record(RecordedRequest("POST", self.path, body))
+        self.fake._record(RecordedRequest("POST", self.path, body, self._headers()))
+        if self._refused():
+            return
         if body is None:
             self._error(400, "missing request body")
         elif self.path == "/api/chat":
