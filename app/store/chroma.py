@@ -53,7 +53,8 @@ class ChromaVectorStore:
     """VectorStore port over chromadb: a local folder (default), a Chroma server, or an injected client."""
 
     def __init__(self, path: str | Path | None = None, *, url: str | None = None, client: Any = None,
-                 collection: str = DEFAULT_COLLECTION, filter_cache: bool | None = None) -> None:
+                 collection: str = DEFAULT_COLLECTION, filter_cache: bool | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
         if sum(x is not None for x in (path, url, client)) != 1:
             raise ValueError("give exactly one of path, url or client")
         self.collection_name = collection
@@ -62,6 +63,7 @@ class ChromaVectorStore:
         self.was_reset = False  # the index was damaged (or had the wrong space) and now starts empty
         self.created = False  # the folder did not exist: a new, empty index
         self.damaged_copy: Path | None = None  # where a damaged folder was moved for inspection
+        self._headers = dict(headers or {})  # for a reverse proxy in front of a Chroma server (a bearer token)
         self._owns_client = client is None
         self._client: Any = client
         self._collection: Any = None
@@ -329,9 +331,14 @@ class ChromaVectorStore:
         except ImportError as exc:
             raise StoreError("the vector index needs chromadb: pip install 'chromadb>=1,<2'") from exc
         ssl = parsed.scheme == "https"
+        base = f"{parsed.scheme}://{parsed.netloc}"
+        problem = server_problem(base, self._headers)
+        if problem is not None:
+            raise StoreError(f"the Chroma server at {url} {problem}")
         try:
             return chromadb.HttpClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8000),
-                                       ssl=ssl, settings=Settings(anonymized_telemetry=False))
+                                       ssl=ssl, headers=self._headers or None,
+                                       settings=Settings(anonymized_telemetry=False))
         except Exception as exc:  # chromadb raises ValueError when nothing answers
             raise StoreError(f"cannot reach the Chroma server at {url}: {exc}. Start it, or clear the "
                              "chroma_url setting to use the local index") from exc
@@ -418,15 +425,62 @@ class ChromaVectorStore:
         except ChatRecError:
             raise
         except Exception as exc:
-            raise StoreError(f"the vector index could not {action}: {exc}. {self._hint()}") from exc
+            if self.url is not None and _is_not_found(exc) and action != "open the collection":
+                # The server was started again empty, or someone dropped the collection: make it again
+                # and let the caller rebuild it from the database.
+                self._mirror = None
+                self._collection = self._get_or_create()
+                self.was_reset = True
+                raise StoreError(f"the Chroma server at {self.url} no longer holds the '{self.collection_name}' "
+                                 "index (started again empty, or the collection was deleted); it is rebuilt "
+                                 "from the database on the next search") from exc
+            raise StoreError(f"the vector index could not {action}: {_said(exc)}. {self._hint()}") from exc
 
     def _hint(self) -> str:
         if self.path is not None:
             return (f"If this persists, quit, delete the folder {self.path} and start again: the index "
                     "is rebuilt from the database")
         if self.url is not None:
-            return f"Check that the Chroma server at {self.url} is running"
+            return (f"Check that the Chroma server at {self.url} is running (chroma run --path DIR --host "
+                    "127.0.0.1 --port PORT), or clear the chroma_url setting to use the local index; nothing "
+                    "is lost: the database holds everything, and the index catches up when the server is back")
         return "Check the Chroma client"
+
+
+def server_problem(base: str, headers: Mapping[str, str], timeout_s: float = 5.0) -> str | None:
+    """What keeps the app from using the Chroma server at base (in words that end a sentence), or None."""
+    import urllib.error
+    import urllib.request
+
+    def status(path: str) -> int | str:
+        request = urllib.request.Request(base + path, headers=dict(headers))
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except (urllib.error.URLError, OSError) as exc:
+            return str(getattr(exc, "reason", exc))
+
+    answer = status("/api/v2/heartbeat")
+    if answer == 200:
+        return None
+    if isinstance(answer, str):
+        return (f"does not answer ({answer}): start it (chroma run --path DIR --host 127.0.0.1 --port PORT), or "
+                "clear the chroma_url setting to use the local index")
+    if answer in (401, 403):
+        return (f"refused the request ({answer}): the proxy in front of it wants credentials; set chroma_token "
+                "or chroma_headers in the settings")
+    if answer in (404, 410) and status("/api/v1/heartbeat") == 200:
+        return ("speaks Chroma's older API (a 0.x server); this app needs a Chroma 1.x server: pip install "
+                "'chromadb>=1,<2' on the server and start it with chroma run")
+    return f"answered HTTP {answer} to a heartbeat: is this address a Chroma server?"
+
+
+def _said(exc: Exception) -> str:
+    """An exception's message in one short line (HTTP clients put whole pages in theirs)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _is_not_found(exc: Exception) -> bool:

@@ -448,3 +448,27 @@ class TestChromaOversampledFilters(VectorStoreContract):
         monkeypatch.setattr(module, "_EXACT_BUDGET", 0)
         with module.ChromaVectorStore(tmp_path / "chroma") as chroma:
             yield chroma
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.fakes.chroma_server import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.mark.integration
+class TestChromaServer(VectorStoreContract):
+    """The contract against a real `chroma run` server, as users past one machine use it."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path, chroma_server: str) -> Iterator[VectorStore]:
+        from app.store.chroma import ChromaVectorStore
+
+        # one collection per test on the shared server, dropped afterwards
+        with ChromaVectorStore(url=chroma_server, collection=f"t{abs(hash(tmp_path.name)) % 10**9}") as chroma:
+            chroma.reset()
+            yield chroma
+            chroma.reset()

@@ -48,7 +48,7 @@ def test_random_bytes_inside_the_file_are_found_at_open_and_writes_are_refused(t
     store = SQLiteStore.open(path)
     assert store.damage is not None
     before = path.read_bytes()
-    with pytest.raises(DatabaseDamagedError, match="chatrec repair.*chatrec restore"):
+    with pytest.raises(DatabaseDamagedError, match=r"chatrec repair.*chatrec restore"):
         store.rate(ME, "movie:2", 4)
     store.close()
     assert path.read_bytes() == before  # nothing was written into the damaged file
@@ -122,7 +122,7 @@ def test_a_read_only_library_reads_and_refuses_to_write_with_its_own_message(tmp
     store = SQLiteStore.open(path)
     assert store.read_only and store.damage is None
     assert len(store.items()) == 300 and store.ratings_of(ME)[0].item_id == "movie:1"
-    with pytest.raises(ReadOnlyLibraryError, match="is read-only .* reading works"):
+    with pytest.raises(ReadOnlyLibraryError, match=r"is read-only .* reading works"):
         store.rate(ME, "movie:2", 4)
     store.close()
     assert path.stat().st_mtime_ns == before
@@ -174,7 +174,7 @@ def test_a_damaged_backup_is_refused_and_the_library_left_alone(tmp_path: Path):
     assert saved is not None
     _scribble(saved, 0, 100)
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="the backup .* is damaged"):
+    with pytest.raises(StoreError, match=r"the backup .* is damaged"):
         restore(path, saved)
     assert path.read_bytes() == before
 

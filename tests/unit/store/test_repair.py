@@ -57,7 +57,7 @@ def test_a_file_nothing_can_be_read_from_is_left_alone_with_the_way_out(tmp_path
     path = _library(tmp_path / "chatrec.sqlite3")
     _scribble(path, 0, 8192)  # the header and the schema page
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="could read no items and no ratings.*chatrec restore"):
+    with pytest.raises(StoreError, match=r"could read no items and no ratings.*chatrec restore"):
         repair(path)
     assert path.read_bytes() == before
 

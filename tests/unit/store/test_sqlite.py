@@ -149,7 +149,7 @@ def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path: Pa
 def test_a_damaged_database_file_gives_a_clear_error_and_is_left_in_place(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="is damaged .*chatrec repair"):
+    with pytest.raises(StoreError, match=r"is damaged .*chatrec repair"):
         SQLiteStore.open(path)
     assert path.read_bytes().startswith(b"this is not a database")
 
