@@ -163,11 +163,21 @@ def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items",
     from app.store.chroma import ChromaVectorStore
 
     if settings.chroma_url:
-        return ChromaVectorStore(url=settings.chroma_url, collection=collection)
+        return ChromaVectorStore(url=settings.chroma_url, collection=collection, headers=chroma_headers(settings))
     # Sound vectors live in their own folder, so either index can be damaged and rebuilt alone.
     opener = partial(ChromaVectorStore, paths.chroma if collection == "items" else paths.chroma_audio,
                      collection=collection)
     return opener() if host is None else host.store(collection, opener)
+
+
+def chroma_headers(settings: Settings) -> dict[str, str]:
+    """The HTTP headers for the Chroma server: the extra ones, and the proxy's token as a bearer."""
+    from app.domain.remote import parse_headers
+
+    headers = parse_headers(settings.chroma_headers)
+    if settings.chroma_token:
+        headers["Authorization"] = f"Bearer {settings.chroma_token}"
+    return headers
 
 
 def _sound_index(files: MusicFileStore, given: VectorStore | None, paths: AppPaths, settings: Settings,

@@ -19,6 +19,8 @@ class Settings:
     """User settings; each field's comment is its documentation."""
 
     chroma_url: str = ""  # a Chroma server (http://host:port); empty = the local folder
+    chroma_token: str = ""  # a reverse proxy's token for the Chroma server, sent as "Authorization: Bearer ..."
+    chroma_headers: str = ""  # extra HTTP headers for the Chroma server: "Name: value", one per line or ';'
     embed_batch_size: int = 64  # texts per embedding batch
     embed_threads: int = 2  # embedding batches run in parallel, one core each
     default_k: int = 10  # how many recommendations when not asked
@@ -97,21 +99,22 @@ def check_setting(key: str, value: object) -> str | None:
         return f"must be one of {', '.join(_CHOICES[key])}, got {value!r}"
     if key in _FOLDERS and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
         return f"must be a full folder path (or empty for the default), got {value!r}"
-    if key == "ollama_headers" and isinstance(value, str):
+    if key in ("ollama_headers", "chroma_headers") and isinstance(value, str):
         try:
             parse_headers(value)
         except ValueError as exc:
             return str(exc)
-    if key == "ollama_token" and isinstance(value, str):
+    if key in ("ollama_token", "chroma_token") and isinstance(value, str):
         return check_token(value)  # the message never quotes the token
     return None
 
 
 def _check_together(settings: Settings) -> tuple[str, str] | None:
     """The field and the reason when two settings contradict each other, or None."""
-    headers = parse_headers(settings.ollama_headers)
-    if settings.ollama_token and any(name.lower() == "authorization" for name in headers):
-        return "ollama_headers", "sets Authorization, and so does ollama_token: keep one of them"
+    for server in ("ollama", "chroma"):
+        headers = parse_headers(getattr(settings, f"{server}_headers"))
+        if getattr(settings, f"{server}_token") and any(name.lower() == "authorization" for name in headers):
+            return f"{server}_headers", f"sets Authorization, and so does {server}_token: keep one of them"
     return None
 
 

@@ -139,3 +139,17 @@ def test_a_server_that_is_not_there_is_named_with_how_to_start_one(tmp_path: Pat
 
     with pytest.raises(StoreError, match=r"does not answer .*chroma run --path DIR"):
         ChromaVectorStore(url=f"http://127.0.0.1:{free_port()}")
+
+
+def test_the_settings_token_and_headers_reach_the_server(stand_in: tuple[str, type[_Recorder]], paths: AppPaths):
+    from app.bootstrap import _open_chroma
+    from app.config import load_settings
+
+    url, handler = stand_in
+    handler.answers = {"/api/v2/heartbeat": 403}
+    paths.ensure()
+    paths.config_file.write_text(f'chroma_url = "{url}"\nchroma_token = "t0ken"\n'
+                                 'chroma_headers = "X-Team: films"\n', encoding="utf-8")
+    with pytest.raises(StoreError, match="wants credentials"):
+        _open_chroma(paths, load_settings(paths.config_file))
+    assert handler.seen[-1]["Authorization"] == "Bearer t0ken" and handler.seen[-1]["X-Team"] == "films"

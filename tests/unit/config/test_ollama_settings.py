@@ -85,3 +85,16 @@ def test_saved_with_the_other_settings_and_readable_by_the_user_alone(tmp_path: 
     assert load_settings(path) == settings
     if sys.platform != "win32":
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0  # the token is not readable by other users
+
+
+def test_the_chroma_server_takes_a_token_and_headers_checked_the_same_way(tmp_path):
+    from app.config import load_settings
+    from app.domain.errors import InputError
+
+    path = tmp_path / "settings.toml"
+    path.write_text('chroma_token = "abc"\nchroma_headers = "X-Team: films; X-Key: 1"\n', encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.chroma_token == "abc" and settings.chroma_headers.startswith("X-Team")
+    path.write_text('chroma_token = "abc"\nchroma_headers = "Authorization: Basic x"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="chroma_headers"):
+        load_settings(path)
