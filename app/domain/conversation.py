@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 Action = Literal["recommend", "refine", "explain", "rate", "add_to_list", "export", "chit_chat"]
 ACTIONS: tuple[str, ...] = get_args(Action)
+# A spoken or typed request is a sentence or two; a longer one is pasted text, not a request, and would
+# only be echoed, searched word by word and saved whole.
+MAX_REQUEST_CHARS = 2000
+QUOTE_MAX_CHARS = 80  # a reply quotes the user's own words only when they are as short as this (ten words or so)
+# Surrogates: bytes that were not UTF-8, as Python decodes them from the command line (surrogateescape);
+# SQLite and every UTF-8 encoder refuse them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Control characters that are not white space (white space, newlines and tabs included, becomes one space).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def clean_request(text: str) -> str:
+    """A request as a turn reads and saves it: undecodable bytes as U+FFFD, control characters dropped (terminal
+    escapes too), each run of white space one space."""
+    return " ".join(_CONTROLS.sub("", _SURROGATES.sub("\ufffd", text)).split())
 
 
 @dataclass(frozen=True)

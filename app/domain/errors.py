@@ -71,6 +71,16 @@ class ModelMissingError(ChatRecError):
     """A model or data package the app needs is not installed."""
 
 
+class RequestTooLongError(ChatRecError):
+    """A typed or spoken request longer than a turn takes."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self.length = length
+        self.limit = limit
+        super().__init__(f"the request is {length:,} characters long; a request is at most {limit:,} characters: "
+                         "say what you are looking for in a sentence or two")
+
+
 class NothingToGoOnError(ChatRecError):
     """A recommendation was asked for with no ratings anywhere and no words to search by."""
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.domain.chat import ChatMessage, ChatReply
-from app.domain.conversation import Intent, SessionState, TurnRecord
-from app.domain.errors import CancelledError, ChatModelError, ChatRecError, NothingToGoOnError
+from app.domain.conversation import MAX_REQUEST_CHARS, Intent, SessionState, TurnRecord, clean_request
+from app.domain.errors import CancelledError, ChatModelError, ChatRecError, NothingToGoOnError, RequestTooLongError
 from app.domain.items import ME
 from app.domain.progress import CancelToken, Deadline
 from app.domain.recommendation import Recommendation
@@ -131,9 +131,12 @@ class Conversation:
         on_cards receives the cards as soon as they are chosen, before the reply is written; on_text the
         reply as it is written, checked sentence by sentence (see reply_writer.write_reply).
         """
-        text = " ".join(text.split())
+        # Cleaned and measured once, before anything is saved: a refused request leaves no conversation behind.
+        text = clean_request(text)
         if not text:
             raise ChatRecError("say or type what you are looking for")
+        if len(text) > MAX_REQUEST_CHARS:
+            raise RequestTooLongError(len(text), MAX_REQUEST_CHARS)
         if self._store.count("items") == 0:
             raise ChatRecError("the catalogue is empty: import something first, for example `chatrec import demo`")
         clock = _Stopwatch()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.domain.conversation import QUOTE_MAX_CHARS
 from app.domain.recommendation import ScoreBreakdown, SoundMatch
 
 _MIN_SHARE = 0.05  # parts that add less than this to the score are not worth a sentence
@@ -37,7 +38,9 @@ def reasons_for(breakdown: ScoreBreakdown, *, query: str | None = None,
             target = f"{similar_to}'s" if similar_to else "what you liked"
             reasons.append(f"close in genre and subject to {target}")
         elif part.name == "query" and query:
-            reasons.append(f"matches \u201c{query}\u201d")
+            # The search words are the request less titles and filler: quoted only when short.
+            reasons.append(f"matches \u201c{query}\u201d" if len(query) <= QUOTE_MAX_CHARS
+                           else "matches what you asked for")
         elif part.name == "popularity":
             reasons.append(f"popular: rated by {raters} people" if raters else "popular overall")
         elif part.name == "audio":

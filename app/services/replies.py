@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.catalog.music_items import descriptors_of, pace
-from app.domain.conversation import Intent
+from app.domain.conversation import QUOTE_MAX_CHARS, Intent
 from app.domain.recommendation import Recommendation
 from app.prices import price_of, price_text
 from app.services.explain import sound_reason
@@ -178,7 +178,9 @@ def own_words(query: str, said: str) -> str:
             best = (start, position)
     if best is None or best[1] - best[0] > 2 * len(present) + 2 or best[1] - best[0] > 10:
         return ""
-    return said[tokens[best[0]].start():tokens[best[1] - 1].end()].strip(" '\u2019-")
+    quoted = said[tokens[best[0]].start():tokens[best[1] - 1].end()].strip(" '\u2019-")
+    # A reply quotes a short excerpt, never a paragraph: ten words may be ten very long ones.
+    return quoted if len(quoted) <= QUOTE_MAX_CHARS else ""
 
 
 def _fold(word: str) -> str:

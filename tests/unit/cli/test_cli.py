@@ -1,6 +1,8 @@
 import json
 import os
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -196,6 +198,34 @@ def test_ask_answers_a_turn_with_the_documented_json(on_fakes: AppPaths, capsys:
     payload = json.loads(out)
     assert code == 0 and set(payload) >= {"reply", "items", "intent", "backend", "fallbacks", "timings_ms"}
     assert len(payload["items"]) == 3 and payload["intent"]["liked"] == ["Fargo"]
+
+
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoModel:
+        def get(self) -> tuple[None, tuple[str, ...]]:
+            return None, ()
+
+    monkeypatch.setattr("app.bootstrap.chat_models", lambda *args, **kwargs: NoModel())
+
+
+def test_ask_with_bytes_that_are_not_utf8_answers_instead_of_crashing(
+        on_fakes: AppPaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    no_model(monkeypatch)
+    said = b"crime films \xff please".decode("utf-8", "surrogateescape")  # as Python decodes a bad argv
+    code, out, err = run(capsys, "ask", said, "--json")
+    assert code == 0 and err == "" and json.loads(out)["items"]
+
+
+def test_ask_with_a_request_too_long_to_be_one_exits_2_naming_the_limit_and_saves_no_conversation(
+        on_fakes: AppPaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    no_model(monkeypatch)
+    code, out, err = run(capsys, "ask", "crime films " + "x" * 100_000)
+    assert code == 2 and out == ""
+    assert err.startswith("chatrec: error: the request is 100,012 characters long; a request is at most 2,000")
+    code, out, _ = run(capsys, "ask", "crime films", "--json")
+    assert code == 0 and json.loads(out)["session"]  # the one conversation there is: this one
+    with closing(sqlite3.connect(on_fakes.database)) as db:
+        assert db.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
 
 
 SHOP = ("title,description,category,price,tags\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap import Engine
-from app.domain.errors import ChatModelTimeoutError, ChatModelUnavailableError
+from app.domain.errors import ChatModelTimeoutError, ChatModelUnavailableError, RequestTooLongError
 from app.domain.items import ME, Item
 from app.ports import ChatModel
 from app.services.conversation import Conversation, ConversationOptions
@@ -236,3 +236,46 @@ def test_choosing_the_model_ahead_names_the_backend_the_first_turn_uses(engine: 
     assert chat.turn("something like Fargo").backend == "llama.cpp"
     assert asked == ["ollama", "embedded"]  # the turn reused the choice: nothing was made or probed again
     assert make(engine, None).choose_model() == "none"
+
+
+def saved(engine: Engine) -> tuple[int, list[str]]:
+    """How many conversations there are, and every request saved in them."""
+    with engine.store.reading() as db:
+        sessions = db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        texts = [row[0] for row in db.execute("SELECT user_text FROM turns ORDER BY at")]
+    return sessions, texts
+
+
+def test_bytes_that_were_not_utf8_are_read_and_saved_as_replacement_characters(engine: Engine) -> None:
+    chat = make(engine, None)
+    said = b"crime films \xff\xfe please".decode("utf-8", "surrogateescape")  # how Python decodes a bad argv
+    result = chat.turn(said)
+    assert set(ids(result)) <= CRIME_IDS and result.items
+    assert saved(engine) == (1, ["crime films \ufffd\ufffd please"])
+
+
+def test_control_characters_are_dropped_from_a_request_before_it_is_read_echoed_or_saved(engine: Engine) -> None:
+    chat = make(engine, None)
+    result = chat.turn("\x00crime\x1b[31m films\r\n\tfrom\x07 the 90s")
+    assert "\x1b" not in result.reply and "\x00" not in result.reply
+    assert result.intent.year_min == 1990
+    assert saved(engine)[1] == ["crime[31m films from the 90s"]
+
+
+def test_a_request_longer_than_2000_characters_is_refused_naming_the_limit_and_nothing_is_saved(
+        engine: Engine) -> None:
+    chat = make(engine, None)
+    with pytest.raises(RequestTooLongError) as caught:
+        chat.turn("crime films " + "x" * 100_000)
+    assert "100,012 characters" in str(caught.value) and "at most 2,000 characters" in str(caught.value)
+    assert saved(engine) == (0, [])
+    assert chat.turn("crime films " + "x" * (2000 - 12)).items  # at the limit, still a request
+
+
+def test_a_reply_quotes_only_a_short_excerpt_of_a_long_request(engine: Engine) -> None:
+    chat = make(engine, None)
+    long_word = "y" * 1900
+    result = chat.turn(f"crime films {long_word}")
+    assert long_word[:100] not in result.reply and len(result.reply) < 1000
+    assert all(long_word[:100] not in reason for card in result.items for reason in card.reasons)
+
