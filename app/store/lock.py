@@ -17,7 +17,9 @@ class DataDirLock:
     def __init__(self, path: Path, timeout_s: float = 0.0) -> None:
         self._path = path
         self._timeout = timeout_s
-        self._lock = FileLock(str(path))
+        # Not thread-local: the window opens the engine on a worker thread and closes it on the GUI thread,
+        # and a thread-local lock released from another thread stays held (a restore then waited on itself).
+        self._lock = FileLock(str(path), thread_local=False)
 
     def acquire(self) -> DataDirLock:
         """Take the lock or raise DataDirBusyError naming the folder and the holder."""

@@ -78,3 +78,15 @@ def test_the_message_names_the_holder_even_before_it_has_written_its_id(tmp_path
             DataDirLock(lock_path).acquire()
     finally:
         holder.communicate("\n", timeout=10)
+
+
+def test_a_lock_taken_on_one_thread_is_released_from_another(tmp_path: Path) -> None:
+    import threading
+
+    lock_path = tmp_path / "chatrec.lock"
+    held: list[DataDirLock] = []
+    opener = threading.Thread(target=lambda: held.append(DataDirLock(lock_path).acquire()))
+    opener.start()
+    opener.join()
+    held[0].release()  # the window closes the engine on its own thread
+    DataDirLock(lock_path, timeout_s=0.5).acquire().release()
