@@ -26,10 +26,12 @@ if TYPE_CHECKING:  # the engine's modules take over a second to import: the wind
     from app.bootstrap import Engine
     from app.services.conversation import TurnResult
     from app.services.voice import VoiceLoop, VoiceTurn
+    from app.ui.library_care import CareAction
 
 log = logging.getLogger(__name__)
 
 ENGINE_JOB = "engine"
+CARE_JOB = "library-care"  # a restore or a repair, with the library closed
 WARMUP_JOB = "warm-up"
 TURN_JOB = "turn"  # typed and spoken turns share the name: a new one cancels the one before
 PREVIEW_JOB = "preview"
@@ -68,6 +70,7 @@ class SessionController(QObject):
     """One user's session with the engine: the conversation, ratings, and push-to-talk."""
 
     engine_ready = Signal(object)  # Engine
+    engine_closed = Signal()  # closed for a restore or a repair; engine_ready follows when it is open again
     engine_failed = Signal(object)  # exception: the app cannot work without its data
     progress = Signal(str, int, int, str)  # job label, done, total, message (model loading, warm-up)
     turn_started = Signal(str)  # what the user typed ("" for a spoken turn until it is heard)
@@ -105,6 +108,22 @@ class SessionController(QObject):
         self.progress.emit("Opening your library", 0, 0, "opening the database")
         self._jobs.start(ENGINE_JOB, lambda ctx: self._open_engine(self._paths),
                          on_done=self._engine_opened, on_error=self.engine_failed.emit)
+
+    def look_after(self, action: CareAction) -> None:
+        """Close the library, run action's work on the closed database (a restore, a repair), open it again."""
+        self.close()
+        self.engine_closed.emit()
+        self.progress.emit(action.what, 0, 0, action.what)
+
+        def finished(result: object) -> None:
+            self.notice.emit(action.describe(result))
+            self.open()
+
+        def failed(exc: BaseException) -> None:
+            self.failed.emit(exc)
+            self.open()  # a failed restore or repair leaves the database as it was: open that
+
+        self._jobs.start(CARE_JOB, lambda ctx: action.work(), on_done=finished, on_error=failed)
 
     def _engine_opened(self, engine: Engine) -> None:
         self.engine = engine

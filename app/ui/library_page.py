@@ -226,6 +226,12 @@ class LibraryPage(QWidget):
         layout.addWidget(self._build_progress(content))
         layout.addWidget(self._build_failures(content))
         layout.addWidget(self._build_runs(content))
+        from app.ui.library_care import LibraryCare
+
+        self.care = LibraryCare(self._jobs, content)
+        self.care.notice.connect(self.notice)
+        self.care.failed.connect(self.failed)
+        layout.addWidget(self.care)
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setObjectName("libraryScroll")
@@ -363,6 +369,7 @@ class LibraryPage(QWidget):
         copies = engine.catalogue.movielens_copies()
         self.movielens_100k.setVisible("100k" in copies)
         self.movielens_1m.setVisible("1m" in copies)
+        self.care.set_engine(engine)
         self._set_busy(False)
         self.refresh()
         if self._demo_pending:
@@ -387,6 +394,7 @@ class LibraryPage(QWidget):
         if engine is not None:
             self._jobs.start(STATUS_JOB, lambda ctx: read_snapshot(engine), on_done=self._show_snapshot,
                              on_error=self.failed.emit)
+            self.care.refresh()  # an import takes a backup first
 
     def is_importing(self) -> bool:
         """Whether an import is running."""

@@ -173,6 +173,8 @@ class MainWindow(QMainWindow):
         self.cards.preview_requested.connect(c.preview)
         if self.library_page is not None:
             self.library_page.library_changed.connect(self._library_changed)
+            self.library_page.care.care_requested.connect(c.look_after)
+        c.engine_closed.connect(self._engine_closed)
 
     def _shortcuts(self) -> None:
         for keys, action, name in (("Ctrl+1", lambda: self.tabs.setCurrentIndex(0), "Show Discover"),
@@ -196,6 +198,12 @@ class MainWindow(QMainWindow):
         if not sum(counts.values()):
             self.banner.show_notice("Your library is empty: open Library (Ctrl+3) to add music folders, "
                                     "MovieLens or the demo catalogue.")
+
+    def _engine_closed(self) -> None:
+        """The library is closed for a restore or a repair: nothing may ask it anything until it reopens."""
+        self._set_ready(False)
+        if self.library_page is not None:
+            self.library_page.care.set_engine(None)
 
     def _engine_failed(self, exc: BaseException) -> None:
         self.banner.show_error(exc)

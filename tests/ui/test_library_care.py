@@ -1,0 +1,54 @@
+"""The Library page's Safety box: the database's state, a backup by hand, and a restore the window lives through."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from app.domain.items import ME
+from app.ui.main_window import MainWindow
+
+
+def _care(window: MainWindow):  # type: ignore[no-untyped-def]
+    assert window.library_page is not None
+    return window.library_page.care
+
+
+def test_the_box_says_the_database_is_sound_and_backs_it_up_on_request(qtbot: QtBot, window: MainWindow):
+    care = _care(window)
+    qtbot.waitUntil(lambda: care.back_up.isEnabled(), timeout=5000)
+    assert "checked out sound" in care.state.text()
+    care.back_up.click()
+    qtbot.waitUntil(lambda: "Backed up to" in window.banner.text, timeout=10000)
+    assert "last backup" in care.state.text() and "by hand" in care.state.text()
+    assert care.restore.isEnabled() and not care.repair.isEnabled()
+
+
+def test_a_restore_closes_the_library_goes_back_and_opens_it_again(qtbot: QtBot, window: MainWindow):
+    care = _care(window)
+    controller = window.controller
+    qtbot.waitUntil(lambda: care.back_up.isEnabled(), timeout=5000)
+    care.back_up.click()
+    qtbot.waitUntil(lambda: care.restore.isEnabled() and "Backed up" in window.banner.text, timeout=10000)
+    assert controller.engine is not None
+    controller.engine.store.rate(ME, "product:grinder", 1)  # made after the backup
+    chosen = []
+    care._choose_backup = lambda parent, found: chosen.append(found) or next(  # type: ignore[method-assign]
+        b for b in found if b.reason == "by-hand")
+    care._confirm = lambda parent, title, question: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(controller.engine_closed, timeout=5000), \
+            qtbot.waitSignal(controller.engine_ready, timeout=30000):
+        care.restore.click()
+    qtbot.waitUntil(lambda: "Restored the backup" in window.banner.text, timeout=10000)
+    assert chosen and controller.engine is not None
+    assert "product:grinder" not in {r.item_id for r in controller.engine.store.ratings_of(ME)}
+    qtbot.waitUntil(lambda: care.back_up.isEnabled(), timeout=5000)  # the box follows the reopened library
+
+
+def test_a_damaged_database_offers_repair_and_no_backup(qtbot: QtBot, window: MainWindow):
+    care = _care(window)
+    assert window.controller.engine is not None
+    window.controller.engine.store.damage = "database disk image is malformed"
+    care.refresh()
+    assert "damaged (database disk image is malformed)" in care.state.text()
+    assert care.repair.isEnabled() and not care.back_up.isEnabled()
+    window.controller.engine.store.damage = None  # the fixture closes it cleanly
