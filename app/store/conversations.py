@@ -22,7 +22,8 @@ class ConversationStore:
         self._store = store
 
     def open_session(self, session_id: str | None = None) -> tuple[str, SessionState]:
-        """The session with this id (created when new), or a new one with a fresh id."""
+        """The session with this id, or a new one (with a fresh id when none is given) that is written with its
+        first turn: a turn that fails leaves no empty conversation behind."""
         session_id = (session_id or uuid.uuid4().hex[:10]).strip()
         if not session_id or len(session_id) > 100:
             raise StoreError("a session id is 1 to 100 characters")
@@ -30,10 +31,6 @@ class ConversationStore:
             row = db.execute("SELECT state FROM sessions WHERE id=?", (session_id,)).fetchone()
         if row is not None:
             return session_id, state_from_json(json.loads(row[0]))
-        now = time.time()
-        with self._store.transaction() as db:
-            db.execute("INSERT INTO sessions (id, created, updated, state) VALUES (?,?,?, '{}')",
-                       (session_id, now, now))
         return session_id, SessionState()
 
     def state_of(self, session_id: str) -> SessionState | None:
@@ -43,9 +40,12 @@ class ConversationStore:
         return None if row is None else state_from_json(json.loads(row[0]))
 
     def save_turn(self, record: TurnRecord, state: SessionState) -> None:
-        """Keep a finished turn and the session state it left, together or not at all."""
+        """Keep a finished turn and the session state it left (the session too, on its first turn), together or
+        not at all."""
         now = time.time()
         with self._store.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO sessions (id, created, updated, state) VALUES (?,?,?, '{}')",
+                       (record.session_id, now, now))
             db.execute("INSERT INTO turns (session_id, number, at, user_text, reply, intent, shown, backend, "
                        "fallbacks, timings) VALUES (?,?,?,?,?,?,?,?,?,?)",
                        (record.session_id, record.number, now, record.user_text, record.reply,

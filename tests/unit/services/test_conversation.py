@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap import Engine
-from app.domain.errors import ChatModelTimeoutError, ChatModelUnavailableError, RequestTooLongError
+from app.domain.errors import CancelledError, ChatModelTimeoutError, ChatModelUnavailableError, RequestTooLongError
 from app.domain.items import ME, Item
+from app.domain.progress import CancelToken
 from app.ports import ChatModel
 from app.services.conversation import Conversation, ConversationOptions
 from app.store.conversations import ConversationStore
@@ -279,3 +280,15 @@ def test_a_reply_quotes_only_a_short_excerpt_of_a_long_request(engine: Engine) -
     assert long_word[:100] not in result.reply and len(result.reply) < 1000
     assert all(long_word[:100] not in reason for card in result.items for reason in card.reasons)
 
+
+def test_a_turn_that_fails_leaves_no_empty_conversation_behind(engine: Engine) -> None:
+    chat = make(engine, None)
+    stopped = CancelToken()
+    stopped.cancel()
+    with pytest.raises(CancelledError):
+        chat.turn("crime films from the 90s", cancel=stopped)
+    assert saved(engine) == (0, [])
+    first = chat.turn("crime films from the 90s")
+    assert saved(engine) == (1, ["crime films from the 90s"])
+    chat.turn("only the 1990s ones", first.session_id)
+    assert saved(engine) == (1, ["crime films from the 90s", "only the 1990s ones"])
