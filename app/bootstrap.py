@@ -196,7 +196,8 @@ def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None)
     def ollama() -> ChatModel:
         from app.llm.ollama import OllamaChatModel
 
-        return OllamaChatModel(settings.ollama_model, host=settings.ollama_host, timeout_s=settings.llm_timeout_s)
+        return OllamaChatModel(settings.ollama_model, host=settings.ollama_host, timeout_s=settings.llm_timeout_s,
+                               token=settings.ollama_token, headers=settings.ollama_headers)
 
     return ChatModelChooser(backend or settings.llm_backend, ollama, EmbeddedChatModel(settings, paths))
 

@@ -333,6 +333,7 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
 
 
 def _run_shell(engine: Any) -> None:
+    _warn_about_plain_http(engine.settings, None)
     from app.shell import Shell
 
     Shell(engine).run()
@@ -346,7 +347,18 @@ def _report_import(run: Any, out: _Printer) -> None:
                       f"{run.ratings} ratings")
 
 
+def _warn_about_plain_http(settings: Any, backend: str | None) -> None:
+    """Say once, on stderr, when requests to a remote Ollama would travel unencrypted."""
+    from app.domain.remote import insecure_host_warning
+
+    if (backend or settings.llm_backend) != "embedded":
+        warning = insecure_host_warning(settings.ollama_host)  # never the raw host: it may hold a password
+        if warning:
+            print(f"chatrec: warning: {warning}", file=sys.stderr)
+
+
 def _conversation(engine: Any, backend: str | None) -> Any:
+    _warn_about_plain_http(engine.settings, backend)
     if backend is None:
         return engine.conversation
     from app.bootstrap import chat_models

@@ -119,22 +119,22 @@ def audio_devices() -> list[AudioDevice]:
     return SoundDeviceAudio().devices()
 
 
-def ollama_models(host: str) -> list[str]:
+def ollama_models(host: str, token: str = "", headers: str = "") -> list[str]:
     """The models installed on the Ollama server at host (a ChatModelError when it cannot be reached)."""
     from app.llm.ollama import OllamaChatModel
 
-    model = OllamaChatModel("", host=host, timeout_s=5.0)
+    model = OllamaChatModel("", host=host, timeout_s=5.0, token=token, headers=headers)
     try:
         return model.list_models()
     finally:
         model.close()
 
 
-def ollama_is_up(host: str) -> bool:
+def ollama_is_up(host: str, token: str = "", headers: str = "") -> bool:
     """A quick probe of the Ollama server at host."""
     from app.llm.ollama import OllamaChatModel
 
-    model = OllamaChatModel("", host=host)
+    model = OllamaChatModel("", host=host, token=token, headers=headers)
     try:
         return model.is_up(0.5)
     finally:

@@ -375,3 +375,17 @@ def test_download_movielens_asks_for_consent_then_downloads_and_imports(
     assert files.ranges == [] and not any((on_fakes.cache / "downloads").glob("*.zip"))  # nothing fetched yet
     code, out, _ = run(capsys, "import", "movielens", "--download", "ml-latest-small", "--agree", "--json")
     assert code == 0 and json.loads(out)["import"]["ratings"] == 2
+
+
+def test_a_remote_ollama_over_plain_http_gets_a_warning_that_never_shows_its_password(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import _warn_about_plain_http
+    from app.config import Settings
+
+    _warn_about_plain_http(Settings(ollama_host="http://ann:pw@10.0.0.5:11434"), None)
+    err = capsys.readouterr().err
+    assert "10.0.0.5" in err and "unencrypted" in err and "pw" not in err
+    _warn_about_plain_http(Settings(ollama_host="http://10.0.0.5:11434"), "embedded")  # Ollama not used
+    _warn_about_plain_http(Settings(ollama_host="https://llm.example.org"), None)
+    _warn_about_plain_http(Settings(ollama_host="http://127.0.0.1:11434"), None)
+    assert capsys.readouterr().err == ""
