@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from app import installed
 from app.config import Settings
 from app.domain.errors import ChatRecError
+from app.domain.remote import host_name, insecure_host_warning
 from app.domain.voice import AudioDevice
 from app.paths import AppPaths
 from app.ui.jobs import Jobs
@@ -119,11 +120,15 @@ def microphone_check(list_devices: Callable[[], list[AudioDevice]]) -> Check:
     return Check("Microphone", True, f"{inputs[0]} is ready for push-to-talk.")
 
 
-def ollama_check(probe: Callable[[str], bool], host: str) -> Check:
-    """Whether an Ollama server answers (optional: the built-in model works without it)."""
-    if probe(host):
-        return Check("Ollama (optional)", True, f"running at {host}; Chat-Rec can use its larger models.")
-    return Check("Ollama (optional)", False, f"not running at {host}; the built-in model answers instead.")
+def ollama_check(probe: Callable[..., bool], settings: Settings) -> Check:
+    """Whether an Ollama server answers (optional: the built-in model works without it), with the proxy's
+    credentials; plain http:// to another machine is flagged."""
+    where = host_name(settings.ollama_host)  # never the address as typed: it may hold a password
+    warning = insecure_host_warning(settings.ollama_host)
+    tail = f" ⚠ {warning[0].upper()}{warning[1:]}." if warning else ""
+    if probe(settings.ollama_host, token=settings.ollama_token, headers=settings.ollama_headers):
+        return Check("Ollama (optional)", True, f"running at {where}; Chat-Rec can use its larger models.{tail}")
+    return Check("Ollama (optional)", False, f"not running at {where}; the built-in model answers instead.{tail}")
 
 
 class FirstRunDialog(QDialog):
@@ -133,7 +138,7 @@ class FirstRunDialog(QDialog):
                  settings: Settings | None = None, catalogue_empty: bool = True,
                  check_models: Callable[[], list[Check]] | None = None,
                  list_devices: Callable[[], list[AudioDevice]] = installed.audio_devices,
-                 probe_ollama: Callable[[str], bool] = installed.ollama_is_up) -> None:
+                 probe_ollama: Callable[..., bool] = installed.ollama_is_up) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunDialog")
         self.setWindowTitle("Welcome to Chat-Rec")
@@ -146,8 +151,7 @@ class FirstRunDialog(QDialog):
                    on_error=lambda exc: self._failed(CHECK_NAMES[:4], exc))
         jobs.start("first-run-microphone", lambda ctx: microphone_check(list_devices), on_done=self._show,
                    on_error=lambda exc: self._failed(("Microphone",), exc))
-        host = settings.ollama_host
-        jobs.start("first-run-ollama", lambda ctx: ollama_check(probe_ollama, host), on_done=self._show,
+        jobs.start("first-run-ollama", lambda ctx: ollama_check(probe_ollama, settings), on_done=self._show,
                    on_error=lambda exc: self._failed(("Ollama (optional)",), exc))
 
     def _build(self, catalogue_empty: bool) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app import installed
 from app.config import Settings, check_setting, save_settings
 from app.domain.errors import ChatRecError
+from app.domain.remote import HEADERS_FORMAT, insecure_host_warning
 from app.domain.voice import AudioDevice
 from app.paths import AppPaths
 from app.paths import models_dir as default_models_dir
@@ -45,7 +46,8 @@ BACKENDS = (("Automatic: Ollama when it runs, else the built-in model", "auto"),
             ("Built-in model on this computer", "embedded"), ("Ollama server", "ollama"))
 THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
 # the names inline messages use for each field
-FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama_model": "Ollama model",
+FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama_token": "Ollama token",
+               "ollama_headers": "Extra headers", "ollama_model": "Ollama model",
                "llm_model_file": "Built-in model", "speech_model": "Speech model", "voice_model": "Voice",
                "input_device": "Microphone", "output_device": "Speaker", "theme": "Theme",
                "data_dir": "Data folder", "models_dir": "Models folder"}
@@ -94,7 +96,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, paths: AppPaths, jobs: Jobs, parent: QWidget | None = None, *,
                  on_theme: Callable[[str], None] = lambda theme: None,
                  list_devices: Callable[[], list[AudioDevice]] = installed.audio_devices,
-                 list_ollama_models: Callable[[str], list[str]] = installed.ollama_models,
+                 list_ollama_models: Callable[..., list[str]] = installed.ollama_models,
                  choose_file: Callable[[QWidget, str, str], str | None] | None = None,
                  choose_folder: Callable[[QWidget, str], str | None] | None = None) -> None:
         super().__init__(parent)
@@ -189,8 +191,23 @@ class SettingsDialog(QDialog):
         self.ollama_status = _note("Press Check to list the server's models.", page)
         self.ollama_status.setObjectName("ollamaStatus")
         self.ollama_status.setAccessibleName("Ollama check result")
+        self.host_warning = _note("", page)
+        self.host_warning.setObjectName("ollamaHostWarning")
+        self.host_warning.setAccessibleName("Ollama connection warning")
+        self.host.textChanged.connect(self._warn_about_host)
         self._field(form, "Ollama h&ost:", "ollama_host", self.host, buttons=(self.check,),
-                    notes=(self.ollama_status,))
+                    notes=(self.ollama_status, self.host_warning))
+        self._warn_about_host(s.ollama_host)
+        # For an Ollama behind a reverse proxy (it has no authentication of its own)
+        self.token = QLineEdit(s.ollama_token, page)
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setAccessibleName("Ollama token")
+        self.token.setToolTip("A reverse proxy's token, sent as 'Authorization: Bearer ...'; empty for none")
+        self._field(form, "Ollama &token:", "ollama_token", self.token)
+        self.headers = QLineEdit(s.ollama_headers.replace("\n", "; "), page)
+        self.headers.setAccessibleName("Extra headers for Ollama")
+        self.headers.setToolTip(f"Extra HTTP headers for the proxy: {HEADERS_FORMAT}")
+        self._field(form, "Extra &headers:", "ollama_headers", self.headers)
         self.ollama_model = _combo("Ollama model", "The Ollama model to chat with", page)
         self.ollama_model.setEditable(True)
         self.ollama_model.addItem(s.ollama_model, s.ollama_model)
@@ -307,9 +324,15 @@ class SettingsDialog(QDialog):
             return
         self.ollama_status.setText(f"Asking {host}…")
         self.check.setEnabled(False)
-        self._jobs.start(OLLAMA_JOB, lambda ctx: self._list_ollama_models(host),
+        token, headers = self.token.text().strip(), self.headers.text().strip()
+        self._jobs.start(OLLAMA_JOB, lambda ctx: self._list_ollama_models(host, token=token, headers=headers),
                          on_done=lambda names: self._show_ollama(host, names),
                          on_error=lambda exc: self._ollama_failed(host, exc))
+
+    def _warn_about_host(self, host: str) -> None:
+        warning = insecure_host_warning(host.strip()) if host.strip() else None
+        self.host_warning.setText(f"⚠ {warning}" if warning else "")
+        self.host_warning.setVisible(bool(warning))
 
     def _show_ollama(self, host: str, names: list[str]) -> None:
         self.check.setEnabled(True)
@@ -347,6 +370,7 @@ class SettingsDialog(QDialog):
     def chosen_settings(self) -> Settings:
         """The settings as the dialog's fields now say (not yet validated)."""
         return replace(self._settings, llm_backend=self._value(self.backend), ollama_host=self.host.text().strip(),
+                       ollama_token=self.token.text().strip(), ollama_headers=self.headers.text().strip(),
                        ollama_model=self.ollama_model.currentText().strip(),
                        llm_model_file=self._value(self.chat_model), speech_model=self._value(self.speech),
                        voice_model=self._value(self.voice), input_device=self._value(self.input_device),

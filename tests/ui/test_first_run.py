@@ -22,7 +22,7 @@ def _models() -> list[Check]:
 def _dialog(qtbot: QtBot, paths: AppPaths, **kwargs: object) -> FirstRunDialog:
     kwargs.setdefault("check_models", _models)
     kwargs.setdefault("list_devices", lambda: [MIC])
-    kwargs.setdefault("probe_ollama", lambda host: False)
+    kwargs.setdefault("probe_ollama", lambda host, **auth: False)
     dialog = FirstRunDialog(paths, Jobs(), **kwargs)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
     dialog.show()
@@ -90,7 +90,7 @@ def test_offer_loads_the_demo_through_the_library_once_it_opens(qtbot: QtBot, pa
     library = LibraryPage(jobs)
     qtbot.addWidget(library)
     dialog = FirstRunDialog.offer(None, paths, jobs, library, check_models=_models, list_devices=list,
-                                  probe_ollama=lambda host: False)
+                                  probe_ollama=lambda host, **auth: False)
     assert dialog.isVisible() and dialog.wants_demo()
     dialog.accept()  # before the engine is open: the demo waits for it
     assert not should_show(paths)
@@ -104,3 +104,19 @@ def test_offer_loads_the_demo_through_the_library_once_it_opens(qtbot: QtBot, pa
     finally:
         jobs.wait(5000)
         engine.close()
+
+
+def test_the_ollama_row_probes_with_the_proxys_credentials_and_flags_plain_http() -> None:
+    from app.config import Settings
+    from app.ui.first_run import ollama_check
+
+    asked: list[tuple[str, dict[str, str]]] = []
+
+    def probe(host: str, **auth: str) -> bool:
+        asked.append((host, auth))
+        return True
+
+    row = ollama_check(probe, Settings(ollama_host="http://ann:pw@10.0.0.5:11434", ollama_token="t0k"))
+    assert asked == [("http://ann:pw@10.0.0.5:11434", {"token": "t0k", "headers": ""})]
+    assert row.ok and "10.0.0.5" in row.sentence and "unencrypted" in row.sentence and "pw" not in row.sentence
+    assert "⚠" not in ollama_check(probe, Settings()).sentence  # this machine: nothing to flag

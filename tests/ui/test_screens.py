@@ -101,7 +101,7 @@ def test_the_settings_and_the_welcome(qtbot: QtBot, paths: AppPaths, tmp_path: P
 
     devices = [AudioDevice(0, "USB Microphone", 1, 0, 48000.0), AudioDevice(1, "Speakers", 0, 2, 48000.0)]
     settings = SettingsDialog(Settings(), paths, Jobs(), list_devices=lambda: devices,
-                              list_ollama_models=lambda host: ["llama3.2:3b"])
+                              list_ollama_models=lambda host, **auth: ["llama3.2:3b"])
     qtbot.addWidget(settings)
     settings.resize(720, 560)
     settings.show()
@@ -112,7 +112,7 @@ def test_the_settings_and_the_welcome(qtbot: QtBot, paths: AppPaths, tmp_path: P
               Check("Built-in language model", True, "SmolLM2-135M-Instruct-Q8_0.gguf is ready to answer."),
               Check("Text understanding", True, "the text model that matches requests to items is installed.")]
     welcome = FirstRunDialog(paths, Jobs(), check_models=lambda: checks, list_devices=lambda: [],
-                             probe_ollama=lambda host: False)
+                             probe_ollama=lambda host, **auth: False)
     qtbot.addWidget(welcome)
     welcome.resize(720, 520)
     welcome.show()

@@ -35,7 +35,7 @@ def _dialog(qtbot: QtBot, paths: AppPaths, settings: Settings, jobs: Jobs | None
             **kwargs: object) -> SettingsDialog:
     jobs = jobs or Jobs()
     dialog = SettingsDialog(settings, paths, jobs, list_devices=list,  # type: ignore[arg-type]
-                            list_ollama_models=lambda host: [], **kwargs)  # type: ignore[arg-type]
+                            list_ollama_models=lambda host, **auth: [], **kwargs)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: not jobs.is_running(MODELS_JOB), timeout=5000)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.config import Settings, load_settings
@@ -21,7 +22,7 @@ SPEAKER = AudioDevice(1, "Speakers", 0, 2, 48000.0)
 
 def _dialog(qtbot: QtBot, paths: AppPaths, settings: Settings | None = None, **kwargs: object) -> SettingsDialog:
     kwargs.setdefault("list_devices", lambda: [MIC, SPEAKER])
-    kwargs.setdefault("list_ollama_models", lambda host: ["llama3.2:3b", "qwen2.5:7b"])
+    kwargs.setdefault("list_ollama_models", lambda host, **auth: ["llama3.2:3b", "qwen2.5:7b"])
     dialog = SettingsDialog(settings or Settings(), paths, Jobs(), **kwargs)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
     dialog.show()
@@ -54,7 +55,7 @@ def test_saves_a_changed_theme_and_backend_and_applies_the_theme(qtbot: QtBot, p
 
 
 def test_ollama_check_lists_the_models_or_says_inline_why_not(qtbot: QtBot, paths: AppPaths) -> None:
-    def down(host: str) -> list[str]:
+    def down(host: str, **auth: str) -> list[str]:
         raise ChatModelUnavailableError(f"Ollama is not running at {host}: start it with `ollama serve`")
 
     dialog = _dialog(qtbot, paths, list_ollama_models=down)
@@ -129,3 +130,28 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, paths: AppPaths) -> 
     unnamed = [c for c in controls if not c.accessibleName() and not c.objectName().startswith("qt_")
                and not isinstance(c.parent(), (QComboBox,)) and type(c).__name__ != "QToolButton"]
     assert unnamed == []
+
+
+def test_a_remote_ollama_takes_a_token_and_headers_and_plain_http_is_flagged(qtbot: QtBot, paths: AppPaths):
+    asked: list[tuple[str, dict[str, str]]] = []
+
+    def listing(host: str, **auth: str) -> list[str]:
+        asked.append((host, auth))
+        return ["llama3.2:3b"]
+
+    dialog = _dialog(qtbot, paths, list_ollama_models=listing)
+    assert not dialog.host_warning.isVisible()  # the default is this machine
+    dialog.host.setText("http://10.0.0.5:11434")
+    assert dialog.host_warning.isVisible() and "unencrypted" in dialog.host_warning.text()
+    dialog.host.setText("https://llm.example.org")
+    assert not dialog.host_warning.isVisible()
+    assert dialog.token.echoMode() == QLineEdit.EchoMode.Password
+    dialog.token.setText("s3cret")
+    dialog.headers.setText("X-Team: films")
+    dialog.check.click()
+    qtbot.waitUntil(lambda: bool(asked), timeout=5000)
+    assert asked[0] == ("https://llm.example.org", {"token": "s3cret", "headers": "X-Team: films"})
+    chosen = dialog.chosen_settings()
+    assert (chosen.ollama_token, chosen.ollama_headers) == ("s3cret", "X-Team: films")
+    dialog.headers.setText("no colon here")
+    assert "ollama_headers" in dialog.problems(dialog.chosen_settings())
