@@ -15,6 +15,7 @@ from app.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 _BATCH = 256  # items embedded and upserted per step: progress and cancel between steps
+_LOOKUP = 5000  # ids asked of the index at once when finding what it lacks
 
 
 def item_metadata(item: Item) -> dict[str, MetadataValue]:
@@ -44,10 +45,29 @@ class ItemIndex:
 
     def ensure_current(self, progress: ProgressCallback = no_progress,
                        cancel: CancelToken | None = None) -> bool:
-        """Rebuild the index when it is missing, damaged or out of step; True when it rebuilt."""
+        """Bring the index in step: index only what it lacks when that is enough (a build that was stopped
+        resumes where it stopped), else rebuild it; True when anything was indexed."""
         if self.is_current():
             return False
+        if (self._rebuilt or not self._was_reset()) and self._catch_up(progress, cancel):
+            return True
         self.rebuild(progress, cancel)
+        return True
+
+    def _catch_up(self, progress: ProgressCallback, cancel: CancelToken | None) -> bool:
+        """Embed only the items the index lacks; False when that cannot make it current (it also holds
+        vectors of items the catalogue no longer has, which only a rebuild drops)."""
+        items = self._store.items()
+        ids = [item.id for item in items]
+        present: set[str] = set()
+        for start in range(0, len(ids), _LOOKUP):
+            present.update(self._vectors.get_vectors(ids[start:start + _LOOKUP]))
+        if len(present) != self._vectors.count():
+            return False
+        missing = [item for item in items if item.id not in present]
+        log.info("the vector index holds %d of %d items: indexing the other %d", len(present), len(items),
+                 len(missing))
+        self.add(missing, progress, cancel)
         return True
 
     def rebuild(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> int:

@@ -38,3 +38,60 @@ def test_an_import_into_a_new_index_embeds_each_item_once_and_drops_what_went(pa
         assert engine.index.is_current()
     finally:
         engine.close()
+
+
+def _big_catalogue(n: int) -> CatalogueImport:
+    from app.domain.items import Item
+
+    return CatalogueImport("products", "shop", "test", [Item(f"product:{i}", "product", f"Mug {i}") for i in range(n)])
+
+
+def test_a_stopped_build_resumes_where_it_stopped_instead_of_starting_again(paths: AppPaths) -> None:
+    from app.domain.errors import CancelledError
+    from app.domain.progress import CancelToken
+    from app.services.index import ItemIndex
+
+    vectors = InMemoryVectorStore()
+    first = CountingEmbedder()
+    engine = open_engine(paths, embedder=first, vector_store=vectors)
+    try:
+        engine.store.import_catalogue(_big_catalogue(2000))
+        token = CancelToken()
+
+        def stop_half_way(done: int, total: int, message: str) -> None:
+            if done >= 1000:
+                token.cancel()
+
+        try:
+            engine.index.rebuild(stop_half_way, token)
+        except CancelledError:
+            pass
+        kept = vectors.count()
+        assert 1000 <= kept < 2000
+        # the next run (a new index service over the same vectors, as after a restart) only does the rest
+        second = CountingEmbedder()
+        again = ItemIndex(engine.store, second, vectors)
+        seen: list[tuple[int, int]] = []
+        assert again.ensure_current(lambda done, total, message: seen.append((done, total))) is True
+        assert second.texts == 2000 - kept and again.is_current()
+        assert seen[-1] == (2000 - kept, 2000 - kept)  # progress counts what is left
+    finally:
+        engine.close()
+
+
+def test_an_index_holding_items_that_are_gone_is_rebuilt(paths: AppPaths) -> None:
+    from app.services.index import ItemIndex
+
+    vectors = InMemoryVectorStore()
+    engine = open_engine(paths, embedder=FakeEmbedder(), vector_store=vectors)
+    try:
+        engine.store.import_catalogue(_big_catalogue(10))
+        engine.index.ensure_current()
+        vectors.upsert(["product:gone"], np.ones((1, 384), dtype=np.float32), [{"domain": "product"}])
+        vectors.delete(["product:3"])  # two missing, one that should not be there
+        vectors.delete(["product:4"])
+        again = ItemIndex(engine.store, FakeEmbedder(), vectors)
+        assert again.ensure_current() is True
+        assert vectors.count() == 10 and not vectors.get_vectors(["product:gone"])
+    finally:
+        engine.close()
