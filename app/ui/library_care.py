@@ -87,6 +87,7 @@ class LibraryCare(QGroupBox):
 
     def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text, self)
+        button.setAccessibleName(text.replace("&", "").rstrip("…"))
         button.setToolTip(tip)
         button.setAccessibleDescription(tip)
         button.clicked.connect(slot)
