@@ -54,8 +54,8 @@ def read_delimited(path: Path, delimiter: str = ",",
 def refuse_nul(fields: Sequence[str], names: Sequence[str] | None, where: str, line: int | None = None, *,
                record: int | None = None) -> None:
     """An InputError naming the first field that holds a NUL byte (by name, else as "column N"); the row is
-    refused like any other bad row. C code (Qt's labels, SQLite's full-text index) ends text at a NUL, so a
-    title holding one would show cut short, or two different titles as one."""
+    refused like any other bad row. SQLite's text functions (length(), LIKE) stop at a NUL, as C code does,
+    so a title holding one would be searched and shown cut short."""
     if NUL not in "".join(fields):  # one fast test per row: a ratings file has millions of them
         return
     index = next(i for i, value in enumerate(fields) if NUL in value)
