@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -107,6 +108,12 @@ def _format_items(recs: Sequence[Recommendation]) -> str:
     return "\n".join(lines)
 
 
+def _text(value: str) -> str:
+    """A text argument with bytes the terminal could not decode as U+FFFD (Python keeps them as lone
+    surrogates, which crash every print and database write). Paths keep theirs: a file name may hold them."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", value)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatrec", description="Chat-Rec: explainable recommendations.")
     common = argparse.ArgumentParser(add_help=False)
@@ -142,22 +149,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
     rate = sub.add_parser("rate", parents=[common], help="rate an item 1-5 stars")
-    rate.add_argument("item", help="its id, or its title (\"Fargo\", \"Heat (1995)\")")
+    rate.add_argument("item", type=_text, help="its id, or its title (\"Fargo\", \"Heat (1995)\")")
     rate.add_argument("stars", type=float)
-    rate.add_argument("--user", default=ME)
+    rate.add_argument("--user", default=ME, type=_text)
 
     rec = sub.add_parser("recommend", parents=[common], help="recommend items with reasons")
-    rec.add_argument("--user", default=ME)
-    rec.add_argument("--query")
+    rec.add_argument("--user", default=ME, type=_text)
+    rec.add_argument("--query", type=_text)
     rec.add_argument("--domain", choices=DOMAINS)
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument("--year-min", type=int)
     rec.add_argument("--year-max", type=int)
-    rec.add_argument("--genre", action="append", default=[], help="repeatable")
+    rec.add_argument("--genre", action="append", default=[], type=_text, help="repeatable")
     rec.add_argument("--include-rated", action="store_true")
 
     search = sub.add_parser("search", parents=[common], help="find items by text")
-    search.add_argument("text")
+    search.add_argument("text", type=_text)
     search.add_argument("--domain", choices=DOMAINS)
     search.add_argument("--k", type=int, default=10)
     similar = sub.add_parser("similar", parents=[common], help="items like an item (tracks: by sound)")
@@ -165,7 +172,7 @@ def _build_parser() -> argparse.ArgumentParser:
     similar.add_argument("--k", type=int, default=10)
 
     ask = sub.add_parser("ask", parents=[common], help="one conversational turn: say what you want")
-    ask.add_argument("text")
+    ask.add_argument("text", type=_text)
     ask.add_argument("--session", help="continue this conversation (its id is printed with every answer)")
     ask.add_argument("--backend", choices=["auto", "ollama", "embedded"],
                      help="the language model: Ollama, the embedded one, or auto (the setting's default)")
@@ -173,14 +180,14 @@ def _build_parser() -> argparse.ArgumentParser:
     lists = sub.add_parser("list", help="lists and playlists: create, add, show, export")
     list_sub = lists.add_subparsers(dest="list_command", required=True)
     create = list_sub.add_parser("create", parents=[common], help="a new, empty list")
-    create.add_argument("name")
+    create.add_argument("name", type=_text)
     add = list_sub.add_parser("add", parents=[common], help="append items (ids) to a list")
-    add.add_argument("name")
-    add.add_argument("items", nargs="+", metavar="ITEM")
+    add.add_argument("name", type=_text)
+    add.add_argument("items", nargs="+", metavar="ITEM", type=_text)
     show = list_sub.add_parser("show", parents=[common], help="a list's entries with your ratings")
-    show.add_argument("name", nargs="?", help="a list; none = every list")
+    show.add_argument("name", nargs="?", type=_text, help="a list; none = every list")
     export = list_sub.add_parser("export", parents=[common], help="write a list as m3u8, xspf, jspf, csv or json")
-    export.add_argument("name")
+    export.add_argument("name", type=_text)
     export.add_argument("file", type=Path)
     export.add_argument("--format", help="m3u8, xspf, jspf, csv or json (default: from the file's extension)")
     export.add_argument("--overwrite", action="store_true", help="replace the file if it exists")
@@ -193,7 +200,7 @@ def _build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--out", type=Path, help="write the spoken reply here (wav)")
     voice.add_argument("--session", help="continue this conversation")
     say = sub.add_parser("say", parents=[common], help="speak any text into a wav file")
-    say.add_argument("text")
+    say.add_argument("text", type=_text)
     say.add_argument("--out", type=Path, required=True)
 
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")

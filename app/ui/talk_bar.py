@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.conversation import MAX_REQUEST_CHARS
 from app.ui.a11y import clear_button
 
 STATE_TEXT = {"idle": "Ready", "listening": "Listening\u2026", "transcribing": "Transcribing\u2026",
@@ -33,6 +34,7 @@ class TalkBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ask_box = QLineEdit()
+        self.ask_box.setMaxLength(MAX_REQUEST_CHARS)  # the conversation refuses longer requests anyway
         self.ask_box.setObjectName("askBox")
         self.ask_box.setPlaceholderText("Ask for something\u2026  (Ctrl+K)")
         self.ask_box.setAccessibleName("Ask Chat-Rec")

@@ -389,3 +389,13 @@ def test_a_remote_ollama_over_plain_http_gets_a_warning_that_never_shows_its_pas
     _warn_about_plain_http(Settings(ollama_host="https://llm.example.org"), None)
     _warn_about_plain_http(Settings(ollama_host="http://127.0.0.1:11434"), None)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv", [["search", "caf\udce9"], ["list", "create", "caf\udce9 list"],
+                                  ["recommend", "--query", "caf\udce9"]])
+def test_text_the_terminal_could_not_decode_is_read_not_a_crash(on_fakes: AppPaths, argv: list[str],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "surrogates" not in err
+    assert code == 0
