@@ -31,7 +31,10 @@ def marker_path(database: Path) -> Path:
 
 
 def header_problem(database: Path) -> str | None:
-    """What is wrong with the file's SQLite header and length, or None; reads 100 bytes."""
+    """What is wrong with the file's SQLite header and length, or None; reads 100 bytes.
+
+    With a write-ahead log beside it the length is not judged: a process stopped in the middle of a
+    checkpoint leaves a main file shorter than its header says, which the log completes."""
     try:
         with open(database, "rb") as handle:
             header = handle.read(_HEADER)
@@ -44,6 +47,9 @@ def header_problem(database: Path) -> str | None:
     page_size = 65536 if page_size == 1 else page_size
     if page_size < 512 or page_size & (page_size - 1):
         return f"its header names an impossible page size ({page_size})"
+    wal = database.with_name(database.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return None
     if size % page_size:
         return f"its length ({size:,} bytes) is not a whole number of {page_size}-byte pages: it was cut short"
     pages = int.from_bytes(header[28:32], "big")
@@ -83,10 +89,10 @@ def forget_clean_close(database: Path) -> None:
     stamp_path(database).unlink(missing_ok=True)
 
 
-def quick_check(connection: sqlite3.Connection) -> str | None:
-    """SQLite's quick_check (every page read, no index cross-check); None when it says ok."""
+def quick_check(connection: sqlite3.Connection, pragma: str = "quick_check") -> str | None:
+    """SQLite's quick_check (every page read), or integrity_check when asked; None when it says ok."""
     try:
-        rows = connection.execute("PRAGMA quick_check(5)").fetchall()
+        rows = connection.execute(f"PRAGMA {pragma}(5)").fetchall()
     except sqlite3.DatabaseError as exc:
         return str(exc)
     findings = [str(row[0]) for row in rows]
@@ -106,7 +112,8 @@ def record_damage(database: Path, what: str) -> None:
     # when it cannot be written beside the file, this process still refuses and the next one looks again
     with contextlib.suppress(OSError):
         marker_path(database).write_text(what + "\n", encoding="utf-8")
-    forget_clean_close(database)
+    with contextlib.suppress(OSError):
+        forget_clean_close(database)
 
 
 def clear_damage(database: Path) -> None:
@@ -115,7 +122,14 @@ def clear_damage(database: Path) -> None:
 
 
 def is_damage(exc: sqlite3.DatabaseError) -> bool:
-    """True for SQLite's errors that mean a damaged file (not a busy lock, a constraint or a full disk)."""
+    """True for SQLite's errors that mean a damaged file (not a busy lock, a constraint, a full disk, or an
+    I/O error that may pass, such as a drive unplugged for a moment)."""
     text = str(exc).lower()
-    return "malformed" in text or "not a database" in text or "disk i/o error" in text or \
-        type(exc) is sqlite3.DatabaseError
+    return "malformed" in text or "not a database" in text or \
+        (type(exc) is sqlite3.DatabaseError and "i/o error" not in text)
+
+
+def connect_read_only(database: Path) -> sqlite3.Connection:
+    """A connection that can never write the file (SQLite's mode=ro), usable from any thread."""
+    return sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=10.0)

@@ -10,7 +10,6 @@ one. The damaged file is kept beside it for anyone who wants to dig further.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from app.domain.errors import StoreError
 from app.store import health
+from app.store.backup import set_aside
 from app.store.schema import MIGRATIONS
 
 # In the order they can be written: what others refer to first. A table's storage order: its rowid, or
@@ -50,23 +50,22 @@ def repair(database: Path) -> RepairReport:
     """Rebuild database from what can be read of it (every connection must be closed: hold the lock)."""
     if not database.exists():
         raise StoreError(f"there is no database at {database} to repair")
-    aside = database.with_name(f"{database.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    aside = database.with_name(f"{database.name}.damaged-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
     fresh = database.with_name(f".{database.name}.repairing")
     try:
-        for suffix in ("", "-wal"):
-            if database.with_name(database.name + suffix).exists():
-                shutil.copy2(database.with_name(database.name + suffix), aside.with_name(aside.name + suffix))
+        set_aside(database, aside)
         fresh.unlink(missing_ok=True)
         rows, stopped, dropped = _rebuild(aside, fresh)
         if not rows.get("items") and not rows.get("ratings"):
             raise StoreError(f"SQLite could read no items and no ratings from {database} "
                              f"({'; '.join(stopped.values()) or 'empty'}); restore a backup instead "
-                             "(chatrec restore --list)")
+                             f"(chatrec restore --list). A copy of the damaged file is kept as {aside}")
         for leftover in ("-wal", "-shm"):  # the damaged file's log must never be replayed over the new one
             database.with_name(database.name + leftover).unlink(missing_ok=True)
         os.replace(fresh, database)
-    except OSError as exc:
-        raise StoreError(f"could not repair {database} ({exc.strerror or exc}); it is unchanged") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"could not repair {database} ({getattr(exc, 'strerror', None) or exc}); it is "
+                         f"unchanged, and a copy of it is kept as {aside}") from exc
     finally:
         fresh.unlink(missing_ok=True)
     health.clear_damage(database)
@@ -75,7 +74,7 @@ def repair(database: Path) -> RepairReport:
 
 
 def _rebuild(damaged: Path, fresh: Path) -> tuple[dict[str, int], dict[str, str], int]:
-    old = sqlite3.connect(f"{damaged.resolve().as_uri()}?mode=ro", uri=True)
+    old = health.connect_read_only(damaged)
     new = sqlite3.connect(fresh, isolation_level=None)
     try:
         for number, script in enumerate(MIGRATIONS, start=1):
@@ -87,10 +86,13 @@ def _rebuild(damaged: Path, fresh: Path) -> tuple[dict[str, int], dict[str, str]
         stopped: dict[str, str] = {}
         for table, order in _TABLES:
             columns = [row[1] for row in new.execute(f"PRAGMA table_info({table})")]
+            if not _has_table(old, table):
+                continue  # a file from an older schema: nothing of this table to recover
             found, problem = _read_table(old, table, columns, order)
             placeholders = ", ".join("?" * len(columns))
+            before = new.total_changes
             new.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", found)
-            rows[table] = len(found)
+            rows[table] = new.total_changes - before  # what was kept, not merely read
             if problem is not None:
                 stopped[table] = problem
         dropped = sum(new.execute(sql).rowcount for sql in _ORPHANS)
@@ -98,7 +100,7 @@ def _rebuild(damaged: Path, fresh: Path) -> tuple[dict[str, int], dict[str, str]
         new.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('catalogue_version', "
                     "CAST(COALESCE((SELECT value FROM meta WHERE key='catalogue_version'), 0) + 1 AS TEXT))")
         new.execute("COMMIT")
-        problem = health.quick_check(new) or _integrity(new)
+        problem = health.quick_check(new, "integrity_check")
         if problem is not None:
             raise StoreError(f"the rebuilt database did not pass SQLite's check ({problem})")
         new.execute("PRAGMA journal_mode=WAL")
@@ -129,6 +131,13 @@ def _read_table(db: sqlite3.Connection, table: str, columns: list[str],
     return list(found.values()), problem
 
 
-def _integrity(db: sqlite3.Connection) -> str | None:
-    rows = [str(row[0]) for row in db.execute("PRAGMA integrity_check(5)")]
-    return None if rows == ["ok"] else "; ".join(rows)
+def _has_table(db: sqlite3.Connection, table: str) -> bool:
+    try:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
+    except sqlite3.DatabaseError:
+        return True  # the schema itself cannot be read: try the table, and say what stopped it
+
+
+def repaired_tables() -> set[str]:
+    """The tables repair copies (every table of the schema must be among them)."""
+    return {table for table, _order in _TABLES}

@@ -109,15 +109,17 @@ class SQLiteStore:
 
     @classmethod
     def _open(cls, path: Path, read_only: bool, existed: bool) -> SQLiteStore:
-        store = cls(_connect(path, read_only=read_only), path, read_only=read_only)
+        damage = health.recorded_damage(path) if existed else None
+        if existed and damage is None and not health.unchanged_since_clean_close(path):
+            # Something happened since a clean close: look, through a connection that cannot write (closing
+            # the last writable one would checkpoint the log into a file that may be damaged).
+            damage = _look_at(path)
+        if damage is not None:
+            health.record_damage(path, damage)
+        writable = not read_only and damage is None
+        store = cls(_connect(path, read_only=not writable), path, read_only=read_only)
+        store.damage = damage
         try:
-            damage = health.recorded_damage(path) if existed else None
-            if existed and damage is None and not health.unchanged_since_clean_close(path):
-                damage = health.quick_check(store._db)  # something happened since a clean close: look
-            if damage is not None:
-                health.record_damage(path, damage)
-                store.damage = damage
-            writable = not read_only and damage is None
             if writable:
                 health.forget_clean_close(path)  # written from now on: only a clean close vouches for it
                 store._db.execute("PRAGMA journal_mode=WAL")
@@ -126,7 +128,7 @@ class SQLiteStore:
             store._migrate(writable)
             if writable:
                 store._mark_interrupted_runs()
-            store._reader = _connect(path, read_only=True) if read_only else _connect(path)
+            store._reader = _connect(path, read_only=not writable)
             store._reader.execute("PRAGMA query_only=ON")
         except BaseException:
             store._db.close()
@@ -162,7 +164,7 @@ class SQLiteStore:
                 raise
             if self.damage is None:
                 self.damage = str(exc)
-                health.record_damage(self.path, self.damage)
+                health.record_damage(self.path, self.damage)  # this process writes no more: _refuse_writes
             raise DatabaseDamagedError(damaged_message(self.path, self.damage)) from exc
 
     def _refuse_writes(self) -> None:
@@ -578,9 +580,25 @@ def item_from_row(row: Sequence[object]) -> Item:
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) usable from any thread."""
     if read_only:
-        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                               check_same_thread=False, timeout=_BUSY_TIMEOUT_S)
+        return health.connect_read_only(path)
     return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S)
+
+
+def _look_at(path: Path) -> str | None:
+    """SQLite's quick_check of the file, through a read-only connection when SQLite allows one."""
+    probe = health.connect_read_only(path)
+    try:
+        found = health.quick_check(probe)
+    finally:
+        probe.close()
+    if found is not None and ("readonly" in found or "unable to open" in found):
+        # A log left without its index (-shm) needs a writable connection to be read at all.
+        probe = _connect(path)
+        try:
+            found = health.quick_check(probe)
+        finally:
+            probe.close()
+    return found
 
 
 def damaged_message(path: Path, what: str) -> str:

@@ -106,8 +106,7 @@ def test_damage_met_while_reading_is_reported_once_and_stops_every_write(tmp_pat
     store = SQLiteStore.open(path)
     assert store.damage is None  # not looked for: the stamp matched
     with pytest.raises(DatabaseDamagedError):
-        store.items()
-        store.rating_triples()
+        store.rating_triples()  # every rating: it reads the damaged pages
     assert health.recorded_damage(path) is not None
     with pytest.raises(DatabaseDamagedError):
         store.rate(ME, "movie:4", 3)
@@ -189,3 +188,63 @@ def test_a_migration_backs_up_the_old_schema_first(tmp_path: Path):
     raw.close()
     SQLiteStore.open(path).close()
     assert [b.reason for b in backups(path)] == [f"before-schema-{len(MIGRATIONS)}"]
+
+
+def test_a_damaged_file_is_not_written_even_by_the_checkpoint_at_close(tmp_path: Path):
+    import subprocess
+    import sys
+
+    path = _library(tmp_path / "chatrec.sqlite3", items=2000)
+    # a rating in the write-ahead log, not yet in the file: then the process dies without closing
+    subprocess.run([sys.executable, "-c", "import os, sys; from app.store.sqlite import SQLiteStore; "
+                    "s = SQLiteStore.open(__import__('pathlib').Path(sys.argv[1])); s.rate('me', 'movie:7', 2); "
+                    "os._exit(0)", str(path)], check=True, cwd=Path(__file__).parents[3])
+    assert path.with_name(path.name + "-wal").stat().st_size > 0
+    size = path.stat().st_size
+    _scribble(path, (size // 4096 // 2) * 4096)
+    before = path.read_bytes()
+    store = SQLiteStore.open(path)
+    assert store.damage is not None
+    store.close()
+    assert path.read_bytes() == before
+
+
+def test_a_file_shorter_than_its_header_is_not_cut_short_while_its_log_completes_it(tmp_path: Path):
+    path = _library(tmp_path / "chatrec.sqlite3")
+    wal = path.with_name(path.name + "-wal")
+    wal.write_bytes(b"x" * 4096)  # a log with frames the main file has not received yet
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size - 4096)
+    assert health.header_problem(path) is None
+    wal.unlink()
+    assert "cut short" in (health.header_problem(path) or "")
+
+
+def test_an_io_error_that_may_pass_is_not_damage():
+    assert not health.is_damage(sqlite3.OperationalError("disk I/O error"))
+    assert not health.is_damage(sqlite3.DatabaseError("disk I/O error"))
+    assert health.is_damage(sqlite3.DatabaseError("database disk image is malformed"))
+
+
+def test_damage_in_a_folder_that_cannot_be_written_is_still_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "chatrec.sqlite3"
+
+    def refused(database: Path) -> None:
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr(health, "forget_clean_close", refused)
+    health.record_damage(path, "malformed")  # no PermissionError: the caller goes on to say "damaged"
+
+
+def test_a_log_left_without_its_index_is_read_not_called_damage(tmp_path: Path):
+    import subprocess
+    import sys
+
+    path = _library(tmp_path / "chatrec.sqlite3")
+    subprocess.run([sys.executable, "-c", "import os, sys; from app.store.sqlite import SQLiteStore; "
+                    "s = SQLiteStore.open(__import__('pathlib').Path(sys.argv[1])); s.rate('me', 'movie:7', 2); "
+                    "os._exit(0)", str(path)], check=True, cwd=Path(__file__).parents[3])
+    path.with_name(path.name + "-shm").unlink()  # as a copy of the folder without it would be
+    store = SQLiteStore.open(path)
+    assert store.damage is None and store.ratings_of(ME)[-1].stars in (2, 5)
+    store.close()

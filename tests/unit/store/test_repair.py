@@ -23,7 +23,9 @@ def test_a_page_of_random_bytes_costs_only_the_rows_on_it(tmp_path: Path):
     store.close()
     size = path.stat().st_size
     _scribble(path, (size // 4096 // 2) * 4096)
-    assert SQLiteStore.open(path).damage is not None
+    damaged = SQLiteStore.open(path)
+    assert damaged.damage is not None
+    damaged.close()
 
     report = repair(path)
 
@@ -65,3 +67,13 @@ def test_a_file_nothing_can_be_read_from_is_left_alone_with_the_way_out(tmp_path
 def test_there_must_be_a_database_to_repair(tmp_path: Path):
     with pytest.raises(StoreError, match="there is no database"):
         repair(tmp_path / "chatrec.sqlite3")
+
+
+def test_repair_copies_every_table_of_the_schema(tmp_path: Path):
+    from app.store.repair import repaired_tables
+
+    store = SQLiteStore.open(tmp_path / "chatrec.sqlite3")
+    with store.reading() as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    store.close()
+    assert tables == repaired_tables()  # a new table in a migration must be added to repair too
