@@ -2,8 +2,8 @@
 
 Like bootstrap, this is where the command line and the window reach the store's adapters. Each action
 holds the data folder's lock (it waits as any command does), so no other Chat-Rec has the file open.
-Restoring or repairing also drops the local search indexes: they are rebuilt from the database on next
-use, so they can never describe a catalogue the database no longer holds.
+Restoring or repairing also drops the local search indexes, which are rebuilt from the database on next
+use; an index on a Chroma server is checked against the database by its size and rebuilt when they differ.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.bootstrap import configured
+from app.config import Settings, load_settings
 from app.domain.errors import StoreError
 from app.paths import AppPaths
 from app.store.backup import Backup, backups, restore
@@ -29,9 +30,17 @@ class Restored:
     replaced_kept_at: Path | None
 
 
+def _library(paths: AppPaths | None) -> tuple[Settings, AppPaths]:
+    """The settings and the library's folders: given paths are the open library's, used as they are (a
+    data folder changed in Settings applies at the next start, so it must not be re-resolved here)."""
+    if paths is None:
+        return configured()
+    return load_settings(paths.config_file), paths
+
+
 def back_up_library(paths: AppPaths | None = None) -> Path | None:
     """A backup of the library now; None when it is empty (nothing to keep)."""
-    settings, paths = configured(paths)
+    settings, paths = _library(paths)
     with DataDirLock(paths.lock, settings.lock_timeout_s):
         store = SQLiteStore.open(paths.database)
         try:
@@ -41,14 +50,13 @@ def back_up_library(paths: AppPaths | None = None) -> Path | None:
 
 
 def library_backups(paths: AppPaths | None = None) -> list[Backup]:
-    """The library's backups, newest first."""
-    _settings, paths = configured(paths)
-    return backups(paths.database)
+    """The library's backups, newest first (reads no settings when given the open library's paths)."""
+    return backups((paths or configured()[1]).database)
 
 
 def restore_library(name: str = "", paths: AppPaths | None = None) -> Restored:
     """Put a backup (named by its file name or path; the newest when empty) in place of the database."""
-    settings, paths = configured(paths)
+    settings, paths = _library(paths)
     found = backups(paths.database)
     if not found:
         raise StoreError(f"there are no backups in {paths.database.parent / 'backups'}")
@@ -65,7 +73,7 @@ def restore_library(name: str = "", paths: AppPaths | None = None) -> Restored:
 
 def repair_library(paths: AppPaths | None = None) -> RepairReport:
     """Rebuild a damaged database from what can be read of it (the damaged file is kept aside)."""
-    settings, paths = configured(paths)
+    settings, paths = _library(paths)
     with DataDirLock(paths.lock, settings.lock_timeout_s):
         report = repair(paths.database)
         _drop_local_indexes(paths)

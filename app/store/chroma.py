@@ -429,7 +429,11 @@ class ChromaVectorStore:
                 # The server was started again empty, or someone dropped the collection: make it again
                 # and let the caller rebuild it from the database.
                 self._mirror = None
-                self._collection = self._get_or_create()
+                try:
+                    self._collection = self._get_or_create()
+                except Exception as again:  # the server went away meanwhile: say that instead
+                    raise StoreError(f"the vector index could not {action}: {_said(again)}. {self._hint()}"
+                                     ) from again
                 self.was_reset = True
                 raise StoreError(f"the Chroma server at {self.url} no longer holds the '{self.collection_name}' "
                                  "index (started again empty, or the collection was deleted); it is rebuilt "

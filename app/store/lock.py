@@ -20,12 +20,20 @@ class DataDirLock:
         # Not thread-local: the window opens the engine on a worker thread and closes it on the GUI thread,
         # and a thread-local lock released from another thread stays held (a restore then waited on itself).
         self._lock = FileLock(str(path), thread_local=False)
+        self._held = False
 
     def acquire(self) -> DataDirLock:
         """Take the lock or raise DataDirBusyError naming the folder and the holder."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._lock.acquire(timeout=self._timeout)
+        except PermissionError:
+            if os.access(self._path.parent, os.W_OK):
+                raise
+            # A folder nobody here can write (a read-only disk, another user's library): nothing can
+            # change it through us, so reading goes ahead without the lock (the store opens read-only).
+            self._held = False
+            return self
         except Timeout:
             waited = f" (waited {self._timeout:g} s)" if self._timeout > 0 else ""
             raise DataDirBusyError(
@@ -34,8 +42,12 @@ class DataDirLock:
         # Written whole and then renamed: a process that is refused reads the old id or the new, never "".
         pid_file = self._path.with_suffix(".pid")
         temporary = pid_file.with_name(f".{pid_file.name}.{os.getpid()}")
-        temporary.write_text(str(os.getpid()), encoding="utf-8")
-        os.replace(temporary, pid_file)
+        try:
+            temporary.write_text(str(os.getpid()), encoding="utf-8")
+            os.replace(temporary, pid_file)
+        except OSError:  # only a refused process's message misses it; the lock itself is held
+            temporary.unlink(missing_ok=True)
+        self._held = True
         return self
 
     def _holder(self) -> str:
@@ -46,8 +58,10 @@ class DataDirLock:
         return f"process {pid}" if pid.isdigit() else "a process that has not written its id yet"
 
     def release(self) -> None:
-        """Give the lock back."""
-        self._lock.release()
+        """Give the lock back (nothing to give when the folder could not be written to take it)."""
+        if self._held:
+            self._lock.release()
+            self._held = False
 
     def __enter__(self) -> DataDirLock:
         return self.acquire()

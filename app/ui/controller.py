@@ -101,6 +101,11 @@ class SessionController(QObject):
         self.session_id: str | None = None
         self.last_result: TurnResult | None = None
 
+    @property
+    def paths(self) -> AppPaths:
+        """The folders the library is opened from (before the data folder setting is applied)."""
+        return self._paths
+
     # -- start-up ------------------------------------------------------------------------------
 
     def open(self) -> None:

@@ -2,7 +2,9 @@
 
 Backing up runs beside everything else (SQLite copies a consistent state while the app works). Restoring
 and repairing need the database closed, so the box hands them to the controller as a CareAction, which
-closes the library, runs it, and opens the library again; the window stays responsive throughout.
+closes the library (waiting a few seconds for work in flight), runs it as a job with progress, and opens
+the library again. When the library cannot open at all (a damaged or emptied file), the box still
+offers a restore and a repair.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.ui.notices import confirm
 
 if TYPE_CHECKING:
     from app.bootstrap import Engine
+    from app.paths import AppPaths
 
 BACKUP_JOB = "library-backup"
 BackupChooser = Callable[[QWidget, Sequence[Backup]], Backup | None]
@@ -58,13 +61,15 @@ class LibraryCare(QGroupBox):
     care_requested = Signal(object)  # a CareAction for the controller
 
     def __init__(self, jobs: Jobs, parent: QWidget | None = None, *, choose_backup: BackupChooser = _ask_backup,
-                 confirm_action: Confirmer = confirm) -> None:
+                 confirm_action: Confirmer = confirm, busy: Callable[[], bool] = lambda: False) -> None:
         super().__init__("Safety", parent)
         self.setObjectName("libraryCare")
         self._jobs = jobs
         self._choose_backup = choose_backup
         self._confirm = confirm_action
+        self._busy = busy  # an import is running: the library must not be closed under it
         self._engine: Engine | None = None
+        self._rescue: AppPaths | None = None  # the library's folders when it could not open
         layout = QVBoxLayout(self)
         self.state = QLabel("Opening your library…", self)
         self.state.setObjectName("databaseState")
@@ -96,11 +101,26 @@ class LibraryCare(QGroupBox):
     def set_engine(self, engine: Engine | None) -> None:
         """Show the state of this engine's database (None while the library is closed for a restore)."""
         self._engine = engine
+        self._rescue = None
         self.refresh()
+
+    def offer_rescue(self, paths: AppPaths, *, damaged: bool) -> None:
+        """The library could not open: offer its backups, and a repair when the file is damaged."""
+        self._engine = None
+        self._rescue = paths
+        found = maintenance.library_backups(paths)
+        self.state.setText("The library could not open. " + (
+            f"Restore a backup (the newest: {_label(found[0])})" if found else "There is no backup to restore")
+            + (", or repair the database." if damaged else "."))
+        self.back_up.setEnabled(False)
+        self.restore.setEnabled(bool(found))
+        self.repair.setEnabled(damaged)
 
     def refresh(self) -> None:
         """Read the database's state and the backups folder again."""
         engine = self._engine
+        if self._rescue is not None:
+            return
         if engine is None:
             self.state.setText("The library is closed while its database is looked after…")
             self._enable(False)
@@ -144,11 +164,18 @@ class LibraryCare(QGroupBox):
         self.failed.emit(exc)
         self.refresh()
 
+    def _library_paths(self) -> AppPaths | None:
+        """The folders of the library to look after, or None (with a word) while that cannot be done."""
+        if self._busy():
+            self.notice.emit("An import is running: restore or repair once it has finished (or cancel it).")
+            return None
+        return self._engine.paths if self._engine is not None else self._rescue
+
     def _on_restore(self) -> None:
-        engine = self._engine
-        if engine is None:
+        paths = self._library_paths()
+        if paths is None:
             return
-        chosen = self._choose_backup(self, maintenance.library_backups(engine.paths))
+        chosen = self._choose_backup(self, maintenance.library_backups(paths))
         if chosen is None or not self._confirm(
                 self, "Restore a backup",
                 f"Go back to the library as it was at {_label(chosen)}? Ratings, lists and imports made since "
@@ -156,19 +183,19 @@ class LibraryCare(QGroupBox):
             return
         self.care_requested.emit(CareAction(
             f"Restoring the backup of {_label(chosen)}",
-            partial(maintenance.restore_library, chosen.path.name, engine.paths),
+            partial(maintenance.restore_library, chosen.path.name, paths),
             lambda done: f"Restored the backup of {_label(chosen)}; the database it replaced is kept as "
                          f"{getattr(done, 'replaced_kept_at', None)}."))
 
     def _on_repair(self) -> None:
-        engine = self._engine
-        if engine is None or not self._confirm(
+        paths = self._library_paths()
+        if paths is None or not self._confirm(
                 self, "Repair the database",
                 "Rebuild the database from everything that can still be read? Rows stored on the damaged "
                 "parts are lost; the damaged file is kept beside it. Restoring a backup may keep more."):
             return
         self.care_requested.emit(CareAction("Repairing the database",
-                                            partial(maintenance.repair_library, engine.paths), _repaired))
+                                            partial(maintenance.repair_library, paths), _repaired))
 
 
 def _repaired(report: object) -> str:

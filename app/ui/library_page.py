@@ -228,7 +228,7 @@ class LibraryPage(QWidget):
         layout.addWidget(self._build_runs(content))
         from app.ui.library_care import LibraryCare
 
-        self.care = LibraryCare(self._jobs, content)
+        self.care = LibraryCare(self._jobs, content, busy=self.is_importing)
         self.care.notice.connect(self.notice)
         self.care.failed.connect(self.failed)
         layout.addWidget(self.care)

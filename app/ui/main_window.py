@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         for page in (self.lists_page, self.library_page):
             if page is not None:
                 page.set_engine(engine)
+                page.setEnabled(True)
         self._set_ready(True)
         counts = engine.store.domain_counts()
         if not sum(counts.values()):
@@ -202,11 +203,23 @@ class MainWindow(QMainWindow):
     def _engine_closed(self) -> None:
         """The library is closed for a restore or a repair: nothing may ask it anything until it reopens."""
         self._set_ready(False)
+        for page in (self.lists_page, self.library_page):
+            if page is not None:
+                page.setEnabled(False)  # its engine is closed: no import or list edit may start meanwhile
         if self.library_page is not None:
             self.library_page.care.set_engine(None)
 
     def _engine_failed(self, exc: BaseException) -> None:
+        from app.domain.errors import DatabaseDamagedError, EmptyDatabaseError
+
         self.banner.show_error(exc)
+        if self.library_page is not None and isinstance(exc, (DatabaseDamagedError, EmptyDatabaseError)):
+            # the library cannot open: the Safety box is the way back (a restore, or a repair)
+            self.library_page.setEnabled(True)
+            from app.bootstrap import configured
+
+            _settings, paths = configured(self.controller.paths)  # with the data folder the settings name
+            self.library_page.care.offer_rescue(paths, damaged=isinstance(exc, DatabaseDamagedError))
         self.progress_label.setText("Could not open your library")
         self.progress_bar.hide()
 

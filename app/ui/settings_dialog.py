@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -204,7 +205,10 @@ class SettingsDialog(QDialog):
         self.token.setAccessibleName("Ollama token")
         self.token.setToolTip("A reverse proxy's token, sent as 'Authorization: Bearer ...'; empty for none")
         self._field(form, "Ollama &token:", "ollama_token", self.token)
-        self.headers = QLineEdit(s.ollama_headers.replace("\n", "; "), page)
+        # several lines: a value holding ';' must stay on its own line, as the settings file keeps it
+        self.headers = QPlainTextEdit(s.ollama_headers, page)
+        self.headers.setTabChangesFocus(True)
+        self.headers.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.headers.setAccessibleName("Extra headers for Ollama")
         self.headers.setToolTip(f"Extra HTTP headers for the proxy: {HEADERS_FORMAT}")
         self._field(form, "Extra &headers:", "ollama_headers", self.headers)
@@ -324,7 +328,7 @@ class SettingsDialog(QDialog):
             return
         self.ollama_status.setText(f"Asking {host}…")
         self.check.setEnabled(False)
-        token, headers = self.token.text().strip(), self.headers.text().strip()
+        token, headers = self.token.text().strip(), self.headers.toPlainText().strip()
         self._jobs.start(OLLAMA_JOB, lambda ctx: self._list_ollama_models(host, token=token, headers=headers),
                          on_done=lambda names: self._show_ollama(host, names),
                          on_error=lambda exc: self._ollama_failed(host, exc))
@@ -370,7 +374,7 @@ class SettingsDialog(QDialog):
     def chosen_settings(self) -> Settings:
         """The settings as the dialog's fields now say (not yet validated)."""
         return replace(self._settings, llm_backend=self._value(self.backend), ollama_host=self.host.text().strip(),
-                       ollama_token=self.token.text().strip(), ollama_headers=self.headers.text().strip(),
+                       ollama_token=self.token.text().strip(), ollama_headers=self.headers.toPlainText().strip(),
                        ollama_model=self.ollama_model.currentText().strip(),
                        llm_model_file=self._value(self.chat_model), speech_model=self._value(self.speech),
                        voice_model=self._value(self.voice), input_device=self._value(self.input_device),

@@ -52,3 +52,32 @@ def test_a_damaged_database_offers_repair_and_no_backup(qtbot: QtBot, window: Ma
     assert "damaged (database disk image is malformed)" in care.state.text()
     assert care.repair.isEnabled() and not care.back_up.isEnabled()
     window.controller.engine.store.damage = None  # the fixture closes it cleanly
+
+
+def test_a_library_that_cannot_open_is_offered_its_backups_and_a_repair(qtbot: QtBot, paths):  # type: ignore[no-untyped-def]
+    from app.domain.errors import DatabaseDamagedError
+    from app.store.sqlite import SQLiteStore
+    from app.ui.controller import SessionController
+    from app.ui.jobs import Jobs
+    from tests.tiny_catalogue import tiny_catalogue
+
+    paths.ensure()
+    store = SQLiteStore.open(paths.database)
+    store.import_catalogue(tiny_catalogue())
+    assert store.back_up("by-hand") is not None
+    store.close()
+
+    def damaged(_paths: object) -> object:
+        raise DatabaseDamagedError("the database is damaged (malformed); run `chatrec repair`")
+
+    jobs = Jobs()
+    controller = SessionController(paths, jobs, open_engine=damaged)  # type: ignore[arg-type]
+    window = MainWindow(controller, jobs)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(controller.engine_failed, timeout=10000):
+        controller.open()
+    care = _care(window)
+    assert "could not open" in care.state.text() and "by hand" in care.state.text()
+    assert care.restore.isEnabled() and care.repair.isEnabled() and not care.back_up.isEnabled()
+    assert window.library_page is not None and window.library_page.isEnabled()

@@ -147,11 +147,13 @@ def test_a_remote_ollama_takes_a_token_and_headers_and_plain_http_is_flagged(qtb
     assert not dialog.host_warning.isVisible()
     assert dialog.token.echoMode() == QLineEdit.EchoMode.Password
     dialog.token.setText("s3cret")
-    dialog.headers.setText("X-Team: films")
+    dialog.headers.setPlainText("X-Team: films")
     dialog.check.click()
     qtbot.waitUntil(lambda: bool(asked), timeout=5000)
     assert asked[0] == ("https://llm.example.org", {"token": "s3cret", "headers": "X-Team: films"})
     chosen = dialog.chosen_settings()
     assert (chosen.ollama_token, chosen.ollama_headers) == ("s3cret", "X-Team: films")
-    dialog.headers.setText("no colon here")
+    dialog.headers.setPlainText("no colon here")
     assert "ollama_headers" in dialog.problems(dialog.chosen_settings())
+    dialog.headers.setPlainText("X-Key: a;b\nX-Team: films")  # a value with ';' on its own line is kept whole
+    assert "ollama_headers" not in dialog.problems(dialog.chosen_settings())

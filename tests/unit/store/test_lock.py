@@ -90,3 +90,35 @@ def test_a_lock_taken_on_one_thread_is_released_from_another(tmp_path: Path) -> 
     opener.join()
     held[0].release()  # the window closes the engine on its own thread
     DataDirLock(lock_path, timeout_s=0.5).acquire().release()
+
+
+def test_a_folder_nobody_here_can_write_is_read_without_the_lock(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from filelock import FileLock
+
+    def refused(self: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(FileLock, "acquire", refused)
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK)  # root writes anything: pretend
+    lock = DataDirLock(tmp_path / "chatrec.lock").acquire()
+    lock.release()  # nothing held, nothing to give back
+
+
+def test_a_pid_file_that_cannot_be_written_does_not_leave_the_lock_held(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    real_replace = os.replace
+
+    def refused(source: object, target: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    lock_path = tmp_path / "chatrec.lock"
+    monkeypatch.setattr(os, "replace", refused)
+    held = DataDirLock(lock_path).acquire()  # no exception: the lock is taken, only the id is missing
+    monkeypatch.setattr(os, "replace", real_replace)
+    held.release()
+    DataDirLock(lock_path, timeout_s=0.2).acquire().release()
