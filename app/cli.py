@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -111,7 +110,9 @@ def _format_items(recs: Sequence[Recommendation]) -> str:
 def _text(value: str) -> str:
     """A text argument with bytes the terminal could not decode as U+FFFD (Python keeps them as lone
     surrogates, which crash every print and database write). Paths keep theirs: a file name may hold them."""
-    return re.sub("[\ud800-\udfff]", "\ufffd", value)
+    from app.domain.conversation import replace_undecodable
+
+    return replace_undecodable(value)
 
 
 def _build_parser() -> argparse.ArgumentParser:

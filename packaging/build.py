@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         # the same home again: the music analyser must reuse what numba compiled, not compile again
         report["selftest_again"] = selftest(installed, scratch / "selftest", only=("music_analysis",))
         report["cold_start"] = cold_start(installed, scratch / "start")
+    report["total_s"] = round(time.perf_counter() - started, 1)  # the whole run: build, tests, starts
     write_report(report)
     ok = bool(report["selftest"]["ok"]) if isinstance(report["selftest"], dict) else False
     again = report.get("selftest_again")

@@ -19,10 +19,15 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
+def replace_undecodable(text: str) -> str:
+    """Text with the bytes that were not UTF-8 (lone surrogates) as U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def clean_request(text: str) -> str:
     """A request as a turn reads and saves it: undecodable bytes as U+FFFD, control characters dropped (terminal
     escapes too), each run of white space one space."""
-    return " ".join(_CONTROLS.sub("", _SURROGATES.sub("\ufffd", text)).split())
+    return " ".join(_CONTROLS.sub("", replace_undecodable(text)).split())
 
 
 @dataclass(frozen=True)
