@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QInputDialog, QVBoxLayout, QWidget
 
 from app import maintenance
 from app.store.backup import Backup
+from app.ui.a11y import named_button, status_label
 from app.ui.jobs import JobContext, Jobs
 from app.ui.notices import confirm
 
@@ -71,32 +72,21 @@ class LibraryCare(QGroupBox):
         self._engine: Engine | None = None
         self._rescue: AppPaths | None = None  # the library's folders when it could not open
         layout = QVBoxLayout(self)
-        self.state = QLabel("Opening your library…", self)
-        self.state.setObjectName("databaseState")
-        self.state.setWordWrap(True)
-        self.state.setAccessibleName("The database's check and last backup")
-        self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state = status_label("Opening your library…", "databaseState", "The database's check and last backup",
+                                  self)
         row = QHBoxLayout()
-        self.back_up = self._button("&Back up now", "Copy the database into its backups folder (one is also "
-                                    "taken before every import)", self._on_back_up)
-        self.restore = self._button("Res&tore a backup…", "Go back to the library as it was when a backup was "
-                                    "taken; the current database is kept beside it", self._on_restore)
-        self.repair = self._button("Re&pair the database…", "Rebuild a damaged database from what can still be "
-                                   "read; the damaged file is kept beside it", self._on_repair)
+        self.back_up = named_button("&Back up now", "Copy the database into its backups folder (one is also "
+                                    "taken before every import)", self, self._on_back_up)
+        self.restore = named_button("Res&tore a backup…", "Go back to the library as it was when a backup was "
+                                    "taken; the current database is kept beside it", self, self._on_restore)
+        self.repair = named_button("Re&pair the database…", "Rebuild a damaged database from what can still be "
+                                   "read; the damaged file is kept beside it", self, self._on_repair)
         for button in (self.back_up, self.restore, self.repair):
             row.addWidget(button)
         row.addStretch(1)
         layout.addWidget(self.state)
         layout.addLayout(row)
         self._enable(False)
-
-    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QPushButton:
-        button = QPushButton(text, self)
-        button.setAccessibleName(text.replace("&", "").rstrip("…"))
-        button.setToolTip(tip)
-        button.setAccessibleDescription(tip)
-        button.clicked.connect(slot)
-        return button
 
     def set_engine(self, engine: Engine | None) -> None:
         """Show the state of this engine's database (None while the library is closed for a restore)."""

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QProgressBar,
-    QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -42,7 +41,7 @@ from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, ProgressCallback
 from app.services.film_history import HistoryReport
 from app.services.music import MusicImportReport, eta_text
-from app.ui.a11y import clear_button
+from app.ui.a11y import clear_button, named_button, status_label
 from app.ui.download_dialog import DownloadDialog
 from app.ui.jobs import Job, Jobs
 
@@ -148,14 +147,6 @@ def _title(text: str, parent: QWidget) -> QLabel:
     return label
 
 
-def _button(text: str, tip: str, parent: QWidget, slot: Callable[[], None]) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setAccessibleName(text.replace("&", "").rstrip("…"))
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
-
-
 def _table(headers: list[str], name: str, parent: QWidget) -> QTableWidget:
     table = QTableWidget(0, len(headers), parent)
     table.setObjectName(name)
@@ -256,9 +247,9 @@ class LibraryPage(QWidget):
         layout.addWidget(self.folders_empty)
         layout.addWidget(self.folders)
         row = QHBoxLayout()
-        self.add_folder = _button("&Add music folder…", "Choose a folder of music files to import", box,
+        self.add_folder = named_button("&Add music folder…", "Choose a folder of music files to import", box,
                                   self._on_add_folder)
-        self.rescan = _button("&Re-scan music", "Look for new, changed and removed files in the music folders",
+        self.rescan = named_button("&Re-scan music", "Look for new, changed and removed files in the music folders",
                               box, self._on_rescan)
         row.addWidget(self.add_folder)
         row.addWidget(self.rescan)
@@ -270,17 +261,17 @@ class LibraryPage(QWidget):
         box = QGroupBox("Catalogues", parent)
         box.setObjectName("catalogues")
         grid = QGridLayout(box)
-        self.movielens_100k = _button("Import MovieLens &100K", "1,682 movies and 100,000 ratings", box,
+        self.movielens_100k = named_button("Import MovieLens &100K", "1,682 movies and 100,000 ratings", box,
                                       lambda: self._import_movielens("100k"))
-        self.movielens_1m = _button("Import MovieLens 1&M", "3,883 movies and a million ratings (slower)", box,
+        self.movielens_1m = named_button("Import MovieLens 1&M", "3,883 movies and a million ratings (slower)", box,
                                     lambda: self._import_movielens("1m"))
-        self.products = _button("Import &products…", "A CSV, TSV or JSON product catalogue, with an optional "
+        self.products = named_button("Import &products…", "A CSV, TSV or JSON product catalogue, with an optional "
                                 "ratings file", box, self._on_import_products)
-        self.demo = _button("Load the &demo catalogue", "A small product catalogue with shoppers' ratings, "
+        self.demo = named_button("Load the &demo catalogue", "A small product catalogue with shoppers' ratings, "
                             "to try Chat-Rec out", box, self._on_demo)
-        self.grouplens = _button("Import MovieLens from a &file…", "A release downloaded from grouplens.org: "
+        self.grouplens = named_button("Import MovieLens from a &file…", "A release downloaded from grouplens.org: "
                                  "ml-latest-small.zip, ml-1m.zip, ml-25m.zip...", box, self._on_grouplens)
-        self.download = _button("Do&wnload MovieLens from GroupLens…", "Choose a release, see its size and "
+        self.download = named_button("Do&wnload MovieLens from GroupLens…", "Choose a release, see its size and "
                                 "GroupLens's terms, and download it with your agreement", box, self._on_download)
         for index, button in enumerate((self.movielens_100k, self.movielens_1m, self.products, self.demo,
                                         self.grouplens, self.download)):
@@ -295,11 +286,11 @@ class LibraryPage(QWidget):
                                    "each becomes one of your ratings. What fits several films is asked here "
                                    "before it is saved.", box)
         self.history_note.setWordWrap(True)
-        self.history = _button("Import your &history…", "Letterboxd's export, IMDb's ratings.csv or Spotify's "
+        self.history = named_button("Import your &history…", "Letterboxd's export, IMDb's ratings.csv or Spotify's "
                                "streaming history", box, self._on_history)
         self.unsure = _table(["Your film", "Which one is it?"], "historyAmbiguous", box)
         self.unsure.setAccessibleName("Films that could be more than one in your library")
-        self.save_choices = _button("&Save these choices", "Import the history again with the films you chose",
+        self.save_choices = named_button("&Save these choices", "Import the history again with the films you chose",
                                     box, self._on_save_choices)
         layout.addWidget(self.history_note)
         layout.addWidget(self.history)
@@ -311,18 +302,14 @@ class LibraryPage(QWidget):
         box = QGroupBox("Import", parent)
         box.setObjectName("importProgress")
         layout = QVBoxLayout(box)
-        self.message = QLabel("No import running.", box)
-        self.message.setObjectName("importMessage")
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Import status")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message = status_label("No import running.", "importMessage", "Import status", box)
         row = QHBoxLayout()
         self.progress = QProgressBar(box)
         self.progress.setObjectName("importProgressBar")
         self.progress.setAccessibleName("Import progress")
         self.eta = QLabel("", box)
         self.eta.setAccessibleName("Time left")
-        self.cancel = _button("&Cancel import", "Stop at the next checkpoint; what was already saved is kept",
+        self.cancel = named_button("&Cancel import", "Stop at the next checkpoint; what was already saved is kept",
                               box, self._on_cancel)
         row.addWidget(self.progress, 1)
         row.addWidget(self.eta)
