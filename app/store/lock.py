@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from types import TracebackType
@@ -46,7 +47,8 @@ class DataDirLock:
             temporary.write_text(str(os.getpid()), encoding="utf-8")
             os.replace(temporary, pid_file)
         except OSError:  # only a refused process's message misses it; the lock itself is held
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
         self._held = True
         return self
 
