@@ -172,12 +172,9 @@ def _open_chroma(paths: AppPaths, settings: Settings, collection: str = "items",
 
 def chroma_headers(settings: Settings) -> dict[str, str]:
     """The HTTP headers for the Chroma server: the extra ones, and the proxy's token as a bearer."""
-    from app.domain.remote import parse_headers
+    from app.domain.remote import proxy_headers
 
-    headers = parse_headers(settings.chroma_headers)
-    if settings.chroma_token:
-        headers["Authorization"] = f"Bearer {settings.chroma_token}"
-    return headers
+    return proxy_headers(settings.chroma_token, settings.chroma_headers, "chroma")
 
 
 def _sound_index(files: MusicFileStore, given: VectorStore | None, paths: AppPaths, settings: Settings,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.errors import ChatRecError, InputError
-from app.domain.remote import check_token, parse_headers
+from app.domain.remote import check_token, parse_headers, proxy_headers
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,10 @@ def check_setting(key: str, value: object) -> str | None:
 def _check_together(settings: Settings) -> tuple[str, str] | None:
     """The field and the reason when two settings contradict each other, or None."""
     for server in ("ollama", "chroma"):
-        headers = parse_headers(getattr(settings, f"{server}_headers"))
-        if getattr(settings, f"{server}_token") and any(name.lower() == "authorization" for name in headers):
-            return f"{server}_headers", f"sets Authorization, and so does {server}_token: keep one of them"
+        try:  # what the adapters will send: the same check (a token beside an Authorization header)
+            proxy_headers(getattr(settings, f"{server}_token"), getattr(settings, f"{server}_headers"), server)
+        except InputError as exc:
+            return exc.field or f"{server}_headers", exc.reason
     return None
 
 

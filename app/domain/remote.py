@@ -8,6 +8,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
+from collections.abc import Mapping
+
+from app.domain.errors import InputError
 
 # RFC 9110's token characters: what a header name may hold.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -82,3 +85,21 @@ def check_token(token: str) -> str | None:
     if not re.fullmatch(r"[\x21-\x7e]*", token):
         return "a token may hold only printable ASCII characters, without spaces"
     return None
+
+
+def proxy_headers(token: str, headers: str | Mapping[str, str], server: str) -> dict[str, str]:
+    """The headers every request to a server behind a proxy carries: the extra ones and the token as a
+    bearer. A problem raises InputError naming the server's setting ("ollama_token"), never the token."""
+    try:
+        extra = parse_headers(headers) if isinstance(headers, str) else dict(headers)
+    except ValueError as exc:
+        raise InputError(str(exc), field=f"{server}_headers") from None
+    if token:
+        problem = check_token(token)
+        if problem is not None:
+            raise InputError(problem, field=f"{server}_token")
+        if any(name.lower() == "authorization" for name in extra):
+            raise InputError(f"sets Authorization, and so does {server}_token: keep one of them",
+                             field=f"{server}_headers")
+        extra["Authorization"] = f"Bearer {token}"
+    return extra

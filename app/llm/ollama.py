@@ -27,9 +27,8 @@ from app.domain.errors import (
     ChatModelError,
     ChatModelTimeoutError,
     ChatModelUnavailableError,
-    InputError,
 )
-from app.domain.remote import check_token, insecure_host_warning, is_local_host, parse_headers
+from app.domain.remote import insecure_host_warning, is_local_host, proxy_headers
 
 if TYPE_CHECKING:
     from ollama import ChatResponse, Client, ResponseError
@@ -58,7 +57,7 @@ class OllamaChatModel:
         self._model = model
         self._host = host.rstrip("/")
         self._timeout_s = timeout_s
-        self._headers = _request_headers(token, headers)
+        self._headers = proxy_headers(token, headers, "ollama")
         # Hidden from every message and log line this adapter writes (a proxy may echo them back in an error).
         password = urllib.parse.urlsplit(self._host if "://" in self._host else f"http://{self._host}").password or ""
         self._secrets = tuple(sorted({token, password, *self._headers.values()} - {""}, key=len, reverse=True))
@@ -276,22 +275,6 @@ class OllamaChatModel:
     def _not_running(self, what: str) -> str:
         return (f"Ollama at {self._host} {what}: start it with `ollama serve` (or check the address in settings), "
                 "or choose the embedded model")
-
-
-def _request_headers(token: str, headers: str | Mapping[str, str]) -> dict[str, str]:
-    """The extra headers of every request; settings errors name their field (never quoting the token)."""
-    try:
-        extra = parse_headers(headers) if isinstance(headers, str) else dict(headers)
-    except ValueError as exc:
-        raise InputError(str(exc), field="ollama_headers") from None
-    if token:
-        problem = check_token(token)
-        if problem is not None:
-            raise InputError(problem, field="ollama_token")
-        if any(name.lower() == "authorization" for name in extra):
-            raise InputError("sets Authorization, and so does ollama_token: keep one of them", field="ollama_headers")
-        extra["Authorization"] = f"Bearer {token}"
-    return extra
 
 
 def _warn_once_if_insecure(host: str) -> None:
