@@ -202,18 +202,13 @@ def _compiled_entries(analyser: object) -> set[str]:
 
 
 def _write_click_track(path: Path, seconds: float = 12.0, rate: int = 22050) -> Path:
-    import wave
+    from app.voice.tts import write_wav
 
     t = np.arange(int(seconds * rate)) / rate
     beat = 60.0 / _CLICK_BPM
     envelope = np.exp(-(t % beat) * 40.0)  # a sharp attack on every beat
     signal = 0.6 * envelope * np.sin(2 * np.pi * 880.0 * t) + 0.05 * np.sin(2 * np.pi * 110.0 * t)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.clip(signal, -1, 1) * 32767).astype("<i2").tobytes())
+    write_wav(path, [signal.astype(np.float32)], rate)  # 16-bit mono, as the speech clips are written
     return path
 
 
