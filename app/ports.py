@@ -60,6 +60,10 @@ class VectorStore(Protocol):
         """The stored vectors for those ids that exist."""
         ...
 
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of those ids are stored (cheaper than get_vectors: no vectors travel)."""
+        ...
+
     def delete(self, ids: Sequence[str]) -> None:
         """Remove ids; unknown ids are ignored."""
         ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,23 +57,23 @@ class ItemIndex:
     def _catch_up(self, progress: ProgressCallback, cancel: CancelToken | None) -> bool:
         """Embed only the items the index lacks; False when that cannot make it current (it also holds
         vectors of items the catalogue no longer has, which only a rebuild drops)."""
-        items = self._store.items()
-        ids = [item.id for item in items]
+        ids = self._store.item_ids()
         present: set[str] = set()
         for start in range(0, len(ids), _LOOKUP):
-            present.update(self._vectors.get_vectors(ids[start:start + _LOOKUP]))
+            progress(start, len(ids), "checking the search index")
+            present.update(self._vectors.present(ids[start:start + _LOOKUP]))
         if len(present) != self._vectors.count():
             return False
-        missing = [item for item in items if item.id not in present]
-        log.info("the vector index holds %d of %d items: indexing the other %d", len(present), len(items),
+        missing = [item_id for item_id in ids if item_id not in present]
+        log.info("the vector index holds %d of %d items: indexing the other %d", len(present), len(ids),
                  len(missing))
-        self.add(missing, progress, cancel)
+        self._add_stored(missing, progress, cancel)
         return True
 
     def rebuild(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> int:
         """Drop the index and embed every item again; returns how many were indexed."""
         self._vectors.reset()
-        count = self.add(self._store.items(), progress, cancel)
+        count = self._add_stored(self._store.item_ids(), progress, cancel)
         self._rebuilt = True
         log.info("rebuilt the vector index from the database: %d items", count)
         return count
@@ -81,16 +81,32 @@ class ItemIndex:
     def add(self, items: Sequence[Item], progress: ProgressCallback = no_progress,
             cancel: CancelToken | None = None) -> int:
         """Embed and upsert items (new or changed)."""
-        total = len(items)
-        for start in range(0, total, _BATCH):
+        batches = (items[start:start + _BATCH] for start in range(0, len(items), _BATCH))
+        return self._index(batches, len(items), progress, cancel)
+
+    def _add_stored(self, ids: Sequence[str], progress: ProgressCallback, cancel: CancelToken | None) -> int:
+        """Embed and upsert the items with these ids, read from the database a batch at a time (a million
+        items never sit in memory at once)."""
+        def batches() -> Iterator[list[Item]]:
+            for start in range(0, len(ids), _BATCH):
+                chunk = ids[start:start + _BATCH]
+                found = self._store.items_by_ids(chunk)
+                yield [found[item_id] for item_id in chunk if item_id in found]
+        return self._index(batches(), len(ids), progress, cancel)
+
+    def _index(self, batches: Iterable[Sequence[Item]], total: int, progress: ProgressCallback,
+               cancel: CancelToken | None) -> int:
+        done = 0
+        for batch in batches:
             if cancel is not None:
                 cancel.raise_if_cancelled("indexing")
-            batch = items[start:start + _BATCH]
-            vectors = self._embedder.embed([item.text() for item in batch])
-            # No documents: nothing reads the text back from Chroma (SQLite has it), and Chroma's
-            # full-text index of it doubled the cost of every write (and its hold on the GIL).
-            self._vectors.upsert([i.id for i in batch], vectors, [item_metadata(i) for i in batch])
-            progress(start + len(batch), total, "indexing item texts")
+            if batch:
+                vectors = self._embedder.embed([item.text() for item in batch])
+                # No documents: nothing reads the text back from Chroma (SQLite has it), and Chroma's
+                # full-text index of it doubled the cost of every write (and its hold on the GIL).
+                self._vectors.upsert([i.id for i in batch], vectors, [item_metadata(i) for i in batch])
+            done += _BATCH
+            progress(min(done, total), total, "indexing item texts")
         return total
 
     def update(self, items: Sequence[Item], removed: Sequence[str], progress: ProgressCallback = no_progress,

@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -42,6 +43,20 @@ _EXACT_BUDGET = 4_000_000
 _OVERSAMPLE = 2.0
 
 
+@dataclass(frozen=True)
+class HnswSettings:
+    """How Chroma builds and searches its HNSW graph; the defaults were chosen by bench/bench_index_scale.py."""
+
+    max_neighbors: int = 16  # M: links per node
+    ef_construction: int = 100  # candidates kept while linking a new node
+    ef_search: int = 100  # candidates kept while searching: recall against query time
+    batch_size: int = 100  # vectors Chroma buffers before adding them to the graph
+    sync_threshold: int = 1000  # vectors added before the graph is written to disk
+
+
+DEFAULT_HNSW = HnswSettings()
+
+
 # -- the adapter -----------------------------------------------------------------------------------
 
 
@@ -54,10 +69,11 @@ class ChromaVectorStore:
 
     def __init__(self, path: str | Path | None = None, *, url: str | None = None, client: Any = None,
                  collection: str = DEFAULT_COLLECTION, filter_cache: bool | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, hnsw: HnswSettings = DEFAULT_HNSW) -> None:
         if sum(x is not None for x in (path, url, client)) != 1:
             raise ValueError("give exactly one of path, url or client")
         self.collection_name = collection
+        self.hnsw = hnsw
         self.path = Path(path).expanduser().resolve() if path is not None else None
         self.url = url
         self.was_reset = False  # the index was damaged (or had the wrong space) and now starts empty
@@ -179,6 +195,17 @@ class ChromaVectorStore:
             for item_id, emb in zip(got["ids"], got["embeddings"], strict=True):
                 out[item_id] = np.asarray(emb, dtype=np.float32)
         return out
+
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of those ids are stored: asked of the mirror when it is loaded, else of Chroma without vectors."""
+        if self._mirror is not None:
+            return {i for i in ids if i in self._mirror.row_of}
+        unique = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        for start in range(0, len(unique), self._batch_size):
+            with self._errors("read the index"):
+                found.update(self._collection.get(ids=unique[start:start + self._batch_size], include=[])["ids"])
+        return found
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove ids; unknown ids are ignored."""
@@ -356,10 +383,8 @@ class ChromaVectorStore:
     def _existing(self, ids: Sequence[str], empty_before: bool) -> list[str]:
         if empty_before:
             return []
-        if self._mirror is not None:  # the mirror knows every stored id: no round trip to SQLite
-            return [i for i in ids if i in self._mirror.row_of]
-        found: list[str] = self._collection.get(ids=list(ids), include=[])["ids"]
-        return found
+        wanted = self.present(ids)
+        return [i for i in ids if i in wanted]
 
     def _loaded_mirror(self, progress: ProgressCallback | None = None) -> VectorMirror:
         """The mirror, read from Chroma on first use (about 12 s per 100k items, once per run)."""
@@ -392,8 +417,21 @@ class ChromaVectorStore:
 
     def _get_or_create(self) -> Any:
         # embedding_function=None: we always pass vectors, Chroma must never embed (or download) itself.
-        return self._client.get_or_create_collection(
-            self.collection_name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        collection = self._client.get_or_create_collection(
+            self.collection_name, configuration={"hnsw": {"space": "cosine", **asdict(self.hnsw)}},
+            embedding_function=None)
+        # A collection made earlier keeps its graph's shape (M, ef_construction); the search breadth
+        # can change, so an index built before the current settings still searches with them.
+        stored = self._hnsw_config(collection)
+        if stored and stored.get("ef_search") not in (None, self.hnsw.ef_search):
+            collection.modify(configuration={"hnsw": {"ef_search": self.hnsw.ef_search}})
+        return collection
+
+    @staticmethod
+    def _hnsw_config(collection: Any) -> Mapping[str, Any]:
+        config = getattr(collection, "configuration", None) or {}
+        hnsw = config.get("hnsw") if isinstance(config, Mapping) else None
+        return hnsw if isinstance(hnsw, Mapping) else {}
 
     def _drop_collection(self) -> None:
         try:
@@ -403,9 +441,8 @@ class ChromaVectorStore:
                 raise
 
     def _space(self) -> str:
-        config = getattr(self._collection, "configuration", None) or {}
-        hnsw = config.get("hnsw") if isinstance(config, Mapping) else None
-        if isinstance(hnsw, Mapping) and hnsw.get("space"):
+        hnsw = self._hnsw_config(self._collection)
+        if hnsw.get("space"):
             return str(hnsw["space"])
         metadata = getattr(self._collection, "metadata", None) or {}
         return str(metadata.get("hnsw:space", "cosine"))

@@ -65,6 +65,10 @@ class DeferredVectorStore:
         """The stored vectors for those ids that exist."""
         return self._opened().get_vectors(ids)
 
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of those ids are stored."""
+        return self._opened().present(ids)
+
     def delete(self, ids: Sequence[str]) -> None:
         """Remove ids."""
         self._opened().delete(ids)

@@ -194,6 +194,11 @@ class HostedVectorStore:
         found: dict[str, NDArray[np.float32]] = self._host.call(self.name, "get_vectors", (list(ids),))
         return found
 
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of those ids are stored."""
+        found: set[str] = self._host.call(self.name, "present", (list(ids),))
+        return found
+
     def delete(self, ids: Sequence[str]) -> None:
         """Remove ids; unknown ids are ignored."""
         self._host.call(self.name, "delete", (list(ids),))

@@ -195,6 +195,13 @@ class VectorStoreContract:
         assert got["p1"].dtype == np.float32
         assert store.get_vectors([]) == {}
 
+    def test_present_names_the_stored_ids_only(self, store: VectorStore) -> None:
+        fill(store)
+        assert store.present(["m2", "nope", "p1", "m2"]) == {"m2", "p1"}
+        store.delete(["m2"])
+        assert store.present(["m2", "p1"]) == {"p1"}
+        assert store.present([]) == set()
+
     def test_query_with_the_wrong_dimension(self, store: VectorStore) -> None:
         fill(store)
         with pytest.raises(StoreError):

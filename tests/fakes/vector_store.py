@@ -64,6 +64,10 @@ class InMemoryVectorStore:
         """The stored vectors for those ids that exist."""
         return {i: self._vectors[i].copy() for i in ids if i in self._vectors}
 
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of those ids are stored."""
+        return {i for i in ids if i in self._vectors}
+
     def delete(self, ids: Sequence[str]) -> None:
         """Remove ids; unknown ids are ignored."""
         for item_id in ids:
