@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from typing import Any
 
 from app.domain.errors import ChatRecError
 from app.domain.items import DOMAINS, ME, Item
+from app.domain.progress import PhasePace
 from app.domain.recommendation import Recommendation
 from app.logs import configure_logging
 from app.paths import app_paths
@@ -66,23 +68,35 @@ def _music_json(rec: Recommendation) -> dict[str, Any]:
                 "similarity": match.similarity, "descriptors": match.other.as_dict()}}
 
 
+_LOGGED_PROGRESS_S = 10.0  # how often progress is written when stderr is not a terminal
+
+
 class _Printer:
     """Writes either human text or one JSON object; progress goes to stderr for people only."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.as_json = as_json
-        self._last = 0.0
+        self._clock = clock
+        self._last = -math.inf
+        self._pace = PhasePace(clock)
 
     def progress(self, done: int, total: int, message: str) -> None:
-        """Show progress at most five times a second, on stderr, and never in JSON mode."""
-        if self.as_json or not sys.stderr.isatty():
+        """Show progress with the time left on stderr: redrawn in place on a terminal, a line every
+        10 s when stderr goes to a file or a pipe (a log, a script), never in JSON mode."""
+        if self.as_json:
             return
-        now = time.monotonic()
-        if now - self._last < 0.2 and done != total:
+        eta = self._pace.eta(done, total, message)
+        terminal = sys.stderr.isatty()
+        now = self._clock()
+        if now - self._last < (0.2 if terminal else _LOGGED_PROGRESS_S) and done != total:
             return
         self._last = now
-        share = f" {done}/{total}" if total else ""
-        print(f"\r{message}{share}\033[K", end="", file=sys.stderr, flush=True)
+        share = f" {done:,}/{total:,}" if total else ""
+        line = f"{message}{share}{', ' + eta if eta else ''}"
+        if terminal:
+            print(f"\r{line}\033[K", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     def emit(self, payload: dict[str, Any], text: str) -> None:
         """Print the JSON payload or the text."""

@@ -13,7 +13,7 @@ from app.catalog.music_scan import ScanResult, scan_folders
 from app.domain.errors import CancelledError, ChatRecError
 from app.domain.lists import ImportRun
 from app.domain.music import FoundFile, SkippedFile, TrackAnalysis
-from app.domain.progress import CancelToken, ProgressCallback, no_progress
+from app.domain.progress import CancelToken, ProgressCallback, eta_text, no_progress
 from app.ports import TrackAnalyser
 from app.services.index import ItemIndex
 from app.services.sound import SoundIndex
@@ -36,15 +36,6 @@ class MusicImportReport:
     unchanged: int
     removed: int
     skipped: tuple[SkippedFile, ...]
-
-
-def eta_text(done: int, total: int, elapsed_s: float) -> str:
-    """'about 1 min 20 s left' from the pace of `done` items in elapsed_s; empty without a pace yet."""
-    if done <= 0 or total <= done or elapsed_s <= 0:
-        return ""
-    left = round(elapsed_s / done * (total - done))
-    minutes, seconds = divmod(left, 60)
-    return f"about {minutes} min {seconds} s left" if minutes else f"about {seconds} s left"
 
 
 class MusicLibrary:

@@ -38,9 +38,9 @@ from PySide6.QtWidgets import (
 from app.domain.items import titled
 from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
-from app.domain.progress import CancelToken, ProgressCallback
+from app.domain.progress import CancelToken, PhasePace, ProgressCallback
 from app.services.film_history import HistoryReport
-from app.services.music import MusicImportReport, eta_text
+from app.services.music import MusicImportReport
 from app.ui.a11y import clear_button, named_button, status_label
 from app.ui.download_dialog import DownloadDialog
 from app.ui.jobs import Job, Jobs
@@ -186,8 +186,7 @@ class LibraryPage(QWidget):
         self._job: Job[object] | None = None
         self._empty: bool | None = None  # unknown until the first snapshot
         self._demo_pending = False  # the demo was asked for before the engine was open
-        self._phase: tuple[int, str] = (0, "")
-        self._phase_start = (0.0, 0)
+        self._pace = PhasePace()
         self._build()
         # empty states stay hidden until the first snapshot says what is there
         for widget in (self.folders, self.folders_empty, self.filter, self.failures, self.runs, self.unsure,
@@ -530,7 +529,7 @@ class LibraryPage(QWidget):
         engine = self._engine
         if engine is None or self.is_importing():
             return
-        self._phase = (-1, "")
+        self._pace.restart()
         self.message.setText(f"{what}…")
         self.progress.setRange(0, 0)
         self.eta.setText("")
@@ -541,20 +540,13 @@ class LibraryPage(QWidget):
                                      on_progress=self._on_progress, on_cancelled=self._on_cancelled)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        now = time.monotonic()
-        stem = message.split(" (")[0]
-        if (total, stem) != self._phase:  # a new phase (reading, writing, indexing) has its own pace
-            self._phase = (total, stem)
-            self._phase_start = (now, done)
+        eta = self._pace.eta(done, total, message)  # the music scan puts its own ETA in the message
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
         else:
             self.progress.setRange(0, 0)
         self.message.setText(message[:1].upper() + message[1:] + "…" if message else "Working…")
-        start, first = self._phase_start
-        # the music scan puts its own ETA in the message; other imports get one from the page's timing
-        eta = "" if " left" in message else eta_text(done - first, total - first, now - start)
         self.eta.setText(eta)
 
     def _on_cancel(self) -> None:

@@ -399,3 +399,25 @@ def test_text_the_terminal_could_not_decode_is_read_not_a_crash(on_fakes: AppPat
     err = capsys.readouterr().err
     assert "internal error" not in err and "surrogates" not in err
     assert code == 0
+
+
+def test_progress_to_a_log_is_a_line_every_ten_seconds_with_the_time_left(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import _Printer
+
+    now = [0.0]
+    printer = _Printer(as_json=False, clock=lambda: now[0])
+    for done in range(0, 100_001, 1000):  # one report every 0.5 s for 50 s
+        printer.progress(done, 100_000, "indexing item texts")
+        now[0] += 0.5
+    lines = capsys.readouterr().err.splitlines()
+    assert 5 <= len(lines) <= 7  # not 101 lines: one at the start, one per 10 s, the last
+    assert lines[0] == "indexing item texts 0/100,000"
+    assert lines[1] == "indexing item texts 20,000/100,000, about 40 s left"
+    assert lines[-1].startswith("indexing item texts 100,000/100,000")
+
+
+def test_progress_stays_out_of_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import _Printer
+
+    _Printer(as_json=True).progress(5, 10, "indexing item texts")
+    assert capsys.readouterr().err == ""

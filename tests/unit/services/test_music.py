@@ -180,14 +180,6 @@ def test_the_sound_index_is_rebuilt_from_the_database(music: Engine, library: Pa
         reopened.close()
 
 
-def test_eta_is_told_in_minutes_and_seconds_from_the_pace_so_far() -> None:
-    from app.services.music import eta_text
-
-    assert eta_text(10, 100, 5.0) == "about 45 s left"
-    assert eta_text(10, 1000, 5.0) == "about 8 min 15 s left"
-    assert eta_text(0, 100, 5.0) == "" and eta_text(100, 100, 5.0) == ""
-
-
 def test_progress_reports_done_total_and_eta(music: Engine, library: Path) -> None:
     reports: list[tuple[int, int, str]] = []
     music.music.import_folders([str(library)], progress=lambda d, t, m: reports.append((d, t, m)))
