@@ -64,9 +64,15 @@ class DesktopApp:
         """The settings dialog; saved settings apply the theme at once, the assistant on the next turn."""
         from app.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self.paths, self.jobs, self.window, on_theme=self._apply_theme)
+        dialog = SettingsDialog(self.settings, self.paths, self.jobs, self.window, on_theme=self._apply_theme,
+                                controller=self.controller, busy=self._importing)
         dialog.saved.connect(self._settings_saved)
         dialog.open()
+
+    def _importing(self) -> bool:
+        """Whether the Library page is importing (a restore from Settings waits for it, as the Safety box's does)."""
+        page = self.window.library_page
+        return page is not None and page.is_importing()
 
     def _apply_theme(self, theme: str) -> None:
         app = QApplication.instance()

@@ -72,6 +72,7 @@ class SessionController(QObject):
     engine_ready = Signal(object)  # Engine
     engine_closed = Signal()  # closed for a restore or a repair; engine_ready follows when it is open again
     engine_failed = Signal(object)  # exception: the app cannot work without its data
+    care_finished = Signal(object, object)  # a CareAction and how it went (its description, or the exception)
     progress = Signal(str, int, int, str)  # job label, done, total, message (model loading, warm-up)
     turn_started = Signal(str)  # what the user typed ("" for a spoken turn until it is heard)
     heard = Signal(str)  # a spoken request's transcript
@@ -121,11 +122,14 @@ class SessionController(QObject):
         self.progress.emit(action.what, 0, 0, action.what)
 
         def finished(result: object) -> None:
-            self.notice.emit(action.describe(result))
+            said = action.describe(result)
+            self.notice.emit(said)
+            self.care_finished.emit(action, said)
             self.open()
 
         def failed(exc: BaseException) -> None:
             self.failed.emit(exc)
+            self.care_finished.emit(action, exc)
             self.open()  # a failed restore or repair leaves the database as it was: open that
 
         self._jobs.start(CARE_JOB, lambda ctx: action.work(), on_done=finished, on_error=failed)

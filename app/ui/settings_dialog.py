@@ -2,7 +2,9 @@
 
 Everything that may be slow or touch hardware or the network (audio devices, the Ollama server,
 scanning model folders) runs through Jobs with an injectable lister, so the dialog opens at once
-and tests never need a sound card or a server.
+and tests never need a sound card or a server. Given the session's controller, it also has a Backups
+tab (the Safety box's backups and restore, from library_care): restoring is not a setting, it happens
+at once through the controller, and Cancel does not undo it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -37,6 +40,10 @@ from app.domain.voice import AudioDevice
 from app.paths import AppPaths
 from app.paths import models_dir as default_models_dir
 from app.ui.jobs import Jobs
+
+if TYPE_CHECKING:  # library_care reaches the store and bootstrap: imported when the Backups tab is built
+    from app.ui.controller import SessionController
+    from app.ui.library_care import BackupsPanel, Confirmer
 
 DEVICES_JOB = "settings-devices"
 MODELS_JOB = "settings-models"
@@ -99,7 +106,9 @@ class SettingsDialog(QDialog):
                  list_devices: Callable[[], list[AudioDevice]] = installed.audio_devices,
                  list_ollama_models: Callable[..., list[str]] = installed.ollama_models,
                  choose_file: Callable[[QWidget, str, str], str | None] | None = None,
-                 choose_folder: Callable[[QWidget, str], str | None] | None = None) -> None:
+                 choose_folder: Callable[[QWidget, str], str | None] | None = None,
+                 controller: SessionController | None = None, confirm_action: Confirmer | None = None,
+                 busy: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -114,6 +123,10 @@ class SettingsDialog(QDialog):
         self._errors: dict[str, QLabel] = {}
         self._fields: dict[str, QWidget] = {}
         self._folders: list[Path] = []  # where dropped-in models are looked for (set by _load_lists)
+        self._controller = controller
+        self._confirm_action = confirm_action
+        self._busy = busy  # an import is running: a restore must wait for it
+        self.backups: BackupsPanel | None = None
         self._build()
         self._load_lists()
 
@@ -131,6 +144,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._voice_tab(), "&Voice")
         self.tabs.addTab(self._appearance_tab(), "A&ppearance")
         self.tabs.addTab(self._folders_tab(), "&Folders")
+        if self._controller is not None:
+            self.tabs.addTab(self._backups_tab(self._controller), "Back&ups")
         layout.addWidget(self.tabs)
         self.problem = _error_label(self)
         self.problem.setObjectName("settingsProblem")
@@ -264,6 +279,18 @@ class SettingsDialog(QDialog):
                                            self._settings.models_dir, default_models_dir())
         form.addRow(_note(FOLDERS_NOTE, page))
         return page
+
+    def _backups_tab(self, controller: SessionController) -> QWidget:
+        from app.ui.library_care import BackupsPanel
+        from app.ui.notices import confirm
+
+        self.backups = BackupsPanel(self._jobs, controller, self, confirm_action=self._confirm_action or confirm,
+                                    busy=self._busy)
+        spacing = self.fontMetrics().height()
+        layout = self.backups.layout()
+        if layout is not None:
+            layout.setContentsMargins(spacing, spacing, spacing, spacing)
+        return self.backups
 
     def _folder_row(self, form: QFormLayout, page: QWidget, key: str, label: str, browse_text: str, value: str,
                     current: Path) -> QLineEdit:
@@ -440,6 +467,9 @@ class SettingsDialog(QDialog):
         """Close, cancelling the background lookups (their late answers are then dropped)."""
         for name in (DEVICES_JOB, MODELS_JOB, OLLAMA_JOB):
             self._jobs.cancel(name)
+        if self.backups is not None:
+            self.backups.detach()  # a restore it asked for still finishes, and is told in the window
+            self.backups = None
         super().done(result)
 
 
