@@ -45,13 +45,21 @@ _OVERSAMPLE = 2.0
 
 @dataclass(frozen=True)
 class HnswSettings:
-    """How Chroma builds and searches its HNSW graph; the defaults were chosen by bench/bench_index_scale.py."""
+    """How Chroma builds and searches its HNSW graph.
+
+    Chosen by bench/bench_index_scale.py on the MiniLM vectors of 63,956 real texts (300 held-out
+    queries, recall@10 against exact search): M 16 with ef_construction 64 inserts about 1.4x as fast as
+    Chroma's default 100 and, searched with ef_search 160, keeps recall@10 at 0.96 (0.97 for 100);
+    M 8 or 12 never reached 0.95, M 32 inserted a third slower for +0.01. Queries stay near 2-3 ms at
+    ef_search 160, so recall is bought there rather than at build time. Writing the graph to disk every
+    20,000 additions instead of 1,000 inserted 1.1-1.2x faster; after a crash Chroma replays the
+    unwritten part from its log.
+    """
 
     max_neighbors: int = 16  # M: links per node
-    ef_construction: int = 100  # candidates kept while linking a new node
-    ef_search: int = 100  # candidates kept while searching: recall against query time
-    batch_size: int = 100  # vectors Chroma buffers before adding them to the graph
-    sync_threshold: int = 1000  # vectors added before the graph is written to disk
+    ef_construction: int = 64  # candidates kept while linking a new node
+    ef_search: int = 160  # candidates kept while searching: recall against query time
+    sync_threshold: int = 20_000  # additions between writes of the graph to disk
 
 
 DEFAULT_HNSW = HnswSettings()

@@ -366,11 +366,13 @@ class TestChromaVectorStore(VectorStoreContract):
             assert reopened.count() == len(ROWS)
 
     def test_damaged_vector_files_are_detected_on_open(self, tmp_path: Path) -> None:
-        from app.store.chroma import ChromaVectorStore
+        from app.store.chroma import ChromaVectorStore, HnswSettings
 
         folder = tmp_path / "chroma"
-        many = np.stack([unit(i, dim=8) for i in range(1200)])  # past Chroma's 1000-vector sync point
-        with ChromaVectorStore(folder) as chroma:
+        many = np.stack([unit(i, dim=8) for i in range(1200)])  # past a 1000-vector sync point
+        # Synced every 1000 so the graph is on disk: with the shipped 20,000 Chroma would rebuild it from
+        # its log instead, and the damage would never be read.
+        with ChromaVectorStore(folder, hnsw=HnswSettings(sync_threshold=1000)) as chroma:
             chroma.upsert([f"i{i}" for i in range(1200)], many, [{"domain": "movie"}] * 1200)
         segment_files = [p for p in folder.glob("*/*") if p.is_file()]
         assert segment_files, "expected HNSW segment files after 1200 vectors"
