@@ -336,7 +336,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
                 user=args.user, k=args.k, query=args.query, domain=args.domain, year_min=args.year_min,
                 year_max=args.year_max, genres=tuple(args.genre), exclude_rated=not args.include_rated),
                 out.progress), out, user=args.user),
-            "search": lambda: _report_items(engine.recommendations.search(args.text, args.k, args.domain), out),
+            "search": lambda: _report_items(engine.recommendations.search(args.text, args.k, args.domain,
+                                                                       progress=out.progress), out),
             "similar": lambda: _report_items(
                 engine.recommendations.similar(_item_ref(engine, args.item), args.k), out),
             "status": lambda: _report_status(engine, out),

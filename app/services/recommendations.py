@@ -342,12 +342,13 @@ class Recommendations:
         return result
 
     def search(self, text: str, k: int = 10, domain: str | None = None, *,
-               label: str | None = None) -> list[Recommendation]:
-        """Items whose text best matches a free-text query (label: the query as the reasons should quote it)."""
+               label: str | None = None, progress: ProgressCallback = no_progress) -> list[Recommendation]:
+        """Items whose text best matches a free-text query (label: the query as the reasons should quote it;
+        progress: an index left behind by a stopped import is finished first, which can take minutes)."""
         _check_k(k)
         if not text.strip():
             raise ChatRecError("search needs some text")
-        self._index.ensure_current()
+        self._index.ensure_current(progress)
         hits = self._index.search(text, k, {"domain": domain} if domain else None)
         items: dict[str, Item] = self._store.items_by_ids(h.id for h in hits)
         result = []

@@ -94,3 +94,23 @@ def test_an_index_holding_items_that_are_gone_is_rebuilt(paths: AppPaths) -> Non
         assert vectors.count() == 10 and not vectors.get_vectors(["product:gone"])
     finally:
         engine.close()
+
+
+def test_a_search_after_a_stopped_build_finishes_the_index_and_shows_it(paths: AppPaths) -> None:
+    from app.domain.errors import CancelledError
+    from app.domain.progress import CancelToken
+
+    vectors = InMemoryVectorStore()
+    engine = open_engine(paths, embedder=FakeEmbedder(), vector_store=vectors)
+    try:
+        engine.store.import_catalogue(_big_catalogue(600))
+        token = CancelToken()
+        with pytest.raises(CancelledError):
+            engine.index.rebuild(lambda done, total, message: token.cancel() if done >= 256 else None, token)
+        seen: list[str] = []
+        found = engine.recommendations.search("Mug 599", 3, progress=lambda done, total, message: seen.append(message))
+        assert vectors.count() == 600  # the search finished what the stopped build left
+        assert "indexing item texts" in seen  # and the user saw it happen
+        assert found
+    finally:
+        engine.close()
