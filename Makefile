@@ -20,7 +20,7 @@ CONSUMERS_STAMP := .cache/consumers/.fetched-troi-2026.9.1.0
 # Screenshots of the window's main states, written by the UI tests for review (never committed).
 SCREENSHOTS := build/screenshots
 
-.PHONY: run test lint unit bench clean-venv test-music runtime-libs package packaging-tools
+.PHONY: run test lint unit bench clean-venv test-music runtime-libs package packaging-tools debian-texts
 
 $(STAMP): pyproject.toml models/packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -90,7 +90,13 @@ test: lint $(MUSIC_STAMP) $(CONSUMERS_STAMP) packaging-tools
 	CHATREC_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/python -m pytest -q
 	@echo "screenshots of the window for review: $(SCREENSHOTS)/"
 
-bench: $(STAMP) $(MUSIC_STAMP)
+# The index benchmark's real texts: Debian's English package descriptions, which apt fetches only when
+# asked for that language (bench/debian_corpus.py).
+debian-texts:
+	@ls /var/lib/apt/lists/*_main_i18n_Translation-en* >/dev/null 2>&1 \
+	  || $(SUDO) apt-get update -qq -o Acquire::Languages=en
+
+bench: $(STAMP) $(MUSIC_STAMP) debian-texts
 	$(BIN)/python bench/bench_music.py
 	$(BIN)/python bench/bench_embedding.py --quality
 	$(BIN)/python bench/bench_engine.py
@@ -101,6 +107,7 @@ bench: $(STAMP) $(MUSIC_STAMP)
 	$(BIN)/python bench/bench_conversation.py
 	$(BIN)/python bench/bench_history.py
 	$(BIN)/python bench/bench_movielens_scale.py
+	$(BIN)/python bench/bench_index_scale.py --parts hnsw,products,million
 	$(BIN)/python bench/bench_voice.py
 	$(BIN)/python bench/bench_ui.py
 	$(MAKE) package  # the installed app's size, cold start and self-test: bench/results/package.json
