@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from app.catalog.movielens import MovieLensData, read_movielens
 from app.domain.progress import ProgressCallback, no_progress
 from app.ports import Recommender
+from app.recommend.als import ALSRecommender
 from app.recommend.baselines import EASE, ItemKNN, MostPopular
 from app.recommend.bpmf import BPMF
 from app.recommend.dataset import InteractionMatrix
@@ -32,9 +33,12 @@ TEXT_MODEL = "all-MiniLM-L6-v2 int8 ONNX (app.embedding.minilm.MiniLMEmbedder) o
 
 # Baseline settings picked on the same validation split the hybrid was tuned on (carved from
 # training, see app.recommend.tune), so every baseline gets its best shot, not a default.
+# ALS: factors, regularization and alpha by NDCG@10 on that split (`python -m app.recommend.tune 1m als`).
 BASELINE_PARAMS: dict[str, dict[str, float]] = {
-    "ml-100k": {"ease_lambda": 800.0, "knn_k": 200, "nmf_components": 20},
-    "ml-1m": {"ease_lambda": 2000.0, "knn_k": 400, "nmf_components": 20},
+    "ml-100k": {"ease_lambda": 800.0, "knn_k": 200, "nmf_components": 20,
+                "als_factors": 64, "als_regularization": 35.0, "als_alpha": 7.0},
+    "ml-1m": {"ease_lambda": 2000.0, "knn_k": 400, "nmf_components": 20,
+              "als_factors": 64, "als_regularization": 100.0, "als_alpha": 15.0},
 }
 
 REFERENCE_TOP5 = {
@@ -94,7 +98,10 @@ def ranking_models(dataset: str, item_vectors: NDArray[np.float32] | None = None
     params = BASELINE_PARAMS.get(dataset, BASELINE_PARAMS["ml-1m"])
     models: list[Recommender] = [
         MostPopular(), ItemKNN(k=int(params["knn_k"])), EASE(lam=params["ease_lambda"]),
-        NMFRecommender(n_components=int(params["nmf_components"])), HybridRanker()]
+        NMFRecommender(n_components=int(params["nmf_components"])),
+        ALSRecommender(factors=int(params["als_factors"]), regularization=params["als_regularization"],
+                       alpha=params["als_alpha"]),
+        HybridRanker()]
     if item_vectors is not None:
         models.append(TextHybrid(item_vectors))
     return models

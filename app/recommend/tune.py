@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.recommend.als import ALSRecommender
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import DEFAULT_WEIGHTS, CollaborativeMix, HybridRanker, HybridWeights, normalise
 from app.recommend.metrics import hits_matrix, ndcg_at_k, precision_at_k, top_k
@@ -20,6 +21,10 @@ VALIDATION_SEED = 7  # differs from the test seed so the validation holdout is a
 GRID = np.round(np.arange(0.0, 1.0001, 0.1), 2)
 POPULARITY_GRID = (0.0, 0.05, 0.1, 0.2)
 CONTENT_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+# (factors, regularization, alpha) around ALS's optimum; implicit's regularization is not scaled by the
+# number of ratings, so it is large. A first, coarser pass covered factors 16-128, regularization
+# 0.01-400, alpha 2-40 and three ways of turning stars into confidence (app.recommend.als).
+ALS_GRID = tuple(itertools.product((64,), (35.0, 50.0, 70.0, 100.0, 150.0), (7.0, 10.0, 15.0)))
 
 
 def validation_split(train: sp.csr_matrix, seed: int = VALIDATION_SEED) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -98,6 +103,26 @@ def tune_content(data: InteractionMatrix, train: sp.csr_matrix, item_vectors: ND
     return trials
 
 
+def tune_als(data: InteractionMatrix, train: sp.csr_matrix,
+             grid: tuple[tuple[int, float, float], ...] = ALS_GRID,
+             seed: int = VALIDATION_SEED) -> list[tuple[float, tuple[int, float, float]]]:
+    """Validation NDCG@10 of ALS at each (factors, regularization, alpha), best first; `train` excludes the test."""
+    fit_part, valid = validation_split(train, seed)
+    fit_data = InteractionMatrix(data.user_ids, data.item_ids, fit_part)
+    relevant = sp.csr_matrix(valid >= RELEVANT_STARS)
+    n_relevant = np.asarray(relevant.sum(axis=1)).ravel().astype(np.int64)
+    users = np.flatnonzero(n_relevant > 0).astype(np.int64)
+    relevant_rows = relevant[users].toarray()
+    results = []
+    for factors, regularization, alpha in grid:
+        model = ALSRecommender(factors=factors, regularization=regularization, alpha=alpha)
+        model.fit(fit_data)
+        hits = hits_matrix(rank_users(model, fit_part, users, 10), relevant_rows)
+        results.append((float(ndcg_at_k(hits, n_relevant[users], 10).mean()), (factors, regularization, alpha)))
+    results.sort(key=lambda r: -r[0])
+    return results
+
+
 def paired_gain(better: ContentTrial, worse: ContentTrial) -> tuple[float, float]:
     """Mean per-user NDCG@10 difference and its standard error (same users, same validation split)."""
     diff = better.per_user_ndcg10 - worse.per_user_ndcg10
@@ -123,9 +148,16 @@ def _ndcg10(scores: NDArray[np.float64], rated: NDArray[np.bool_], relevant: NDA
 
 def main(argv: list[str]) -> None:
     """Print the best weights for a MovieLens size ('100k' or '1m'); 'content' as a second word
-    scores the content share with the items' MiniLM text vectors instead (seeds may follow: 7,8,9)."""
+    scores the content share with the items' MiniLM text vectors instead (seeds may follow: 7,8,9),
+    'als' the ALS baseline's settings."""
     from app.recommend.evaluate import load_movielens
 
+    if len(argv) > 1 and argv[1] == "als":
+        data = load_movielens(argv[0])
+        train, _ = holdout_split(data.matrix)
+        for score, (factors, regularization, alpha) in tune_als(data, train):
+            print(f"{score:.4f} factors {factors} regularization {regularization:g} alpha {alpha:g}")
+        return
     if len(argv) > 1 and argv[1] == "content":
         seeds = [int(s) for s in argv[2].split(",")] if len(argv) > 2 else [VALIDATION_SEED]
         _main_content(argv[0], seeds)
