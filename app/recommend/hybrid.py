@@ -10,12 +10,13 @@ from numpy.typing import NDArray
 
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import ScorePart
+from app.recommend.als import ALSRecommender, ALSStats
 from app.recommend.audio import SoundScorer
 from app.recommend.baselines import binary_rows, ease_weights, gram_matrix, item_item_product
-from app.recommend.bpmf import FITTING
+from app.recommend.bpmf import BPMF, FITTING
 from app.recommend.content import ContentScorer, liked_mask
 from app.recommend.dataset import ActiveColumns, InteractionMatrix
-from app.recommend.foldin import IncrementalRow
+from app.recommend.foldin import EaseRows, IncrementalRow
 from app.recommend.nmf import NMFRecommender
 from app.recommend.rating import RatingModel
 
@@ -26,13 +27,37 @@ MAX_DRIVERS = 3
 # ratings per item. On validation splits carved from training, 15x lands inside the flat optimum
 # for both ML-100K (best 400-800 of 50..1600) and ML-1M (best 1000-4000 of 500..8000).
 EASE_LAMBDA_PER_RATING = 15.0
+# The dense collaborative parts (EASE's weights, the gram, the driver cosines, the k-NN baseline's
+# similarities: active x active float32 each, and its users x active residuals) must fit in this at
+# their peak, or the collaborative part is factorised instead (ALS from `implicit`, drivers from its
+# item factors). The app must fit within 6 GB at 25M ratings beside its text index, the MiniLM
+# embedder, a language model of a GB or two and Qt; 2 GB keeps every catalogue up to ~8,000 rated
+# items dense (ML-1M's 3,706 need 0.56 GB by this estimate; its whole process peaks near 0.8 GB).
+DENSE_BUDGET_BYTES = 2 * 1024**3
+DENSE = "dense"
+FACTORISED = "factorised"
+# BPMF's Gibbs chain on the factorised path: 25 steps instead of 45. At 25M ratings a step costs ~7 s
+# of one core (sparse products over every rating), so the full chain alone would take five minutes
+# of the ten-minute budget. On ML-1M's rating validation split the short chain's RMSE is 0.8546
+# against the full chain's 0.8509 (BPMF blended with the biases, as on that path).
+FACTORISED_CHAIN = {"burn_in": 10, "samples": 15, "keep": 15}
+
+
+def dense_bytes(n_users: int, n_active: int) -> int:
+    """The peak bytes the dense collaborative parts would take for this many users and rated items.
+
+    Counted from the code: at most seven active x active float32 matrices live at once (gram, EASE
+    and cosine held while the k-NN baseline's similarity is built from two more and its temporaries),
+    beside the k-NN baseline's two dense users x active float32 matrices.
+    """
+    return 4 * (7 * n_active * n_active + 2 * n_users * n_active)
 
 
 @dataclass(frozen=True)
 class CollaborativeMix:
     """How the collaborative part blends its models (shares sum to 1)."""
 
-    ease: float
+    ease: float  # EASE's share; ALS's where the catalogue is too big for EASE (the factorised path)
     nmf: float
     stars: float  # the rating model's predicted stars, mapped from [1, 5] to [0, 1]
 
@@ -89,25 +114,36 @@ class RankedItem:
 
 
 class HybridRanker:
-    """Blends collaborative (EASE + NMF + predicted stars), content, sound, query and popularity."""
+    """Blends collaborative (EASE or ALS + NMF + predicted stars), content, sound, query and popularity.
+
+    The collaborative part is dense (EASE, co-rating cosines, the k-NN baseline) when its item x item
+    matrices fit in `dense_budget` bytes, and factorised (ALS, item-factor cosines, BPMF with the
+    k-NN model's biases) when they would not: 60,000 rated items would need 100 GB the dense way.
+    """
 
     name = "hybrid"
 
     def __init__(self, weights: HybridWeights = DEFAULT_WEIGHTS, ease_lambda: float | None = None,
-                 nmf_components: int = 10, rating_model: RatingModel | None = None) -> None:
+                 nmf_components: int = 10, rating_model: RatingModel | None = None, *,
+                 dense_budget: int = DENSE_BUDGET_BYTES, als: ALSRecommender | None = None) -> None:
         self.weights = weights
         self.ease_lambda = ease_lambda
         self.nmf = NMFRecommender(nmf_components) if weights.mix.nmf > 0 else None
         self.rating = rating_model if rating_model is not None else RatingModel()
-        # The collaborative models (EASE, cosine, NMF, the rating model, fold-in) live on the active
-        # columns, the items somebody had rated at fit time; `columns` maps them to the catalogue.
+        self._own_rating_model = rating_model is None
+        self.dense_budget = dense_budget
+        self._als_model = als
+        # The collaborative models (EASE or ALS, cosine, NMF, the rating model, fold-in) live on the
+        # active columns, the items somebody had rated at fit time; `columns` maps them to the catalogue.
         self.columns: ActiveColumns | None = None
-        self.ease: NDArray[np.float32] | None = None  # active x active
-        self.cosine: NDArray[np.float32] | None = None  # active x active
+        self.path = DENSE  # which collaborative part the last fit chose: DENSE or FACTORISED
+        self.ease: NDArray[np.float32] | None = None  # active x active (dense path)
+        self.cosine: NDArray[np.float32] | None = None  # active x active (dense path)
+        self.als: ALSRecommender | None = None  # over the active columns (factorised path)
         self.popularity: FloatArray | None = None
         self.content: ContentScorer | None = None
         self.sound: SoundScorer | None = None
-        self._incremental: IncrementalRow | None = None
+        self._incremental: IncrementalRow[FloatArray] | IncrementalRow[ALSStats] | None = None
 
     def fit(self, data: InteractionMatrix, item_vectors: NDArray[np.float32] | None = None, *,
             audio_vectors: NDArray[np.float32] | None = None,
@@ -121,18 +157,11 @@ class HybridRanker:
         self.popularity = np.log1p(counts) / max(np.log1p(counts.max(initial=0.0)), 1e-12)
         self.columns = ActiveColumns.rated_in(data.matrix)
         active = self.columns.restrict(data)
-        x = binary_rows(active.matrix)
-        lam = self.ease_lambda
-        if lam is None:
-            # Per catalogue item, as it always was, so the ridge does not move when unrated items come or go.
-            lam = max(50.0, EASE_LAMBDA_PER_RATING * float(x.nnz) / max(1, data.n_items))
-        gram = gram_matrix(x)  # shared by EASE, the driver similarities and the k-NN support
-        self.ease = ease_weights(x, lam, gram)
-        self.cosine = _cosine(gram, counts[self.columns.active])
-        if self.nmf is not None:
-            self.nmf.fit(active)
-        self.rating.fit(active, support=gram, progress=progress, cancel=cancel)
-        self._incremental = IncrementalRow(self.ease, self.rating.bpmf)
+        # Decided before anything big is allocated: the estimate needs only the matrix's shape.
+        if dense_bytes(data.n_users, self.columns.size) <= self.dense_budget:
+            self._fit_dense(data, active, counts, progress, cancel)
+        else:
+            self._fit_factorised(active, progress, cancel)
         self.content = None
         if item_vectors is not None:
             if item_vectors.shape[0] != data.n_items:
@@ -144,9 +173,54 @@ class HybridRanker:
                 raise ValueError(f"audio_vectors has {audio_vectors.shape[0]} rows for {data.n_items} items")
             self.sound = SoundScorer(audio_vectors)
 
+    def _fit_dense(self, data: InteractionMatrix, active: InteractionMatrix, counts: FloatArray,
+                   progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        """EASE, co-rating cosines and the rating model with the gram as its k-NN support."""
+        assert self.columns is not None
+        self.path = DENSE
+        self.als = None
+        if self._own_rating_model and not self.rating.neighbours:  # refitted after a factorised fit
+            self.rating = RatingModel()
+        x = binary_rows(active.matrix)
+        lam = self.ease_lambda
+        if lam is None:
+            # Per catalogue item, as it always was, so the ridge does not move when unrated items come or go.
+            lam = max(50.0, EASE_LAMBDA_PER_RATING * float(x.nnz) / max(1, data.n_items))
+        gram = gram_matrix(x)  # shared by EASE, the driver similarities and the k-NN support
+        self.ease = ease_weights(x, lam, gram)
+        self.cosine = _cosine(gram, counts[self.columns.active])
+        if self.nmf is not None:
+            self.nmf.fit(active)
+        self.rating.fit(active, support=gram, progress=progress, cancel=cancel)
+        self._incremental = IncrementalRow(EaseRows(self.ease), self.rating.bpmf)
+
+    def _fit_factorised(self, active: InteractionMatrix, progress: ProgressCallback,
+                        cancel: CancelToken | None) -> None:
+        """ALS for the ranking part, BPMF and the k-NN model's biases for the stars: nothing item x item."""
+        self.path = FACTORISED
+        self.ease = self.cosine = None
+        self.als = self._als_model if self._als_model is not None else ALSRecommender()
+        self.als.fit(active, progress=progress, cancel=cancel)
+        if self.nmf is not None:
+            self.nmf.fit(active)
+        if self._own_rating_model:
+            self.rating = RatingModel(BPMF(**FACTORISED_CHAIN))
+        self.rating.fit(active, progress=progress, cancel=cancel, neighbours=False)
+        self._incremental = IncrementalRow(self.als, self.rating.bpmf)
+
     def co_rating_similarity(self, item: int) -> FloatArray:
-        """Cosine similarity of who rated this item to who rated each item (itself included)."""
-        if self.cosine is None or self.columns is None:
+        """Cosine similarity of who rated this item to who rated each item (itself included).
+
+        On the factorised path it is the cosine of their ALS item factors, computed on demand.
+        """
+        if self.columns is None:
+            raise RuntimeError("hybrid must be fitted before asking for similarities")
+        if self.als is not None:
+            at = int(self.columns.position[item])
+            if at < 0:
+                return np.zeros(self.columns.n_items)
+            return self.columns.expand(self.als.similarity(at))
+        if self.cosine is None:
             raise RuntimeError("hybrid must be fitted before asking for similarities")
         return self.columns.entries(self.cosine, np.arange(self.columns.n_items), item)
 
@@ -201,26 +275,34 @@ class HybridRanker:
                 for j, s in zip(chosen, stars, strict=True)]
 
     def collaborative_scores(self, rows: FloatArray | sp.csr_matrix) -> dict[str, FloatArray]:
-        """Raw EASE scores, BPMF's predicted stars and (with NMF) NMF scores of every item, per row.
+        """Raw EASE (or, factorised, ALS) scores, BPMF's predicted stars and (with NMF) NMF scores, per row.
 
-        Items nobody had rated at fit time score 0 with EASE and NMF and the mean star with BPMF.
+        Items nobody had rated at fit time score 0 with EASE, ALS and NMF and the mean star with BPMF.
+        The item-based part is under "ease" on the dense path and under "als" on the factorised one.
         """
-        if self.ease is None or self.columns is None or self._incremental is None:
+        if self.columns is None or self._incremental is None:
             raise RuntimeError("hybrid must be fitted before scoring")
         columns, bpmf = self.columns, self.rating.bpmf
         active = columns.take(rows)
         if isinstance(active, np.ndarray) and active.shape[0] == 1:
             # One user (the app's case): dense gathers, no sparse set-up, all within a few ms.
-            ease_row, factors = self._incremental.parts(active[0])
-            ease = ease_row[None, :]
+            item_row, factors = self._incremental.parts(active[0])
+            item_based = item_row[None, :]
             sparse_rows = None
         else:
             sparse_rows = sp.csr_matrix(active)
             factors = bpmf.fold_in(sparse_rows)
-            ease = item_item_product(sparse_rows, self.ease)
+            if self.als is not None:
+                item_based = self.als.score_many(sparse_rows)
+            elif self.ease is not None:
+                item_based = item_item_product(sparse_rows, self.ease)
+            else:
+                raise RuntimeError("hybrid must be fitted before scoring")
         stars = bpmf.predict_from_factors(factors)
         # The prior's draws for an item nobody rated are noise, not a prediction: say the mean star.
-        out = {"ease": columns.expand(ease), "stars": columns.expand(stars, float(np.clip(bpmf.mean, 1.0, 5.0)))}
+        key = "als" if self.als is not None else "ease"
+        out = {key: columns.expand(item_based),
+               "stars": columns.expand(stars, float(np.clip(bpmf.mean, 1.0, 5.0)))}
         if self.nmf is not None:
             nmf_rows = sparse_rows if sparse_rows is not None else sp.csr_matrix(active)
             out["nmf"] = columns.expand(self.nmf.score_many(nmf_rows))
@@ -274,7 +356,8 @@ class HybridRanker:
         mix = self.weights.mix
         raw = self.collaborative_scores(rows)
         stars = raw["stars"]
-        collaborative = mix.stars * (stars - 1.0) / 4.0 + mix.ease * normalise(raw["ease"], rated)
+        item_based = raw["ease"] if "ease" in raw else raw["als"]
+        collaborative = mix.stars * (stars - 1.0) / 4.0 + mix.ease * normalise(item_based, rated)
         if "nmf" in raw:
             collaborative += mix.nmf * normalise(raw["nmf"], rated)
         # Nobody had rated these when the models were fitted: the models hold no evidence about them.
@@ -291,11 +374,20 @@ class HybridRanker:
         return values, stars
 
     def _drivers(self, liked: NDArray[np.int64], item: int) -> tuple[tuple[int, float], ...]:
-        """The user's liked items that pushed `item` up most (EASE weight), with their similarity."""
-        if liked.size == 0 or self.ease is None or self.cosine is None or self.columns is None:
+        """The user's liked items that pushed `item` up most (EASE weight), with their similarity.
+
+        Factorised, the liked items nearest `item` by the cosine of their ALS factors, computed for
+        this item against the user's liked items only.
+        """
+        if liked.size == 0 or self.columns is None:
             return ()
-        push = self.columns.entries(self.ease, liked, item)
-        similarity = self.columns.entries(self.cosine, liked, item)
+        if self.als is not None:
+            push = similarity = self._factor_cosine(liked, item)
+        elif self.ease is not None and self.cosine is not None:
+            push = self.columns.entries(self.ease, liked, item)
+            similarity = self.columns.entries(self.cosine, liked, item)
+        else:
+            return ()
         if self.content is not None:
             # Items nobody co-rated can still be explained by their text.
             text = self.content.item_similarity(item, liked)
@@ -303,6 +395,18 @@ class HybridRanker:
             similarity = np.maximum(similarity, text)
         order = np.argsort(-push, kind="stable")[:MAX_DRIVERS]
         return tuple((int(liked[i]), round(float(similarity[i]), 4)) for i in order if push[i] > 0)
+
+    def _factor_cosine(self, rows: NDArray[np.int64], item: int) -> FloatArray:
+        """ALS item-factor cosine of `item` to each of `rows` (full columns); 0 where either is inactive."""
+        assert self.als is not None and self.columns is not None
+        out = np.zeros(rows.size)
+        at = int(self.columns.position[item])
+        if at < 0:
+            return out
+        positions = self.columns.position[rows]
+        known = positions >= 0
+        out[known] = self.als.similarity(at, positions[known])
+        return out
 
 
 def _cosine(gram: NDArray[np.float32], counts: FloatArray) -> NDArray[np.float32]:

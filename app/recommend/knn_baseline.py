@@ -27,10 +27,13 @@ class KNNBaseline:
         self.item_bias: FloatArray | None = None
         self.similarity: NDArray[np.float32] | None = None
 
-    def fit(self, data: InteractionMatrix, support: NDArray[np.float32] | None = None) -> None:
+    def fit(self, data: InteractionMatrix, support: NDArray[np.float32] | None = None, *,
+            neighbours: bool = True) -> None:
         """Fit the biases by alternating ridge steps, then the shrunk pearson-baseline similarity.
 
         support (optional) is the item-item co-rating count matrix, when the caller already has it.
+        Without neighbours only the biases are fitted: the similarity is dense items x items and its
+        residuals dense users x items, too big for a large catalogue; predictions are then mu + b_u + b_i.
         """
         ratings = sp.csr_matrix(data.matrix, dtype=np.float64)
         pattern = ratings.copy()
@@ -48,6 +51,9 @@ class KNNBaseline:
             b_u = np.bincount(rows, ratings.data - self.mean - b_i[cols],
                               minlength=ratings.shape[0]) / (self.reg_users + n_users)
         self.item_bias = b_i
+        self.similarity = None
+        if not neighbours:
+            return
         residual = sp.csr_matrix((ratings.data - self.mean - b_u[rows] - b_i[cols],
                                   ratings.indices, ratings.indptr), shape=ratings.shape)
         self.similarity = _pearson_baseline(residual, pattern, self.shrink, support)
@@ -60,12 +66,12 @@ class KNNBaseline:
 
     def predict_row(self, user_row: FloatArray, targets: NDArray[np.int64]) -> FloatArray:
         """Predicted stars of `targets` for one dense row of stars."""
-        if self.item_bias is None or self.similarity is None:
+        if self.item_bias is None:
             raise RuntimeError("knn-baseline must be fitted before predicting")
         rated = np.flatnonzero(user_row > 0)
         b_u = self.user_bias(user_row[rated], rated) if rated.size else 0.0
         base = self.mean + b_u + self.item_bias[targets]
-        if rated.size == 0 or targets.size == 0:
+        if rated.size == 0 or targets.size == 0 or self.similarity is None:
             return np.clip(base, 1.0, 5.0)
         residual = user_row[rated] - self.mean - b_u - self.item_bias[rated]
         sims = np.maximum(self.similarity[np.ix_(targets, rated)].astype(np.float64), 0.0)
