@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.recommend.bpmf import FITTING
 from app.recommend.dataset import InteractionMatrix
-from app.recommend.linalg import matvec
+from app.recommend.linalg import matvec, weighted_gram
 
 FloatArray = NDArray[np.float64]
 
@@ -126,7 +126,7 @@ class ALSRecommender:
         rated = np.flatnonzero(user_row > 0)
         weight, target = self._terms(user_row[rated])
         y = items[rated].astype(np.float64)
-        return ALSStats(gram + (y.T * weight) @ y, target @ y)
+        return ALSStats(gram + weighted_gram(y, weight), target @ y)
 
     def update_stats(self, stats: ALSStats, changed: NDArray[np.int64], old: FloatArray,
                      new: FloatArray) -> ALSStats:
@@ -181,9 +181,17 @@ class ALSRecommender:
 
     def similarity(self, item: int, others: NDArray[np.int64] | None = None) -> FloatArray:
         """Cosine of one item's factors to others' (to every item when others is None)."""
+        return self.similarity_to(item, self.unit_rows(others))
+
+    def unit_rows(self, items: NDArray[np.int64] | None = None) -> NDArray[np.float32]:
+        """The unit-length factors of these items (of every item when None)."""
         self._fitted()
         assert self._unit is not None
-        return matvec(self._unit if others is None else self._unit[others], self._unit[item])
+        return self._unit if items is None else self._unit[items]
+
+    def similarity_to(self, item: int, unit_rows: NDArray[np.float32]) -> FloatArray:
+        """Cosine of one item's factors to rows already taken by unit_rows."""
+        return matvec(unit_rows, self.unit_rows()[item])
 
     def _terms(self, stars: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per item: c - 1 (its weight in the lhs beyond an unrated item's) and c p (its rhs weight); 0 if unrated."""

@@ -70,6 +70,7 @@ class ContentScorer:
         profiles = np.divide(profiles, norms, out=np.zeros_like(profiles), where=norms > 0)
         return np.asarray(profiles @ self.vectors.T, dtype=np.float64)
 
-    def item_similarity(self, item: int, others: NDArray[np.int64]) -> FloatArray:
-        """Cosine similarity of one item to some others."""
-        return matvec(self.vectors[others], self.vectors[item])
+    def item_similarity(self, item: int, others: NDArray[np.int64],
+                        others_vectors: NDArray[np.float32] | None = None) -> FloatArray:
+        """Cosine similarity of one item to some others (whose vectors the caller may have gathered)."""
+        return matvec(self.vectors[others] if others_vectors is None else others_vectors, self.vectors[item])

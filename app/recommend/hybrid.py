@@ -267,10 +267,11 @@ class HybridRanker:
         chosen = _top(total, allowed, k)
         stars = self._predicted_stars(row, chosen, stars_all[0])
         liked = np.flatnonzero(liked_mask(row))
+        gathered = self._gather(liked)
         sound = self.sound if "audio" in weights else None
         return [RankedItem(index=int(j), score=float(total[j]),
                            parts=tuple(ScorePart(n, float(values[n][0, j]), w) for n, w in weights.items()),
-                           drivers=self._drivers(liked, int(j)), predicted_stars=s,
+                           drivers=self._drivers(liked, int(j), gathered), predicted_stars=s,
                            sound_driver=None if sound is None else sound.nearest_liked(int(j), liked))
                 for j, s in zip(chosen, stars, strict=True)]
 
@@ -373,7 +374,18 @@ class HybridRanker:
             values["audio"] = normalise(sound, rated)
         return values, stars
 
-    def _drivers(self, liked: NDArray[np.int64], item: int) -> tuple[tuple[int, float], ...]:
+    def _gather(self, liked: NDArray[np.int64]) -> _Liked:
+        """The liked items' text vectors and unit ALS factors, read once for every driver of an answer."""
+        text = None if self.content is None else self.content.vectors[liked]
+        known = factors = None
+        if self.als is not None and self.columns is not None:
+            positions = self.columns.position[liked]
+            known = positions >= 0
+            factors = self.als.unit_rows(positions[known])
+        return _Liked(text, known, factors)
+
+    def _drivers(self, liked: NDArray[np.int64], item: int,
+                 gathered: _Liked | None = None) -> tuple[tuple[int, float], ...]:
         """The user's liked items that pushed `item` up most (EASE weight), with their similarity.
 
         Factorised, the liked items nearest `item` by the cosine of their ALS factors, computed for
@@ -381,8 +393,10 @@ class HybridRanker:
         """
         if liked.size == 0 or self.columns is None:
             return ()
+        if gathered is None:
+            gathered = self._gather(liked)
         if self.als is not None:
-            push = similarity = self._factor_cosine(liked, item)
+            push = similarity = self._factor_cosine(gathered, liked.size, item)
         elif self.ease is not None and self.cosine is not None:
             push = self.columns.entries(self.ease, liked, item)
             similarity = self.columns.entries(self.cosine, liked, item)
@@ -390,23 +404,30 @@ class HybridRanker:
             return ()
         if self.content is not None:
             # Items nobody co-rated can still be explained by their text.
-            text = self.content.item_similarity(item, liked)
+            text = self.content.item_similarity(item, liked, gathered.text)
             push = np.where(push > 0, push, 0.0) + 1e-3 * np.maximum(text, 0.0)
             similarity = np.maximum(similarity, text)
         order = np.argsort(-push, kind="stable")[:MAX_DRIVERS]
         return tuple((int(liked[i]), round(float(similarity[i]), 4)) for i in order if push[i] > 0)
 
-    def _factor_cosine(self, rows: NDArray[np.int64], item: int) -> FloatArray:
-        """ALS item-factor cosine of `item` to each of `rows` (full columns); 0 where either is inactive."""
+    def _factor_cosine(self, gathered: _Liked, n_liked: int, item: int) -> FloatArray:
+        """ALS item-factor cosine of `item` to each liked item; 0 where either is inactive."""
         assert self.als is not None and self.columns is not None
-        out = np.zeros(rows.size)
+        out = np.zeros(n_liked)
         at = int(self.columns.position[item])
-        if at < 0:
+        if at < 0 or gathered.known is None or gathered.factors is None:
             return out
-        positions = self.columns.position[rows]
-        known = positions >= 0
-        out[known] = self.als.similarity(at, positions[known])
+        out[gathered.known] = self.als.similarity_to(at, gathered.factors)
         return out
+
+
+@dataclass(frozen=True)
+class _Liked:
+    """A user's liked items' vectors, gathered once per answer: a heavy rater's thousands, read once not k times."""
+
+    text: NDArray[np.float32] | None  # their unit text vectors (with content)
+    known: NDArray[np.bool_] | None  # which of them were active at fit time (factorised path)
+    factors: NDArray[np.float32] | None  # the unit ALS factors of those (factorised path)
 
 
 def _cosine(gram: NDArray[np.float32], counts: FloatArray) -> NDArray[np.float32]:
