@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.recommend.bpmf import FITTING
 from app.recommend.dataset import InteractionMatrix
@@ -74,8 +75,15 @@ class ALSRecommender:
     def fit(self, data: InteractionMatrix, *, progress: ProgressCallback = no_progress,
             cancel: CancelToken | None = None) -> None:
         """Fit the item factors with implicit's conjugate-gradient ALS; progress once per iteration."""
-        from implicit.cpu.als import AlternatingLeastSquares  # the one module that imports implicit
         from threadpoolctl import threadpool_limits
+
+        try:
+            from implicit.cpu.als import AlternatingLeastSquares  # the one module that imports implicit
+        except (ImportError, OSError) as exc:  # OSError: a native library it links to is missing
+            raise ModelMissingError(
+                f"this catalogue is too big for the dense recommender, and the factorisation library it needs "
+                f"(implicit) would not load: {exc}. Reinstall Chat-Rec; on Windows, also install Microsoft's "
+                f"Visual C++ Redistributable, which provides the VCOMP140.DLL it uses.") from exc
 
         if cancel is not None:
             cancel.raise_if_cancelled(FITTING)

@@ -1,10 +1,11 @@
 import pickle
+import sys
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from app.domain.errors import CancelledError
+from app.domain.errors import CancelledError, ModelMissingError
 from app.domain.progress import CancelToken
 from app.ports import Recommender
 from app.recommend.als import ALSRecommender
@@ -112,6 +113,12 @@ def test_a_fitted_model_is_plain_arrays_that_pickle(blocks):
     copy = pickle.loads(pickle.dumps(model))
     assert np.array_equal(copy.score(_row(blocks, 3)), model.score(_row(blocks, 3)))
     assert all(not type(value).__module__.startswith("implicit") for value in vars(model).values())
+
+
+def test_a_library_that_will_not_load_is_a_message_not_a_traceback(blocks, monkeypatch):
+    monkeypatch.setitem(sys.modules, "implicit.cpu.als", None)  # the import fails, as a missing DLL makes it
+    with pytest.raises(ModelMissingError, match="implicit"):
+        _als().fit(blocks)
 
 
 def test_unfitted_refuses_to_score():
