@@ -109,6 +109,7 @@ bench: $(STAMP) $(MUSIC_STAMP) debian-texts
 	$(BIN)/python bench/bench_movielens_scale.py
 	$(BIN)/python bench/bench_index_scale.py --parts hnsw,products,million
 	$(BIN)/python bench/bench_faults.py
+	$(BIN)/python bench/bench_fit_scale.py
 	$(BIN)/python bench/bench_voice.py
 	$(BIN)/python bench/bench_ui.py
 	$(MAKE) package  # the installed app's size, cold start and self-test: bench/results/package.json
