@@ -40,6 +40,7 @@ class Settings:
     theme: str = "system"  # the desktop app's look: system (follow the OS), dark or light
     input_device: str = ""  # the microphone's device name; empty = the system default
     output_device: str = ""  # the speaker's device name; empty = the system default
+    hands_free: bool = False  # talk without the button: speaking starts a turn, talking over the reply stops it
     speech_model: str = ""  # tiny.en, base, or a Whisper (CTranslate2) folder; empty = the best installed
     voice_model: str = ""  # a piper .onnx voice file; empty = the bundled voice
     data_dir: str = ""  # where the database and indexes live (absolute); empty = the platform's data folder

@@ -137,9 +137,9 @@ class SpeechToText(Protocol):
         """Load the model now, so the first request does not wait for it (transcribe loads it otherwise)."""
         ...
 
-    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (),
+    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (), prompt: str = "",
                    cancel: CancelToken | None = None) -> Transcript:
-        """Words in 16 kHz mono float samples; hints are titles and names in view, to spell them right."""
+        """Words in 16 kHz mono float samples; hints are names in view to spell right, prompt what was said before."""
         ...
 
 

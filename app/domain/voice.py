@@ -7,6 +7,21 @@ from typing import Literal
 
 SPEECH_RATE = 16_000  # Hz: what the recogniser takes, and what the microphone is asked for
 VoiceState = Literal["idle", "listening", "transcribing", "thinking", "speaking"]
+# One limit for every recording, microphone and file alike: a request is a sentence or two; a minute
+# of speech is a dictated letter, which Whisper would take ten seconds to read and the rules could not use.
+RECORDING_LIMIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class SpeechHints:
+    """What the conversation expects to hear next, to prime the recogniser.
+
+    words: names and words to spell right (titles on screen, list names, genres, numbers), most likely
+    first; prompt: the user's last request, given to Whisper as what was said before.
+    """
+
+    words: tuple[str, ...] = ()
+    prompt: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.domain.browse import Browse
 from app.domain.chat import ChatMessage, ChatReply
 from app.domain.conversation import MAX_REQUEST_CHARS, Intent, SessionState, TurnRecord, clean_request
 from app.domain.errors import CancelledError, ChatModelError, ChatRecError, NothingToGoOnError, RequestTooLongError
@@ -86,6 +87,7 @@ class TurnResult:
     candidates: tuple[str, ...] = ()  # the ranker's candidate ids the cards were chosen from
     model_sentences: tuple[str, ...] = ()  # per card, the model's sentence when it re-ranked ("" otherwise)
     reply_source: str = "template"  # who wrote the reply: "model" (checked) or "template"
+    browse: Browse | None = None  # what the window does for a browsing command ("next", "play the third")
 
 
 class _Stopwatch:

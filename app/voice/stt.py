@@ -210,9 +210,9 @@ class WhisperSpeechToText:
             if self._model is None:
                 self._model = self._load_locked()
 
-    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (),
+    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (), prompt: str = "",
                    cancel: CancelToken | None = None) -> Transcript:
-        """Words in 16 kHz mono float samples; hints are titles and names in view, to spell them right."""
+        """Words in 16 kHz mono float samples; hints are names in view to spell right, prompt what was said before."""
         if cancel is not None:
             cancel.raise_if_cancelled("speech recognition")
         audio = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(-1))
@@ -228,12 +228,13 @@ class WhisperSpeechToText:
         if cancel is not None:
             cancel.raise_if_cancelled("speech recognition")
         self.load()
-        text = self._recognise(speech, hints, cancel)
+        text = self._recognise(speech, hints, prompt, cancel)
         return Transcript(text=text, audio_seconds=audio_s, speech_seconds=speech_s, no_speech=not text)
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _recognise(self, speech: NDArray[np.float32], hints: Sequence[str], cancel: CancelToken | None) -> str:
+    def _recognise(self, speech: NDArray[np.float32], hints: Sequence[str], prompt: str,
+                   cancel: CancelToken | None) -> str:
         segments, _info = self._model.transcribe(
             speech,
             language="en",
@@ -248,6 +249,8 @@ class WhisperSpeechToText:
             # audio (measured: the same words on 12 requests, 20/20 titles against 13/20 without),
             # but hotwords go before every 30 s window and initial_prompt only before the first.
             hotwords=hint_prompt(hints),
+            # The last request as what was said before: a follow-up ("and newer ones?") shares its words.
+            initial_prompt=clean_text(prompt)[-MAX_PROMPT_CHARS // 2:] or None,
             no_speech_threshold=NO_SPEECH_PROB,
             log_prob_threshold=LOW_LOGPROB,
             compression_ratio_threshold=MAX_COMPRESSION_RATIO,

@@ -23,17 +23,19 @@ class FakeSpeechToText:
         self._next = 0
         self._speech_rms = speech_rms
         self.calls: list[tuple[int, tuple[str, ...]]] = []  # (sample count, hints) of each call
+        self.prompts: list[str] = []  # the prompt of each call
 
     def load(self) -> None:
         self.loaded = True
 
-    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (),
+    def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (), prompt: str = "",
                    cancel: CancelToken | None = None) -> Transcript:
         """The next scripted text (the last one repeats); silence or a pure tone gives no_speech."""
         if cancel is not None:
             cancel.raise_if_cancelled("speech recognition")
         audio = np.asarray(samples, dtype=np.float32).reshape(-1)
         self.calls.append((len(audio), tuple(hints)))
+        self.prompts.append(prompt)
         seconds = len(audio) / SPEECH_RATE
         if len(audio) == 0 or float(np.sqrt(np.mean(np.square(audio)))) < self._speech_rms or _is_tone(audio):
             return Transcript(text="", audio_seconds=seconds, speech_seconds=0.0, no_speech=True)

@@ -57,7 +57,7 @@ class _SlowSpeech(FakeSpeechToText):
         super().__init__(*texts)
         self._delay_s = delay_s
 
-    def transcribe(self, samples, *, hints=(), cancel=None):  # type: ignore[no-untyped-def]
+    def transcribe(self, samples, *, hints=(), prompt="", cancel=None):  # type: ignore[no-untyped-def]
         time.sleep(self._delay_s)  # stands in for a real model's work, off the GUI thread
         return super().transcribe(samples, hints=hints, cancel=cancel)
 
