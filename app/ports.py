@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import threading
+
     import numpy as np
     from numpy.typing import NDArray
 
     from app.domain.chat import Backend, ChatMessage, ChatReply, ToolSpec
     from app.domain.music import FoundFile, TrackAnalysis
     from app.domain.progress import CancelToken, ProgressCallback
-    from app.domain.voice import Transcript
+    from app.domain.voice import AudioBlock, Transcript
     from app.recommend.dataset import InteractionMatrix
 
 MetadataValue = str | int | float | bool
@@ -140,6 +142,22 @@ class SpeechToText(Protocol):
     def transcribe(self, samples: NDArray[np.float32], *, hints: Sequence[str] = (), prompt: str = "",
                    cancel: CancelToken | None = None) -> Transcript:
         """Words in 16 kHz mono float samples; hints are names in view to spell right, prompt what was said before."""
+        ...
+
+
+class AudioIO(Protocol):
+    """The microphone and the speaker (SoundDeviceAudio, or a fake room in tests)."""
+
+    def capture(self, stop: threading.Event) -> Generator[AudioBlock, None, None]:
+        """30 ms blocks of 16 kHz mono, each with its capture time, until stop is set (or the consumer stops)."""
+        ...
+
+    def play(self, chunks: Iterable[NDArray[np.float32]], sample_rate: int, cancel: CancelToken) -> None:
+        """Play float chunks as they come; stop at once when cancelled or stop_playback is called."""
+        ...
+
+    def stop_playback(self) -> None:
+        """Stop playing now (the user started talking)."""
         ...
 
 

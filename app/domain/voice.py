@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 SPEECH_RATE = 16_000  # Hz: what the recogniser takes, and what the microphone is asked for
 VoiceState = Literal["idle", "listening", "transcribing", "thinking", "speaking"]
 # One limit for every recording, microphone and file alike: a request is a sentence or two; a minute
@@ -44,3 +47,11 @@ class AudioDevice:
     inputs: int
     outputs: int
     default_rate: float
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    """A block of 16 kHz mono microphone samples and the monotonic clock time at which it was captured."""
+
+    samples: NDArray[np.float32]
+    at: float

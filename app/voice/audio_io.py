@@ -1,4 +1,4 @@
-"""Microphone and speaker through sounddevice (PortAudio): devices, push-to-talk capture, playback.
+"""Microphone and speaker through sounddevice (PortAudio): devices, capture block by block, playback.
 
 The sounddevice module is passed in (it is the "device handle"), so tests drive this adapter with
 a fake and never need hardware. Without PortAudio or without any device the adapter says so in a
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import numpy as np
@@ -17,11 +18,10 @@ from numpy.typing import NDArray
 
 from app.domain.errors import CancelledError, ChatRecError
 from app.domain.progress import CancelToken
-from app.domain.voice import SPEECH_RATE, AudioDevice
+from app.domain.voice import SPEECH_RATE, AudioBlock, AudioDevice
 
-_BLOCK_S = 0.03  # 30 ms blocks: a level meter that moves, and end-of-speech found within a block
-_SILENCE_AFTER_SPEECH_S = 0.8  # this much quiet after speech ends the utterance
-_SPEECH_DB = -45.0  # block level (dBFS) above which a block counts as voiced, over a quiet room
+_BLOCK_S = 0.03  # 30 ms blocks: a level meter that moves, and the start and end of speech found within a block
+_PIECE_S = 0.05  # playback is written 50 ms at a time: a stop (barge-in) lands within one piece
 
 
 class AudioUnavailableError(ChatRecError):
@@ -38,12 +38,6 @@ def load_sounddevice() -> Any:
     except ImportError as exc:
         raise AudioUnavailableError("audio is off: the sounddevice package is missing; you can still type") from exc
     return sounddevice
-
-
-def level_db(block: NDArray[np.float32]) -> float:
-    """A block's loudness in dBFS (RMS), for the level meter and for telling speech from quiet."""
-    rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64)))) if block.size else 0.0
-    return float(20.0 * np.log10(max(rms, 1e-9)))
 
 
 class SoundDeviceAudio:
@@ -84,38 +78,26 @@ class SoundDeviceAudio:
             raise AudioUnavailableError("no microphone found: plug one in or choose one in Settings; "
                                         "you can still type")
 
-    def record(self, release: threading.Event, *, max_seconds: float = 30.0,
-               on_level: Callable[[float], None] = lambda db: None,
-               end_on_silence: bool = True) -> NDArray[np.float32]:
-        """Capture 16 kHz mono until the button is released, the speaker falls silent, or max_seconds."""
+    def capture(self, stop: threading.Event) -> Generator[AudioBlock, None, None]:
+        """30 ms blocks of 16 kHz mono from the microphone, each with its capture time, until stop is set.
+
+        Blocks queue while the consumer is busy (transcribing a pause), so nothing said is lost; the
+        stream closes when the consumer stops iterating or stop is set.
+        """
         self.require_input()
-        blocks: queue.Queue[NDArray[np.float32]] = queue.Queue()
+        blocks: queue.Queue[AudioBlock] = queue.Queue()
 
-        def callback(indata: Any, frames: int, time: Any, status: Any) -> None:  # PortAudio's thread
-            blocks.put(np.asarray(indata[:, 0], dtype=np.float32).copy())
+        def callback(indata: Any, frames: int, time_info: Any, status: Any) -> None:  # PortAudio's thread
+            blocks.put(AudioBlock(np.asarray(indata[:, 0], dtype=np.float32).copy(), time.monotonic()))
 
-        block = int(SPEECH_RATE * _BLOCK_S)
-        taken: list[NDArray[np.float32]] = []
-        heard = quiet = 0.0
         sd = self._module()
-        with sd.InputStream(samplerate=SPEECH_RATE, channels=1, dtype="float32", blocksize=block,
+        with sd.InputStream(samplerate=SPEECH_RATE, channels=1, dtype="float32", blocksize=int(SPEECH_RATE * _BLOCK_S),
                             device=self._device(self.input_device, "input"), callback=callback):
-            while not release.is_set() and len(taken) * _BLOCK_S < max_seconds:
+            while not stop.is_set():
                 try:
-                    chunk = blocks.get(timeout=0.1)
+                    yield blocks.get(timeout=0.1)
                 except queue.Empty:
                     continue
-                taken.append(chunk)
-                loud = level_db(chunk)
-                on_level(loud)
-                if loud > _SPEECH_DB:
-                    heard, quiet = heard + _BLOCK_S, 0.0
-                else:
-                    quiet += _BLOCK_S
-                if end_on_silence and heard > 0.2 and quiet >= _SILENCE_AFTER_SPEECH_S:
-                    break  # end of utterance: the user stopped talking
-        # Blocks still queued arrived after the decision to stop (release, quiet or the limit): not kept.
-        return np.concatenate(taken) if taken else np.zeros(0, dtype=np.float32)
 
     def play(self, chunks: Iterable[NDArray[np.float32]], sample_rate: int, cancel: CancelToken) -> None:
         """Play chunks as they come (speech starts with the first sentence); stops at once when cancelled."""
@@ -125,11 +107,11 @@ class SoundDeviceAudio:
             with sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
                                  device=self._device(self.output_device, "output")) as stream:
                 for chunk in chunks:
-                    for start in range(0, chunk.size, int(sample_rate * 0.1)):
+                    for start in range(0, chunk.size, int(sample_rate * _PIECE_S)):
                         if cancel.cancelled or not self._playing.is_set():
                             stream.abort()  # barge-in: drop what is queued, do not drain it
                             raise CancelledError("speaking")
-                        stream.write(np.ascontiguousarray(chunk[start:start + int(sample_rate * 0.1)]))
+                        stream.write(np.ascontiguousarray(chunk[start:start + int(sample_rate * _PIECE_S)]))
         finally:
             self._playing.clear()
 
