@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -18,9 +18,10 @@ from numpy.typing import NDArray
 
 from app.domain.errors import ChatRecError
 from app.domain.progress import CancelToken
-from app.domain.voice import SPEECH_RATE, Transcript, VoiceState
+from app.domain.voice import SPEECH_RATE, AudioBlock, SpeechHints, Transcript, VoiceState
 from app.ports import SpeechToText, TextToSpeech
 from app.services.conversation import Conversation, TurnResult
+from app.services.listening import EchoGate, Heard, ListenOptions, PlaybackTrace, listen
 
 NO_SPEECH = "no speech heard"
 _HINTS = 30  # titles offered to the recogniser: the cards on screen and the user's recent items
@@ -29,6 +30,8 @@ Speaker = Callable[[Iterable[NDArray[np.float32]], int, CancelToken], None]
 
 
 WARM_UP_PHRASE = "Ready when you are."
+NO_HINTS = SpeechHints()
+LISTEN_DEFAULTS = ListenOptions()
 
 
 class NoSpeechError(ChatRecError):
@@ -58,45 +61,142 @@ class VoiceLoop:
         self._on_state = on_state
         self._lock = threading.Lock()
         self._current: CancelToken | None = None
+        self.trace = PlaybackTrace()  # what this loop (and previews through traced) sent to the speaker
+        self._gate = EchoGate()
 
-    def begin(self) -> CancelToken:
-        """Start a turn: the previous one's pending work and playback are cancelled (barge-in)."""
+    def begin(self, token: CancelToken | None = None) -> CancelToken:
+        """Start a turn (with token, or a new one): the previous one's pending work and playback are cancelled."""
         with self._lock:
-            if self._current is not None:
+            if self._current is not None and self._current is not token:
                 self._current.cancel()
-            self._current = CancelToken()
+            self._current = token or CancelToken()
             return self._current
 
     def turn(self, samples: NDArray[np.float32], speaker: Speaker, *, session_id: str | None = None,
-             hints: Sequence[str] = (), cancel: CancelToken | None = None,
+             hints: SpeechHints = NO_HINTS, cancel: CancelToken | None = None,
              on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
-        """Hear 16 kHz mono samples, answer, and speak the reply; raises NoSpeechError for silence."""
+        """Hear a whole recording (16 kHz mono), answer, and speak; raises NoSpeechError for silence.
+
+        The recording is complete when this is called, so its end is the end of speech: first_audio
+        counts from here.
+        """
+        ended_at = time.monotonic()
         token = cancel or self.begin()
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
         try:
-            self._on_state("transcribing")
-            transcript = self._stt.transcribe(samples, hints=list(hints)[:_HINTS], cancel=token)
-            timings["stt"] = _ms(started)
-            timings["stt_real_time_factor"] = round(timings["stt"] / 1000 / max(transcript.audio_seconds, 1e-3), 3)
+            transcript, stt_ms = self.hear(samples, hints=hints, cancel=token)
+        except BaseException:
+            self._on_state("idle")
+            raise
+        return self.answer(transcript, speaker, session_id=session_id, cancel=token, on_heard=on_heard,
+                           speech_ended_at=ended_at, timings={"stt": stt_ms})
+
+    def converse(self, blocks: Iterable[AudioBlock], speaker: Speaker, *, hands_free: bool = False,
+                 session_id: str | None = None, hints: SpeechHints = NO_HINTS,
+                 release: threading.Event | None = None, cancel: CancelToken | None = None,
+                 options: ListenOptions = LISTEN_DEFAULTS, on_level: Callable[[float], None] = lambda db: None,
+                 on_speech_start: Callable[[], None] = lambda: None,
+                 on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
+        """Listen to microphone blocks for one utterance, answer it, and speak the reply.
+
+        The words before each pause are transcribed while the user still speaks (ListenOptions.speculate);
+        timings_ms["first_audio"] is the wall clock from the end of the user's voice to the reply's
+        first audio. Raises NoSpeechError when nothing was said.
+        """
+        token = cancel or self.begin()
+        self._on_state("listening")
+        try:
+            heard = self.listen(blocks, hands_free=hands_free, hints=hints, release=release, cancel=token,
+                                options=options, on_level=on_level, on_speech_start=on_speech_start)
+        except BaseException:
+            self._on_state("idle")
+            raise
+        return self.answer_heard(heard, speaker, session_id=session_id, hints=hints, cancel=token,
+                                 on_heard=on_heard)
+
+    def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool, hints: SpeechHints = NO_HINTS,
+               release: threading.Event | None = None, cancel: CancelToken | None = None,
+               options: ListenOptions = LISTEN_DEFAULTS, on_level: Callable[[float], None] = lambda db: None,
+               on_speech_start: Callable[[], None] = lambda: None) -> Heard:
+        """One utterance from microphone blocks, its words transcribed ahead at its pauses (see listening.listen)."""
+        return listen(blocks, self._stt, hands_free=hands_free, options=options, release=release,
+                      trace=self.trace, gate=self._gate, hints=hints.words[:_HINTS], prompt=hints.prompt,
+                      cancel=cancel, on_level=on_level, on_speech_start=on_speech_start)
+
+    def answer_heard(self, heard: Heard, speaker: Speaker, *, session_id: str | None = None,
+                     hints: SpeechHints = NO_HINTS, cancel: CancelToken | None = None,
+                     on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
+        """Answer an utterance that listen() found (transcribing what was not transcribed ahead) and speak."""
+        token = cancel or self.begin()
+        timings = dict(heard.timings_ms)
+        transcript = heard.transcript
+        try:
+            if heard.voiced_s <= 0.0:
+                raise NoSpeechError()
+            if transcript is None:
+                transcript, timings["stt_after_end"] = self.hear(heard.samples, hints=hints, cancel=token)
+        except BaseException:
+            self._on_state("idle")
+            raise
+        timings["recording_s"] = round(heard.samples.size / SPEECH_RATE, 2)
+        if heard.ended_by == "limit":
+            timings["recording_limit_reached"] = 1.0
+        return self.answer(transcript, speaker, session_id=session_id, cancel=token, on_heard=on_heard,
+                           speech_ended_at=heard.speech_ended_at, timings=timings)
+
+    def hear(self, samples: NDArray[np.float32], *, hints: SpeechHints = NO_HINTS,
+             cancel: CancelToken | None = None) -> tuple[Transcript, float]:
+        """The words of a whole recording and the milliseconds the recogniser took."""
+        self._on_state("transcribing")
+        started = time.perf_counter()
+        transcript = self._stt.transcribe(samples, hints=hints.words[:_HINTS], prompt=hints.prompt, cancel=cancel)
+        return transcript, _ms(started)
+
+    def answer(self, transcript: Transcript, speaker: Speaker, *, session_id: str | None = None,
+               cancel: CancelToken | None = None, on_heard: Callable[[str], None] = lambda text: None,
+               speech_ended_at: float | None = None, timings: dict[str, float] | None = None) -> VoiceTurn:
+        """Run the conversation turn on what was heard and speak the reply; raises NoSpeechError for silence.
+
+        speech_ended_at (time.monotonic) is when the user's voice ended; timings_ms["first_audio"] is the
+        wall clock from then to the reply's first audio handed to the speaker.
+        """
+        token = cancel or self.begin()
+        ended_at = time.monotonic() if speech_ended_at is None else speech_ended_at
+        timings = dict(timings or {})
+        try:
             if transcript.no_speech or not transcript.text.strip():
                 raise NoSpeechError()
+            if "stt" in timings:
+                timings["stt_real_time_factor"] = round(timings["stt"] / 1000 / max(transcript.audio_seconds, 1e-3),
+                                                        3)
             on_heard(transcript.text)  # shown while the answer is worked out
             self._on_state("thinking")
             result = self._conversation.turn(transcript.text, session_id, cancel=token)
             self._on_state("speaking")
             spoken = _Timed(self._tts.synthesize(spoken_reply(result), cancel=token))
             speech_started = time.perf_counter()
-            speaker(spoken, self._tts.sample_rate, token)
+            speaker(self.traced(spoken, self._tts.sample_rate), self._tts.sample_rate, token)
             timings.update({"tts_first_audio": spoken.first_ms(speech_started),
                             "tts_and_playback": _ms(speech_started), "tts_synthesis": spoken.busy_ms,
                             "tts_audio_seconds": round(spoken.samples / self._tts.sample_rate, 2)})
         finally:
             self._on_state("idle")
-        timings["end_to_first_audio"] = round(timings["stt"] + result.timings_ms.get("total", 0.0)
-                                              + timings["tts_first_audio"], 1)
-        merged = {**result.timings_ms, **timings, "voice_total": _ms(started)}
+        if spoken.first_at_clock is not None:
+            timings["first_audio"] = round((spoken.first_at_clock - ended_at) * 1000, 1)
+        merged = {**result.timings_ms, **timings, "voice_total": round((time.monotonic() - ended_at) * 1000, 1)}
         return VoiceTurn(transcript, replace(result, timings_ms=merged), merged)
+
+    def traced(self, chunks: Iterable[NDArray[np.float32]], sample_rate: int) -> Iterator[NDArray[np.float32]]:
+        """chunks as they go to the speaker, each noted in the playback trace the echo gate listens against.
+
+        Long chunks (a sentence, a track's preview) go out in quarter seconds: the speaker takes the next
+        piece only when it has room, so each piece is noted when it is about to play.
+        """
+        step = max(1, sample_rate // 4)
+        for chunk in chunks:
+            for start in range(0, chunk.size, step):
+                piece = chunk[start:start + step]
+                self.trace.add(piece, sample_rate, time.monotonic())
+                yield piece
 
     def load(self) -> None:
         """Load the speech models now (in the background at start), so the first turn is quick."""
@@ -132,6 +232,7 @@ class _Timed:
     def __init__(self, chunks: Iterator[NDArray[np.float32]]) -> None:
         self._chunks = chunks
         self.first_at: float | None = None
+        self.first_at_clock: float | None = None  # the same moment on time.monotonic, the microphone's clock
         self.busy_ms = 0.0
         self.samples = 0
 
@@ -145,6 +246,7 @@ class _Timed:
             self.busy_ms = round(self.busy_ms + (time.perf_counter() - started) * 1000, 1)
             if self.first_at is None:
                 self.first_at = time.perf_counter()
+                self.first_at_clock = time.monotonic()
             self.samples += int(chunk.size)
             yield chunk
 
@@ -160,6 +262,8 @@ def spoken_reply(result: TurnResult, titles: int = 3) -> str:
     reply's own sentences (a title it lacks, how many fit, the question whether to remember) are all
     said; the card lines are not.
     """
+    if result.browse is not None and result.browse.kind == "stop":
+        return ""  # "stop" means silence: saying "Stopped." would be talking over the user again
     if not result.items or result.intent.action not in ("recommend", "refine", "rate"):
         return result.reply
     prose = [line.strip() for line in result.reply.splitlines() if line.strip() and not _CARD_LINE.match(line)]

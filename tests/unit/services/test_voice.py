@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from contextlib import closing
+
 import numpy as np
 import pytest
 
 from app.bootstrap import Engine
 from app.domain.errors import CancelledError
-from app.domain.progress import CancelToken
+from app.domain.voice import SpeechHints
 from app.services.voice import NoSpeechError, VoiceLoop, collect, spoken_reply
+from app.voice.audio_io import SoundDeviceAudio
+from tests.fakes.room import FakeRoom, recording
 from tests.fakes.speech import FakeSpeechToText
 from tests.fakes.tts import FakeTextToSpeech
+from tests.unit.services.test_listening import onset
 
 RATE = 16000
 
@@ -27,12 +34,13 @@ def test_a_spoken_request_is_heard_answered_and_spoken(engine: Engine) -> None:
     tts = FakeTextToSpeech()
     loop = VoiceLoop(FakeSpeechToText("three movies like Fargo"), tts, engine.conversation, states.append)
     audio: list[np.ndarray] = []
-    result = loop.turn(speech(), collect(audio), hints=["Fargo"])
+    result = loop.turn(speech(), collect(audio), hints=SpeechHints(("Fargo",), "something funny"))
     assert result.transcript.text == "three movies like Fargo"
     assert len(result.turn.items) == 3 and result.turn.intent.liked == ("Fargo",)
     assert audio and tts.spoken  # speech came out, sentence by sentence
     assert states == ["transcribing", "thinking", "speaking", "idle"]
-    assert {"stt", "tts_first_audio", "end_to_first_audio", "total", "recommend"} <= set(result.timings_ms)
+    assert {"stt", "tts_first_audio", "first_audio", "total", "recommend"} <= set(result.timings_ms)
+    assert loop._stt.calls[-1][1] == ("Fargo",) and loop._stt.prompts[-1] == "something funny"  # type: ignore[attr-defined]
 
 
 def test_the_spoken_reply_names_the_first_titles_not_every_reason(engine: Engine) -> None:
@@ -59,18 +67,38 @@ def test_a_new_turn_cancels_the_one_in_progress(engine: Engine) -> None:
     assert first.cancelled and not second.cancelled
 
 
-def test_barge_in_while_speaking_stops_the_turn(engine: Engine) -> None:
-    loop = VoiceLoop(FakeSpeechToText("three movies like Fargo"), FakeTextToSpeech(), engine.conversation)
-    token = CancelToken()
+def test_talking_over_the_spoken_reply_stops_it_and_cancels_the_turn(engine: Engine) -> None:
+    room = FakeRoom()
+    audio = SoundDeviceAudio(room)
+    tts = FakeTextToSpeech(seconds_per_char=0.1)  # a long reply: many seconds of speech
+    loop = VoiceLoop(FakeSpeechToText("five movies like Fargo and Heat"), tts, engine.conversation)
+    request = recording("request_three_comedies")
+    stop = threading.Event()
+    outcome: list[BaseException | None] = []
 
-    def interrupted(chunks, rate, cancel):  # type: ignore[no-untyped-def]
-        for _ in chunks:
-            loop.begin()  # a new turn starts while the first sentence plays
-            token.cancel()
-            cancel.raise_if_cancelled("speaking")
+    def answer() -> None:
+        try:
+            loop.turn(speech(), audio.play, cancel=loop.begin())
+            outcome.append(None)
+        except CancelledError as exc:
+            outcome.append(exc)
 
-    with pytest.raises(CancelledError):
-        loop.turn(speech(), interrupted, cancel=token)
+    def barge_in() -> None:
+        audio.stop_playback()
+        loop.stop()
+
+    speaking = threading.Thread(target=answer)
+    speaking.start()
+    time.sleep(0.5)
+    user_starts = room.now() + 1.0
+    room.say(request, at=user_starts)
+    with closing(audio.capture(stop)) as blocks:
+        heard = loop.listen(blocks, hands_free=True, on_speech_start=barge_in)
+    speaking.join()
+    assert isinstance(outcome[0], CancelledError)  # the turn was cancelled, not spoken to the end
+    assert room.playback_stopped_at is not None
+    assert 0.0 <= room.playback_stopped_at - (user_starts + onset(request)) <= 0.3
+    assert heard.voiced_s > 1.0  # and the user's words were heard whole, for the next turn
 
 
 def test_non_recommendation_replies_are_spoken_whole(engine: Engine) -> None:
