@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from app.catalog.files import not_a_file
 from app.domain.errors import AudioFileError
+from app.domain.voice import RECORDING_LIMIT_S
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,8 +71,9 @@ def read_excerpt(path: str, *, seconds: float = 30.0, sample_rate: int = 22050) 
     return np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0), duration
 
 
-def read_speech(path: str, *, sample_rate: int = 16000, max_seconds: float = 120.0) -> NDArray[np.float32]:
-    """The whole recording (up to max_seconds) as mono float32 at sample_rate, for speech recognition."""
+def read_speech(path: str, *, sample_rate: int = 16000,
+                max_seconds: float = RECORDING_LIMIT_S) -> NDArray[np.float32]:
+    """The whole recording (up to max_seconds: the one recording limit) as mono float32 at sample_rate."""
     _check_readable(path)
     # Ask for a little more than allowed: the decoders read from the start when the file fits, and
     # a file whose length is unknown up front shows it is too long by giving more than max_seconds.
