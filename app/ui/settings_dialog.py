@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,7 +37,7 @@ from app import installed
 from app.config import Settings, check_setting, save_settings
 from app.domain.errors import ChatRecError
 from app.domain.remote import HEADERS_FORMAT, insecure_host_warning
-from app.domain.voice import AudioDevice
+from app.domain.voice import RECORDING_LIMIT_S, AudioDevice
 from app.paths import AppPaths
 from app.paths import models_dir as default_models_dir
 from app.ui.jobs import Jobs
@@ -50,6 +51,11 @@ MODELS_JOB = "settings-models"
 OLLAMA_JOB = "settings-ollama"
 NO_DEVICES = "No audio devices found — typing still works."
 FOLDERS_NOTE = "Changes to these folders take effect after you restart Chat-Rec."
+HANDS_FREE_NOTE = ("Talk without holding the button: speaking starts a turn, and talking over a spoken answer "
+                   "stops it. This works with speakers because Chat-Rec subtracts its own voice from what the "
+                   "microphone hears (echo suppression against the answer it is playing), but loud speakers "
+                   "close to the microphone or a very echoey room can still cut an answer short or miss what "
+                   f"you say; headphones always work. A recording stops after {RECORDING_LIMIT_S:g} s.")
 BACKENDS = (("Automatic: Ollama when it runs, else the built-in model", "auto"),
             ("Built-in model on this computer", "embedded"), ("Ollama server", "ollama"))
 THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
@@ -258,6 +264,21 @@ class SettingsDialog(QDialog):
         self.devices_status.setObjectName("devicesStatus")
         self.devices_status.setAccessibleName("Audio devices")
         self._field(form, "Spea&ker:", "output_device", self.output_device, notes=(self.devices_status,))
+        self.hands_free = QCheckBox("Talk without holding the button", page)
+        self.hands_free.setAccessibleName("Hands-free")
+        self.hands_free.setAccessibleDescription(HANDS_FREE_NOTE)
+        self.hands_free.setChecked(self._settings.hands_free)
+        self.hands_free_note = _note(HANDS_FREE_NOTE, page)
+        self.hands_free_note.setObjectName("handsFreeNote")
+        self.hands_free_note.setAccessibleName("About hands-free")
+        caption = QLabel("Ha&nds-free:", page)
+        caption.setBuddy(self.hands_free)  # Alt+N moves the focus to the box, as the other captions do
+        box = QWidget(page)
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.hands_free)
+        column.addWidget(self.hands_free_note)
+        form.addRow(caption, box)  # not a _field: a checkbox has no invalid value to report under it
         for combo, value in ((self.speech, self._settings.speech_model), (self.voice, self._settings.voice_model),
                              (self.input_device, self._settings.input_device),
                              (self.output_device, self._settings.output_device)):
@@ -405,7 +426,8 @@ class SettingsDialog(QDialog):
                        ollama_model=self.ollama_model.currentText().strip(),
                        llm_model_file=self._value(self.chat_model), speech_model=self._value(self.speech),
                        voice_model=self._value(self.voice), input_device=self._value(self.input_device),
-                       output_device=self._value(self.output_device), theme=self._value(self.theme),
+                       output_device=self._value(self.output_device), hands_free=self.hands_free.isChecked(),
+                       theme=self._value(self.theme),
                        data_dir=self.data_dir.text().strip(), models_dir=self.models_dir.text().strip())
 
     def problems(self, settings: Settings) -> dict[str, str]:

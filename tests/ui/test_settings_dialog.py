@@ -157,3 +157,27 @@ def test_a_remote_ollama_takes_a_token_and_headers_and_plain_http_is_flagged(qtb
     assert "ollama_headers" in dialog.problems(dialog.chosen_settings())
     dialog.headers.setPlainText("X-Key: a;b\nX-Team: films")  # a value with ';' on its own line is kept whole
     assert "ollama_headers" not in dialog.problems(dialog.chosen_settings())
+
+
+def test_hands_free_is_saved_and_explains_speakers_headphones_and_the_recording_limit(qtbot: QtBot,
+                                                                                     paths: AppPaths) -> None:
+    from app.domain.voice import RECORDING_LIMIT_S
+
+    dialog = _dialog(qtbot, paths)
+    dialog.tabs.setCurrentIndex(1)  # Voice
+    assert dialog.hands_free.isVisible() and not dialog.hands_free.isChecked()  # off by default
+    note = dialog.hands_free_note.text()
+    assert dialog.hands_free_note.isVisible()
+    assert "speakers" in note and "headphones always work" in note and "echo suppression" in note
+    assert f"{RECORDING_LIMIT_S:g} s" in note
+    dialog.hands_free.click()
+    with qtbot.waitSignal(dialog.saved, timeout=2000) as saved:
+        dialog.buttons.accepted.emit()
+    assert saved.args[0].hands_free is True
+    assert load_settings(paths.config_file).hands_free is True
+
+    again = _dialog(qtbot, paths, load_settings(paths.config_file))
+    assert again.hands_free.isChecked()  # the saved choice shows next time
+    again.hands_free.click()
+    again.buttons.accepted.emit()
+    assert load_settings(paths.config_file).hands_free is False
