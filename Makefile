@@ -20,7 +20,7 @@ CONSUMERS_STAMP := .cache/consumers/.fetched-troi-2026.9.1.0
 # Screenshots of the window's main states, written by the UI tests for review (never committed).
 SCREENSHOTS := build/screenshots
 
-.PHONY: run test lint unit bench clean-venv test-music runtime-libs package packaging-tools debian-texts
+.PHONY: run test lint unit bench clean-venv test-music runtime-libs package packaging-tools debian-texts voice-tools
 
 $(STAMP): pyproject.toml models/packages.txt
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11+"; exit 1; }
@@ -96,7 +96,12 @@ debian-texts:
 	@ls /var/lib/apt/lists/*_main_i18n_Translation-en* >/dev/null 2>&1 \
 	  || $(SUDO) apt-get update -qq -o Acquire::Languages=en
 
-bench: $(STAMP) $(MUSIC_STAMP) debian-texts
+# The voice benchmark's other voices: Debian's espeak-ng at other speeds, pitches and accents (bench/voice_speakers.py).
+voice-tools:
+	@command -v espeak-ng >/dev/null || $(SUDO) apt-get install -y -qq espeak-ng \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng; }
+
+bench: $(STAMP) $(MUSIC_STAMP) debian-texts voice-tools
 	$(BIN)/python bench/bench_music.py
 	$(BIN)/python bench/bench_embedding.py --quality
 	$(BIN)/python bench/bench_engine.py
