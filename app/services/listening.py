@@ -29,6 +29,7 @@ from app.ports import SpeechToText
 
 BLOCK_S = 0.03  # 30 ms blocks: a level meter that moves, and speech found within a block
 QUIET_DB = -90.0  # the level of digital silence
+LEFTOVER_FLOOR_DB = -15.0  # the gate never assumes subtraction removes more of the echo than this
 
 EndedBy = Literal["silence", "release", "limit", "stopped"]
 
@@ -136,8 +137,11 @@ class EchoGate:
         excess = left - echo_db
         if excess < self.leftover_db + self.margin_db:
             # Only the reply is heard: learn how much of it subtraction leaves (slowly, and never from
-            # a block loud enough to be the user talking).
-            self.leftover_db = 0.9 * self.leftover_db + 0.1 * max(min(excess, 0.0), -40.0)
+            # a block loud enough to be the user talking). Never below LEFTOVER_FLOOR_DB: a clean stretch
+            # (a steady vowel, a tone) subtracts almost perfectly, while the start and end of a sentence,
+            # where the delay estimate is least sure, leave more; a gate tuned to the clean stretch would
+            # take those edges for the user.
+            self.leftover_db = max(0.9 * self.leftover_db + 0.1 * min(excess, 0.0), LEFTOVER_FLOOR_DB)
             return QUIET_DB
         return left
 
