@@ -31,7 +31,6 @@ Speaker = Callable[[Iterable[NDArray[np.float32]], int, CancelToken], None]
 
 WARM_UP_PHRASE = "Ready when you are."
 NO_HINTS = SpeechHints()
-LISTEN_DEFAULTS = ListenOptions()
 
 
 class NoSpeechError(ChatRecError):
@@ -54,11 +53,13 @@ class VoiceLoop:
     """Transcribe a request, run the conversation turn, and speak the reply through a speaker."""
 
     def __init__(self, stt: SpeechToText, tts: TextToSpeech, conversation: Conversation,
-                 on_state: Callable[[VoiceState], None] = lambda state: None) -> None:
+                 on_state: Callable[[VoiceState], None] = lambda state: None, *,
+                 listen_options: ListenOptions | None = None) -> None:
         self._stt = stt
         self._tts = tts
         self._conversation = conversation
         self._on_state = on_state
+        self.listen_options = listen_options or ListenOptions()
         self._lock = threading.Lock()
         self._current: CancelToken | None = None
         self.trace = PlaybackTrace()  # what this loop (and previews through traced) sent to the speaker
@@ -93,7 +94,7 @@ class VoiceLoop:
     def converse(self, blocks: Iterable[AudioBlock], speaker: Speaker, *, hands_free: bool = False,
                  session_id: str | None = None, hints: SpeechHints = NO_HINTS,
                  release: threading.Event | None = None, cancel: CancelToken | None = None,
-                 options: ListenOptions = LISTEN_DEFAULTS, on_level: Callable[[float], None] = lambda db: None,
+                 options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
                  on_speech_start: Callable[[], None] = lambda: None,
                  on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
         """Listen to microphone blocks for one utterance, answer it, and speak the reply.
@@ -115,10 +116,10 @@ class VoiceLoop:
 
     def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool, hints: SpeechHints = NO_HINTS,
                release: threading.Event | None = None, cancel: CancelToken | None = None,
-               options: ListenOptions = LISTEN_DEFAULTS, on_level: Callable[[float], None] = lambda db: None,
+               options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
                on_speech_start: Callable[[], None] = lambda: None) -> Heard:
         """One utterance from microphone blocks, its words transcribed ahead at its pauses (see listening.listen)."""
-        return listen(blocks, self._stt, hands_free=hands_free, options=options, release=release,
+        return listen(blocks, self._stt, hands_free=hands_free, options=options or self.listen_options, release=release,
                       trace=self.trace, gate=self._gate, hints=hints.words[:_HINTS], prompt=hints.prompt,
                       cancel=cancel, on_level=on_level, on_speech_start=on_speech_start)
 
