@@ -472,21 +472,27 @@ def read_price(low: str) -> tuple[float | None, float | None]:
 
 _PLURALS = (r"movies|films|songs|tracks|albums|records|picks|ideas|gifts|options|products|books|games|comedies|"
             r"dramas|thrillers|westerns|musicals|documentaries|cartoons|horrors|romances|mysteries")
+# What can be free: "free games", "free gifts" are offers, not a misheard three. Films and songs are not sold here.
+_NEVER_FREE = "|".join(w for w in _PLURALS.split("|") if w not in ("ideas", "gifts", "options", "products", "books",
+                                                                   "games"))
 _SHOWING = r"(?:(?:give|show|find|get|play|bring)(?: me| us)?|recommend|suggest)"
-# One describing word between a misheard number and its noun ("for sci-fi movies"), not a phrase ("to fans of").
-_ONE_WORD = r"(?!(?:of|to|for|the|a|an|my|your|our|fans|people|kids|children|families)\b)[\w-]+"
+# One describing word between a misheard number and its noun ("for sci-fi movies"), not a phrase ("to fans of"),
+# nor a verb: "I want to watch movies" wants to watch, not two.
+_ONE_WORD = (r"(?!(?:of|to|for|the|a|an|my|your|our|fans|people|kids|children|families|watch|see|buy|find|get|listen|"
+             r"hear|play|stream|rent|read|try|discover|check|look|have|keep|give|show|pick|choose|gift|send|make|know|"
+             r"go|do|put|add|save|like|love|enjoy|share|learn|explore|start|binge|host|sell|order)\b)[\w-]+")
 _ASKING = rf"(?:{_SHOWING}|i want|i need|i'd like)"
 _HEARD = (
     # Speech recognition writes what it hears: "three comedies" comes out as "free comedies", "two stars"
     # as "to stars". In a request those spellings make no sense, so they are read as the numbers.
-    (rf"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:{_PLURALS}|more)\b)", "three "),
+    (rf"\b(?:free|tree)\s+(?=(?:\w+\s+)?(?:{_NEVER_FREE}|more)\b)", "three "),
     (rf"\bate\s+(?=(?:\w+\s+)?(?:{_PLURALS})\b|(?:people|players|guests|friends|of us|kids|adults)\b)", "eight "),
     (r"\b(?:to|too)\s+(?=stars?\b)", "two "),
     (r"\bfor\s+(?=stars?\b)", "four "),
     (r"\bwon\s+(?=stars?\b)", "one "),
     (rf"\b({_ASKING})\s+won\s+(?!(?:an?|the|best|oscars?|awards?|prizes?|over|it|that)\b)", r"\1 one "),
-    (rf"^(\W*{_ASKING}?\s*)for\s+(?=(?:\w+\s+){{0,2}}(?:{_PLURALS})\b)", r"\1four "),
-    (rf"^(\W*{_ASKING}?\s*)(?:to|too)\s+(?=(?:\w+\s+){{0,2}}(?:{_PLURALS})\b)", r"\1two "),
+    (rf"^(\W*{_ASKING}?\s*)for\s+(?=(?:{_ONE_WORD}\s+){{0,2}}(?:{_PLURALS})\b)", r"\1four "),
+    (rf"^(\W*{_ASKING}?\s*)(?:to|too)\s+(?=(?:{_ONE_WORD}\s+){{0,2}}(?:{_PLURALS})\b)", r"\1two "),
     # "add number to to my list": a card number is a number.
     (r"\bnumber\s+(?:to|too)\b", "number two"),
     (r"\bnumber\s+for\b(?!\s+(?:me|you|us|him|her|them)\b)", "number four"),
@@ -539,9 +545,29 @@ def spoken_years(text: str) -> str:
     return re.sub(r"(?<![\w'’])['’](\d{2})\b(?!s)", short, text)
 
 
+# "Movies" heard as "move is" ("funny move is from the 90s"), but not a move that is: "my next move is to..."
+_MOVE_IS = re.compile(r"\b(?:(?P<before>[\w']+)\s+)?move is\b(?=\s*(?:$|[.,!?;:]|(?:like|from|with|about|for|that|"
+                      r"set|where|under|starring|by|in|on|to watch|please|similar|based|featuring)\b))", re.I)
+_A_MOVE = frozenset("""
+my the next your his her our their a an this that first last best one every each wrong right big bold smart wise
+only dance chess new good false clever what which whose final winning opening its no whole
+""".split())  # noqa: SIM905 (a word list reads best as text)
+
+
+def _movies_heard(text: str) -> str:
+    """'Funny move is from the 90s' -> 'funny movies from the 90s'; 'the next move is to...' stays."""
+    def heard(match: re.Match[str]) -> str:
+        before = match.group("before")
+        if before is not None and before.casefold() in _A_MOVE:
+            return match.group(0)
+        return f"{before} movies" if before is not None else "movies"
+    return _MOVE_IS.sub(heard, text)
+
+
 def heard_numbers(text: str) -> str:
-    """The request with numbers misheard by speech recognition read as numbers ('free comedies' -> three), and
-    years said in words as digits."""
+    """The request with numbers misheard by speech recognition read as numbers ('free comedies' -> three),
+    'move is' heard for 'movies' where a request means films, and years said in words as digits."""
+    text = _movies_heard(text)
     for pattern, number in _HEARD:
         text = re.sub(pattern, number, text, flags=re.I)
     # "a hundred and fifty bpm": a tempo said in words.
