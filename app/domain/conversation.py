@@ -129,6 +129,21 @@ class TurnRecord:
 
 
 @dataclass(frozen=True)
+class CardSet:
+    """Cards shown together and the request they answered: what "go back" shows again."""
+
+    cards: tuple[str, ...]  # item ids, in order
+    intent: Intent = field(default_factory=Intent)
+    request: str = ""  # the user's words of that request
+
+
+# "Go back" steps through this many earlier sets; past that people ask again rather than step back.
+MAX_EARLIER_SETS = 5
+# Cards "next" never shows again in a session: more than anyone pages through, few enough to save each turn.
+MAX_SEEN = 500
+
+
+@dataclass(frozen=True)
 class SessionState:
     """What a conversation has established so far; each turn starts from it and leaves a new one."""
 
@@ -139,3 +154,22 @@ class SessionState:
     remember: tuple[str, ...] = ()  # item ids the assistant asked to remember as loved; a "yes" saves them
     focus: str = ""  # the item the last command was about (explained, rated, added): "rate that one"
     last_list: str = ""  # the list the last item was added to: "and Vertigo too"
+    earlier: tuple[CardSet, ...] = ()  # the card sets before the last, oldest first: "go back"
+    seen: tuple[str, ...] = ()  # every card shown in this session, oldest first: "next" shows none of them again
+    request: str = ""  # the user's words of the standing request (what "next" pages through; the recogniser's prompt)
+
+    def showing(self, cards: tuple[str, ...], intent: Intent, request: str) -> SessionState:
+        """The state with new cards on screen for a request: the cards they replace are kept to go back to."""
+        earlier = self.earlier
+        if self.shown and self.shown != cards:
+            earlier = (*earlier, CardSet(self.shown, self.intent, self.request))[-MAX_EARLIER_SETS:]
+        seen = tuple(dict.fromkeys((*self.seen, *self.shown, *cards)))[-MAX_SEEN:]
+        return replace(self, shown=cards, intent=intent, request=request, earlier=earlier, seen=seen)
+
+    def back(self) -> SessionState | None:
+        """The state with the set before the last on screen again, or None when these are the first cards."""
+        if not self.earlier:
+            return None
+        previous = self.earlier[-1]
+        return replace(self, shown=previous.cards, intent=previous.intent, request=previous.request,
+                       earlier=self.earlier[:-1], focus="")

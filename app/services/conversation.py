@@ -15,8 +15,16 @@ from typing import Any, Protocol
 from app.domain.browse import Browse
 from app.domain.chat import ChatMessage, ChatReply
 from app.domain.conversation import MAX_REQUEST_CHARS, Intent, SessionState, TurnRecord, clean_request
-from app.domain.errors import CancelledError, ChatModelError, ChatRecError, NothingToGoOnError, RequestTooLongError
-from app.domain.items import ME
+from app.domain.errors import (
+    CancelledError,
+    ChatModelError,
+    ChatRecError,
+    NothingToGoOnError,
+    RequestTooLongError,
+    UnknownItemError,
+)
+from app.domain.items import ME, Item
+from app.domain.music import AUDIO_EXTENSIONS
 from app.domain.progress import CancelToken, Deadline
 from app.domain.recommendation import Recommendation
 from app.export.formats import suggested_filename
@@ -24,6 +32,7 @@ from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
 from app.llm.prompts import INTENT_SCHEMA, intent_messages, rerank_messages, rerank_schema
 from app.ports import ChatModel
 from app.services import replies
+from app.services.browse_commands import BrowseCommand, read_browse_command
 from app.services.lists import Lists
 from app.services.moods import expand_query
 from app.services.recommendations import Recommendations, RecommendRequest
@@ -41,6 +50,7 @@ from app.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 DEFAULT_LIST = "Favourites"
+NO_CARDS = "There are no cards yet: tell me what you are in the mood for."
 # The query's share when the user's taste is known. The ranker's 0.6 suits a query that is the whole
 # request; "something darker" next to Fargo is a nudge, and at 0.6 it buried the titles named.
 MODIFIER_QUERY_WEIGHT = 0.3
@@ -88,6 +98,14 @@ class TurnResult:
     model_sentences: tuple[str, ...] = ()  # per card, the model's sentence when it re-ranked ("" otherwise)
     reply_source: str = "template"  # who wrote the reply: "model" (checked) or "template"
     browse: Browse | None = None  # what the window does for a browsing command ("next", "play the third")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What "next" asks of a request: how many cards, and which not to show again (every card shown so far)."""
+
+    count: int
+    skip: tuple[str, ...]
 
 
 class _Stopwatch:
@@ -233,16 +251,24 @@ class _Turn:
             reply, saved = answered  # a yes saved ratings; a no saved nothing and is only an answer
             return TurnResult(sid, reply, (), Intent(action="rate" if saved else "chit_chat"), self.backend,
                               tuple(self.fallbacks))
+        command = read_browse_command(self.text)
+        if command is not None:
+            return self._browse(sid, command)
         self.state = replace(self.state, remember=())  # a question not answered is dropped, never assumed
         with self.clock.stage("understand"):
             intent, liked, disliked, target = self._understand(history)
         handlers = {"chit_chat": self._chit_chat, "explain": self._explain, "rate": self._rate,
                     "add_to_list": self._add_to_list, "export": self._export}
         handler = handlers.get(intent.action)
+        browse = None
         if handler is not None:
+            on_screen = self.state.shown
             reply, items = handler(intent, target)
             if target and intent.action in ("explain", "rate", "add_to_list"):
                 self.state = replace(self.state, focus=target)
+                if target in on_screen:
+                    # The window's selection follows the card talked about, as a click on it would.
+                    browse = Browse("select", item_id=target)
         elif _only_unknown_names(self.text, intent, liked):
             # "Do you have Catan?": nothing else was asked, so no cards stand in for what is missing.
             reply, items = replies.only_unknown(intent.unknown), []
@@ -252,7 +278,7 @@ class _Turn:
             intent = self.state.intent  # a refinement answers the standing request it refined
         return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks),
                           candidates=self.candidates, model_sentences=self.model_sentences,
-                          reply_source=self.reply_source)
+                          reply_source=self.reply_source, browse=browse)
 
     def _remember_answer(self) -> tuple[str, bool] | None:
         """The reply, and whether ratings were saved, when this turn answers "Shall I remember...?" with yes
@@ -354,13 +380,21 @@ class _Turn:
     # -- actions ------------------------------------------------------------------------------
 
     def _recommend(self, intent: Intent, liked: tuple[str, ...], disliked: tuple[str, ...],
-                   target: str) -> tuple[str, list[Recommendation]]:
+                   target: str, *, page: _Page | None = None,
+                   keep_request: bool = False) -> tuple[str, list[Recommendation]]:
+        """Cards for a request and the reply; with page, the next cards for the standing request ("next").
+
+        keep_request: the standing request's words stay its words (a rating answers it again).
+        """
         standing = self.state.intent.domain
+        # "Next" pages through the request as it stands: its own words say nothing about what to change.
+        said = (self.state.request or self.text) if page is not None else self.text
+        request_words = self.state.request if page is not None or keep_request else self.text
         if intent.action == "refine" and intent.domain and standing and intent.domain != standing:
             # "And some creepy music to go with it" after films: a new request in the other catalogue,
             # keeping none of the films' genres or years.
             intent = replace(intent, action="recommend")
-        if intent.action == "refine":
+        if intent.action == "refine" and page is None:
             shown = self.owner._store.items_by_ids(self.state.shown)
             intent = relative_to_request(self.text, intent, self.state.intent)
             intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
@@ -370,10 +404,10 @@ class _Turn:
                 intent = replace(intent, year_min=None, year_max=None)  # "forget the decade, any era is fine"
         rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
         # Titles named shape this conversation only; saving them as ratings is the user's call.
-        to_remember = tuple(i for i in liked if i not in rated)
+        to_remember = tuple(i for i in liked if i not in rated) if page is None else ()
         session_liked = tuple(dict.fromkeys((*self.state.liked, *liked))) if intent.action == "refine" else liked
         excluded = tuple(dict.fromkeys((*self.state.excluded, *disliked)))
-        count = intent.count or self.owner.options.default_count
+        count = page.count if page is not None else intent.count or self.owner.options.default_count
         query = expand_query(intent.query, intent.domain) if intent.query else None
         # With titles to go by, words like "darker" modify the taste rather than replace it.
         weight = MODIFIER_QUERY_WEIGHT if session_liked or self.owner._store.ratings_of(ME) else None
@@ -383,9 +417,9 @@ class _Turn:
                                    price_min=intent.price_min, price_max=intent.price_max, pace=intent.pace,
                                    energy=intent.energy, brightness=intent.brightness, tempo_min=intent.tempo_min,
                                    tempo_max=intent.tempo_max, creators=intent.creators, liked=session_liked,
-                                   exclude=excluded,
+                                   exclude=tuple(dict.fromkeys((*excluded, *(page.skip if page else ())))),
                                    query_weight=weight, seed_genres=self._seed_genres(intent, session_liked),
-                                   query_label=replies.own_words(intent.query, self.text) or None,
+                                   query_label=replies.own_words(intent.query, said) or None,
                                    categories=intent.categories)
         with self.clock.stage("recommend"):
             try:
@@ -395,7 +429,8 @@ class _Turn:
                     candidates = self.owner._recommendations.recommend(replace(request, seed_genres=()),
                                                                        cancel=self.cancel)
                 relaxed = False
-                for looser in _relaxations(request, self.owner.titles()) if not candidates else ():
+                # Loosened, "next" would show what was not asked for: it says nothing more fits instead.
+                for looser in _relaxations(request, self.owner.titles()) if not candidates and page is None else ():
                     # Nothing is all of that: the limits read from mood words go before the ones said outright,
                     # and the reply says none fitted everything.
                     candidates = self.owner._recommendations.recommend(looser, cancel=self.cancel)
@@ -406,27 +441,34 @@ class _Turn:
                 candidates, relaxed = [], False  # nothing rated anywhere and no words: the reply asks for titles
         candidates = _distinct(_covering(candidates, intent.aspects))
         self.candidates = tuple(c.item.id for c in candidates)
-        picked, reasons = self._rerank(intent, candidates, count)
+        if page is not None and not candidates:
+            # Nothing more: the cards on screen stay, and so does the state.
+            reply = replies.nothing_more(ReplyFacts(intent, said=said, more=True))
+            self._stream(reply)
+            return reply, []
+        picked, reasons = self._rerank(intent, candidates, count, said)
         if reasons:
             # The model's sentence reaches the reply only when it holds nothing the cards do not.
-            checked, notes = checked_sentences(reasons, ReplyFacts(intent, tuple(picked), said=self.text),
+            checked, notes = checked_sentences(reasons, ReplyFacts(intent, tuple(picked), said=said),
                                                titles=self.owner.titles())
             self.fallbacks.extend(f"re-ranking: {note}" for note in notes)
             reasons = list(checked)
         self.model_sentences = tuple(reasons) if reasons else ()
-        self.state = SessionState(intent, session_liked, excluded, tuple(r.item.id for r in picked), to_remember,
-                                  last_list=self.state.last_list)
+        self.state = replace(self.state.showing(tuple(r.item.id for r in picked), intent, request_words),
+                             liked=session_liked, excluded=excluded, remember=to_remember, focus="")
         self.clock.mark("cards_ready")
         if self.on_cards is not None:
             self.on_cards(tuple(picked))
         named = self.owner._store.items_by_ids(to_remember)
-        shortfall = Shortfall(0, count) if relaxed and picked else \
+        shortfall = None if page is not None else Shortfall(0, count) if relaxed and picked else \
             Shortfall(len(picked), count) if picked and len(picked) < count and _constrained(intent) else None
-        facts = ReplyFacts(intent, tuple(picked), tuple(intent.liked), intent.unknown, shortfall,
+        # "Next" does not say again what the request's own turn said was missing.
+        unknown = intent.unknown if page is None else ()
+        facts = ReplyFacts(intent, tuple(picked), tuple(intent.liked), unknown, shortfall,
                            self.model_sentences, tuple(named[i].title for i in to_remember if i in named),
-                           said=self.text)
+                           said=said, more=page is not None)
         reply = self._write(facts)
-        if not to_remember and not rated and not liked and picked:
+        if not to_remember and not rated and not liked and picked and page is None:
             reply += "\n" + replies.ASK_FOR_TASTE
             self._stream("\n" + replies.ASK_FOR_TASTE)
         return reply, picked
@@ -458,8 +500,8 @@ class _Turn:
         return tuple(dict.fromkeys(g for i in liked if i in items and items[i].domain == "movie"
                                    for g in items[i].genres if g.casefold() != "unknown"))
 
-    def _rerank(self, intent: Intent, candidates: list[Recommendation],
-                count: int) -> tuple[list[Recommendation], list[str] | None]:
+    def _rerank(self, intent: Intent, candidates: list[Recommendation], count: int,
+                said: str) -> tuple[list[Recommendation], list[str] | None]:
         """The model's choice and order among the candidates when re-ranking is on; else the ranker's."""
         ranked = candidates[:count]
         if len(candidates) <= 1 or not self._rerank_on():
@@ -470,7 +512,7 @@ class _Turn:
         k = min(count, len(candidates))
         liked = list(intent.liked)
         with self.clock.stage("llm_rerank"):
-            reply = self._ask(model, rerank_messages(self.text, liked, candidates, k),
+            reply = self._ask(model, rerank_messages(said, liked, candidates, k),
                               schema=rerank_schema([c.item.id for c in candidates], k), max_tokens=60 * k,
                               what="re-ranking", budget_s=self.owner.options.rerank_budget_s)
         if reply is None:
@@ -508,12 +550,17 @@ class _Turn:
     def _explain(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
         if not target:
             return "Which one do you mean? Say its number on the cards or its title.", []
+        rec = self._explained(target)
+        return replies.explanation_reply(rec), [rec]
+
+    def _explained(self, target: str) -> Recommendation:
+        """The item scored for the standing request as a card of it would be: its breakdown and reasons."""
         standing = self.state.intent
         request = RecommendRequest(query=standing.query or None, liked=self.state.liked)
         with self.clock.stage("recommend"):
             rec = self.owner._recommendations.explain(request, target)
         self.candidates = (rec.item.id,)
-        return replies.explanation_reply(rec), [rec]
+        return rec
 
     def _rate(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
         if not target:
@@ -523,7 +570,7 @@ class _Turn:
         self.owner._store.rate(ME, target, stars=intent.stars)
         title = self.owner._store.get_item(target).title
         # The rating counts at once: the standing request is answered again with it folded in.
-        again, items = self._recommend(replace(self.state.intent, action="recommend"), (), (), "")
+        again, items = self._recommend(replace(self.state.intent, action="recommend"), (), (), "", keep_request=True)
         return replies.rating_reply(title, intent.stars) + "\n" + again, items
 
     def _add_to_list(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
@@ -563,6 +610,158 @@ class _Turn:
     def _list_called(self, said: str) -> str:
         """The existing list with this name, whatever its case; '' when there is none."""
         return next((p.name for p in self.owner._lists.all() if p.name.casefold() == said.strip().casefold()), "")
+
+    # -- browsing -------------------------------------------------------------------------------
+
+    def _browse(self, sid: str, command: BrowseCommand) -> TurnResult:
+        """A browsing command answered: a brief reply to say aloud, and what the window moves (TurnResult.browse)."""
+        if command.kind != "stop":
+            # As for any turn but a yes or no, a question not answered lapses; "stop" only silences the one asking.
+            self.state = replace(self.state, remember=())
+        answer = {"more": self._more, "back": self._back, "select": self._select, "preview": self._preview,
+                  "open": self._open, "read": self._read, "stop": self._stop}[command.kind](command)
+        return TurnResult(sid, answer.reply, answer.items, answer.intent, self.backend, tuple(self.fallbacks),
+                          candidates=self.candidates, model_sentences=self.model_sentences,
+                          reply_source=self.reply_source, browse=answer.browse)
+
+    def _more(self, command: BrowseCommand) -> _Answer:
+        """The next cards for the standing request, none shown before in this session."""
+        standing = self.state.intent
+        if not self.state.shown and not self.state.request:
+            return _Answer("There is nothing to page through yet: tell me what you are in the mood for, "
+                           "then say \u201cnext\u201d for more.")
+        count = command.count or len(self.state.shown) or self.owner.options.default_count
+        page = _Page(count, (*self.state.seen, *self.state.shown))
+        reply, items = self._recommend(standing, self.state.liked, (), "", page=page)
+        return _Answer(reply, tuple(items), self.state.intent, Browse("more"))
+
+    def _back(self, command: BrowseCommand) -> _Answer:
+        """The cards shown before the last ones, for the request they answered."""
+        previous = self.state.back()
+        if previous is None:
+            reply = "These are the first ones." if self.state.shown else NO_CARDS
+            return _Answer(reply, browse=Browse("back", page="discover"))
+        self.state = previous
+        items = self._cards_again(previous.shown)
+        self.state = replace(previous, shown=tuple(r.item.id for r in items))
+        if not items:
+            return _Answer("Those cards are no longer in your library.", browse=Browse("back", page="discover"))
+        self.clock.mark("cards_ready")
+        if self.on_cards is not None:
+            self.on_cards(items)
+        facts = ReplyFacts(previous.intent, items, said=previous.request)
+        reply = "\n".join(["Here are the ones before again:", *replies.card_lines(facts)])
+        return _Answer(reply, items, previous.intent, Browse("back"))
+
+    def _cards_again(self, ids: tuple[str, ...]) -> tuple[Recommendation, ...]:
+        """Cards shown before, scored again for the request they answered (an item since removed is left out)."""
+        found = []
+        for item_id in ids:
+            try:
+                found.append(self._explained(item_id))
+            except UnknownItemError:
+                continue
+        self.candidates = tuple(r.item.id for r in found)
+        return tuple(found)
+
+    def _select(self, command: BrowseCommand) -> _Answer:
+        """The card said, selected as a click would: its explanation shows in the window."""
+        item, problem = self._card_meant(command)
+        if item is None:
+            return _Answer(problem)
+        self.state = replace(self.state, focus=item.id)
+        return _Answer(f"{_place_of(item.id, self.state.shown).capitalize()}: {item.title}.",
+                       browse=Browse("select", item_id=item.id))
+
+    def _preview(self, command: BrowseCommand) -> _Answer:
+        """A bit of the track said played, as its card's play button would; films and products have none."""
+        item, problem = self._card_meant(command)
+        if item is None:
+            return _Answer(problem)
+        self.state = replace(self.state, focus=item.id)
+        if item.domain != "music":
+            kind = "a film" if item.domain == "movie" else "a product"
+            return _Answer(f"{item.title} is {kind}, so there is no preview to play.")
+        if not _playable(item.source):
+            return _Answer(f"I can't find the audio file of {item.title}, so there is nothing to play.")
+        return _Answer(f"Playing a bit of {item.title}.", browse=Browse("preview", item_id=item.id))
+
+    def _read(self, command: BrowseCommand) -> _Answer:
+        """The reasons the card said (or the one talked about, else the first) is there, to say aloud."""
+        item, problem = self._card_meant(command)
+        if item is None:
+            return _Answer(problem)
+        rec = self._explained(item.id)
+        self.state = replace(self.state, focus=item.id)
+        return _Answer(replies.spoken_reasons(rec, self.state.request), (rec,), Intent(action="explain"),
+                       Browse("read", item_id=item.id))
+
+    def _open(self, command: BrowseCommand) -> _Answer:
+        """Another page of the window brought forward."""
+        if command.page == "settings":  # a dialog, not a page: it asks for the keyboard or the menu
+            return _Answer("Settings open with Ctrl and comma. By voice I can open Discover, your lists or "
+                           "your library.")
+        said = {"lists": "Opening your lists.", "library": "Opening your library.", "discover": "Back to Discover."}
+        return _Answer(said[command.page], browse=Browse("open", page=command.page))
+
+    def _stop(self, command: BrowseCommand) -> _Answer:
+        """Silence: the voice loop stops speaking and the window any preview; nothing else changes."""
+        return _Answer("Stopped.", browse=Browse("stop"))
+
+    def _card_meant(self, command: BrowseCommand) -> tuple[Item | None, str]:
+        """The item a command is about and '', or None and what to say: the card said by its place, else the one
+        talked about, else the first."""
+        shown = self.state.shown
+        if command.card:
+            if not shown:
+                return None, NO_CARDS
+            place = len(shown) if command.card == -1 else command.card
+            if not 1 <= place <= len(shown):
+                many = "one card" if len(shown) == 1 else f"{len(shown)} cards"
+                return None, f"There {'is' if len(shown) == 1 else 'are'} only {many} on screen."
+            item_id = shown[place - 1]
+        elif self.state.focus:
+            item_id = self.state.focus
+        elif shown:
+            item_id = shown[0]
+        else:
+            return None, NO_CARDS
+        found = self.owner._store.items_by_ids([item_id])
+        if item_id not in found:
+            return None, "That card is no longer in your library."
+        return found[item_id], ""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A browsing command's answer: what to say, the cards (for more, back and read), and what the window does."""
+
+    reply: str
+    items: tuple[Recommendation, ...] = ()
+    intent: Intent = field(default_factory=lambda: Intent(action="chit_chat"))  # no request: the cards stay
+    browse: Browse | None = None
+
+
+_PLACE_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _place_of(item_id: str, shown: tuple[str, ...]) -> str:
+    """'the second one' for the second card; 'that one' for an item not on a card."""
+    if item_id not in shown:
+        return "that one"
+    place = shown.index(item_id)
+    return f"the {_PLACE_WORDS[place]} one" if place < len(_PLACE_WORDS) else f"number {place + 1}"
+
+
+def _playable(source: str) -> bool:
+    """Whether a track's source is something a player can open: a web address or an audio file that exists."""
+    if source.startswith(("http://", "https://")):
+        return True
+    try:
+        path = Path(source)
+        return bool(source) and path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 _ALSO = re.compile(r"^\W*(?:and|also|plus|oh and)\b(?:(?!\b(?:like|similar|but|not)\b).){1,60}?"

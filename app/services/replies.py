@@ -61,6 +61,7 @@ class ReplyFacts:
     model_sentences: tuple[str, ...] = ()  # per card, the re-ranking model's checked sentence or ""
     remember_question: tuple[str, ...] = ()  # titles the assistant offers to remember as loved
     said: str = ""  # the user's own words this turn: the only request text a reply may quote
+    more: bool = False  # the cards are the next ones for the same request ("next"): "5 more crime movies"
 
     def understood(self) -> str:
         """What was understood, as a phrase: '5 crime movies from the 1990s, close to Fargo and Heat'."""
@@ -191,7 +192,7 @@ def _count_phrase(facts: ReplyFacts, count: int | None = None) -> str:
     """'5 calm death metal tracks from the 1990s under 100 for “what they said”'."""
     n = len(facts.cards) if count is None else count
     intent = facts.intent
-    words = [str(n)]
+    words = [str(n), "more"] if facts.more else [str(n)]
     sound = sound_words(intent)
     if sound:
         words.append(", ".join(sound))
@@ -475,6 +476,39 @@ def _plain_query_reason(reason: str, said: str) -> str:
         return reason
     quoted = own_words(match.group(1), said)
     return f"matches \u201c{quoted}\u201d" if quoted else "matches what you asked for"
+
+
+def nothing_more(facts: ReplyFacts) -> str:
+    """The reply when "next" finds nothing not shown yet: 'That's all: no more crime movies fit what you asked.'"""
+    return f"That's all: no {_described(replace(facts, more=True))} fit what you asked."
+
+
+# How a reason starts, and what a spoken sentence of it starts with.
+_SPOKEN_OPENINGS = (("because", "It's here "), ("matches", "It "), ("sounds", "It "), ("close", "It's "),
+                    ("popular", "It's "), ("similar tempo", "It has a "), ("the same key", "It has "),
+                    ("a close overall sound", "It has "))
+
+
+def spoken_reasons(rec: Recommendation, said: str = "") -> str:
+    """Why a card is there as sentences to say aloud: the same reasons its explanation shows, stars in words.
+
+    'Heat. It's here because you rated Fargo 5 stars. We think you would give it 4.2 stars.'
+    """
+    reasons = [_plain_query_reason(r, said) for r in rec.reasons]
+    if not reasons:
+        return f"{rec.item.title}: nothing in particular stands out for you."
+    return " ".join([f"{rec.item.title}.", *(_spoken(reason) for reason in reasons)])
+
+
+def _spoken(reason: str) -> str:
+    """One reason as a sentence a voice reads well: '5★' is '5 stars', '124 vs 128 BPM' '124 and 128 BPM'."""
+    text = re.sub(r"(\d+(?:\.\d+)?)\u2605", lambda m: f"{m.group(1)} star" + ("" if m.group(1) == "1" else "s"),
+                  reason).replace(" vs ", " and ")
+    opening = next((lead for start, lead in _SPOKEN_OPENINGS if text.startswith(start)), "")
+    if not opening and re.match(r"[a-z]+(?:, [a-z]+)? sound\b", text):
+        opening = "It has a "  # a sound reason: "bright, energetic sound, like X you rated 5 stars"
+    text = opening + text if opening else text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def rating_reply(title: str, stars: float) -> str:

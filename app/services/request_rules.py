@@ -116,8 +116,8 @@ def _action(text: str, low: str, cards: int) -> tuple[Action, bool]:
     if is_small_talk(text):
         return "chit_chat", True
     # Each sentence or clause may be the command: "perfect. why that one?", "the third one, why that?",
-    # "ok sounds good, save that one to my date night list".
-    clauses = [c for c in re.split(r"(?<=[.!?,;])\s+|\s+-+\s+", text) if c.strip()]
+    # "the second one: why?", "ok sounds good, save that one to my date night list".
+    clauses = [c for c in re.split(r"(?<=[.!?,;:])\s+|\s+-+\s+", text) if c.strip()]
     if any(_WHY.match(clause) for clause in clauses):
         return "explain", True
     if _EXPORT.search(low) or re.match(_LEAD_IN + r"(export|save \S+( \S+)? as)\b", low):

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import fields
 from typing import Any
 
-from app.domain.conversation import Intent, SessionState, TurnRecord
+from app.domain.conversation import CardSet, Intent, SessionState, TurnRecord
 from app.domain.errors import StoreError
 from app.store.sqlite import SQLiteStore
 
@@ -82,11 +82,17 @@ def state_to_json(state: SessionState) -> dict[str, Any]:
     """A session state as JSON-ready data."""
     return {"intent": state.intent.as_dict(), "liked": list(state.liked), "excluded": list(state.excluded),
             "shown": list(state.shown), "remember": list(state.remember), "focus": state.focus,
-            "last_list": state.last_list}
+            "last_list": state.last_list, "request": state.request, "seen": list(state.seen),
+            "earlier": [{"cards": list(s.cards), "intent": s.intent.as_dict(), "request": s.request}
+                        for s in state.earlier]}
 
 
 def state_from_json(data: dict[str, Any]) -> SessionState:
-    """A session state from state_to_json's form (an empty object is a new session)."""
+    """A session state from state_to_json's form (an empty object is a new session; older forms lack the newer
+    fields, which start empty)."""
+    earlier = tuple(CardSet(tuple(s.get("cards", ())), intent_from_json(s.get("intent", {})), str(s.get("request", "")))
+                    for s in data.get("earlier", ()) if isinstance(s, dict))
     return SessionState(intent_from_json(data.get("intent", {})), tuple(data.get("liked", ())),
                         tuple(data.get("excluded", ())), tuple(data.get("shown", ())), tuple(data.get("remember", ())),
-                        str(data.get("focus", "")), str(data.get("last_list", "")))
+                        str(data.get("focus", "")), str(data.get("last_list", "")), earlier=earlier,
+                        seen=tuple(data.get("seen", ())), request=str(data.get("request", "")))
