@@ -27,6 +27,7 @@ from app.domain.items import ME, Item
 from app.domain.music import AUDIO_EXTENSIONS
 from app.domain.progress import CancelToken, Deadline
 from app.domain.recommendation import Recommendation
+from app.domain.voice import SpeechHints
 from app.export.formats import suggested_filename
 from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
 from app.llm.prompts import INTENT_SCHEMA, intent_messages, rerank_messages, rerank_schema
@@ -50,6 +51,9 @@ from app.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 DEFAULT_LIST = "Favourites"
+# Number words said to a recogniser that hears "free comedies" for three: spelled for it, they are heard right.
+NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "stars")
+SPEECH_HINTS = 100  # words a recogniser is offered at most; it keeps those that fit its prompt, first first
 NO_CARDS = "There are no cards yet: tell me what you are in the mood for."
 # The query's share when the user's taste is known. The ranker's 0.6 suits a query that is the whole
 # request; "something darker" next to Fargo is a nudge, and at 0.6 it buried the titles named.
@@ -142,6 +146,7 @@ class Conversation:
         self._titles: tuple[int, TitleIndex] | None = None
         self._embed = embed
         self._vocabulary: tuple[int, Vocabulary] | None = None
+        self._genre_words: tuple[int, dict[str, tuple[str, ...]]] | None = None
 
     def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None, *,
              on_cards: Callable[[tuple[Recommendation, ...]], None] | None = None,
@@ -181,6 +186,7 @@ class Conversation:
         other = Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
                              options or self.options, lists=self._lists, export_dir=self._export_dir, embed=self._embed)
         other._titles, other._vocabulary = self._titles, self._vocabulary  # built once, shared
+        other._genre_words = self._genre_words
         return other
 
     def choose_model(self) -> str:
@@ -202,6 +208,55 @@ class Conversation:
         items = self._store.items_by_ids(mine)
         ordered = [items[i].title for i in dict.fromkeys(mine) if i in items]
         return list(dict.fromkeys([*ordered, *self.titles().popular(limit)]))[:limit]
+
+    def speech_hints(self, session_id: str | None) -> SpeechHints:
+        """What the recogniser should expect next, most likely first: the titles on screen, the titles named in the
+        session, the user's list names, the catalogue's genres (the standing request's first), number words, then
+        the titles titles_in_view adds; the prompt is the session's last request ("" for a new session)."""
+        state = (self._sessions.state_of(session_id) if session_id else None) or SessionState()
+        ids = list(dict.fromkeys([*state.shown, *state.liked, *([state.focus] if state.focus else [])]))
+        items = self._store.items_by_ids(ids)
+        words = [items[i].title for i in ids if i in items]
+        words += [*state.intent.liked, *state.intent.disliked, *state.intent.creators]
+        words += [playlist.name for playlist in self._lists.all()]
+        genres = self.genre_words()
+        standing = state.intent.domain
+        for domain in sorted(genres, key=lambda d: (d != standing, d)):
+            words += genres[domain]
+        words += NUMBER_WORDS
+        words += self.titles_in_view(session_id)
+        distinct: dict[str, str] = {}
+        for word in words:
+            if word.strip():
+                distinct.setdefault(word.strip().casefold(), word.strip())
+        return SpeechHints(tuple(distinct.values())[:SPEECH_HINTS], self._last_request(session_id, state))
+
+    def _last_request(self, session_id: str | None, state: SessionState) -> str:
+        """The words of the session's standing request; for a session saved before they were kept, its last
+        recommending turn's."""
+        if state.request or not session_id:
+            return state.request
+        turns = self._sessions.recent_turns(session_id)
+        return next((t.user_text for t in reversed(turns) if t.intent.action in ("recommend", "refine")
+                     and read_browse_command(t.user_text) is None), "")
+
+    def genre_words(self) -> dict[str, tuple[str, ...]]:
+        """The catalogue's genres by domain, most used first (for products their shop departments)."""
+        version = self._store.catalogue_version()
+        if self._genre_words is None or self._genre_words[0] != version:
+            uses: dict[str, dict[str, int]] = {}
+            items = self._store.items()
+            for item in items:
+                names = (item.attributes.get("category", ""),) if item.domain == "product" else item.genres
+                for name in names:
+                    if name and name.casefold() != "unknown":
+                        uses.setdefault(item.domain, {})[name] = uses.setdefault(item.domain, {}).get(name, 0) + 1
+            # As TitleIndex.genres: a tag on one item of many is a file's quirk, not a word people say.
+            least = 2 if len(items) > 20 else 1
+            self._genre_words = (version, {domain: tuple(sorted((g for g, n in counts.items() if n >= least),
+                                                                key=lambda g: (-counts[g], g)))
+                                           for domain, counts in uses.items()})
+        return self._genre_words[1]
 
     def titles(self) -> TitleIndex:
         """The title index of the current catalogue (rebuilt when the catalogue changes)."""
