@@ -44,7 +44,8 @@ def level_db(block: NDArray[np.floating[Any]]) -> float:
 class ListenOptions:
     """How an utterance is found; the defaults were chosen on Piper and microphone speech in a quiet room."""
 
-    speech_db: float = -45.0  # a block louder than this (after echo removal) counts as voiced
+    speech_db: float = -45.0  # a block louder than this (after echo removal) counts as voiced ...
+    above_floor_db: float = 12.0  # ... and louder than the room's steady noise by this much
     start_s: float = 0.12  # this much voice within start_window_s starts a hands-free turn (or a barge-in)
     start_window_s: float = 0.21
     end_silence_s: float = 0.8  # this much quiet after speech ends the utterance
@@ -101,6 +102,24 @@ class PlaybackTrace:
             return bool(self._samples.size) and self._end_at > end_at - within_s
 
 
+class NoiseFloor:
+    """The room's steady noise level: it follows quieter blocks at once and louder ones slowly.
+
+    Speech comes in bursts with gaps between words, so the quietest recent blocks are the room (a fan, a
+    hum, a noisy microphone); a block counts as voice only when it stands clearly above them.
+    """
+
+    def __init__(self, start_db: float = -70.0, rise_db_per_s: float = 3.0) -> None:
+        self.db = start_db
+        self._rise = rise_db_per_s * BLOCK_S
+
+    def update(self, level: float) -> float:
+        """Take in a block's level (while nothing plays); the floor after it."""
+        level = max(level, -100.0)  # digital silence says nothing about the room
+        self.db = level if level < self.db else self.db + min(level - self.db, self._rise)
+        return self.db
+
+
 class EchoGate:
     """Tells the user's voice from the echo of the reply, against the reply's own samples.
 
@@ -131,7 +150,10 @@ class EchoGate:
         if ref_level < -70.0:  # nothing played: whatever the microphone hears is not the reply
             return level_db(mic)
         residual, echo = self._subtract(mic, reference)
-        left, echo_db = level_db(residual), level_db(echo)
+        # The delay and gain come from the whole window (a steadier fit); the verdict is on its newest
+        # block, so the user's first syllable counts as soon as it arrives rather than diluted by the window.
+        newest = min(residual.size, int(BLOCK_S * SPEECH_RATE))
+        left, echo_db = level_db(residual[-newest:]), level_db(echo[-newest:])
         if echo_db < -70.0:
             return left
         excess = left - echo_db
@@ -211,7 +233,8 @@ class _AheadTranscriber:
 
 def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, hands_free: bool,
            options: ListenOptions = ListenOptions(), release: threading.Event | None = None,
-           trace: PlaybackTrace | None = None, gate: EchoGate | None = None, hints: Sequence[str] = (),
+           trace: PlaybackTrace | None = None, gate: EchoGate | None = None, floor: NoiseFloor | None = None,
+           hints: Sequence[str] = (),
            prompt: str = "", cancel: CancelToken | None = None,
            on_level: Callable[[float], None] = lambda db: None,
            on_speech_start: Callable[[], None] = lambda: None) -> Heard:
@@ -225,6 +248,7 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
     cancel is set.
     """
     gate = gate or EchoGate()
+    floor = floor or NoiseFloor()
     block_n = int(BLOCK_S * SPEECH_RATE)
     start_blocks = max(1, round(options.start_s / BLOCK_S))
     window_blocks = max(start_blocks, round(options.start_window_s / BLOCK_S))
@@ -244,9 +268,12 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
             cancel.raise_if_cancelled("listening")
         samples = block.samples
         mic_tail = np.concatenate([mic_tail, samples])[-gate.window:]
-        loud = _user_level(gate, trace, mic_tail, samples, block.at)
-        on_level(level_db(samples))
-        voiced = loud > options.speech_db
+        loud, playing = _user_level(gate, trace, mic_tail, samples, block.at)
+        heard_db = level_db(samples)
+        on_level(heard_db)
+        if not playing:
+            floor.update(heard_db)
+        voiced = loud > max(options.speech_db, floor.db + options.above_floor_db)
         if not started:
             recent = [*recent, (samples, voiced)][-max(pre_roll, window_blocks):]
             if sum(v for _, v in recent[-window_blocks:]) < start_blocks:
@@ -295,12 +322,13 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
 
 
 def _user_level(gate: EchoGate, trace: PlaybackTrace | None, mic_tail: NDArray[np.float32],
-                block: NDArray[np.float32], at: float) -> float:
-    """The level of the user's voice in the newest block: the echo gate's reading while a reply plays."""
+                block: NDArray[np.float32], at: float) -> tuple[float, bool]:
+    """The level of the user's voice in the newest block (the echo gate's reading while a reply plays), and
+    whether a reply is playing."""
     if trace is None or not trace.active(at, gate.max_delay / SPEECH_RATE + gate.window / SPEECH_RATE):
-        return level_db(block)
+        return level_db(block), False
     reference = trace.window(at, mic_tail.size + gate.max_delay)
-    return gate.user_level(mic_tail, reference)
+    return gate.user_level(mic_tail, reference), True
 
 
 def _resample(samples: NDArray[np.float32], rate: int) -> NDArray[np.float32]:
@@ -312,4 +340,4 @@ def _resample(samples: NDArray[np.float32], rate: int) -> NDArray[np.float32]:
     return resampled
 
 
-__all__ = ["BLOCK_S", "EchoGate", "Heard", "ListenOptions", "PlaybackTrace", "level_db", "listen"]
+__all__ = ["BLOCK_S", "EchoGate", "Heard", "ListenOptions", "NoiseFloor", "PlaybackTrace", "level_db", "listen"]

@@ -21,7 +21,7 @@ from app.domain.progress import CancelToken
 from app.domain.voice import SPEECH_RATE, AudioBlock, SpeechHints, Transcript, VoiceState
 from app.ports import SpeechToText, TextToSpeech
 from app.services.conversation import Conversation, TurnResult
-from app.services.listening import EchoGate, Heard, ListenOptions, PlaybackTrace, listen
+from app.services.listening import EchoGate, Heard, ListenOptions, NoiseFloor, PlaybackTrace, listen
 
 NO_SPEECH = "no speech heard"
 _HINTS = 30  # titles offered to the recogniser: the cards on screen and the user's recent items
@@ -64,6 +64,7 @@ class VoiceLoop:
         self._current: CancelToken | None = None
         self.trace = PlaybackTrace()  # what this loop (and previews through traced) sent to the speaker
         self._gate = EchoGate()
+        self._floor = NoiseFloor()  # the room's noise, learned across turns
 
     def begin(self, token: CancelToken | None = None) -> CancelToken:
         """Start a turn (with token, or a new one): the previous one's pending work and playback are cancelled."""
@@ -119,9 +120,10 @@ class VoiceLoop:
                options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
                on_speech_start: Callable[[], None] = lambda: None) -> Heard:
         """One utterance from microphone blocks, its words transcribed ahead at its pauses (see listening.listen)."""
-        return listen(blocks, self._stt, hands_free=hands_free, options=options or self.listen_options, release=release,
-                      trace=self.trace, gate=self._gate, hints=hints.words[:_HINTS], prompt=hints.prompt,
-                      cancel=cancel, on_level=on_level, on_speech_start=on_speech_start)
+        return listen(blocks, self._stt, hands_free=hands_free, options=options or self.listen_options,
+                      release=release, trace=self.trace, gate=self._gate, floor=self._floor,
+                      hints=hints.words[:_HINTS], prompt=hints.prompt, cancel=cancel, on_level=on_level,
+                      on_speech_start=on_speech_start)
 
     def answer_heard(self, heard: Heard, speaker: Speaker, *, session_id: str | None = None,
                      hints: SpeechHints = NO_HINTS, cancel: CancelToken | None = None,
