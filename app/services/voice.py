@@ -24,7 +24,6 @@ from app.services.conversation import Conversation, TurnResult
 from app.services.listening import EchoGate, Heard, ListenOptions, NoiseFloor, PlaybackTrace, listen
 
 NO_SPEECH = "no speech heard"
-_HINTS = 30  # titles offered to the recogniser: the cards on screen and the user's recent items
 
 Speaker = Callable[[Iterable[NDArray[np.float32]], int, CancelToken], None]
 
@@ -118,12 +117,17 @@ class VoiceLoop:
     def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool, hints: SpeechHints = NO_HINTS,
                release: threading.Event | None = None, cancel: CancelToken | None = None,
                options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
-               on_speech_start: Callable[[], None] = lambda: None) -> Heard:
-        """One utterance from microphone blocks, its words transcribed ahead at its pauses (see listening.listen)."""
+               on_speech_start: Callable[[], None] = lambda: None,
+               on_speech_end: Callable[[], None] | None = None) -> Heard:
+        """One utterance from microphone blocks, its words transcribed ahead at its pauses (see listening.listen).
+
+        on_speech_end (default: the loop's state becomes "transcribing") is called when the utterance is over.
+        """
         return listen(blocks, self._stt, hands_free=hands_free, options=options or self.listen_options,
                       release=release, trace=self.trace, gate=self._gate, floor=self._floor,
-                      hints=hints.words[:_HINTS], prompt=hints.prompt, cancel=cancel, on_level=on_level,
-                      on_speech_start=on_speech_start)
+                      hints=hints.words, prompt=hints.prompt, cancel=cancel, on_level=on_level,
+                      on_speech_start=on_speech_start,
+                      on_speech_end=on_speech_end or (lambda: self._on_state("transcribing")))
 
     def answer_heard(self, heard: Heard, speaker: Speaker, *, session_id: str | None = None,
                      hints: SpeechHints = NO_HINTS, cancel: CancelToken | None = None,
@@ -151,7 +155,7 @@ class VoiceLoop:
         """The words of a whole recording and the milliseconds the recogniser took."""
         self._on_state("transcribing")
         started = time.perf_counter()
-        transcript = self._stt.transcribe(samples, hints=hints.words[:_HINTS], prompt=hints.prompt, cancel=cancel)
+        transcript = self._stt.transcribe(samples, hints=hints.words, prompt=hints.prompt, cancel=cancel)
         return transcript, _ms(started)
 
     def answer(self, transcript: Transcript, speaker: Speaker, *, session_id: str | None = None,

@@ -9,22 +9,23 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.errors import ChatRecError
 from app.domain.items import ME
-from app.domain.progress import CancelToken
+from app.domain.voice import RECORDING_LIMIT_S
 from app.paths import AppPaths
+from app.ports import AudioIO
 from app.ui.jobs import JobContext, Jobs
 
 if TYPE_CHECKING:  # the engine's modules take over a second to import: the window must not wait for them
     from app.bootstrap import Engine
     from app.services.conversation import TurnResult
+    from app.services.listening import Heard
     from app.services.voice import VoiceLoop, VoiceTurn
     from app.ui.library_care import CareAction
 
@@ -35,23 +36,7 @@ CARE_JOB = "library-care"  # a restore or a repair, with the library closed
 WARMUP_JOB = "warm-up"
 TURN_JOB = "turn"  # typed and spoken turns share the name: a new one cancels the one before
 PREVIEW_JOB = "preview"
-
-
-class Microphone(Protocol):
-    """What the window needs from the audio adapter (SoundDeviceAudio, or a fake in tests)."""
-
-    def record(self, release: threading.Event, *, max_seconds: float = 30.0,
-               on_level: Callable[[float], None] = ..., end_on_silence: bool = True) -> NDArray[np.float32]:
-        """Capture 16 kHz mono until release, end of speech or max_seconds."""
-        ...
-
-    def play(self, chunks: Any, sample_rate: int, cancel: CancelToken) -> None:
-        """Play float chunks as they come; stop when cancelled."""
-        ...
-
-    def stop_playback(self) -> None:
-        """Stop speaking now."""
-        ...
+LISTEN_JOB = "listen"  # hands-free: the microphone stays open and each utterance becomes a turn
 
 
 @dataclass(frozen=True)
@@ -59,7 +44,7 @@ class VoiceParts:
     """The voice loop and the audio device, built together once the engine is open."""
 
     loop: VoiceLoop
-    audio: Microphone
+    audio: AudioIO
 
 
 EngineFactory = Callable[[AppPaths], "Engine"]
@@ -81,6 +66,8 @@ class SessionController(QObject):
     reply_text = Signal(str)  # the reply as it is written, a checked sentence at a time
     voice_state = Signal(str)  # idle, listening, transcribing, thinking, speaking
     voice_level = Signal(float)  # dBFS of the microphone while listening
+    hands_free_changed = Signal(bool)  # hands-free listening switched on or off
+    barged_in = Signal()  # the user's voice stopped the reply (hands-free)
     rated = Signal(object)  # the Rating, once saved in the store
     previewing = Signal(str)  # the item id whose preview plays ("" when none)
     notice = Signal(str)
@@ -98,6 +85,7 @@ class SessionController(QObject):
         self._release: threading.Event | None = None
         self._state_sink: Callable[[object], None] = lambda value: None
         self._previewing = ""
+        self._hands_free: threading.Event | None = None  # set while hands-free listens; set() again stops it
         self.engine: Engine | None = None
         self.session_id: str | None = None
         self.last_result: TurnResult | None = None
@@ -214,6 +202,13 @@ class SessionController(QObject):
         self.session_id = result.session_id
         self.last_result = result
         self.turn_finished.emit(result)
+        browse = result.browse
+        if browse is not None and browse.kind == "preview" and browse.item_id:
+            if self._previewing != browse.item_id:
+                self.preview(browse.item_id)  # "play a bit of the third", as a click on its play button
+        elif browse is not None and browse.kind == "stop":
+            self._interrupt_speech()
+            self.stop_preview()
 
     def rate(self, item_id: str, stars: float | None = None, thumb: int | None = None) -> None:
         """Save stars (1-5) or a thumb (+1/-1) in the background; the next answer takes it into account."""
@@ -257,7 +252,9 @@ class SessionController(QObject):
 
             samples, rate = preview_clip(source)
             ctx.cancel.raise_if_cancelled("the preview")
-            self._voice_parts(engine).audio.play([samples], rate, ctx.cancel)
+            parts = self._voice_parts(engine)
+            # Traced, so hands-free listening takes the music coming back from the speaker for what it is.
+            parts.audio.play(parts.loop.traced([samples], rate), rate, ctx.cancel)
 
         self._previewing = item_id
         self.previewing.emit(item_id)
@@ -270,10 +267,14 @@ class SessionController(QObject):
 
     def reset_voice(self) -> None:
         """Forget the voice loop and audio devices, so the next use builds them from new settings."""
+        was_hands_free = self.hands_free
+        self._stop_hands_free()
         self.stop_preview()
         self._interrupt_speech()
         self._voice = None
         self._voice_error = None
+        if was_hands_free:
+            self.set_hands_free(True)  # listen again, through the devices the settings now name
 
     def stop_preview(self) -> None:
         """Stop the track preview, if one plays."""
@@ -300,11 +301,8 @@ class SessionController(QObject):
 
     def start_listening(self) -> None:
         """Push-to-talk pressed: stop speaking (barge-in), cancel the previous turn, record."""
-        engine = self._require_engine()
+        engine = self._voice_engine()
         if engine is None:
-            return
-        if self._voice_factory is None or self._voice_error is not None:
-            self.failed.emit(self._voice_error or ChatRecError("voice is off in this build; you can still type"))
             return
         self._interrupt_speech()
         self.stop_preview()
@@ -320,16 +318,134 @@ class SessionController(QObject):
         if self._release is not None:
             self._release.set()
 
+    @property
+    def recording_limit_s(self) -> float:
+        """The longest a recording may be, microphone and file alike."""
+        return self._voice.loop.listen_options.limit_s if self._voice is not None else RECORDING_LIMIT_S
+
+    def _voice_engine(self) -> Engine | None:
+        """The engine when voice can be used; otherwise None, and the user is told why."""
+        engine = self._require_engine()
+        if engine is None:
+            return None
+        if self._voice_factory is None or self._voice_error is not None:
+            self.failed.emit(self._voice_error or ChatRecError("voice is off in this build; you can still type"))
+            return None
+        return engine
+
     def _voice_turn(self, engine: Engine, ctx: JobContext, release: threading.Event,
                     session: str | None) -> VoiceTurn:
         parts = self._voice_parts(engine)
         self._state_sink = ctx.event
-        ctx.event(("state", "listening"))
-        samples = parts.audio.record(release, on_level=lambda db: ctx.event(("level", db)))
-        ctx.cancel.raise_if_cancelled("the spoken turn")
-        hints = engine.conversation.titles_in_view(session)
-        return parts.loop.turn(samples, parts.audio.play, session_id=session, hints=hints, cancel=ctx.cancel,
-                               on_heard=lambda text: ctx.event(("heard", text)))
+        parts.loop.begin(ctx.cancel)
+        hints = engine.conversation.speech_hints(session)
+        with closing(parts.audio.capture(release)) as blocks:
+            return parts.loop.converse(blocks, parts.audio.play, session_id=session, hints=hints, release=release,
+                                       cancel=ctx.cancel, on_level=lambda db: ctx.event(("level", db)),
+                                       on_heard=lambda text: ctx.event(("heard", text)))
+
+    # -- hands-free ---------------------------------------------------------------------------
+
+    @property
+    def hands_free(self) -> bool:
+        """Whether hands-free listening is on."""
+        return self._hands_free is not None
+
+    def set_hands_free(self, on: bool) -> None:
+        """Switch hands-free on (speaking starts a turn, talking over the reply stops it) or off."""
+        if on == self.hands_free:
+            self.hands_free_changed.emit(on)
+            return
+        if not on:
+            self._stop_hands_free()
+            return
+        engine = self._voice_engine()
+        if engine is None:
+            self.hands_free_changed.emit(False)
+            return
+        stop = threading.Event()
+        self._hands_free = stop
+        self._jobs.start(LISTEN_JOB, lambda ctx: self._listen_loop(engine, ctx, stop), on_event=self._listen_event,
+                         on_done=lambda _: self._listening_ended(stop), on_error=self._listen_failed)
+        self.hands_free_changed.emit(True)
+        self.voice_state.emit("idle")
+
+    def _stop_hands_free(self) -> None:
+        stop, self._hands_free = self._hands_free, None
+        if stop is not None:
+            stop.set()
+            self._jobs.cancel(LISTEN_JOB)
+            self.hands_free_changed.emit(False)
+
+    def _listen_loop(self, engine: Engine, ctx: JobContext, stop: threading.Event) -> None:
+        """Listen until hands-free is switched off; each utterance goes to the GUI thread to be answered."""
+        parts = self._voice_parts(engine)
+        with closing(parts.audio.capture(stop)) as blocks:
+            while not stop.is_set():
+                hints = engine.conversation.speech_hints(self.session_id)
+                heard = parts.loop.listen(blocks, hands_free=True, hints=hints, release=stop, cancel=ctx.cancel,
+                                          on_level=lambda db: ctx.event(("level", db)),
+                                          on_speech_start=lambda: self._barge_in(parts, ctx),
+                                          on_speech_end=lambda: ctx.event(("state", "transcribing")))
+                if heard.voiced_s > 0.0 and not stop.is_set():
+                    ctx.event(("utterance", heard))
+
+    def _barge_in(self, parts: VoiceParts, ctx: JobContext) -> None:
+        """The user started speaking: the reply and the turn behind it stop now (on the listening thread, so
+        the reply stops within a block or two rather than after a trip through the window's event queue)."""
+        parts.audio.stop_playback()
+        parts.loop.stop()
+        ctx.event(("speech_started", None))
+
+    def _listen_event(self, value: object) -> None:
+        if not (isinstance(value, tuple) and len(value) == 2):
+            return
+        kind, payload = value
+        if kind == "level":
+            self.voice_level.emit(float(payload))
+        elif kind == "state":
+            self.voice_state.emit(str(payload))
+        elif kind == "speech_started":
+            self._jobs.cancel(TURN_JOB)
+            self.stop_preview()
+            self.barged_in.emit()
+            self.voice_state.emit("listening")
+        elif kind == "utterance":
+            self._answer_utterance(payload)
+
+    def _answer_utterance(self, heard: Heard) -> None:
+        """Answer what hands-free heard, as a spoken turn."""
+        engine = self.engine
+        if engine is None or self._voice is None:
+            return
+        parts, session = self._voice, self.session_id
+        if heard.ended_by == "limit":
+            self.notice.emit(self._limit_notice(parts.loop, "answering what you said so far"))
+        self.turn_started.emit("")
+
+        def work(ctx: JobContext) -> VoiceTurn:
+            self._state_sink = ctx.event
+            parts.loop.begin(ctx.cancel)
+            hints = engine.conversation.speech_hints(session)
+            return parts.loop.answer_heard(heard, parts.audio.play, session_id=session, hints=hints,
+                                           cancel=ctx.cancel, on_heard=lambda text: ctx.event(("heard", text)))
+
+        self._jobs.start(TURN_JOB, work, on_event=self._voice_event, on_done=self._voice_done,
+                         on_error=self._voice_failed)
+
+    @staticmethod
+    def _limit_notice(loop: VoiceLoop, what: str) -> str:
+        return f"The recording stopped at the {loop.listen_options.limit_s:g}-second limit; {what}."
+
+    def _listening_ended(self, stop: threading.Event) -> None:
+        if self._hands_free is stop:  # the microphone stream ended by itself (a device unplugged)
+            self._hands_free = None
+            self.hands_free_changed.emit(False)
+
+    def _listen_failed(self, exc: BaseException) -> None:
+        self._hands_free = None
+        self.hands_free_changed.emit(False)
+        self.failed.emit(exc)
 
     def _voice_event(self, value: object) -> None:
         if isinstance(value, tuple) and len(value) == 2:
@@ -343,6 +459,8 @@ class SessionController(QObject):
 
     def _voice_done(self, result: VoiceTurn) -> None:
         self._release = None
+        if result.timings_ms.get("recording_limit_reached") and self._voice is not None and not self.hands_free:
+            self.notice.emit(self._limit_notice(self._voice.loop, "answered what you said so far"))
         self._turn_done(result.turn)
         self.voice_state.emit("idle")
 
@@ -352,8 +470,9 @@ class SessionController(QObject):
         from app.services.voice import NoSpeechError
 
         if isinstance(exc, NoSpeechError):
-            self.notice.emit("No speech heard. Hold the talk button (or Space) while you speak.")
             self.heard.emit("")
+            if not self.hands_free:  # hands-free just goes on listening: a cough is not worth a message
+                self.notice.emit("No speech heard. Hold the talk button (or Space) while you speak.")
             return
         self.failed.emit(exc)
 
@@ -369,6 +488,7 @@ class SessionController(QObject):
 
     def close(self) -> None:
         """Cancel every job, wait briefly for workers, and close the engine."""
+        self._stop_hands_free()
         self.stop_listening()
         self._interrupt_speech()
         self._jobs.cancel_all()

@@ -120,7 +120,7 @@ def test_a_20_second_ramble_is_heard_whole_and_answered_from_the_catalogue(
     assert len(samples) == pytest.approx(RAMBLE_S * SPEECH_RATE, abs=SPEECH_RATE // 100)
 
     audio: list[NDArray[np.float32]] = []
-    result = voices.loop(engine).turn(samples, collect(audio), hints=engine.conversation.titles_in_view(None))
+    result = voices.loop(engine).turn(samples, collect(audio), hints=engine.conversation.speech_hints(None))
 
     heard = words(result.transcript.text)
     assert "fargo" in heard, result.transcript.text
@@ -145,7 +145,7 @@ def test_a_clipped_overdriven_file_is_still_understood(voices: Voices, engine: E
     sounding = np.abs(samples) > 0.01
     assert float(np.mean(np.abs(samples[sounding]) > 0.99)) > 0.25  # really clipped: flat tops all through
 
-    result = voices.loop(engine).turn(samples, collect([]), hints=engine.conversation.titles_in_view(None))
+    result = voices.loop(engine).turn(samples, collect([]), hints=engine.conversation.speech_hints(None))
 
     assert "pulp fiction" in words(result.transcript.text), result.transcript.text
     assert result.turn.intent.liked == ("Pulp Fiction",), result.turn.intent

@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import Engine, open_engine
 from app.paths import AppPaths
+from app.services.listening import ListenOptions
 from app.services.voice import VoiceLoop
 from app.ui.controller import SessionController, VoiceParts
 from app.ui.jobs import Jobs
@@ -23,6 +24,7 @@ from app.ui.main_window import MainWindow
 from app.voice.audio_io import SoundDeviceAudio
 from tests.fakes.chat_model import FixedChatSource
 from tests.fakes.embedder import FakeEmbedder
+from tests.fakes.room import FakeRoom
 from tests.fakes.sounddevice import FakeSoundDevice
 from tests.fakes.speech import FakeSpeechToText
 from tests.fakes.tts import FakeTextToSpeech
@@ -44,12 +46,16 @@ class VoiceRig:
     inputs: int = 1
     stt_delay_s: float = 0.0
     sound: FakeSoundDevice | None = None
+    room: FakeRoom | None = None  # when set, the microphone and speaker are this room's (real time, with echo)
+    listen: ListenOptions = field(default_factory=ListenOptions)
+    seconds_per_char: float = 0.06  # how long the fake voice takes to say each character of a reply
 
     def parts(self, engine: Engine, on_state: Callable[[str], None]) -> VoiceParts:
         stt = _SlowSpeech(self.stt_delay_s, *self.texts)
         self.sound = FakeSoundDevice(self.signal, inputs=self.inputs)
-        loop = VoiceLoop(stt, FakeTextToSpeech(), engine.conversation, on_state)  # type: ignore[arg-type]
-        return VoiceParts(loop, SoundDeviceAudio(self.sound))
+        loop = VoiceLoop(stt, FakeTextToSpeech(seconds_per_char=self.seconds_per_char), engine.conversation,
+                         on_state, listen_options=self.listen)  # type: ignore[arg-type]
+        return VoiceParts(loop, SoundDeviceAudio(self.room if self.room is not None else self.sound))
 
 
 class _SlowSpeech(FakeSpeechToText):
@@ -59,7 +65,7 @@ class _SlowSpeech(FakeSpeechToText):
 
     def transcribe(self, samples, *, hints=(), prompt="", cancel=None):  # type: ignore[no-untyped-def]
         time.sleep(self._delay_s)  # stands in for a real model's work, off the GUI thread
-        return super().transcribe(samples, hints=hints, cancel=cancel)
+        return super().transcribe(samples, hints=hints, prompt=prompt, cancel=cancel)
 
 
 class GuiProbe:
