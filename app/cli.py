@@ -389,10 +389,18 @@ def _conversation(engine: Any, backend: str | None) -> Any:
     return engine.conversation.with_chat(chat_models(engine.settings, engine.paths, backend))
 
 
+def _browse_json(browse: Any) -> dict[str, str] | None:
+    """What a browsing command moves ("next", "play the third"), for scripts driving a window; None otherwise."""
+    if browse is None:
+        return None
+    return {key: value for key, value in (("kind", browse.kind), ("item_id", browse.item_id),
+                                          ("page", browse.page)) if value}
+
+
 def _report_turn(result: Any, out: _Printer) -> None:
     payload = {"reply": result.reply, "items": [item_json(r) for r in result.items],
                "intent": result.intent.as_dict(), "backend": result.backend, "fallbacks": list(result.fallbacks),
-               "timings_ms": result.timings_ms, "session": result.session_id}
+               "timings_ms": result.timings_ms, "session": result.session_id, "browse": _browse_json(result.browse)}
     lines = [_priced_reply(result.reply, result.items)]
     if result.fallbacks:
         lines.append("(" + "; ".join(result.fallbacks) + ")")
@@ -460,15 +468,16 @@ def _run_voice(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
     samples = read_speech(str(args.recording))
     spoken: list[Any] = []
     loop = voice_loop(engine)
+    # timings_ms["first_audio"] counts from here: the whole recording is in hand, as when a speaker stops.
     result = loop.turn(samples, collect(spoken), session_id=args.session,
-                       hints=engine.conversation.titles_in_view(args.session))
+                       hints=engine.conversation.speech_hints(args.session))
     written = None
     if args.out is not None:
         written = write_wav(args.out, spoken, loop.sample_rate)
     turn = result.turn
     payload = {"transcript": result.transcript.text, "reply": turn.reply, "items": [item_json(r) for r in turn.items],
                "intent": turn.intent.as_dict(), "backend": turn.backend, "fallbacks": list(turn.fallbacks),
-               "timings_ms": result.timings_ms, "session": turn.session_id,
+               "timings_ms": result.timings_ms, "session": turn.session_id, "browse": _browse_json(turn.browse),
                "reply_audio": None if args.out is None else {"file": str(args.out), "seconds": round(written or 0, 2)}}
     lines = [f"heard: {result.transcript.text}", _priced_reply(turn.reply, turn.items)]
     if args.out is not None:

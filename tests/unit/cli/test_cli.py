@@ -208,6 +208,21 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("app.bootstrap.chat_models", lambda *args, **kwargs: NoModel())
 
 
+def test_a_browsing_command_says_in_json_what_it_moves(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    no_model(monkeypatch)
+    code, out, _ = run(capsys, "ask", "3 movies like Fargo", "--json")
+    first = json.loads(out)
+    assert code == 0 and first["browse"] is None
+    code, out, _ = run(capsys, "ask", "the second one", "--session", first["session"], "--json")
+    picked = json.loads(out)
+    assert code == 0 and picked["browse"] == {"kind": "select", "item_id": first["items"][1]["id"]}
+    code, out, _ = run(capsys, "ask", "next", "--session", first["session"], "--json")
+    more = json.loads(out)
+    assert more["browse"] == {"kind": "more"} and not {i["id"] for i in more["items"]} & \
+        {i["id"] for i in first["items"]}
+
+
 def test_ask_with_bytes_that_are_not_utf8_answers_instead_of_crashing(
         on_fakes: AppPaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     no_model(monkeypatch)
