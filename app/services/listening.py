@@ -150,10 +150,9 @@ class EchoGate:
         if ref_level < -70.0:  # nothing played: whatever the microphone hears is not the reply
             return level_db(mic)
         residual, echo = self._subtract(mic, reference)
-        # The delay and gain come from the whole window (a steadier fit); the verdict is on its newest
-        # block, so the user's first syllable counts as soon as it arrives rather than diluted by the window.
-        newest = min(residual.size, int(BLOCK_S * SPEECH_RATE))
-        left, echo_db = level_db(residual[-newest:]), level_db(echo[-newest:])
+        # Judged over the whole window: on its newest block alone the verdict was quicker by a block or two,
+        # but the start of every reply sentence (where the fit is least sure) then read as the user.
+        left, echo_db = level_db(residual), level_db(echo)
         if echo_db < -70.0:
             return left
         excess = left - echo_db
@@ -237,12 +236,14 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
            hints: Sequence[str] = (),
            prompt: str = "", cancel: CancelToken | None = None,
            on_level: Callable[[float], None] = lambda db: None,
-           on_speech_start: Callable[[], None] = lambda: None) -> Heard:
+           on_speech_start: Callable[[], None] = lambda: None,
+           on_speech_end: Callable[[], None] = lambda: None) -> Heard:
     """One utterance from a stream of microphone blocks.
 
     Push-to-talk (hands_free False) records from the first block until release is set, the user falls
     quiet after speaking, or the limit. Hands-free waits for voice (the user's, not the reply's echo:
-    see EchoGate) and calls on_speech_start at once, which is where talking over the reply stops it.
+    see EchoGate) and calls on_speech_start at once, which is where talking over the reply stops it;
+    on_speech_end is called when the utterance is over and what is left of it goes to the recogniser.
     With stt given and options.speculate, the words before each pause are transcribed while the user
     is still speaking, and Heard.transcript holds the whole text at the end. Raises CancelledError when
     cancel is set.
@@ -313,6 +314,8 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
         ended = "release"  # the capture ended because the button was let go
     audio = np.concatenate(taken) if taken else np.zeros(0, dtype=np.float32)
     heard = Heard(audio, ended, speech_ended_at or time.monotonic(), voiced_s=voiced_s)
+    if voiced_s > 0.0:
+        on_speech_end()
     if ahead is not None and voiced_s >= options.min_speech_s:
         finishing = time.perf_counter()
         heard.transcript = ahead.finish(audio, voiced_upto)
