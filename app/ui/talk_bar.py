@@ -16,20 +16,27 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.conversation import MAX_REQUEST_CHARS
+from app.domain.voice import RECORDING_LIMIT_S
 from app.ui.a11y import clear_button
 
 STATE_TEXT = {"idle": "Ready", "listening": "Listening\u2026", "transcribing": "Transcribing\u2026",
               "thinking": "Thinking\u2026", "speaking": "Speaking\u2026"}
+HANDS_FREE_IDLE = "Listening (hands-free)"  # idle, but the microphone is open: speaking starts a turn
+RECORDING_LIMIT = f"a recording stops after {RECORDING_LIMIT_S:g} s"
+TALK_TIP = f"Hold to talk (or hold Space); {RECORDING_LIMIT}"
+HANDS_FREE_WHAT = "Talk without holding the button: speaking starts a turn, talking over the reply stops it"
+HANDS_FREE_TIP = f"{HANDS_FREE_WHAT}; {RECORDING_LIMIT}"
 _FLOOR_DB = -60  # the level meter's zero: a quiet room
 
 
 class TalkBar(QWidget):
-    """Emits what the user asked (typed) and when the talk button goes down and up."""
+    """Emits what the user asked (typed), when the talk button goes down and up, and hands-free on or off."""
 
     asked = Signal(str)
     talk_pressed = Signal()
     talk_released = Signal()
     stop_clicked = Signal()
+    hands_free_toggled = Signal(bool)  # the user switched hands-free on (True) or off; not echoed by set_hands_free
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,9 +56,23 @@ class TalkBar(QWidget):
         self.talk_button.setIconSize(self.talk_button.iconSize().expandedTo(
             QSize(self.fontMetrics().height() * 2, self.fontMetrics().height() * 2)))
         self.talk_button.setAccessibleName("Hold to talk")
-        self.talk_button.setToolTip("Hold to talk (or hold Space)")
+        self.talk_button.setToolTip(TALK_TIP)
         self.talk_button.pressed.connect(self.talk_pressed)
         self.talk_button.released.connect(self.talk_released)
+        self._hands_free = False
+        self._state = "idle"
+        self.hands_free_button = QToolButton()
+        self.hands_free_button.setObjectName("handsFreeButton")
+        self.hands_free_button.setCheckable(True)
+        # Said in words too: a checked tool button looks barely different from an unchecked one in most styles
+        self.hands_free_button.toggled.connect(
+            lambda on: self.hands_free_button.setText("Hands-free: on" if on else "Hands-free: off"))
+        self.hands_free_button.setText("Hands-free: off")
+        self.hands_free_button.setAccessibleName("Hands-free")
+        self.hands_free_button.setAccessibleDescription(HANDS_FREE_TIP)
+        self.hands_free_button.setToolTip(HANDS_FREE_TIP)
+        # clicked, not toggled: the controller's answer (set_hands_free) checks the button without asking again
+        self.hands_free_button.clicked.connect(self.hands_free_toggled)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setAccessibleName("Stop listening, thinking or speaking")
         self.stop_button.setToolTip("Stop (Esc)")
@@ -77,6 +98,7 @@ class TalkBar(QWidget):
         talking = QHBoxLayout()
         talking.setSpacing(12)
         talking.addWidget(self.talk_button)
+        talking.addWidget(self.hands_free_button)
         talking.addLayout(status, 1)
         talking.addWidget(self.stop_button)
         column = QVBoxLayout(self)
@@ -95,7 +117,9 @@ class TalkBar(QWidget):
 
     def show_state(self, state: str) -> None:
         """Show the assistant's state; the meter only while listening, stop while anything runs."""
-        self.state_label.setText(STATE_TEXT.get(state, state))
+        self._state = state
+        self.state_label.setText(HANDS_FREE_IDLE if state == "idle" and self._hands_free
+                                 else STATE_TEXT.get(state, state))
         listening = state == "listening"
         self.talk_button.setProperty("listening", listening)
         self.talk_button.style().unpolish(self.talk_button)
@@ -108,9 +132,22 @@ class TalkBar(QWidget):
         self.level.setValue(int(min(max(db - _FLOOR_DB, 0), -_FLOOR_DB)))
 
     def set_voice_available(self, available: bool, why: str = "") -> None:
-        """Disable the talk button, with the reason in its tooltip, when there is no voice."""
+        """Disable the talk and hands-free buttons, with the reason in their tooltips, when there is no voice."""
         self.talk_button.setEnabled(available)
-        self.talk_button.setToolTip("Hold to talk (or hold Space)" if available else why)
+        self.talk_button.setToolTip(TALK_TIP if available else why)
+        self.hands_free_button.setEnabled(available)
+        self.hands_free_button.setToolTip(HANDS_FREE_TIP if available else why)
+
+    def set_hands_free(self, on: bool) -> None:
+        """Show hands-free on or off as the controller reports it (does not emit hands_free_toggled)."""
+        self._hands_free = on
+        self.hands_free_button.setChecked(on)
+        self.show_state(self._state)  # an idle label says whether the microphone is open
+
+    @property
+    def hands_free(self) -> bool:
+        """Whether the bar shows hands-free as on."""
+        return self._hands_free
 
     def _send(self) -> None:
         text = self.ask_box.text().strip()
