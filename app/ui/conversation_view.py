@@ -8,7 +8,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePol
 
 WELCOME = ("Tell me what you are in the mood for: \u201csomething like Fargo but funnier\u201d, "
            "\u201cupbeat tracks for a run\u201d, or \u201ca gift for a coffee lover\u201d. "
-           "Hold Space or the microphone button to talk; Ctrl+K to type.")
+           "Hold Space or the microphone button to talk, or switch on Hands-free and just speak; Ctrl+K to "
+           "type. Browse the same way: \u201cnext\u201d, \u201cthe second one: why?\u201d, "
+           "\u201copen my lists\u201d.")
 
 
 class ConversationView(QScrollArea):
@@ -36,6 +38,7 @@ class ConversationView(QScrollArea):
 
     def add_user(self, text: str) -> QLabel:
         """A bubble for what the user typed or said."""
+        self.cut_short()
         return self._add("you", text)
 
     def add_assistant(self, text: str) -> QLabel:
@@ -61,7 +64,19 @@ class ConversationView(QScrollArea):
 
     def begin_spoken(self) -> None:
         """A placeholder bubble while the user is talking; filled in when the words are heard."""
+        self.cut_short()
         self._pending = self._add("you", "\u2026 listening")
+
+    def cut_short(self) -> None:
+        """End the reply being written where it is: the user talked over it or asked something else.
+
+        Its turn was cancelled and never finishes; without this the next reply would be appended to (or
+        replace) that bubble, above the user's new words.
+        """
+        bubble, self._writing = self._writing, None
+        if bubble is not None:
+            bubble.setText(bubble.text().rstrip() + " \u2026")
+            bubble.setAccessibleName(f"Chat-Rec said (cut short): {bubble.text()}")
 
     def heard(self, text: str) -> None:
         """Fill in (or drop, when nothing was heard) the listening placeholder."""
