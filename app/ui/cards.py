@@ -701,6 +701,20 @@ class CardsView(QWidget):
             self._activate(index)
             self.scroll_area.ensureWidgetVisible(self._cards[index])
 
+    def select_item(self, item_id: str) -> bool:
+        """Select the card showing item_id, as a click would (say "the second one"); False when none shows it."""
+        for index, card in enumerate(self._cards):
+            if card.recommendation.item.id == item_id:
+                self.select(index)
+                return True
+        return False
+
+    def clear_selection(self) -> None:
+        """Select no card (new cards after "next" or "go back" start with none chosen)."""
+        if self._current is not None and self._current < len(self._cards):
+            self._cards[self._current].set_selected(False)
+        self._current = None
+
     def set_rating(self, item_id: str, stars: float | None) -> None:
         """Show new stars on the card for item_id (None: unrated), e.g. after a rating by voice."""
         for card in self._cards:
