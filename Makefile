@@ -116,6 +116,7 @@ bench: $(STAMP) $(MUSIC_STAMP) debian-texts voice-tools
 	$(BIN)/python bench/bench_faults.py
 	$(BIN)/python bench/bench_fit_scale.py
 	$(BIN)/python bench/bench_voice.py
+	$(BIN)/python bench/bench_barge_in.py
 	$(BIN)/python bench/bench_ui.py
 	$(MAKE) package  # the installed app's size, cold start and self-test: bench/results/package.json
 
