@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.browse import Browse
 from app.ui.cards import CardsView
 from app.ui.controller import SessionController
 from app.ui.conversation_view import ConversationView
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 # widgets where Space means something of their own (typing, clicking, choosing): holding it there does not talk
 _SPACE_USERS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractItemView, QComboBox, QAbstractSpinBox, QAbstractButton)
 NEW_LIST = "New list\u2026"
+WARMED_UP = "ready"  # the warm-up's last progress message: speech models loaded (or found missing)
 _KEY_PRESS, _KEY_RELEASE = QEvent.Type.KeyPress, QEvent.Type.KeyRelease  # compared by identity: enum members
 
 
@@ -71,11 +73,15 @@ class MainWindow(QMainWindow):
         self.explanation = ExplanationPanel()
         self.lists_page: ListsPage | None = None
         self._early_cards: tuple[str, ...] = ()  # ids of the cards a running turn showed before its reply
+        self._select_first = True  # whether the cards being built end with the first one selected
+        self._cards_result: TurnResult | None = None  # the turn whose cards are on screen (their model sentences)
+        self._hands_free_pending = False  # the saved hands-free setting waits for the warm-up to end
         self.library_page: LibraryPage | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("pages")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._discover_page(), "Discover")
+        self.discover = self._discover_page()
+        self.tabs.addTab(self.discover, "Discover")
         self.tabs.setAccessibleName("Pages")
         self._add_lazy_pages()
         self.progress_label = QLabel()
@@ -166,6 +172,9 @@ class MainWindow(QMainWindow):
         self.talk.talk_pressed.connect(c.start_listening)
         self.talk.talk_released.connect(c.stop_listening)
         self.talk.stop_clicked.connect(c.stop)
+        self.talk.hands_free_toggled.connect(self._hands_free_clicked)
+        c.hands_free_changed.connect(self.talk.set_hands_free)
+        c.barged_in.connect(self.conversation.cut_short)  # the user's voice stopped the reply mid-sentence
         self.cards.selected.connect(self._card_selected)
         self.cards.rated.connect(lambda item_id, stars: c.rate(item_id, stars=stars))
         self.cards.thumbed.connect(lambda item_id, thumb: c.rate(item_id, thumb=thumb))
@@ -195,6 +204,8 @@ class MainWindow(QMainWindow):
                 page.set_engine(engine)
                 page.setEnabled(True)
         self._set_ready(True)
+        # Not yet: whether voice works is known only when the warm-up has loaded the speech models
+        self._hands_free_pending = True
         counts = engine.store.domain_counts()
         if not sum(counts.values()):
             self.banner.show_notice("Your library is empty: open Library (Ctrl+3) to add music folders, "
@@ -240,6 +251,22 @@ class MainWindow(QMainWindow):
         if finished:
             self.talk.set_voice_available(self.controller.voice_available,
                                           "Voice is off; you can still type")
+            if message == WARMED_UP:
+                self.apply_hands_free_setting()
+
+    def apply_hands_free_setting(self) -> None:
+        """Switch hands-free on as the saved settings ask, once the engine is open and voice works."""
+        engine = self.controller.engine
+        if engine is None or not self._hands_free_pending or not self.controller.voice_available:
+            return
+        self._hands_free_pending = False  # once per opening: the user's own click wins after that
+        if engine.settings.hands_free != self.controller.hands_free:
+            self.controller.set_hands_free(engine.settings.hands_free)
+
+    def _hands_free_clicked(self, on: bool) -> None:
+        self.controller.set_hands_free(on)
+        # The button shows what the controller says, not what was clicked: a refusal (no engine yet) leaves it off
+        self.talk.set_hands_free(self.controller.hands_free)
 
     def _turn_started(self, text: str) -> None:
         if text:
@@ -253,10 +280,17 @@ class MainWindow(QMainWindow):
         self._early_cards = tuple(r.item.id for r in cards)
         self._show_cards(cards)
 
-    def _show_cards(self, cards: tuple[Recommendation, ...]) -> None:
+    def _show_cards(self, cards: tuple[Recommendation, ...], *, select_first: bool = True) -> None:
         # The cards a few at a time, then the explanation of the first, each in its own pass of the event
         # loop: built in one go with their first paint they held the GUI thread for up to 106 ms (bench_ui).
-        self.cards.show_recommendations_in_steps(cards, self.controller.ratings(), then=lambda: self.cards.select(0))
+        self._select_first = select_first
+        if not select_first:
+            self.explanation.show_recommendation(None)  # nothing is selected, so nothing is explained
+        self.cards.show_recommendations_in_steps(cards, self.controller.ratings(), then=self._select_first_card)
+
+    def _select_first_card(self) -> None:
+        if self._select_first:  # a "next" that arrived meanwhile shows its cards with none selected
+            self.cards.select(0)
 
     def _turn_finished(self, result: TurnResult) -> None:
         self.talk.show_state("idle")
@@ -264,24 +298,81 @@ class MainWindow(QMainWindow):
         for note in result.fallbacks:
             self.banner.show_notice(note)
         shown_early, self._early_cards = self._early_cards, ()
-        if result.items and result.intent.action in ("recommend", "refine"):
+        if result.browse is not None:
+            # A browsing command moves the window as a click would; the ordinary card handling below would
+            # replace the grid with the one card an explain, rate or add-to-list command is about.
+            self._browse(result.browse, result, shown_early)
+        elif result.items and result.intent.action in ("recommend", "refine"):
+            self._cards_result = result
             if shown_early != tuple(r.item.id for r in result.items):
                 self._show_cards(result.items)
         elif result.items and result.intent.action == "explain":
-            self._card_selected(result.items[0])
+            self._explain(result.items[0])
         if result.intent.action in ("add_to_list", "export") and self.lists_page is not None:
             self.lists_page.refresh()
+
+    def _browse(self, browse: Browse, result: TurnResult, shown_early: tuple[str, ...]) -> None:
+        """Move the selection, the cards or the page as the command says (preview and stop are the controller's)."""
+        if browse.kind == "open":
+            self.show_page(browse.page)
+        elif browse.kind in ("more", "back"):
+            if browse.page:
+                self.show_page(browse.page)  # "go back" from Lists or Library: to Discover
+            if result.items:
+                self.show_page("discover")  # the user asked about the cards: let them see the new ones
+                self._cards_result = result
+                self._select_first = False
+                if shown_early != tuple(r.item.id for r in result.items):
+                    self._show_cards(result.items, select_first=False)
+                else:  # the grid was built early, perhaps with the first card already selected
+                    self.cards.clear_selection()
+                    self.explanation.show_recommendation(None)
+        elif browse.kind in ("select", "read") and browse.item_id:
+            self.show_page("discover")
+            chosen = next((r for r in result.items if r.item.id == browse.item_id), None)
+            if not self._select_card(browse.item_id) and chosen is not None:
+                self._card_selected(chosen)  # a title named but not on the cards: explained, the grid left as is
+
+    def _explain(self, rec: Recommendation) -> None:
+        """Explain rec without touching the grid: selected when it is on a card, else shown on its own."""
+        if not self._select_card(rec.item.id):
+            self._card_selected(rec)
+
+    def _select_card(self, item_id: str) -> bool:
+        """Select item_id's card and explain it, as clicking it does; False when no card shows it."""
+        if not self.cards.select_item(item_id):
+            return False
+        rec = self.cards.selected_recommendation()
+        # Selecting the card already selected emits nothing, but the panel may be explaining another title
+        if rec is not None and self.explanation.recommendation() is not rec:
+            self._card_selected(rec)
+        return True
+
+    def show_page(self, page: str) -> None:
+        """Bring a page forward by name: discover, lists or library (as Ctrl+1-3 do); others are ignored."""
+        widget = {"discover": self.discover, "lists": self.lists_page, "library": self.library_page}.get(page)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
+
+    def current_page(self) -> str:
+        """The name of the page in front: discover, lists or library."""
+        for name, widget in (("lists", self.lists_page), ("library", self.library_page)):
+            if widget is not None and self.tabs.currentWidget() is widget:
+                return name
+        return "discover"
 
     def _card_selected(self, rec: Recommendation) -> None:
         self.explanation.show_recommendation(rec, self._model_sentence(rec))
 
     def _model_sentence(self, rec: Recommendation) -> str:
-        result = self.controller.last_result
-        if result is None or not result.model_sentences:
-            return ""
-        for shown, sentence in zip(result.items, result.model_sentences, strict=False):
-            if shown.item.id == rec.item.id:
-                return sentence
+        # The latest turn, then the one whose cards are shown: after "why the second one?" the latest is
+        # the explain turn's, and the sentence the model wrote for that card is in the cards' own turn
+        for result in (self.controller.last_result, self._cards_result):
+            if result is None or not result.model_sentences:
+                continue
+            for shown, sentence in zip(result.items, result.model_sentences, strict=False):
+                if shown.item.id == rec.item.id:
+                    return sentence
         return ""
 
     def _rated(self, rating: Rating) -> None:
