@@ -88,6 +88,8 @@ class DesktopApp:
             engine.settings = settings
             engine.conversation = engine.conversation.with_chat(chat_models(settings, engine.paths))
             self.controller.reset_voice()  # the next turn uses the chosen devices, speech model and voice
+            if settings.hands_free != self.controller.hands_free:
+                self.controller.set_hands_free(settings.hands_free)
         self.window.banner.show_notice("Settings saved. Folder changes apply the next time Chat-Rec starts.")
 
 

@@ -67,6 +67,7 @@ class SessionController(QObject):
     voice_state = Signal(str)  # idle, listening, transcribing, thinking, speaking
     voice_level = Signal(float)  # dBFS of the microphone while listening
     hands_free_changed = Signal(bool)  # hands-free listening switched on or off
+    warmed_up = Signal()  # the warm-up is over: the models are loaded (or known to be missing)
     barged_in = Signal()  # the user's voice stopped the reply (hands-free)
     rated = Signal(object)  # the Rating, once saved in the store
     previewing = Signal(str)  # the item id whose preview plays ("" when none)
@@ -167,6 +168,7 @@ class SessionController(QObject):
         # and the demo), a freeze of the window at a random moment. Frozen objects are not walked,
         # which brings a full collection to 2-8 ms; close() thaws them so a closed engine is freed.
         gc.freeze()
+        self.warmed_up.emit()
 
     def _voice_parts(self, engine: Engine) -> VoiceParts:
         if self._voice is None:
@@ -306,6 +308,12 @@ class SessionController(QObject):
             return
         self._interrupt_speech()
         self.stop_preview()
+        if self.hands_free:
+            # The microphone is already open and will take the words as the next turn; a second stream on
+            # the same device would fight it. The press still stops the reply, as talking over it would.
+            self._jobs.cancel(TURN_JOB)
+            self.voice_state.emit("listening")
+            return
         release = threading.Event()
         self._release = release
         session = self.session_id

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 # widgets where Space means something of their own (typing, clicking, choosing): holding it there does not talk
 _SPACE_USERS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractItemView, QComboBox, QAbstractSpinBox, QAbstractButton)
 NEW_LIST = "New list\u2026"
-WARMED_UP = "ready"  # the warm-up's last progress message: speech models loaded (or found missing)
 _KEY_PRESS, _KEY_RELEASE = QEvent.Type.KeyPress, QEvent.Type.KeyRelease  # compared by identity: enum members
 
 
@@ -174,6 +173,7 @@ class MainWindow(QMainWindow):
         self.talk.stop_clicked.connect(c.stop)
         self.talk.hands_free_toggled.connect(self._hands_free_clicked)
         c.hands_free_changed.connect(self.talk.set_hands_free)
+        c.warmed_up.connect(self.apply_hands_free_setting)  # whether voice works is known from here
         c.barged_in.connect(self.conversation.cut_short)  # the user's voice stopped the reply mid-sentence
         self.cards.selected.connect(self._card_selected)
         self.cards.rated.connect(lambda item_id, stars: c.rate(item_id, stars=stars))
@@ -251,8 +251,6 @@ class MainWindow(QMainWindow):
         if finished:
             self.talk.set_voice_available(self.controller.voice_available,
                                           "Voice is off; you can still type")
-            if message == WARMED_UP:
-                self.apply_hands_free_setting()
 
     def apply_hands_free_setting(self) -> None:
         """Switch hands-free on as the saved settings ask, once the engine is open and voice works."""

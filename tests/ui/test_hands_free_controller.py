@@ -99,3 +99,20 @@ def test_a_recording_that_reaches_the_limit_is_answered_and_says_so(qtbot: QtBot
         window.controller.start_listening()  # the button is held and never released
     assert "stopped at the 2-second limit" in said.args[0]
     qtbot.waitUntil(lambda: ("you", FIRST) in window.conversation.messages(), timeout=20000)
+
+
+def test_the_talk_button_while_hands_free_stops_the_reply_without_a_second_recording(
+        qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
+    room = in_a_room(window, voice, seconds_per_char=0.12)
+    controller = window.controller
+    controller.set_hands_free(True)
+    room.say(REQUEST, at=room.now() + 0.3)
+    qtbot.waitUntil(lambda: room.played_s > 1.0, timeout=20000)  # the answer is being spoken
+    started: list[str] = []
+    controller.turn_started.connect(started.append)
+    controller.start_listening()  # Space held while hands-free listens
+    qtbot.waitUntil(lambda: room.playback_stopped_at is not None, timeout=2000)  # the reply stopped
+    qtbot.waitUntil(lambda: not window.jobs.is_running("turn"), timeout=5000)  # and the turn behind it ended
+    assert started == [] and window.jobs.is_running("listen")  # hands-free goes on listening; no push-to-talk turn
+    controller.stop_listening()
+    controller.set_hands_free(False)
