@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from app.domain.errors import ChatRecError
 from app.domain.progress import CancelToken
+from app.domain.recommendation import Recommendation
 from app.domain.voice import SPEECH_RATE, AudioBlock, SpeechHints, Transcript, VoiceState
 from app.ports import SpeechToText, TextToSpeech
 from app.services.conversation import Conversation, TurnResult
@@ -26,6 +27,7 @@ from app.services.listening import EchoGate, Heard, ListenOptions, NoiseFloor, P
 NO_SPEECH = "no speech heard"
 
 Speaker = Callable[[Iterable[NDArray[np.float32]], int, CancelToken], None]
+OnCards = Callable[[tuple[Recommendation, ...]], None]
 
 
 WARM_UP_PHRASE = "Ready when you are."
@@ -96,7 +98,7 @@ class VoiceLoop:
                  release: threading.Event | None = None, cancel: CancelToken | None = None,
                  options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
                  on_speech_start: Callable[[], None] = lambda: None,
-                 on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
+                 on_heard: Callable[[str], None] = lambda text: None, on_cards: OnCards | None = None) -> VoiceTurn:
         """Listen to microphone blocks for one utterance, answer it, and speak the reply.
 
         The words before each pause are transcribed while the user still speaks (ListenOptions.speculate);
@@ -112,7 +114,7 @@ class VoiceLoop:
             self._on_state("idle")
             raise
         return self.answer_heard(heard, speaker, session_id=session_id, hints=hints, cancel=token,
-                                 on_heard=on_heard)
+                                 on_heard=on_heard, on_cards=on_cards)
 
     def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool, hints: SpeechHints = NO_HINTS,
                release: threading.Event | None = None, cancel: CancelToken | None = None,
@@ -131,7 +133,8 @@ class VoiceLoop:
 
     def answer_heard(self, heard: Heard, speaker: Speaker, *, session_id: str | None = None,
                      hints: SpeechHints = NO_HINTS, cancel: CancelToken | None = None,
-                     on_heard: Callable[[str], None] = lambda text: None) -> VoiceTurn:
+                     on_heard: Callable[[str], None] = lambda text: None,
+                     on_cards: OnCards | None = None) -> VoiceTurn:
         """Answer an utterance that listen() found (transcribing what was not transcribed ahead) and speak."""
         token = cancel or self.begin()
         timings = dict(heard.timings_ms)
@@ -148,7 +151,7 @@ class VoiceLoop:
         if heard.ended_by == "limit":
             timings["recording_limit_reached"] = 1.0
         return self.answer(transcript, speaker, session_id=session_id, cancel=token, on_heard=on_heard,
-                           speech_ended_at=heard.speech_ended_at, timings=timings)
+                           on_cards=on_cards, speech_ended_at=heard.speech_ended_at, timings=timings)
 
     def hear(self, samples: NDArray[np.float32], *, hints: SpeechHints = NO_HINTS,
              cancel: CancelToken | None = None) -> tuple[Transcript, float]:
@@ -160,11 +163,14 @@ class VoiceLoop:
 
     def answer(self, transcript: Transcript, speaker: Speaker, *, session_id: str | None = None,
                cancel: CancelToken | None = None, on_heard: Callable[[str], None] = lambda text: None,
-               speech_ended_at: float | None = None, timings: dict[str, float] | None = None) -> VoiceTurn:
+               speech_ended_at: float | None = None, timings: dict[str, float] | None = None,
+               on_cards: OnCards | None = None) -> VoiceTurn:
         """Run the conversation turn on what was heard and speak the reply; raises NoSpeechError for silence.
 
-        speech_ended_at (time.monotonic) is when the user's voice ended; timings_ms["first_audio"] is the
-        wall clock from then to the reply's first audio handed to the speaker.
+        on_cards receives the turn's cards as soon as they are chosen, before the reply is written and spoken
+        (the window shows them then, as for a typed turn). speech_ended_at (time.monotonic) is when the
+        user's voice ended; timings_ms["first_audio"] is the wall clock from then to the reply's first
+        audio handed to the speaker.
         """
         token = cancel or self.begin()
         ended_at = time.monotonic() if speech_ended_at is None else speech_ended_at
@@ -177,7 +183,7 @@ class VoiceLoop:
                                                         3)
             on_heard(transcript.text)  # shown while the answer is worked out
             self._on_state("thinking")
-            result = self._conversation.turn(transcript.text, session_id, cancel=token)
+            result = self._conversation.turn(transcript.text, session_id, cancel=token, on_cards=on_cards)
             self._on_state("speaking")
             spoken = _Timed(self._tts.synthesize(spoken_reply(result), cancel=token))
             speech_started = time.perf_counter()

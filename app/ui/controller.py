@@ -350,7 +350,8 @@ class SessionController(QObject):
         with closing(parts.audio.capture(release)) as blocks:
             return parts.loop.converse(blocks, parts.audio.play, session_id=session, hints=hints, release=release,
                                        cancel=ctx.cancel, on_level=lambda db: ctx.event(("level", db)),
-                                       on_heard=lambda text: ctx.event(("heard", text)))
+                                       on_heard=lambda text: ctx.event(("heard", text)),
+                                       on_cards=lambda cards: ctx.event(("cards", cards)))
 
     # -- hands-free ---------------------------------------------------------------------------
 
@@ -436,7 +437,8 @@ class SessionController(QObject):
             parts.loop.begin(ctx.cancel)
             hints = engine.conversation.speech_hints(session)
             return parts.loop.answer_heard(heard, parts.audio.play, session_id=session, hints=hints,
-                                           cancel=ctx.cancel, on_heard=lambda text: ctx.event(("heard", text)))
+                                           cancel=ctx.cancel, on_heard=lambda text: ctx.event(("heard", text)),
+                                           on_cards=lambda cards: ctx.event(("cards", cards)))
 
         self._jobs.start(TURN_JOB, work, on_event=self._voice_event, on_done=self._voice_done,
                          on_error=self._voice_failed)
@@ -464,6 +466,8 @@ class SessionController(QObject):
                 self.voice_level.emit(float(payload))
             elif kind == "heard":
                 self.heard.emit(str(payload))
+            elif kind == "cards":
+                self.cards_ready.emit(payload)  # shown while the reply is written and spoken, as for typing
 
     def _voice_done(self, result: VoiceTurn) -> None:
         self._release = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from app.domain.browse import Browse
@@ -17,6 +17,7 @@ from app.domain.conversation import Intent
 from app.domain.recommendation import Recommendation
 from app.services.conversation import TurnResult
 from app.ui.main_window import MainWindow
+from tests.ui.conftest import VoiceRig
 
 
 def ask(qtbot: QtBot, window: MainWindow, text: str) -> list[Recommendation]:
@@ -155,3 +156,18 @@ def test_typed_commands_move_the_window_through_the_whole_turn(qtbot: QtBot, win
     say(qtbot, window, "go back")  # the cards before "next", on Discover again
     qtbot.waitUntil(lambda: [r.item.id for r in shown(window)] == [r.item.id for r in cards], timeout=5000)
     assert window.current_page() == "discover"
+
+
+def test_a_spoken_rating_leaves_on_screen_the_cards_the_conversation_counts(qtbot: QtBot, window: MainWindow,
+                                                                            voice: VoiceRig) -> None:
+    ask(qtbot, window, "I loved Fargo, recommend me more crime films")
+    voice.texts = ("rate the second one four stars",)
+    window.controller.reset_voice()
+    with qtbot.waitSignal(window.controller.turn_finished, timeout=20000) as done:
+        window.controller.start_listening()
+        QTimer.singleShot(200, window.controller.stop_listening)
+    result: TurnResult = done.args[0]
+    assert result.intent.action == "rate" and result.items
+    # The rating re-answers the request; spoken or typed, the grid shows those cards, so "the second one"
+    # said next means the card the user sees.
+    qtbot.waitUntil(lambda: [r.item.id for r in shown(window)] == [r.item.id for r in result.items], timeout=5000)
