@@ -517,6 +517,8 @@ def main() -> None:
                            "after the app's quiet wait, which is inside the figure. Push-to-talk: released as that "
                            "block is handed over. Headline: hands-free, speculative transcription on (the default)",
             "kind_held": "rules runs in which no llm_* stage ran; model runs in which llm_intent ran",
+            "model_answer_used": "runs whose turn used the model's reading (not dropped at the turn's intent budget, "
+                                 "ConversationOptions.intent_budget_s, nor unusable)",
             "stt_real_time_factor": "transcribe seconds / recording seconds (4.0 s recording, VAD included)",
             "tts_real_time_factor": "synthesis seconds / audio seconds, 3-sentence reply",
             "tts_first_audio_ms": "VoiceTurn timings_ms['tts_first_audio'] over the wall-clock turns: the spoken "
@@ -565,36 +567,34 @@ def word_error_part(loop: Any, stt_app: SpeechToText, conversation: Any, store: 
     human = human_errors(transcribe, sentences, speech_hints(conversation, None, "")[0]) if sentences else {}
     if human:
         log("WER human: " + ", ".join(f"{k} {v['wer']}" for k, v in human.items()))
-    cap = _hint_cap()
+    # What reaches Whisper: VoiceLoop.hear passes the words on, and the recogniser keeps those that fit its
+    # hotwords (app.voice.stt.hint_prompt, most likely first).
+    from app.voice.stt import hint_prompt
+
     named = in_hints = 0
     titles = conversation.titles()
-    for turn in turns:
+    hotwords = [hint_prompt(turn["hints"].words) or "" for turn in turns]
+    for turn, reached in zip(turns, hotwords, strict=True):
         ids = {*turn["reference_reading"]["liked"], *turn["reference_reading"]["disliked"]}
         if turn["reference_reading"]["target"]:
             ids.add(turn["reference_reading"]["target"])
         said = [item.title for item in map(titles.item, ids) if item is not None]
         if said:
             named += 1
-            words = {w.casefold() for w in turn["hints"].words[:cap]}
-            in_hints += all(title.casefold() in words for title in said)
+            in_hints += all(title.casefold() in reached.casefold() for title in said)
     return {"requests": len(turns), "voices": list(per_voice), "espeak": espeak_note,
             "hints": {"source": turns[0]["hints_source"],
-                      "passed_to_recogniser": f"the first {cap} words and the prompt, through VoiceLoop.hear",
+                      "passed_to_recogniser": "the words and the prompt through VoiceLoop.hear; Whisper's hotwords "
+                                              "keep the words that fit app.voice.stt.hint_prompt, first first",
                       "words_median": median([len(t["hints"].words) for t in turns], 0),
-                      "requests_naming_titles": named, "of_them_every_title_among_the_hints": in_hints,
+                      "hotwords_chars_median": median([len(h) for h in hotwords], 0),
+                      "requests_naming_titles": named, "of_them_every_title_in_the_hotwords": in_hints,
                       "examples": [{"before": t["text"], "prompt": t["hints"].prompt,
                                     "first_words": list(t["hints"].words[:12])} for t in turns[:3]]},
             "average": average, "per_voice": per_voice,
             "human": {"source": human_note, **human},
             "turns": [{"text": t["text"], "intent": t.get("turn_intent"), "stages": t.get("turn_stages"),
                        "cards_on_screen": len(t["cards"]), "reference_reading": t["reference_reading"]} for t in turns]}
-
-
-def _hint_cap() -> int:
-    """How many hint words a spoken turn passes to the recogniser (VoiceLoop's cap)."""
-    from app.services import voice
-
-    return int(getattr(voice, "_HINTS", 10**6))
 
 
 def table(payload: dict[str, Any]) -> None:
@@ -620,7 +620,8 @@ def table(payload: dict[str, Any]) -> None:
         for kind, settings in payload["first_audio"].get(mode, {}).items():
             for name, s in settings.items():
                 rows.append((f"  first audio {mode} {kind} {name}", fmt(s["first_audio_ms_median"]),
-                             f"{s['kind_held']}/{s['runs']} kind held", ""))
+                             f"{s['kind_held']}/{s['runs']} kind held",
+                             f"model used {s['model_answer_used']}" if kind == "model" else ""))
     width = max(len(r[0]) for r in rows)
     for row in rows:
         print(f"{row[0]:<{width}}  {row[1]:>10}  {row[2]:<22} {row[3]}")

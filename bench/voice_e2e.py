@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -112,13 +112,17 @@ class Clocked:
     intent: str
     cards: int
     input_blocks: int
+    first_sentence: str  # the first sentence of the spoken reply: the one synthesized before any audio plays
 
 
 def clocked_turn(loop: Any, signal: NDArray[np.float32], *, hands_free: bool, speculate: bool,
                  hints: Any, session_id: str | None = None) -> Clocked:
-    """Play signal into the voice loop through the fake devices and time end of speech to first reply audio."""
-    from app.services.listening import ListenOptions
+    """Play signal into the voice loop through the fake devices and time end of speech to first reply audio.
+
+    The loop's own listening options (the app's), with speculative transcription on or off."""
+    from app.services.voice import spoken_reply
     from app.voice.audio_io import SoundDeviceAudio
+    from app.voice.text import sentences, speakable
 
     release = None if hands_free else threading.Event()
     device = TimedSoundDevice(signal, release)
@@ -127,17 +131,19 @@ def clocked_turn(loop: Any, signal: NDArray[np.float32], *, hands_free: bool, sp
     blocks = audio.capture(stop)
     try:
         turn = loop.converse(blocks, audio.play, hands_free=hands_free, session_id=session_id, hints=hints,
-                             release=release, options=ListenOptions(speculate=speculate))
+                             release=release, options=replace(loop.listen_options, speculate=speculate))
     finally:
         stop.set()
         blocks.close()  # closes the input stream: the fake's feeding thread ends
     if device.speech_ended_at is None or device.first_audio_at is None:
         raise RuntimeError("the turn ended without the end of speech or without reply audio")
     timings = {k: float(v) for k, v in turn.timings_ms.items()}
+    said = sentences(speakable(spoken_reply(turn.turn)))
     return Clocked(first_audio_ms=round((device.first_audio_at - device.speech_ended_at) * 1000, 1),
                    app_first_audio_ms=timings.get("first_audio"), heard=turn.transcript.text, timings_ms=timings,
                    backend=turn.turn.backend, fallbacks=tuple(turn.turn.fallbacks),
-                   intent=turn.turn.intent.action, cards=len(turn.turn.items), input_blocks=device.blocks)
+                   intent=turn.turn.intent.action, cards=len(turn.turn.items), input_blocks=device.blocks,
+                   first_sentence=said[0] if said else "")
 
 
 def model_ran(timings: dict[str, float]) -> bool:
@@ -165,7 +171,10 @@ def side_by_side(loop: Any, requests: Sequence[tuple[str, NDArray[np.float32]]],
                               "stt_pieces": clocked.timings_ms.get("stt_pieces"),
                               "turn_ms": clocked.timings_ms.get("total"),
                               "tts_first_audio_ms": clocked.timings_ms.get("tts_first_audio"),
+                              "spoken_first_sentence": clocked.first_sentence,
                               "intent": clocked.intent, "cards": clocked.cards, "backend": clocked.backend,
+                              # the model's reading was used (not dropped at the intent budget or unusable)
+                              "model_answer_used": ran and not any(f.startswith("intent:") for f in clocked.fallbacks),
                               "fallbacks": list(clocked.fallbacks)})
             log(f"  {kind} {'hands-free' if hands_free else 'push-to-talk'} {name}: {clocked.first_audio_ms:.0f} ms"
                 f" (app {clocked.app_first_audio_ms}), heard {clocked.heard!r}")
@@ -181,4 +190,5 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "first_audio_ms_median_kind_held": round(statistics.median(held), 1) if held else None,
             "first_audio_ms_min": min(r["first_audio_ms"] for r in rows),
             "first_audio_ms_max": max(r["first_audio_ms"] for r in rows),
-            "runs": len(rows), "kind_held": sum(r["kind_held"] for r in rows), "turns": rows}
+            "runs": len(rows), "kind_held": sum(r["kind_held"] for r in rows),
+            "model_answer_used": sum(r["model_answer_used"] for r in rows), "turns": rows}
