@@ -264,9 +264,15 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
     ahead = _AheadTranscriber(stt, hints, prompt, cancel) if stt is not None else None
     mic_tail = np.zeros(0, dtype=np.float32)
     ended: EndedBy = "stopped"
+    released_at: float | None = None
     for block in blocks:
         if cancel is not None:
             cancel.raise_if_cancelled("listening")
+        if release is not None and released_at is None and release.is_set():
+            released_at = time.monotonic()  # blocks captured before this still belong to the utterance
+        if released_at is not None and block.at > released_at:
+            ended = "release"
+            break
         samples = block.samples
         mic_tail = np.concatenate([mic_tail, samples])[-gate.window:]
         loud, playing = _user_level(gate, trace, mic_tail, samples, block.at)
@@ -278,8 +284,6 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
         if not started:
             recent = [*recent, (samples, voiced)][-max(pre_roll, window_blocks):]
             if sum(v for _, v in recent[-window_blocks:]) < start_blocks:
-                if release is not None and release.is_set():
-                    break
                 continue
             started = True
             on_speech_start()
@@ -296,9 +300,6 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
                 speech_ended_at = block.at
             else:
                 quiet_s += BLOCK_S
-        if release is not None and release.is_set():
-            ended = "release"
-            break
         if len(taken) * block_n >= options.limit_s * SPEECH_RATE:
             ended = "limit"
             break

@@ -98,6 +98,16 @@ class SoundDeviceAudio:
                     yield blocks.get(timeout=0.1)
                 except queue.Empty:
                     continue
+            # What was captured before stop was set is still wanted (the last word before the button was let
+            # go); what arrives after it is not.
+            stopped_at = time.monotonic()
+            while True:
+                try:
+                    late = blocks.get_nowait()
+                except queue.Empty:
+                    return
+                if late.at <= stopped_at:
+                    yield late
 
     def play(self, chunks: Iterable[NDArray[np.float32]], sample_rate: int, cancel: CancelToken) -> None:
         """Play chunks as they come (speech starts with the first sentence); stops at once when cancelled."""

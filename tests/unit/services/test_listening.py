@@ -67,8 +67,17 @@ def test_push_to_talk_ends_when_the_speaker_falls_silent() -> None:
 def test_push_to_talk_stops_when_the_button_is_released() -> None:
     release = threading.Event()
     release.set()
-    heard = listen(blocks_of(np.concatenate([REQUEST, REQUEST])), hands_free=False, release=release)
-    assert heard.ended_by == "release" and heard.samples.size < RATE * 0.1
+    after = blocks_of(np.concatenate([REQUEST, REQUEST]), start=time.monotonic() + 1.0)  # captured after it
+    heard = listen(after, hands_free=False, release=release)
+    assert heard.ended_by == "release" and heard.samples.size == 0
+
+
+def test_the_last_word_before_the_release_is_kept() -> None:
+    release = threading.Event()
+    release.set()  # let go while the recogniser was busy: the blocks captured before wait in the queue
+    before = blocks_of(REQUEST, start=time.monotonic() - 5.0)
+    heard = listen(before, hands_free=False, release=release)
+    assert heard.samples.size >= REQUEST.size - BLOCK  # every block captured before the release
 
 
 def test_one_recording_limit_stops_someone_who_keeps_talking() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import sys
 import threading
+import time
 from contextlib import closing
 from typing import Any
 
@@ -41,7 +42,22 @@ def test_capture_delivers_30_ms_blocks_with_their_capture_time() -> None:
 def test_capture_stops_when_asked() -> None:
     stop = threading.Event()
     stop.set()
-    assert list(SoundDeviceAudio(FakeSoundDevice(talk(5.0), realtime=True)).capture(stop)) == []
+    # At most the block captured while the stream opened: nothing of the 5 s that follow.
+    assert len(list(SoundDeviceAudio(FakeSoundDevice(talk(5.0), realtime=True)).capture(stop))) <= 1
+
+
+def test_blocks_captured_before_the_stop_are_still_delivered() -> None:
+    stop = threading.Event()
+    audio = SoundDeviceAudio(FakeSoundDevice(talk(5.0), realtime=True))
+    taken = []
+    with closing(audio.capture(stop)) as blocks:
+        for block in blocks:
+            taken.append(block)
+            if len(taken) == 3:
+                time.sleep(0.2)  # busy (transcribing) while the microphone goes on: blocks queue up
+                stop.set()
+    assert len(taken) >= 3 + 5  # the blocks that queued while busy were not thrown away
+    assert all(b.at <= taken[-1].at for b in taken)
 
 
 def test_no_microphone_is_a_clear_message() -> None:
