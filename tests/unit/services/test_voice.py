@@ -134,3 +134,12 @@ def test_the_spoken_reply_says_what_is_missing_and_asks_whether_to_remember(engi
     said = " ".join(tts.spoken)
     assert "Ghostbusters" in said and "remember that you loved Fargo" in said
     assert len(result.turn.items) == 3 and all(r.item.title in said for r in result.turn.items)
+
+
+def test_the_titles_are_never_in_the_first_spoken_sentence(engine: Engine) -> None:
+    tts = FakeTextToSpeech()
+    loop = VoiceLoop(FakeSpeechToText("three comedies please"), tts, engine.conversation)
+    result = loop.turn(speech(), collect([]))
+    assert result.turn.items
+    assert not any(r.item.title in tts.spoken[0] for r in result.turn.items)
+    assert any(r.item.title in " ".join(tts.spoken[1:]) for r in result.turn.items)
