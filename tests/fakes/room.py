@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from tests.fakes.sounddevice import FeedingInput
+
 RATE = 16000
 # How soon after the user's voice a barge-in must stop the reply in tests. The target is 300 ms, and it is
 # measured by `make bench` (bench/bench_barge_in.py); tests share loaded machines, so they check the
@@ -129,11 +131,10 @@ class FakeRoom:
         return out
 
 
-class _Input:
+class _Input(FeedingInput):
     def __init__(self, room: FakeRoom, blocksize: int, callback: Any) -> None:
-        self.room, self.blocksize, self.callback = room, blocksize, callback
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._feed, daemon=True)
+        super().__init__(blocksize, callback)
+        self.room = room
 
     def _feed(self) -> None:
         position = int(self.room.now() * RATE)
@@ -146,14 +147,6 @@ class _Input:
             block = self.room._mic(position, self.blocksize)
             self.callback(block.reshape(-1, 1), self.blocksize, None, None)
             position += self.blocksize
-
-    def __enter__(self) -> _Input:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class _Output:

@@ -43,11 +43,30 @@ class FakeSoundDevice:
         return _Output(self)
 
 
-class _Input:
-    def __init__(self, owner: FakeSoundDevice, blocksize: int, callback: Any) -> None:
-        self.owner, self.blocksize, self.callback = owner, blocksize, callback
+class FeedingInput:
+    """An input stream whose thread calls callback with blocks from _feed until the stream is closed."""
+
+    def __init__(self, blocksize: int, callback: Any) -> None:
+        self.blocksize, self.callback = blocksize, callback
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._feed, daemon=True)
+
+    def _feed(self) -> None:
+        raise NotImplementedError  # each fake says where its blocks come from
+
+    def __enter__(self) -> FeedingInput:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class _Input(FeedingInput):
+    def __init__(self, owner: FakeSoundDevice, blocksize: int, callback: Any) -> None:
+        super().__init__(blocksize, callback)
+        self.owner = owner
 
     def _feed(self) -> None:
         signal, start = self.owner.signal, 0
@@ -61,14 +80,6 @@ class _Input:
                 time.sleep(self.blocksize / 16000)
             elif start > signal.size + 16000 * 60:
                 return
-
-    def __enter__(self) -> _Input:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class _Output:

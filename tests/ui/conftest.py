@@ -113,16 +113,24 @@ def voice() -> VoiceRig:
 @pytest.fixture
 def window(qtbot: QtBot, paths: AppPaths, voice: VoiceRig) -> Iterator[MainWindow]:
     """The main window with its engine open and warmed up."""
+    shown = open_window(qtbot, paths, voice)
+    yield shown
+    shown.close()
+
+
+def open_window(qtbot: QtBot, paths: AppPaths, voice: VoiceRig | None, *,
+                open_engine: Callable[[AppPaths], Engine] = open_small_engine) -> MainWindow:
+    """A main window shown, its engine opened with open_engine and warmed up (voice None: a build without it)."""
     jobs = Jobs()
-    controller = SessionController(paths, jobs, open_engine=open_small_engine, voice=voice.parts)
+    controller = SessionController(paths, jobs, open_engine=open_engine,
+                                   voice=voice.parts if voice is not None else None)
     shown = MainWindow(controller, jobs)
     qtbot.addWidget(shown)
     shown.show()
     with qtbot.waitSignal(controller.engine_ready, timeout=20000):
         controller.open()
     qtbot.waitUntil(lambda: not jobs.is_running("warm-up"), timeout=30000)
-    yield shown
-    shown.close()
+    return shown
 
 
 @pytest.fixture(autouse=True)

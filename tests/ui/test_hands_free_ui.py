@@ -16,12 +16,10 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import Engine
 from app.domain.voice import RECORDING_LIMIT_S
 from app.paths import AppPaths
-from app.ui.controller import SessionController
-from app.ui.jobs import Jobs
 from app.ui.main_window import MainWindow
 from app.ui.talk_bar import HANDS_FREE_IDLE
 from tests.fakes.room import FakeRoom
-from tests.ui.conftest import VoiceRig, open_small_engine
+from tests.ui.conftest import VoiceRig, open_small_engine, open_window
 
 LIMIT = f"a recording stops after {RECORDING_LIMIT_S:g} s"
 
@@ -45,16 +43,7 @@ def _opened(qtbot: QtBot, paths: AppPaths, voice: VoiceRig | None, *, hands_free
         engine.settings = replace(engine.settings, hands_free=hands_free)  # as if saved in Settings
         return engine
 
-    jobs = Jobs()
-    controller = SessionController(paths, jobs, open_engine=engine_with_setting,
-                                   voice=voice.parts if voice is not None else None)
-    window = MainWindow(controller, jobs)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(controller.engine_ready, timeout=20000):
-        controller.open()
-    qtbot.waitUntil(lambda: not jobs.is_running("warm-up"), timeout=30000)
-    return window
+    return open_window(qtbot, paths, voice, open_engine=engine_with_setting)
 
 
 def test_the_hands_free_button_sits_beside_push_to_talk_and_says_what_it_does(window: MainWindow) -> None:
