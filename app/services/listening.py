@@ -48,7 +48,10 @@ class ListenOptions:
     above_floor_db: float = 12.0  # ... and louder than the room's steady noise by this much
     start_s: float = 0.12  # this much voice within start_window_s starts a hands-free turn (or a barge-in)
     start_window_s: float = 0.21
-    end_silence_s: float = 0.8  # this much quiet after speech ends the utterance
+    end_silence_s: float = 0.8  # this much quiet after speech ends the utterance ...
+    # ... or this much once every word said is already text (the pause was transcribed ahead): a user who
+    # goes on after it is heard as the next turn of the same conversation ("... and newer ones")
+    read_silence_s: float = 0.6
     min_speech_s: float = 0.2  # less voice than this is a click or a cough, not a request
     pause_s: float = 0.25  # quiet after speech at which the words so far are transcribed ahead
     pre_roll_s: float = 0.3  # audio kept from before a hands-free start, so the first syllable is whole
@@ -303,7 +306,9 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
         if len(taken) * block_n >= options.limit_s * SPEECH_RATE:
             ended = "limit"
             break
-        if voiced_s >= options.min_speech_s and quiet_s >= options.end_silence_s:
+        read_through = ahead is not None and ahead.cut >= voiced_upto and any(ahead.texts)
+        if voiced_s >= options.min_speech_s and \
+                quiet_s >= (options.read_silence_s if read_through else options.end_silence_s):
             ended = "silence"
             break
         if ahead is not None and options.speculate and voiced_s >= options.min_speech_s and \

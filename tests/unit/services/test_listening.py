@@ -216,3 +216,11 @@ def test_without_speculation_everything_waits_for_the_end() -> None:
     heard = listen(blocks_of(signal), stt, hands_free=False, options=ListenOptions(speculate=False))
     assert len(stt.calls) == 1 and heard.transcript is not None
     assert heard.transcript.text == "show me three comedies from the nineties"
+
+
+def test_once_every_word_is_text_a_shorter_quiet_ends_the_turn() -> None:
+    signal = np.concatenate([REQUEST, quiet(2.0)])
+    read_ahead = listen(blocks_of(signal), FakeSpeechToText("show me three comedies"), hands_free=False)
+    waited = listen(blocks_of(signal), hands_free=False)  # no recogniser: nothing is text before the end
+    assert read_ahead.samples.size / RATE == pytest.approx(REQUEST.size / RATE + 0.6, abs=0.15)
+    assert waited.samples.size / RATE == pytest.approx(REQUEST.size / RATE + 0.8, abs=0.15)
