@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.domain.errors import ChatRecError
 from app.domain.items import ME
-from app.domain.voice import RECORDING_LIMIT_S
+from app.domain.voice import RECORDING_LIMIT_S, AudioBlock
 from app.paths import AppPaths
 from app.ports import AudioIO
 from app.ui.jobs import JobContext, Jobs
@@ -37,6 +37,7 @@ WARMUP_JOB = "warm-up"
 TURN_JOB = "turn"  # typed and spoken turns share the name: a new one cancels the one before
 PREVIEW_JOB = "preview"
 LISTEN_JOB = "listen"  # hands-free: the microphone stays open and each utterance becomes a turn
+_MICROPHONE_HANDOVER_S = 2.0  # how long new listening waits for the old one to close the microphone
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class SessionController(QObject):
         self._state_sink: Callable[[object], None] = lambda value: None
         self._previewing = ""
         self._hands_free: threading.Event | None = None  # set while hands-free listens; set() again stops it
+        self._microphone_free = threading.Event()  # set when no hands-free listening holds the microphone
+        self._microphone_free.set()
         self.engine: Engine | None = None
         self.session_id: str | None = None
         self.last_result: TurnResult | None = None
@@ -374,8 +377,11 @@ class SessionController(QObject):
             return
         stop = threading.Event()
         self._hands_free = stop
-        self._jobs.start(LISTEN_JOB, lambda ctx: self._listen_loop(engine, ctx, stop), on_event=self._listen_event,
-                         on_done=lambda _: self._listening_ended(stop), on_error=self._listen_failed)
+        held, self._microphone_free = self._microphone_free, threading.Event()
+        freed = self._microphone_free
+        self._jobs.start(LISTEN_JOB, lambda ctx: self._listen_loop(engine, ctx, stop, held, freed),
+                         on_event=self._listen_event, on_done=lambda _: self._listening_ended(stop),
+                         on_error=self._listen_failed)
         self.hands_free_changed.emit(True)
         self.voice_state.emit("idle")
 
@@ -386,18 +392,32 @@ class SessionController(QObject):
             self._jobs.cancel(LISTEN_JOB)
             self.hands_free_changed.emit(False)
 
-    def _listen_loop(self, engine: Engine, ctx: JobContext, stop: threading.Event) -> None:
-        """Listen until hands-free is switched off; each utterance goes to the GUI thread to be answered."""
-        parts = self._voice_parts(engine)
-        with closing(parts.audio.capture(stop)) as blocks:
-            while not stop.is_set():
-                hints = engine.conversation.speech_hints(self.session_id)
-                heard = parts.loop.listen(blocks, hands_free=True, hints=hints, release=stop, cancel=ctx.cancel,
-                                          on_level=lambda db: ctx.event(("level", db)),
-                                          on_speech_start=lambda: self._barge_in(parts, ctx),
-                                          on_speech_end=lambda: ctx.event(("state", "transcribing")))
-                if heard.voiced_s > 0.0 and not stop.is_set():
-                    ctx.event(("utterance", heard))
+    def _listen_loop(self, engine: Engine, ctx: JobContext, stop: threading.Event, held: threading.Event,
+                     freed: threading.Event) -> None:
+        """Listen until hands-free is switched off; each utterance goes to the GUI thread to be answered.
+
+        held is set once the listening before this one has let the microphone go (switched off and on again,
+        or new devices from Settings): two streams on one device is more than some systems allow.
+        """
+        try:
+            held.wait(_MICROPHONE_HANDOVER_S)
+            parts = self._voice_parts(engine)
+            with closing(parts.audio.capture(stop)) as blocks:
+                self._listen_until(stop, engine, parts, ctx, blocks)
+        finally:
+            freed.set()
+
+    def _listen_until(self, stop: threading.Event, engine: Engine, parts: VoiceParts, ctx: JobContext,
+                      blocks: Iterator[AudioBlock]) -> None:
+        """Each utterance heard in blocks, until stop is set."""
+        while not stop.is_set():
+            hints = engine.conversation.speech_hints(self.session_id)
+            heard = parts.loop.listen(blocks, hands_free=True, hints=hints, release=stop, cancel=ctx.cancel,
+                                      on_level=lambda db: ctx.event(("level", db)),
+                                      on_speech_start=lambda: self._barge_in(parts, ctx),
+                                      on_speech_end=lambda: ctx.event(("state", "transcribing")))
+            if heard.voiced_s > 0.0 and not stop.is_set():
+                ctx.event(("utterance", heard))
 
     def _barge_in(self, parts: VoiceParts, ctx: JobContext) -> None:
         """The user started speaking: the reply and the turn behind it stop now (on the listening thread, so

@@ -51,6 +51,8 @@ class FakeRoom:
         self._user: list[tuple[int, NDArray[np.float32]]] = []  # (start sample on the room's clock, audio)
         self.playback_stopped_at: float | None = None  # room time (s) at which playback was cut short
         self.played_s = 0.0  # seconds of playback written
+        self.open_inputs = 0  # microphone streams open now
+        self.most_open_inputs = 0  # the most ever open at once (a real device may allow only one)
         self._rng = np.random.default_rng(7)
 
     # -- the room's clock ------------------------------------------------------------------------
@@ -135,6 +137,18 @@ class _Input(FeedingInput):
     def __init__(self, room: FakeRoom, blocksize: int, callback: Any) -> None:
         super().__init__(blocksize, callback)
         self.room = room
+
+    def __enter__(self) -> _Input:
+        with self.room._lock:
+            self.room.open_inputs += 1
+            self.room.most_open_inputs = max(self.room.most_open_inputs, self.room.open_inputs)
+        super().__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        with self.room._lock:
+            self.room.open_inputs -= 1
 
     def _feed(self) -> None:
         position = int(self.room.now() * RATE)

@@ -116,3 +116,20 @@ def test_the_talk_button_while_hands_free_stops_the_reply_without_a_second_recor
     assert started == [] and window.jobs.is_running("listen")  # hands-free goes on listening; no push-to-talk turn
     controller.stop_listening()
     controller.set_hands_free(False)
+
+
+def test_new_devices_from_settings_take_over_the_microphone_only_once_it_is_free(
+        qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
+    room = in_a_room(window, voice, seconds_per_char=0.03)
+    controller = window.controller
+    controller.set_hands_free(True)
+    qtbot.waitUntil(lambda: room.open_inputs == 1, timeout=5000)
+    controller.reset_voice()  # Settings saved: listening starts again through the devices now chosen
+    qtbot.waitUntil(lambda: room.open_inputs == 1 and controller.hands_free, timeout=5000)
+    qtbot.wait(300)
+    assert room.most_open_inputs == 1  # the old stream was closed before the new one opened
+    room.say(REQUEST, at=room.now() + 0.2)
+    with qtbot.waitSignal(controller.heard, timeout=20000):
+        pass  # and the new listening hears the user
+    controller.set_hands_free(False)
+    controller.stop()
