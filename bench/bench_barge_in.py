@@ -43,7 +43,7 @@ from app.services.listening import EchoGate, PlaybackTrace, listen  # noqa: E402
 from app.voice.audio_io import SoundDeviceAudio  # noqa: E402
 from app.voice.tts import PiperTextToSpeech  # noqa: E402
 from bench.voice_speakers import human_sentences  # noqa: E402
-from tests.fakes.room import FakeRoom, recording  # noqa: E402
+from tests.fakes.room import FakeRoom, recording, voice_onset  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "barge_in.json"
 TARGET_MS = 300.0
@@ -51,15 +51,6 @@ RATE = 16000
 ECHO_GAINS = (0.3, 1.0, 2.0)
 REPLY = ("Here are five movies close to Fargo. The Usual Suspects leads, because you rated crime dramas "
          "highly. Then Heat, Reservoir Dogs and Pulp Fiction. The cards show why, and you can rate any of them.")
-
-
-def _onset(audio: NDArray[np.float32]) -> float:
-    """Seconds into audio at which the voice starts: the first 10 ms frame louder than -40 dBFS (a lone
-    click at a recording's first sample is not a voice)."""
-    frame = RATE // 100
-    frames = audio[: audio.size // frame * frame].reshape(-1, frame)
-    loud = np.flatnonzero(np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1)) > 10 ** (-40 / 20))
-    return float(loud[0] * frame) / RATE if loud.size else 0.0
 
 
 def _users() -> dict[str, NDArray[np.float32]]:
@@ -71,7 +62,7 @@ def _users() -> dict[str, NDArray[np.float32]]:
     for sentence, audio in found[:1]:
         # From 50 ms before the voice: the recording's own background (-47 dBFS) would otherwise begin in the
         # room with it, and the gate would be judged on a noise that starts and stops with the talker.
-        start = max(0, int((_onset(audio) - 0.05) * RATE))
+        start = max(0, int((voice_onset(audio) - 0.05) * RATE))
         users[f"human: {sentence.speaker}"] = np.asarray(audio[start:], dtype=np.float32)
     return users
 
@@ -114,7 +105,7 @@ def _one_run(reply: list[NDArray[np.float32]], reply_rate: int, user: NDArray[np
     speaker.join()
     if user is None:
         return {"false_starts": len(started), "played_s": round(room.played_s, 2)}
-    voice_at = begin + user_at + _onset(user)
+    voice_at = begin + user_at + voice_onset(user)
     stopped = room.playback_stopped_at
     return {"latency_ms": None if stopped is None else round((stopped - voice_at) * 1000, 1),
             "early": stopped is not None and stopped < voice_at}

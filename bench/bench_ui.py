@@ -177,9 +177,9 @@ def _spin(app: Any, until: Any, timeout_s: float) -> None:
 def _resample(chunks: list[Any], rate: int) -> Any:
     import numpy as np
 
-    samples = np.concatenate(chunks).astype(np.float32)
-    positions = np.arange(0, samples.size, rate / 16000)
-    speech = np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+    from app.services.listening import to_speech_rate
+
+    speech = to_speech_rate(np.concatenate(chunks).astype(np.float32), rate)
     return np.concatenate([speech, np.zeros(16000, dtype=np.float32)])  # then the speaker falls quiet
 
 

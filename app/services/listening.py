@@ -74,7 +74,7 @@ class PlaybackTrace:
 
     def add(self, samples: NDArray[np.float32], sample_rate: int, at: float) -> None:
         """Note samples handed to the speaker at clock time at."""
-        audio = _resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate)
+        audio = to_speech_rate(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate)
         with self._lock:
             start = max(at, self._end_at)
             gap = round((start - self._end_at) * SPEECH_RATE) if self._samples.size else 0
@@ -253,12 +253,12 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
     """
     gate = gate or EchoGate()
     floor = floor or NoiseFloor()
-    block_n = int(BLOCK_S * SPEECH_RATE)
     start_blocks = max(1, round(options.start_s / BLOCK_S))
     window_blocks = max(start_blocks, round(options.start_window_s / BLOCK_S))
     pre_roll = int(options.pre_roll_s / BLOCK_S)
     recent: list[tuple[NDArray[np.float32], bool]] = []  # before a hands-free start: (block, voiced)
     taken: list[NDArray[np.float32]] = []
+    taken_n = 0  # samples in taken
     started = not hands_free
     voiced_s = quiet_s = 0.0
     voiced_upto = 0  # samples of taken up to the end of the last voiced block
@@ -291,19 +291,21 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
             started = True
             on_speech_start()
             taken = [b for b, _ in recent]
+            taken_n = sum(b.size for b in taken)
             voiced_s = sum(v for _, v in recent[-window_blocks:]) * BLOCK_S
-            voiced_upto = sum(b.size for b in taken)
+            voiced_upto = taken_n
             speech_ended_at = block.at
             recent = []
         else:
             taken.append(samples)
+            taken_n += samples.size
             if voiced:
                 voiced_s, quiet_s = voiced_s + BLOCK_S, 0.0
-                voiced_upto = sum(b.size for b in taken)
+                voiced_upto = taken_n
                 speech_ended_at = block.at
             else:
                 quiet_s += BLOCK_S
-        if len(taken) * block_n >= options.limit_s * SPEECH_RATE:
+        if taken_n >= options.limit_s * SPEECH_RATE:
             ended = "limit"
             break
         read_through = ahead is not None and ahead.cut >= voiced_upto and any(ahead.texts)
@@ -340,8 +342,8 @@ def _user_level(gate: EchoGate, trace: PlaybackTrace | None, mic_tail: NDArray[n
     return gate.user_level(mic_tail, reference), True
 
 
-def _resample(samples: NDArray[np.float32], rate: int) -> NDArray[np.float32]:
-    """samples at rate as 16 kHz (linear interpolation: enough to line the echo up with the reply)."""
+def to_speech_rate(samples: NDArray[np.float32], rate: int) -> NDArray[np.float32]:
+    """samples at rate as 16 kHz (linear interpolation: enough to line an echo up or to warm a recogniser)."""
     if rate == SPEECH_RATE or not samples.size:
         return samples
     positions = np.arange(0, samples.size, rate / SPEECH_RATE)
@@ -349,4 +351,5 @@ def _resample(samples: NDArray[np.float32], rate: int) -> NDArray[np.float32]:
     return resampled
 
 
-__all__ = ["BLOCK_S", "EchoGate", "Heard", "ListenOptions", "NoiseFloor", "PlaybackTrace", "level_db", "listen"]
+__all__ = ["BLOCK_S", "EchoGate", "Heard", "ListenOptions", "NoiseFloor", "PlaybackTrace", "level_db", "listen",
+           "to_speech_rate"]

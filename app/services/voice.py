@@ -22,7 +22,7 @@ from app.domain.recommendation import Recommendation
 from app.domain.voice import SPEECH_RATE, AudioBlock, SpeechHints, Transcript, VoiceState
 from app.ports import SpeechToText, TextToSpeech
 from app.services.conversation import Conversation, TurnResult
-from app.services.listening import EchoGate, Heard, ListenOptions, NoiseFloor, PlaybackTrace, listen
+from app.services.listening import EchoGate, Heard, ListenOptions, NoiseFloor, PlaybackTrace, listen, to_speech_rate
 
 NO_SPEECH = "no speech heard"
 
@@ -221,11 +221,7 @@ class VoiceLoop:
         caches) that would otherwise land on the user's first spoken turn."""
         self.load()
         spoken = np.concatenate([np.zeros(0, dtype=np.float32), *self._tts.synthesize(WARM_UP_PHRASE)])
-        rate = self._tts.sample_rate
-        if spoken.size and rate != SPEECH_RATE:  # the recogniser takes 16 kHz; a rough resample will do here
-            positions = np.arange(0, spoken.size, rate / SPEECH_RATE)
-            spoken = np.interp(positions, np.arange(spoken.size), spoken).astype(np.float32)
-        self._stt.transcribe(spoken)
+        self._stt.transcribe(to_speech_rate(spoken, self._tts.sample_rate))  # the recogniser takes 16 kHz
 
     @property
     def sample_rate(self) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from app.services.listening import to_speech_rate
 from tests.fakes.sounddevice import FeedingInput
 
 RATE = 16000
@@ -25,6 +26,15 @@ RATE = 16000
 # behaviour (the reply stops, soon, and never before the user spoke) with room to spare.
 STOPS_WITHIN_S = 0.6
 SPEECH_DIR = Path(__file__).resolve().parents[1] / "data" / "speech"
+
+
+def voice_onset(audio: NDArray[np.float32]) -> float:
+    """Seconds into audio at which the voice starts: its first 10 ms louder than -40 dBFS (a lone click at
+    a recording's first sample is not a voice)."""
+    frame = RATE // 100
+    frames = audio[: audio.size // frame * frame].reshape(-1, frame)
+    loud = np.flatnonzero(np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1)) > 10 ** (-40 / 20))
+    return float(loud[0] * frame) / RATE if loud.size else 0.0
 
 
 def recording(name: str) -> NDArray[np.float32]:
@@ -93,8 +103,7 @@ class FakeRoom:
 
     def _write(self, data: NDArray[np.float32], rate: int) -> None:
         audio = np.asarray(data, dtype=np.float32).reshape(-1)
-        if rate != RATE and audio.size:
-            audio = np.interp(np.arange(0, audio.size, rate / RATE), np.arange(audio.size), audio).astype(np.float32)
+        audio = to_speech_rate(audio, rate)
         with self._lock:
             start = max(int(self.now() * RATE), self._speaker.size)
             pad = start - self._speaker.size

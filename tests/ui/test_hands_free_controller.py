@@ -4,21 +4,16 @@ does, and a recording that reaches the limit says so."""
 
 from __future__ import annotations
 
-import numpy as np
 from pytestqt.qtbot import QtBot
 
 from app.services.conversation import TurnResult
 from app.services.listening import ListenOptions
 from app.ui.main_window import MainWindow
-from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording
+from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording, voice_onset
 from tests.ui.conftest import VoiceRig, speech_like
 
 REQUEST = recording("request_three_comedies")
 FIRST, SECOND = "recommend me something like Fargo", "show me three comedies"
-
-
-def onset(audio: np.ndarray) -> float:
-    return float(np.argmax(np.abs(audio) > 0.02)) / 16000
 
 
 def in_a_room(window: MainWindow, voice: VoiceRig, *, seconds_per_char: float) -> FakeRoom:
@@ -49,7 +44,7 @@ def test_speaking_starts_a_turn_and_talking_over_the_reply_stops_it(qtbot: QtBot
     with qtbot.waitSignal(controller.heard, timeout=30000, check_params_cb=lambda text: text == SECOND):
         pass  # the words said over the reply became the next turn
     assert room.playback_stopped_at is not None
-    assert 0.0 <= room.playback_stopped_at - (user_starts + onset(REQUEST)) <= STOPS_WITHIN_S
+    assert 0.0 <= room.playback_stopped_at - (user_starts + voice_onset(REQUEST)) <= STOPS_WITHIN_S
     assert len(barged) == 2  # each utterance started with the user's voice
     played = room.played_s
     qtbot.waitUntil(lambda: room.played_s > played + 1.0, timeout=20000)  # the new answer is spoken

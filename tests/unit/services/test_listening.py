@@ -16,7 +16,7 @@ from app.domain.progress import CancelToken
 from app.domain.voice import AudioBlock
 from app.services.listening import BLOCK_S, EchoGate, ListenOptions, PlaybackTrace, level_db, listen
 from app.voice.audio_io import SoundDeviceAudio
-from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording
+from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording, voice_onset
 from tests.fakes.sounddevice import FakeSoundDevice
 from tests.fakes.speech import FakeSpeechToText
 
@@ -32,11 +32,6 @@ def blocks_of(signal: np.ndarray, *, start: float = 100.0) -> list[AudioBlock]:
 
 def quiet(seconds: float) -> np.ndarray:
     return np.zeros(int(RATE * seconds), dtype=np.float32)
-
-
-def onset(audio: np.ndarray) -> float:
-    """Seconds into audio at which the voice starts."""
-    return float(np.argmax(np.abs(audio) > 0.02)) / RATE
 
 
 def traced(trace: PlaybackTrace, chunks: list[np.ndarray]) -> Iterator[np.ndarray]:
@@ -104,7 +99,7 @@ def test_hands_free_starts_on_voice_and_keeps_the_first_syllable() -> None:
     heard = listen(blocks_of(signal), hands_free=True, on_speech_start=lambda: started.append(True))
     assert started == [True] and heard.ended_by == "silence"
     # The turn holds the whole request (the pre-roll keeps its start), not the two quiet seconds before it.
-    kept_onset = onset(heard.samples)
+    kept_onset = voice_onset(heard.samples)
     assert 0.05 <= kept_onset <= 0.45
     assert heard.samples.size / RATE < REQUEST.size / RATE + 1.4
 
@@ -173,7 +168,7 @@ def test_talking_over_the_reply_stops_it_at_once_and_is_heard_as_the_next_turn()
     audio = SoundDeviceAudio(room)
     trace = PlaybackTrace()
     stop = threading.Event()
-    user_starts = 2.0 + onset(REQUEST)
+    user_starts = 2.0 + voice_onset(REQUEST)
     room.say(REQUEST, at=2.0)
 
     def speak() -> None:
@@ -190,7 +185,7 @@ def test_talking_over_the_reply_stops_it_at_once_and_is_heard_as_the_next_turn()
     assert room.playback_stopped_at - user_starts <= STOPS_WITHIN_S  # the reply stopped soon after the user's voice
     assert room.playback_stopped_at - user_starts >= 0.0  # and not before they spoke
     assert heard.ended_by == "silence"
-    assert heard.samples.size / RATE >= REQUEST.size / RATE - onset(REQUEST) - 0.1  # the whole request
+    assert heard.samples.size / RATE >= REQUEST.size / RATE - voice_onset(REQUEST) - 0.1  # the whole request
 
 
 # -- words ahead of time ---------------------------------------------------------------------------------

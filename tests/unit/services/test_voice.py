@@ -14,10 +14,9 @@ from app.domain.errors import CancelledError
 from app.domain.voice import SpeechHints
 from app.services.voice import NoSpeechError, VoiceLoop, collect, spoken_reply
 from app.voice.audio_io import SoundDeviceAudio
-from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording
+from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording, voice_onset
 from tests.fakes.speech import FakeSpeechToText
 from tests.fakes.tts import FakeTextToSpeech
-from tests.unit.services.test_listening import onset
 
 RATE = 16000
 
@@ -97,7 +96,7 @@ def test_talking_over_the_spoken_reply_stops_it_and_cancels_the_turn(engine: Eng
     speaking.join()
     assert isinstance(outcome[0], CancelledError)  # the turn was cancelled, not spoken to the end
     assert room.playback_stopped_at is not None
-    assert 0.0 <= room.playback_stopped_at - (user_starts + onset(request)) <= STOPS_WITHIN_S
+    assert 0.0 <= room.playback_stopped_at - (user_starts + voice_onset(request)) <= STOPS_WITHIN_S
     assert heard.voiced_s > 1.0  # and the user's words were heard whole, for the next turn
 
 
