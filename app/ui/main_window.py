@@ -328,8 +328,10 @@ class MainWindow(QMainWindow):
         elif browse.kind in ("select", "read") and browse.item_id:
             self.show_page("discover")
             chosen = next((r for r in result.items if r.item.id == browse.item_id), None)
-            if not self._select_card(browse.item_id) and chosen is not None:
-                self._card_selected(chosen)  # a title named but not on the cards: explained, the grid left as is
+            if chosen is not None:
+                self._explain(chosen)  # a title named but not on the cards: explained, the grid left as is
+            else:
+                self._select_card(browse.item_id)
 
     def _explain(self, rec: Recommendation) -> None:
         """Explain rec without touching the grid: selected when it is on a card, else shown on its own."""
