@@ -98,7 +98,8 @@ class VoiceLoop:
                  release: threading.Event | None = None, cancel: CancelToken | None = None,
                  options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
                  on_speech_start: Callable[[], None] = lambda: None,
-                 on_heard: Callable[[str], None] = lambda text: None, on_cards: OnCards | None = None) -> VoiceTurn:
+                 on_heard: Callable[[str], None] = lambda text: None, on_cards: OnCards | None = None,
+                 on_answered: Callable[[TurnResult], None] = lambda result: None) -> VoiceTurn:
         """Listen to microphone blocks for one utterance, answer it, and speak the reply.
 
         The words before each pause are transcribed while the user still speaks (ListenOptions.speculate);
@@ -114,7 +115,7 @@ class VoiceLoop:
             self._on_state("idle")
             raise
         return self.answer_heard(heard, speaker, session_id=session_id, hints=hints, cancel=token,
-                                 on_heard=on_heard, on_cards=on_cards)
+                                 on_heard=on_heard, on_cards=on_cards, on_answered=on_answered)
 
     def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool, hints: SpeechHints = NO_HINTS,
                release: threading.Event | None = None, cancel: CancelToken | None = None,
@@ -133,8 +134,8 @@ class VoiceLoop:
 
     def answer_heard(self, heard: Heard, speaker: Speaker, *, session_id: str | None = None,
                      hints: SpeechHints = NO_HINTS, cancel: CancelToken | None = None,
-                     on_heard: Callable[[str], None] = lambda text: None,
-                     on_cards: OnCards | None = None) -> VoiceTurn:
+                     on_heard: Callable[[str], None] = lambda text: None, on_cards: OnCards | None = None,
+                     on_answered: Callable[[TurnResult], None] = lambda result: None) -> VoiceTurn:
         """Answer an utterance that listen() found (transcribing what was not transcribed ahead) and speak."""
         token = cancel or self.begin()
         timings = dict(heard.timings_ms)
@@ -151,7 +152,8 @@ class VoiceLoop:
         if heard.ended_by == "limit":
             timings["recording_limit_reached"] = 1.0
         return self.answer(transcript, speaker, session_id=session_id, cancel=token, on_heard=on_heard,
-                           on_cards=on_cards, speech_ended_at=heard.speech_ended_at, timings=timings)
+                           on_cards=on_cards, on_answered=on_answered, speech_ended_at=heard.speech_ended_at,
+                           timings=timings)
 
     def hear(self, samples: NDArray[np.float32], *, hints: SpeechHints = NO_HINTS,
              cancel: CancelToken | None = None) -> tuple[Transcript, float]:
@@ -164,11 +166,13 @@ class VoiceLoop:
     def answer(self, transcript: Transcript, speaker: Speaker, *, session_id: str | None = None,
                cancel: CancelToken | None = None, on_heard: Callable[[str], None] = lambda text: None,
                speech_ended_at: float | None = None, timings: dict[str, float] | None = None,
-               on_cards: OnCards | None = None) -> VoiceTurn:
+               on_cards: OnCards | None = None,
+               on_answered: Callable[[TurnResult], None] = lambda result: None) -> VoiceTurn:
         """Run the conversation turn on what was heard and speak the reply; raises NoSpeechError for silence.
 
         on_cards receives the turn's cards as soon as they are chosen, before the reply is written and spoken
-        (the window shows them then, as for a typed turn). speech_ended_at (time.monotonic) is when the
+        (the window shows them then, as for a typed turn); on_answered the turn's result once it is saved,
+        before it is spoken (talking over it cancels the rest). speech_ended_at (time.monotonic) is when the
         user's voice ended; timings_ms["first_audio"] is the wall clock from then to the reply's first
         audio handed to the speaker.
         """
@@ -184,6 +188,7 @@ class VoiceLoop:
             on_heard(transcript.text)  # shown while the answer is worked out
             self._on_state("thinking")
             result = self._conversation.turn(transcript.text, session_id, cancel=token, on_cards=on_cards)
+            on_answered(result)
             self._on_state("speaking")
             spoken = _Timed(self._tts.synthesize(spoken_reply(result), cancel=token))
             speech_started = time.perf_counter()

@@ -354,7 +354,8 @@ class SessionController(QObject):
             return parts.loop.converse(blocks, parts.audio.play, session_id=session, hints=hints, release=release,
                                        cancel=ctx.cancel, on_level=lambda db: ctx.event(("level", db)),
                                        on_heard=lambda text: ctx.event(("heard", text)),
-                                       on_cards=lambda cards: ctx.event(("cards", cards)))
+                                       on_cards=lambda cards: ctx.event(("cards", cards)),
+                                       on_answered=lambda result: ctx.event(("answered", result)))
 
     # -- hands-free ---------------------------------------------------------------------------
 
@@ -458,7 +459,8 @@ class SessionController(QObject):
             hints = engine.conversation.speech_hints(session)
             return parts.loop.answer_heard(heard, parts.audio.play, session_id=session, hints=hints,
                                            cancel=ctx.cancel, on_heard=lambda text: ctx.event(("heard", text)),
-                                           on_cards=lambda cards: ctx.event(("cards", cards)))
+                                           on_cards=lambda cards: ctx.event(("cards", cards)),
+                                           on_answered=lambda result: ctx.event(("answered", result)))
 
         self._jobs.start(TURN_JOB, work, on_event=self._voice_event, on_done=self._voice_done,
                          on_error=self._voice_failed)
@@ -488,6 +490,11 @@ class SessionController(QObject):
                 self.heard.emit(str(payload))
             elif kind == "cards":
                 self.cards_ready.emit(payload)  # shown while the reply is written and spoken, as for typing
+            elif kind == "answered":
+                # The turn is saved in its session before it is spoken: talking over the reply must not lose
+                # the conversation ("the second one" next refers to these cards).
+                self.session_id = payload.session_id
+                self.last_result = payload
 
     def _voice_done(self, result: VoiceTurn) -> None:
         self._release = None

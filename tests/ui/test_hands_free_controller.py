@@ -39,6 +39,8 @@ def test_speaking_starts_a_turn_and_talking_over_the_reply_stops_it(qtbot: QtBot
     room.say(REQUEST, at=room.now() + 0.5)
     qtbot.waitUntil(lambda: room.played_s > 1.0, timeout=20000)  # the first answer is being spoken
     assert ("you", FIRST) in window.conversation.messages()
+    session = controller.session_id
+    assert session is not None  # the answer is saved in its conversation before it is spoken
     user_starts = room.now() + 0.5
     room.say(REQUEST, at=user_starts)
     with qtbot.waitSignal(controller.heard, timeout=30000, check_params_cb=lambda text: text == SECOND):
@@ -49,6 +51,7 @@ def test_speaking_starts_a_turn_and_talking_over_the_reply_stops_it(qtbot: QtBot
     played = room.played_s
     qtbot.waitUntil(lambda: room.played_s > played + 1.0, timeout=20000)  # the new answer is spoken
     assert finished == []  # the interrupted turn never finished: its result was dropped
+    assert controller.session_id == session  # but its conversation goes on: "the second one" means its cards
     controller.set_hands_free(False)
     controller.stop()
 
