@@ -32,6 +32,8 @@ QUIET_DB = -90.0  # the level of digital silence
 LEFTOVER_FLOOR_DB = -15.0  # the gate never assumes subtraction removes more of the echo than this
 
 EndedBy = Literal["silence", "release", "limit", "stopped"]
+# What primes the recogniser (names to spell right, what was said before), asked when it is first needed.
+Primer = Callable[[], tuple[Sequence[str], str]]
 
 
 def level_db(block: NDArray[np.floating[Any]]) -> float:
@@ -202,8 +204,9 @@ class Heard:
 class _AheadTranscriber:
     """Transcribes an utterance piece by piece at its pauses; what was said before the last pause is text."""
 
-    def __init__(self, stt: SpeechToText, hints: Sequence[str], prompt: str, cancel: CancelToken | None) -> None:
-        self._stt, self._hints, self._prompt, self._cancel = stt, list(hints), prompt, cancel
+    def __init__(self, stt: SpeechToText, primer: Primer, cancel: CancelToken | None) -> None:
+        self._stt, self._primer, self._cancel = stt, primer, cancel
+        self._primed: tuple[Sequence[str], str] | None = None
         self.cut = 0  # samples up to here are transcribed
         self.texts: list[str] = []
         self.busy_ms = 0.0
@@ -226,9 +229,14 @@ class _AheadTranscriber:
 
     def _transcribe(self, piece: NDArray[np.float32]) -> Transcript:
         started = time.perf_counter()
+        if self._primed is None:
+            # Asked now, not when listening began: hands-free may have waited minutes, and the conversation
+            # (its cards, its last request) moved on meanwhile.
+            self._primed = self._primer()
+        hints, prompt = self._primed
         # What was already heard is the recogniser's "earlier speech": the next piece continues it.
-        earlier = " ".join([self._prompt, *self.texts]).strip()
-        heard = self._stt.transcribe(piece, hints=self._hints, prompt=earlier, cancel=self._cancel)
+        earlier = " ".join([prompt, *self.texts]).strip()
+        heard = self._stt.transcribe(piece, hints=hints, prompt=earlier, cancel=self._cancel)
         self.busy_ms += (time.perf_counter() - started) * 1000
         return heard
 
@@ -236,8 +244,7 @@ class _AheadTranscriber:
 def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, hands_free: bool,
            options: ListenOptions = ListenOptions(), release: threading.Event | None = None,
            trace: PlaybackTrace | None = None, gate: EchoGate | None = None, floor: NoiseFloor | None = None,
-           hints: Sequence[str] = (),
-           prompt: str = "", cancel: CancelToken | None = None,
+           primer: Primer = lambda: ((), ""), cancel: CancelToken | None = None,
            on_level: Callable[[float], None] = lambda db: None,
            on_speech_start: Callable[[], None] = lambda: None,
            on_speech_end: Callable[[], None] = lambda: None) -> Heard:
@@ -248,7 +255,8 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
     see EchoGate) and calls on_speech_start at once, which is where talking over the reply stops it;
     on_speech_end is called when the utterance is over and what is left of it goes to the recogniser.
     With stt given and options.speculate, the words before each pause are transcribed while the user
-    is still speaking, and Heard.transcript holds the whole text at the end. Raises CancelledError when
+    is still speaking (primed with what primer returns when the first piece goes to the recogniser), and
+    Heard.transcript holds the whole text at the end. Raises CancelledError when
     cancel is set.
     """
     gate = gate or EchoGate()
@@ -264,7 +272,7 @@ def listen(blocks: Iterable[AudioBlock], stt: SpeechToText | None = None, *, han
     voiced_upto = 0  # samples of taken up to the end of the last voiced block
     speech_ended_at = 0.0
     paused_at = -1  # sample index of the pause already transcribed ahead
-    ahead = _AheadTranscriber(stt, hints, prompt, cancel) if stt is not None else None
+    ahead = _AheadTranscriber(stt, primer, cancel) if stt is not None else None
     mic_tail = np.zeros(0, dtype=np.float32)
     ended: EndedBy = "stopped"
     released_at: float | None = None

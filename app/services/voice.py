@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -117,7 +117,8 @@ class VoiceLoop:
         return self.answer_heard(heard, speaker, session_id=session_id, hints=hints, cancel=token,
                                  on_heard=on_heard, on_cards=on_cards, on_answered=on_answered)
 
-    def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool, hints: SpeechHints = NO_HINTS,
+    def listen(self, blocks: Iterable[AudioBlock], *, hands_free: bool,
+               hints: SpeechHints | Callable[[], SpeechHints] = NO_HINTS,
                release: threading.Event | None = None, cancel: CancelToken | None = None,
                options: ListenOptions | None = None, on_level: Callable[[float], None] = lambda db: None,
                on_speech_start: Callable[[], None] = lambda: None,
@@ -125,10 +126,16 @@ class VoiceLoop:
         """One utterance from microphone blocks, its words transcribed ahead at its pauses (see listening.listen).
 
         on_speech_end (default: the loop's state becomes "transcribing") is called when the utterance is over.
+        hints may be a function, asked when the recogniser first needs them (hands-free waits a long time).
         """
+
+        def primer() -> tuple[Sequence[str], str]:
+            found = hints() if callable(hints) else hints
+            return found.words, found.prompt
+
         return listen(blocks, self._stt, hands_free=hands_free, options=options or self.listen_options,
                       release=release, trace=self.trace, gate=self._gate, floor=self._floor,
-                      hints=hints.words, prompt=hints.prompt, cancel=cancel, on_level=on_level,
+                      primer=primer, cancel=cancel, on_level=on_level,
                       on_speech_start=on_speech_start,
                       on_speech_end=on_speech_end or (lambda: self._on_state("transcribing")))
 

@@ -412,8 +412,8 @@ class SessionController(QObject):
                       blocks: Iterator[AudioBlock]) -> None:
         """Each utterance heard in blocks, until stop is set."""
         while not stop.is_set():
-            hints = engine.conversation.speech_hints(self.session_id)
-            heard = parts.loop.listen(blocks, hands_free=True, hints=hints, release=stop, cancel=ctx.cancel,
+            heard = parts.loop.listen(blocks, hands_free=True, release=stop, cancel=ctx.cancel,
+                                      hints=lambda: engine.conversation.speech_hints(self.session_id),
                                       on_level=lambda db: ctx.event(("level", db)),
                                       on_speech_start=lambda: self._barge_in(parts, ctx),
                                       on_speech_end=lambda: ctx.event(("state", "transcribing")))

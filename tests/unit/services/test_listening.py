@@ -195,7 +195,7 @@ def test_the_words_before_a_pause_are_text_before_the_user_stops() -> None:
     stt = FakeSpeechToText("show me three comedies", "from the nineties")
     first, second = REQUEST[: REQUEST.size // 2], REQUEST[REQUEST.size // 2:]
     signal = np.concatenate([first, quiet(0.5), second, quiet(1.5)])
-    heard = listen(blocks_of(signal), stt, hands_free=False, hints=["Heat"], prompt="movies like Fargo")
+    heard = listen(blocks_of(signal), stt, hands_free=False, primer=lambda: (["Heat"], "movies like Fargo"))
     assert heard.transcript is not None
     assert heard.transcript.text == "show me three comedies from the nineties"
     (ahead, ahead_hints), (rest, _) = stt.calls
@@ -219,3 +219,23 @@ def test_once_every_word_is_text_a_shorter_quiet_ends_the_turn() -> None:
     waited = listen(blocks_of(signal), hands_free=False)  # no recogniser: nothing is text before the end
     assert read_ahead.samples.size / RATE == pytest.approx(REQUEST.size / RATE + 0.6, abs=0.15)
     assert waited.samples.size / RATE == pytest.approx(REQUEST.size / RATE + 0.8, abs=0.15)
+
+
+def test_hands_free_asks_for_its_hints_when_the_user_speaks_not_when_it_starts_waiting() -> None:
+    asked: list[int] = []
+    blocks = blocks_of(np.concatenate([quiet(2.0), REQUEST, quiet(1.5)]))
+
+    def stream() -> Iterator[AudioBlock]:
+        for number, block in enumerate(blocks):
+            yield block
+            if number == 10:
+                asked.append(-1)  # the conversation moves on while nobody speaks
+
+    def primer() -> tuple[list[str], str]:
+        asked.append(len(asked))
+        return ["Heat"], "movies like Fargo"
+
+    stt = FakeSpeechToText("show me three comedies")
+    heard = listen(stream(), stt, hands_free=True, primer=primer)
+    assert heard.transcript is not None and asked == [-1, 1]  # asked once, after the quiet wait
+    assert stt.calls[0][1] == ("Heat",) and stt.prompts[0] == "movies like Fargo"
