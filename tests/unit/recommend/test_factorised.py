@@ -9,9 +9,9 @@ from app.domain.errors import CancelledError
 from app.domain.progress import CancelToken
 from app.recommend.als import ALSRecommender
 from app.recommend.bpmf import BPMF, FITTING
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import DENSE, DENSE_BUDGET_BYTES, FACTORISED, HybridRanker, dense_bytes
 from app.recommend.rating import RatingModel
+from tests.unit.recommend.fold_in import assert_fold_in_matches_fresh, row_of
 
 
 def _ranker(budget: int = 0, iterations: int = 20) -> HybridRanker:
@@ -19,10 +19,6 @@ def _ranker(budget: int = 0, iterations: int = 20) -> HybridRanker:
                         dense_budget=budget,
                         als=ALSRecommender(factors=2, regularization=0.1, alpha=10.0, iterations=iterations,
                                            threads=1))
-
-
-def _row(blocks: InteractionMatrix, user: int) -> np.ndarray:
-    return np.asarray(blocks.matrix[user].toarray()).ravel()
 
 
 def test_the_estimate_grows_with_items_squared_and_keeps_movielens_dense():
@@ -57,7 +53,7 @@ def test_recommends_the_missing_item_of_the_users_block(blocks):
     ranker = _ranker()
     ranker.fit(blocks)
     for user in (0, 3, 8, 11):
-        top = ranker.recommend(_row(blocks, user), 1)[0]
+        top = ranker.recommend(row_of(blocks, user), 1)[0]
         assert top.index == (0 if user < 6 else 1) * 5 + user % 5
         assert top.predicted_stars is not None and 1.0 <= top.predicted_stars <= 5.0
         assert sum(p.contribution for p in top.parts) == pytest.approx(top.score)
@@ -66,7 +62,7 @@ def test_recommends_the_missing_item_of_the_users_block(blocks):
 def test_drivers_are_the_users_liked_items_nearest_by_item_factors(blocks):
     ranker = _ranker()
     ranker.fit(blocks)
-    row = _row(blocks, 8)
+    row = row_of(blocks, 8)
     top = ranker.recommend(row, 1)[0]
     assert 1 <= len(top.drivers) <= 3
     for index, similarity in top.drivers:
@@ -94,25 +90,19 @@ def test_a_new_rating_changes_the_next_answer_at_once(blocks):
 
 
 def test_incremental_fold_in_matches_scoring_from_scratch(blocks):
-    ranker = _ranker()
-    ranker.fit(blocks)
-    row = _row(blocks, 0)
-    ranker.score(row)  # primes the fold-in state with this row
-    changed = row.copy()
-    changed[7] = 5.0  # a new rating
-    changed[1] = 0.0  # a removed one
-    changed[2] = 2.0  # a changed one
-    incremental = ranker.score(changed)
-    fresh = _ranker()
-    fresh.fit(blocks)
-    assert np.allclose(incremental, fresh.score(changed), atol=1e-6)
-    assert np.allclose(ranker.score_many(blocks.matrix)[4], ranker.score(_row(blocks, 4)), atol=1e-6)
+    def fitted() -> HybridRanker:
+        ranker = _ranker()
+        ranker.fit(blocks)
+        return ranker
+
+    ranker = assert_fold_in_matches_fresh(fitted, blocks, atol=1e-6)
+    assert np.allclose(ranker.score_many(blocks.matrix)[4], ranker.score(row_of(blocks, 4)), atol=1e-6)
 
 
 def test_items_nobody_rated_get_no_collaborative_credit(blocks):
     ranker = _ranker()
     ranker.fit(blocks)
-    entry = ranker.recommend(_row(blocks, 0), blocks.n_items)
+    entry = ranker.recommend(row_of(blocks, 0), blocks.n_items)
     unrated = next(e for e in entry if e.index == 11)
     assert dict((p.name, p.value) for p in unrated.parts)["collaborative"] == 0.0
     assert unrated.predicted_stars is None

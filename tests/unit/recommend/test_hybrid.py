@@ -7,6 +7,7 @@ from app.recommend.bpmf import BPMF
 from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import PART_NAMES, HybridRanker, RankedItem
 from app.recommend.rating import RatingModel
+from tests.unit.recommend.fold_in import assert_fold_in_matches_fresh, row_of
 
 
 def _ranker(blocks: InteractionMatrix, vectors: np.ndarray | None = None) -> HybridRanker:
@@ -15,15 +16,11 @@ def _ranker(blocks: InteractionMatrix, vectors: np.ndarray | None = None) -> Hyb
     return ranker
 
 
-def _row(blocks: InteractionMatrix, user: int) -> np.ndarray:
-    return np.asarray(blocks.matrix[user].toarray()).ravel()
-
-
 def test_is_a_recommender_and_recommends_within_the_users_block(blocks):
     ranker = _ranker(blocks)
     assert isinstance(ranker, Recommender)
     for user in (0, 3, 8):
-        top = ranker.recommend(_row(blocks, user), 1)[0]
+        top = ranker.recommend(row_of(blocks, user), 1)[0]
         block = 0 if user < 6 else 1
         assert top.index == block * 5 + user % 5
         assert isinstance(top, RankedItem)
@@ -53,8 +50,8 @@ def test_cold_start_gets_popularity_order(blocks):
 def test_query_vector_pulls_an_unrated_item_to_the_top(blocks, item_vectors):
     ranker = _ranker(blocks, item_vectors)
     query = np.array([0.0, 0.0, 1.0], dtype=np.float32)
-    assert ranker.recommend(_row(blocks, 0), 1)[0].index != 11
-    top = ranker.recommend(_row(blocks, 0), 1, query_vector=query)[0]
+    assert ranker.recommend(row_of(blocks, 0), 1)[0].index != 11
+    top = ranker.recommend(row_of(blocks, 0), 1, query_vector=query)[0]
     assert top.index == 11
     assert "query" in [p.name for p in top.parts]
     cold = ranker.recommend(np.zeros(blocks.n_items), 1, query_vector=query)[0]
@@ -63,12 +60,12 @@ def test_query_vector_pulls_an_unrated_item_to_the_top(blocks, item_vectors):
 
 def test_query_without_item_vectors_is_refused(blocks):
     with pytest.raises(ValueError, match="item vectors"):
-        _ranker(blocks).recommend(_row(blocks, 0), 1, query_vector=np.ones(3, dtype=np.float32))
+        _ranker(blocks).recommend(row_of(blocks, 0), 1, query_vector=np.ones(3, dtype=np.float32))
 
 
 def test_candidate_mask_and_exclude_rated_are_respected(blocks):
     ranker = _ranker(blocks)
-    row = _row(blocks, 0)
+    row = row_of(blocks, 0)
     mask = np.zeros(blocks.n_items, dtype=bool)
     mask[5:10] = True
     picked = [r.index for r in ranker.recommend(row, 10, candidate_mask=mask)]
@@ -83,19 +80,19 @@ def test_candidate_mask_and_exclude_rated_are_respected(blocks):
 def test_parts_sum_to_the_score_and_weights_sum_to_one(blocks, item_vectors, vectors):
     ranker = _ranker(blocks, item_vectors if vectors else None)
     query = np.array([0.0, 0.0, 1.0], dtype=np.float32) if vectors else None
-    for item in ranker.recommend(_row(blocks, 2), 5, query_vector=query):
+    for item in ranker.recommend(row_of(blocks, 2), 5, query_vector=query):
         assert all(isinstance(p, ScorePart) and p.name in PART_NAMES for p in item.parts)
         assert all(0.0 <= p.value <= 1.0 for p in item.parts)
         assert sum(p.weight for p in item.parts) == pytest.approx(1.0)
         assert sum(p.contribution for p in item.parts) == pytest.approx(item.score)
-    scores = ranker.score(_row(blocks, 2))
-    top = ranker.recommend(_row(blocks, 2), 1)[0]
+    scores = ranker.score(row_of(blocks, 2))
+    top = ranker.recommend(row_of(blocks, 2), 1)[0]
     assert scores[top.index] == pytest.approx(top.score)
 
 
 def test_drivers_are_the_users_own_liked_items(blocks):
     ranker = _ranker(blocks)
-    row = _row(blocks, 1)
+    row = row_of(blocks, 1)
     top = ranker.recommend(row, 1)[0]
     assert 1 <= len(top.drivers) <= 3
     for index, similarity in top.drivers:
@@ -105,24 +102,15 @@ def test_drivers_are_the_users_own_liked_items(blocks):
 
 def test_predicted_stars_are_within_the_scale(blocks):
     ranker = _ranker(blocks)
-    for item in ranker.recommend(_row(blocks, 4), 5):
+    for item in ranker.recommend(row_of(blocks, 4), 5):
         assert item.predicted_stars is not None and 1.0 <= item.predicted_stars <= 5.0
 
 
 def test_batch_scores_match_single_rows(blocks):
     ranker = _ranker(blocks)
     many = ranker.score_many(blocks.matrix)
-    assert np.allclose(many[5], ranker.score(_row(blocks, 5)))
+    assert np.allclose(many[5], ranker.score(row_of(blocks, 5)))
 
 
 def test_incremental_fold_in_matches_scoring_from_scratch(blocks):
-    ranker = _ranker(blocks)
-    row = _row(blocks, 0)
-    ranker.score(row)  # primes the fold-in state with this row
-    changed = row.copy()
-    changed[7] = 5.0  # a new rating
-    changed[1] = 0.0  # a removed one
-    changed[2] = 2.0  # a changed one
-    incremental = ranker.score(changed)
-    fresh = _ranker(blocks).score(changed)
-    assert np.allclose(incremental, fresh, atol=1e-9)
+    assert_fold_in_matches_fresh(lambda: _ranker(blocks), blocks, atol=1e-9)
