@@ -193,7 +193,7 @@ def test_a_history_import_asks_which_film_an_ambiguous_one_is_then_saves_the_cho
 
 
 def test_movielens_from_grouplens_imports_through_the_page(qtbot: QtBot, engine: Engine, tmp_path: Path) -> None:
-    from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+    from tests.unit.catalog.test_grouplens import ML_LATEST, zipped
 
     release = zipped(tmp_path, "ml-latest-small.zip", ML_LATEST)
     page, _jobs = _page(qtbot, engine, choose_movielens=lambda parent: release)
@@ -207,7 +207,7 @@ def test_the_download_dialog_shows_the_size_and_downloads_only_once_agreed(qtbot
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from app.ui.download_dialog import DownloadDialog
     from tests.fakes.grouplens_server import publish
-    from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+    from tests.unit.catalog.test_grouplens import ML_LATEST, zipped
 
     url, files = grouplens  # type: ignore[misc]
     release = zipped(tmp_path, "source.zip", ML_LATEST).read_bytes()

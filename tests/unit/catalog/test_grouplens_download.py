@@ -11,7 +11,7 @@ from app.catalog.grouplens_download import download_release, release_info
 from app.domain.errors import CancelledError, ChatRecError, InputError
 from app.domain.progress import CancelToken
 from tests.fakes.grouplens_server import Files, publish
-from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+from tests.unit.catalog.test_grouplens import ML_LATEST, zipped
 
 
 def test_the_size_is_known_before_downloading_and_the_download_is_checked(grouplens: tuple[str, Files],

@@ -15,8 +15,8 @@ from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.grouplens_server import Files, publish
 from tests.fakes.vector_store import InMemoryVectorStore
 from tests.files import within
-from tests.unit.catalog_ml.test_grouplens import ML_LATEST as ML_LATEST_FILES
-from tests.unit.catalog_ml.test_grouplens import zipped
+from tests.unit.catalog.test_grouplens import ML_LATEST as ML_LATEST_FILES
+from tests.unit.catalog.test_grouplens import zipped
 
 
 @pytest.fixture
@@ -314,7 +314,7 @@ def test_ask_shows_prices_on_the_replys_product_lines_and_in_json(on_fakes: AppP
 
 def test_import_movielens_from_grouplens_zip_then_search(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
                                                             tmp_path: Path) -> None:
-    from tests.unit.catalog_ml.test_grouplens import ML_LATEST, zipped
+    from tests.unit.catalog.test_grouplens import ML_LATEST, zipped
 
     release = zipped(tmp_path, "ml-latest-small.zip", ML_LATEST)
     code, out, _ = run(capsys, "import", "movielens", "--from", str(release), "--json")
