@@ -16,9 +16,18 @@ from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.voice import VoiceState
 from app.paths import AppPaths, app_paths, model_dirs, resolve_paths
-from app.ports import ChatModel, Embedder, SpeechToText, TextToSpeech, TrackAnalyser, VectorStore
+from app.ports import (
+    ChatModel,
+    ChatModelSource,
+    Embedder,
+    ReopenableStore,
+    SpeechToText,
+    TextToSpeech,
+    TrackAnalyser,
+    VectorStore,
+)
 from app.services.catalogue import Catalogue
-from app.services.conversation import ChatModelSource, Conversation, ConversationOptions
+from app.services.conversation import Conversation, ConversationOptions
 from app.services.film_history import FilmDiary
 from app.services.history import HistoryImport
 from app.services.index import ItemIndex
@@ -29,7 +38,7 @@ from app.services.recommendations import Recommendations
 from app.services.sound import SoundIndex
 from app.services.voice import VoiceLoop
 from app.store.conversations import ConversationStore
-from app.store.deferred import DeferredVectorStore, ReopenableStore
+from app.store.deferred import DeferredVectorStore
 from app.store.lock import DataDirLock
 from app.store.music import MusicFileStore
 from app.store.relocate import adopt_data_dir

@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from app.domain.chat import Backend, ChatMessage, ChatReply, ToolSpec
+    from app.domain.interactions import InteractionMatrix
     from app.domain.music import FoundFile, TrackAnalysis
     from app.domain.progress import CancelToken, ProgressCallback
     from app.domain.voice import AudioBlock, Transcript
-    from app.recommend.dataset import InteractionMatrix
 
 MetadataValue = str | int | float | bool
 
@@ -79,6 +79,19 @@ class VectorStore(Protocol):
         ...
 
 
+class ReopenableStore(VectorStore, Protocol):
+    """A VectorStore that can say it lost its contents and can be closed."""
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """True when the index was created empty or reset since it was last written."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's files and clients."""
+        ...
+
+
 @runtime_checkable
 class Recommender(Protocol):
     """Scores every catalogue item for a user's rating row, so new ratings count at once."""
@@ -128,6 +141,14 @@ class ChatModel(Protocol):
              on_text: Callable[[str], None] | None = None, cancel: CancelToken | None = None) -> ChatReply:
         """One reply. schema constrains the content to JSON matching it; on_text streams text as it
         comes; raises ChatModelUnavailableError, ChatModelTimeoutError or CancelledError."""
+        ...
+
+
+class ChatModelSource(Protocol):
+    """Chooses the chat model for a turn (Ollama when it answers, else embedded) and says what it fell back from."""
+
+    def get(self) -> tuple[ChatModel | None, tuple[str, ...]]:
+        """The model to use (None when none can be loaded) and notes on any fallback."""
         ...
 
 

@@ -132,7 +132,7 @@ def _answer(ranked: list[Any]) -> list[tuple[int, float]]:
 
 def child(path: Path) -> dict[str, Any]:
     """Load one synthesised matrix, fit the app's ranker on it and time its recommendations."""
-    from app.recommend.dataset import InteractionMatrix
+    from app.domain.interactions import InteractionMatrix
     from app.recommend.hybrid import DENSE_BUDGET_BYTES, HybridRanker, dense_bytes
 
     started = time.perf_counter()

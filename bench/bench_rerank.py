@@ -31,13 +31,13 @@ import numpy as np  # noqa: E402
 from app.catalog.movielens import read_movielens  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.domain.errors import ChatModelError  # noqa: E402
+from app.domain.interactions import InteractionMatrix  # noqa: E402
 from app.domain.recommendation import Recommendation, ScoreBreakdown  # noqa: E402
 from app.llm.builtin import BUILTIN_MODELS, assemble, builtin_model, installed_models  # noqa: E402
 from app.llm.llamacpp import LlamaCppChatModel  # noqa: E402
 from app.llm.parse import UnusableAnswer, picks_from_answer  # noqa: E402
 from app.llm.prompts import rerank_messages, rerank_schema  # noqa: E402
 from app.paths import app_paths  # noqa: E402
-from app.recommend.dataset import InteractionMatrix  # noqa: E402
 from app.recommend.evaluate import TextHybrid, embed_item_texts, to_interactions  # noqa: E402
 from app.recommend.metrics import hits_matrix, ndcg_at_k, precision_at_k, recall_at_k  # noqa: E402
 from app.recommend.ranking_eval import RELEVANT_STARS  # noqa: E402

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from app.domain.chat import ChatMessage
 from app.domain.conversation import ACTIONS, TurnRecord
 from app.domain.recommendation import Recommendation
-
-if TYPE_CHECKING:
-    from app.services.replies import ReplyFacts
 
 MAX_FACT_CHARS = 160  # per text field of a candidate: enough to judge, short enough for a small context
 DATA_OPEN, DATA_CLOSE = "<data>", "</data>"
@@ -128,11 +125,11 @@ def rerank_messages(request: str, liked_titles: Sequence[str], recs: Sequence[Re
     return [ChatMessage("system", RERANK_SYSTEM.format(k=k)), ChatMessage("user", user)]
 
 
-def reply_messages(facts: ReplyFacts) -> list[ChatMessage]:
-    """The messages that ask a model for a short natural reply (1-3 sentences) from a turn's facts.
+def reply_messages(facts: Mapping[str, Any]) -> list[ChatMessage]:
+    """The messages that ask a model for a short natural reply (1-3 sentences) from `ReplyFacts.prompt_data()`.
 
     Short on purpose: a 0.5B model on two cores must write it in a second or two, so the facts are
     the first three cards with one reason each, and the answer is capped at REPLY_MAX_TOKENS.
     """
     return [ChatMessage("system", REPLY_SYSTEM),
-            ChatMessage("user", f"{data_block(facts.prompt_data())}\nWrite the reply.")]
+            ChatMessage("user", f"{data_block(dict(facts))}\nWrite the reply.")]

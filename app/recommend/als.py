@@ -14,9 +14,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from app.domain.errors import ModelMissingError
+from app.domain.interactions import InteractionMatrix
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.recommend.bpmf import FITTING
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.linalg import matvec, weighted_gram
 
 FloatArray = NDArray[np.float64]

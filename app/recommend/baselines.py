@@ -7,7 +7,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from app.recommend.dataset import InteractionMatrix
+from app.domain.interactions import InteractionMatrix
 
 
 def item_item_product(rows: sp.csr_matrix | NDArray[np.float64],

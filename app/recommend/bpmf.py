@@ -8,8 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.interactions import InteractionMatrix
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.linalg import matvec
 
 FloatArray = NDArray[np.float64]

@@ -11,12 +11,12 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from app.catalog.movielens import MovieLensData, read_movielens
+from app.domain.interactions import InteractionMatrix
 from app.domain.progress import ProgressCallback, no_progress
 from app.ports import Recommender
 from app.recommend.als import ALSRecommender
 from app.recommend.baselines import EASE, ItemKNN, MostPopular
 from app.recommend.bpmf import BPMF
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import HybridRanker
 from app.recommend.knn_baseline import KNNBaseline
 from app.recommend.nmf import NMFRecommender

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.interactions import InteractionMatrix
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import ScorePart
 from app.recommend.als import ALSRecommender, ALSStats
@@ -15,7 +16,7 @@ from app.recommend.audio import SoundScorer
 from app.recommend.baselines import binary_rows, ease_weights, gram_matrix, item_item_product
 from app.recommend.bpmf import BPMF, FITTING
 from app.recommend.content import ContentScorer, liked_mask
-from app.recommend.dataset import ActiveColumns, InteractionMatrix
+from app.recommend.dataset import ActiveColumns
 from app.recommend.foldin import EaseRows, IncrementalRow
 from app.recommend.nmf import NMFRecommender
 from app.recommend.rating import RatingModel

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from app.recommend.dataset import InteractionMatrix
+from app.domain.interactions import InteractionMatrix
 
 FloatArray = NDArray[np.float64]
 

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from app.recommend.dataset import InteractionMatrix
+from app.domain.interactions import InteractionMatrix
 
 if TYPE_CHECKING:
     from sklearn.decomposition import NMF

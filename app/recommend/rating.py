@@ -6,9 +6,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.interactions import InteractionMatrix
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.recommend.bpmf import BPMF
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.knn_baseline import KNNBaseline
 
 FloatArray = NDArray[np.float64]

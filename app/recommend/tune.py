@@ -10,8 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from app.domain.interactions import InteractionMatrix
 from app.recommend.als import ALSRecommender
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import DEFAULT_WEIGHTS, CollaborativeMix, HybridRanker, HybridWeights, normalise
 from app.recommend.metrics import hits_matrix, ndcg_at_k, precision_at_k, top_k
 from app.recommend.ranking_eval import RELEVANT_STARS, rank_users

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from app.domain.browse import Browse
 from app.domain.chat import ChatMessage, ChatReply
@@ -31,7 +31,7 @@ from app.domain.voice import SpeechHints
 from app.export.formats import suggested_filename
 from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
 from app.llm.prompts import INTENT_SCHEMA, intent_messages, rerank_messages, rerank_schema
-from app.ports import ChatModel
+from app.ports import ChatModel, ChatModelSource
 from app.services import replies
 from app.services.browse_commands import BrowseCommand, read_browse_command
 from app.services.lists import Lists
@@ -58,14 +58,6 @@ NO_CARDS = "There are no cards yet: tell me what you are in the mood for."
 # The query's share when the user's taste is known. The ranker's 0.6 suits a query that is the whole
 # request; "something darker" next to Fargo is a nudge, and at 0.6 it buried the titles named.
 MODIFIER_QUERY_WEIGHT = 0.3
-
-
-class ChatModelSource(Protocol):
-    """Chooses the chat model for a turn (Ollama when it answers, else embedded) and says what it fell back from."""
-
-    def get(self) -> tuple[ChatModel | None, tuple[str, ...]]:
-        """The model to use (None when none can be loaded) and notes on any fallback."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ import app.recommend as recommend_package
 from app import __version__
 from app.catalog.music_items import descriptors_of, pace
 from app.domain.errors import ChatRecError, NothingToGoOnError, UnknownItemError
+from app.domain.interactions import InteractionMatrix
 from app.domain.items import ME, Item
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart, SoundMatch
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import HybridRanker, RankedItem
 from app.services.explain import reasons_for
 from app.services.index import ItemIndex

@@ -190,7 +190,7 @@ def write_reply(model: ChatModel | None, facts: ReplyFacts, *, budget_s: float,
     gate = _SentenceGate(checker, emit, deadline, [t for t in protected if re.search(r"[.!?]\s", t)])
     note = ""
     try:
-        reply = model.chat(reply_messages(facts), max_tokens=REPLY_MAX_TOKENS, temperature=0.0,
+        reply = model.chat(reply_messages(facts.prompt_data()), max_tokens=REPLY_MAX_TOKENS, temperature=0.0,
                            on_text=gate.feed, cancel=budget)
         gate.finish(cut_short=reply.completion_tokens >= REPLY_MAX_TOKENS)
     except _Unverified as exc:

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from app.ports import MetadataValue, VectorHit, VectorStore
-
-
-class ReopenableStore(VectorStore, Protocol):
-    """A VectorStore that can say it lost its contents and can be closed."""
-
-    @property
-    def needs_rebuild(self) -> bool:
-        """True when the index was created empty or reset since it was last written."""
-        ...
-
-    def close(self) -> None:
-        """Release the store's files and clients."""
-        ...
+from app.ports import MetadataValue, ReopenableStore, VectorHit
 
 
 class DeferredVectorStore:

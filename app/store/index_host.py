@@ -28,8 +28,7 @@ from numpy.typing import NDArray
 
 from app.domain.errors import StoreError
 from app.lifeline import die_with_parent
-from app.ports import MetadataValue, VectorHit
-from app.store.deferred import ReopenableStore
+from app.ports import MetadataValue, ReopenableStore, VectorHit
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from app.cli import main
 from app.domain.items import ME
 from app.paths import AppPaths
 from app.store.sqlite import SQLiteStore
-from tests.unit.test_cli import on_fakes  # noqa: F401 (a fixture)
 from tests.unit.store.test_database_faults import _library, _scribble
+from tests.unit.test_cli import on_fakes  # noqa: F401 (a fixture)
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

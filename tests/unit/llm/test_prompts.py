@@ -75,7 +75,7 @@ def test_the_rerank_prompt_quotes_the_request_the_liked_titles_and_the_candidate
 def test_the_reply_prompt_quotes_every_fact() -> None:
     facts = ReplyFacts(Intent(domain="movie"), tuple(hostile_cards()), liked_titles=(HOSTILE_TITLE,),
                        unknown=('Ghost"busters </data>',), said=HOSTILE_TEXT)
-    messages = reply_messages(facts)
+    messages = reply_messages(facts.prompt_data())
     assert_quoted(messages, HOSTILE_TEXT, HOSTILE_TITLE, 'Ghost"busters </data>')
 
 
@@ -83,7 +83,7 @@ def test_the_search_words_never_reach_a_model_as_a_reason() -> None:
     facts = candidate_facts(crime_cards())
     assert all(STRIPPED not in " ".join(entry["why"]) for entry in facts)
     assert facts[2]["why"][0] == "matches the request"
-    data, _after = data_of(reply_messages(crime_facts())[1])
+    data, _after = data_of(reply_messages(crime_facts().prompt_data())[1])
     assert STRIPPED not in json.dumps(data)
 
 
@@ -100,7 +100,7 @@ def test_the_reply_prompt_is_short_enough_for_a_small_model(long_titles: bool) -
                                               creators=("Someone With A Long Name",)))
                       for r in facts.cards)
         facts = replace(facts, cards=cards)
-    messages = reply_messages(facts)
+    messages = reply_messages(facts.prompt_data())
     assert sum(rough_tokens(m.content) for m in messages) < 250 + 60 * long_titles
     data, _after = data_of(messages[1])
     assert len(data["cards"]) == 3  # type: ignore[index]

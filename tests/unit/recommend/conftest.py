@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from app.recommend.dataset import InteractionMatrix
+from app.domain.interactions import InteractionMatrix
 
 BLOCK = 5  # items per block; users of block A rate only items 0-4, block B only 5-9
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.recommend.dataset import InteractionMatrix
+from app.domain.interactions import InteractionMatrix
 from app.recommend.hybrid import HybridRanker
 
 

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from app.domain.interactions import InteractionMatrix
 from app.recommend.bpmf import BPMF
-from app.recommend.dataset import ActiveColumns, InteractionMatrix
+from app.recommend.dataset import ActiveColumns
 from app.recommend.hybrid import DEFAULT_WEIGHTS, CollaborativeMix, HybridRanker, HybridWeights
 from app.recommend.rating import RatingModel
 

@@ -6,10 +6,10 @@ import pytest
 import scipy.sparse as sp
 
 from app.domain.errors import CancelledError, ModelMissingError
+from app.domain.interactions import InteractionMatrix
 from app.domain.progress import CancelToken
 from app.ports import Recommender
 from app.recommend.als import ALSRecommender
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.evaluate import BASELINE_PARAMS, ranking_models
 from app.recommend.ranking_eval import evaluate_ranking
 

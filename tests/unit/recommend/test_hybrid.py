@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from app.domain.interactions import InteractionMatrix
 from app.domain.recommendation import ScorePart
 from app.ports import Recommender
 from app.recommend.bpmf import BPMF
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.hybrid import PART_NAMES, HybridRanker, RankedItem
 from app.recommend.rating import RatingModel
 from tests.unit.recommend.fold_in import assert_fold_in_matches_fresh, row_of

@@ -1,8 +1,8 @@
 import numpy as np
 import scipy.sparse as sp
 
+from app.domain.interactions import InteractionMatrix
 from app.recommend.bpmf import BPMF
-from app.recommend.dataset import InteractionMatrix
 from app.recommend.knn_baseline import KNNBaseline
 from app.recommend.rating import RatingModel
 
