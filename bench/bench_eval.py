@@ -1,4 +1,4 @@
-"""Run EVAL.md's ranking protocol on ML-100K and ML-1M and the rating CV; write JSON and a chart.
+"""Run docs/evaluation.md's ranking protocol on ML-100K and ML-1M and the rating CV; write JSON and a chart.
 
 Run from the repository root: .venv/bin/python bench/bench_eval.py [--ranking-only]
 (--ranking-only leaves the rating cross-validation and rating_ml-100k.json alone.)

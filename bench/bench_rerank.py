@@ -1,4 +1,4 @@
-"""EVAL.md's LLM re-ranking table: 200 ML-100K users (seed 42), the shipped ranker's top 20 as the
+"""docs/evaluation.md's LLM re-ranking table: 200 ML-100K users (seed 42), the shipped ranker's top 20 as the
 candidates, the model picks the top 5 with the app's own prompt and schema. P/R/NDCG@5 with and
 without the model, the share of answers repaired or replaced, and seconds per user, for each
 built-in chat model (or a GGUF file given by path).

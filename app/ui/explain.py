@@ -1,7 +1,7 @@
 """Why a card was recommended: the score's parts as a chart, the drivers, the sound, the reasons.
 
-Everything shown comes from the Recommendation the engine computed (ARCHITECTURE rule 8): the panel
-formats numbers and words, it never recomputes or adds a part.
+Everything shown comes from the Recommendation the engine computed (every recommendation carries its
+ScoreBreakdown: docs/architecture.md): the panel formats numbers and words, it never recomputes or adds a part.
 """
 
 from __future__ import annotations

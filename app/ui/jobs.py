@@ -1,6 +1,6 @@
 """The one threading helper: runs blocking engine calls off the GUI thread, hands results back on it.
 
-Engines are plain blocking calls that take a progress callback and a CancelToken (ARCHITECTURE rule 5).
+Engines are plain blocking calls that take a progress callback and a CancelToken (docs/architecture.md, "Threads").
 `Jobs.start` runs one on a worker thread and delivers its progress, result or error to callbacks that
 run on the GUI thread, so no other UI code ever touches a thread. A job started under a name that is
 already running cancels the older one first (a new voice turn cancels the previous turn's work).
