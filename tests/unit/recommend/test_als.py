@@ -8,10 +8,10 @@ import scipy.sparse as sp
 from app.domain.errors import CancelledError, ModelMissingError
 from app.domain.interactions import InteractionMatrix
 from app.domain.progress import CancelToken
-from app.ports import Recommender
 from app.recommend.als import ALSRecommender
 from app.recommend.evaluate import BASELINE_PARAMS, ranking_models
 from app.recommend.ranking_eval import evaluate_ranking
+from tests.unit.recommend.blocks import row_of
 
 
 def _als(**overrides) -> ALSRecommender:
@@ -20,29 +20,13 @@ def _als(**overrides) -> ALSRecommender:
     return ALSRecommender(**{**settings, **overrides})
 
 
-def _row(blocks: InteractionMatrix, user: int) -> np.ndarray:
-    return np.asarray(blocks.matrix[user].toarray()).ravel()
-
-
-def test_recommends_the_missing_item_of_the_users_block(blocks):
-    model = _als()
-    assert isinstance(model, Recommender)
-    model.fit(blocks)
-    for user in range(12):
-        row = _row(blocks, user)
-        scores = model.score(row)
-        scores[row > 0] = -np.inf
-        block = 0 if user < 6 else 1
-        assert int(np.argmax(scores)) == block * 5 + user % 5
-
-
 def test_fold_in_is_implicits_own_user_step(blocks):
     from implicit.cpu.als import AlternatingLeastSquares
 
     model = _als(factors=3)
     model.fit(blocks)
     # A 1★ (disliked), a 2.5★ (weighs nothing) and ordinary stars, as implicit solves them.
-    row = _row(blocks, 0)
+    row = row_of(blocks, 0)
     row[[7, 8]] = [1.0, 2.5]
     reference = AlternatingLeastSquares(factors=3, regularization=model.regularization, alpha=1.0)
     reference.item_factors = model.item_factors
@@ -74,14 +58,6 @@ def test_a_dislike_pushes_its_block_down(blocks):
     assert model.score(disliked)[1:5].mean() < model.score(liked)[1:5].mean()
 
 
-def test_batch_scores_match_single_rows(blocks):
-    model = _als()
-    model.fit(blocks)
-    many = model.score_many(blocks.matrix)
-    for user in (0, 5, 9):
-        assert np.allclose(many[user], model.score(_row(blocks, user)), atol=1e-5)
-
-
 def test_item_similarity_is_higher_within_a_block(blocks):
     model = _als()
     model.fit(blocks)
@@ -111,7 +87,7 @@ def test_a_fitted_model_is_plain_arrays_that_pickle(blocks):
     model = _als()
     model.fit(blocks)
     copy = pickle.loads(pickle.dumps(model))
-    assert np.array_equal(copy.score(_row(blocks, 3)), model.score(_row(blocks, 3)))
+    assert np.array_equal(copy.score(row_of(blocks, 3)), model.score(row_of(blocks, 3)))
     assert all(not type(value).__module__.startswith("implicit") for value in vars(model).values())
 
 
@@ -119,11 +95,6 @@ def test_a_library_that_will_not_load_is_a_message_not_a_traceback(blocks, monke
     monkeypatch.setitem(sys.modules, "implicit.cpu.als", None)  # the import fails, as a missing DLL makes it
     with pytest.raises(ModelMissingError, match="implicit"):
         _als().fit(blocks)
-
-
-def test_unfitted_refuses_to_score():
-    with pytest.raises(RuntimeError, match="fitted"):
-        ALSRecommender().score(np.zeros(3))
 
 
 def test_eval_has_an_als_baseline_row_with_each_datasets_settings(blocks):

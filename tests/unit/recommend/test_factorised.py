@@ -11,7 +11,7 @@ from app.recommend.als import ALSRecommender
 from app.recommend.bpmf import BPMF, FITTING
 from app.recommend.hybrid import DENSE, DENSE_BUDGET_BYTES, FACTORISED, HybridRanker, dense_bytes
 from app.recommend.rating import RatingModel
-from tests.unit.recommend.fold_in import assert_fold_in_matches_fresh, row_of
+from tests.unit.recommend.blocks import row_of
 
 
 def _ranker(budget: int = 0, iterations: int = 20) -> HybridRanker:
@@ -87,16 +87,6 @@ def test_a_new_rating_changes_the_next_answer_at_once(blocks):
     assert after[5] - after[1] > before[5] - before[1]
     assert after[5] > after[1:5].max()
     assert ranker.recommend(row, 1)[0].index != first
-
-
-def test_incremental_fold_in_matches_scoring_from_scratch(blocks):
-    def fitted() -> HybridRanker:
-        ranker = _ranker()
-        ranker.fit(blocks)
-        return ranker
-
-    ranker = assert_fold_in_matches_fresh(fitted, blocks, atol=1e-6)
-    assert np.allclose(ranker.score_many(blocks.matrix)[4], ranker.score(row_of(blocks, 4)), atol=1e-6)
 
 
 def test_items_nobody_rated_get_no_collaborative_credit(blocks):

@@ -7,7 +7,7 @@ from app.ports import Recommender
 from app.recommend.bpmf import BPMF
 from app.recommend.hybrid import PART_NAMES, HybridRanker, RankedItem
 from app.recommend.rating import RatingModel
-from tests.unit.recommend.fold_in import assert_fold_in_matches_fresh, row_of
+from tests.unit.recommend.blocks import row_of
 
 
 def _ranker(blocks: InteractionMatrix, vectors: np.ndarray | None = None) -> HybridRanker:
@@ -104,13 +104,3 @@ def test_predicted_stars_are_within_the_scale(blocks):
     ranker = _ranker(blocks)
     for item in ranker.recommend(row_of(blocks, 4), 5):
         assert item.predicted_stars is not None and 1.0 <= item.predicted_stars <= 5.0
-
-
-def test_batch_scores_match_single_rows(blocks):
-    ranker = _ranker(blocks)
-    many = ranker.score_many(blocks.matrix)
-    assert np.allclose(many[5], ranker.score(row_of(blocks, 5)))
-
-
-def test_incremental_fold_in_matches_scoring_from_scratch(blocks):
-    assert_fold_in_matches_fresh(lambda: _ranker(blocks), blocks, atol=1e-9)
