@@ -1,10 +1,13 @@
-"""The list use cases: make, rename, fill, reorder, show and export a user's named lists.
+"""The list use cases: make, name, rename, fill, reorder, show and export a user's named lists.
 
-Positions are 1-based everywhere here, as a list is shown to the user ("1. Fargo").
+The desktop's Lists page, the CLI and the conversation all go through here: how a new list is named and
+when adding makes the list first are decided once. The SQL is the store's. Positions are 1-based
+everywhere here, as a list is shown to the user ("1. Fargo").
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,13 +40,18 @@ class ListView:
     entries: tuple[ListEntry, ...]
 
 
+NEW_LIST = "New list"  # a list made without a name is "New list", then "New list 2", "New list 3"...
+
+
 @dataclass(frozen=True)
 class Added:
-    """What adding items did: the list afterwards, the ids appended and those it had already."""
+    """What adding items did: the list afterwards, the ids appended, those it had already, and whether the
+    list was made for them."""
 
     playlist: Playlist
     added: tuple[str, ...]
     already_there: tuple[str, ...]
+    created: bool = False
 
 
 class Lists:
@@ -61,53 +69,56 @@ class Lists:
         """The list with this name; InvalidListError when there is none."""
         return self._store.get_list(name)
 
-    def create(self, name: str) -> Playlist:
-        """A new empty list; the name must be new and not blank."""
-        return self._store.create_list(name)
+    def find(self, name: str) -> Playlist | None:
+        """The list called this, whatever its case ("crime night" finds "Crime Night"); None when there is none."""
+        wanted = name.strip()
+        names = self._store.list_names()
+        found = wanted if wanted in names else next((n for n in names if n.casefold() == wanted.casefold()), None)
+        return None if found is None else self._store.get_list(found)
+
+    def create(self, name: str | None = None) -> Playlist:
+        """A new empty list; the name must be new and not blank. Without one it gets the first free
+        "New list", "New list 2"... name, chosen as it is written (earlier changes may still be queued)."""
+        return self._store.create_list(self.free_name() if name is None else name)
+
+    def free_name(self, base: str = NEW_LIST) -> str:
+        """base, or base followed by the first number from 2 that no list has (in any case)."""
+        taken = {n.casefold() for n in self._store.list_names()}
+        return next(candidate for candidate in (base if n == 1 else f"{base} {n}" for n in itertools.count(1))
+                    if candidate.casefold() not in taken)
 
     def rename(self, name: str, new_name: str) -> Playlist:
-        """Give a list a new name; refused when another list has that name already."""
-        playlist = self._store.get_list(name)
-        clean = new_name.strip()
-        if not clean:
-            raise InvalidListError("a list needs a name")
-        if clean == playlist.name:
-            return playlist
-        # The check and the update share one IMMEDIATE transaction, so no other writer can take
-        # the name in between.
-        with self._store.transaction() as db:
-            if db.execute("SELECT 1 FROM lists WHERE name=?", (clean,)).fetchone() is not None:
-                raise InvalidListError(f"a list named '{clean}' exists already: choose another name "
-                                       f"or delete that list first")
-            db.execute("UPDATE lists SET name=? WHERE id=?", (clean, playlist.id))
-        return self._store.get_list(clean)
+        """Give a list a new name; refused when it is blank or another list has that name already."""
+        return self._store.rename_list(name, new_name)
 
     def delete(self, name: str) -> None:
         """Delete a list and its entries (the items stay in the catalogue)."""
-        playlist = self._store.get_list(name)
-        with self._store.transaction() as db:
-            db.execute("DELETE FROM list_entries WHERE list_id=?", (playlist.id,))
-            db.execute("DELETE FROM lists WHERE id=?", (playlist.id,))
+        self._store.delete_list(name)
 
-    def add(self, name: str, item_ids: Sequence[str]) -> Added:
+    def add(self, name: str, item_ids: Sequence[str], *, create_missing: bool = False) -> Added:
         """Append items to a list in the order given; ids already in it are left where they are.
 
-        Unknown ids raise UnknownItemError and nothing is added.
+        create_missing: a list of that name (whatever its case) is used, else one is made with the name as
+        given (a card's "Add to list", "add it to my Crime list"); otherwise a missing list is refused.
+        Unknown ids raise UnknownItemError and nothing is added (nor any list made).
         """
-        playlist = self._store.get_list(name)
+        playlist = self.find(name) if create_missing else self._store.get_list(name)
         known = self._store.items_by_ids(item_ids)
         for item_id in item_ids:
             if item_id not in known:
                 raise UnknownItemError(item_id)
+        created = playlist is None
+        if playlist is None:
+            playlist = self._store.create_list(name)
         present = set(playlist.item_ids)
         added: list[str] = []
         already: list[str] = []
         for item_id in dict.fromkeys(item_ids):
             (already if item_id in present else added).append(item_id)
         if not added:
-            return Added(playlist, (), tuple(already))
+            return Added(playlist, (), tuple(already), created)
         updated = self._store.set_list_entries(playlist.name, [*playlist.item_ids, *added])
-        return Added(updated, tuple(added), tuple(already))
+        return Added(updated, tuple(added), tuple(already), created)
 
     def remove(self, name: str, *, position: int | None = None, item_id: str | None = None) -> Playlist:
         """Remove one entry, by its 1-based position or by item id (give exactly one)."""

@@ -526,10 +526,37 @@ class SQLiteStore:
                                    (row[0],))
         return Playlist(row[0], row[1], tuple(r[0] for r in entries))
 
+    def list_names(self) -> list[str]:
+        """Every list's name, in order."""
+        return [r[0] for r in self._all("SELECT name FROM lists ORDER BY name")]
+
     def lists(self) -> list[Playlist]:
         """Every list with its entries."""
-        names = [r[0] for r in self._all("SELECT name FROM lists ORDER BY name")]
-        return [self.get_list(n) for n in names]
+        return [self.get_list(n) for n in self.list_names()]
+
+    def rename_list(self, name: str, new_name: str) -> Playlist:
+        """Give a list a new name; refused when it is blank or another list has it already."""
+        playlist = self.get_list(name)
+        clean = new_name.strip()
+        if not clean:
+            raise InvalidListError("a list needs a name")
+        if clean == playlist.name:
+            return playlist
+        # The check and the update share one IMMEDIATE transaction, so no other writer can take
+        # the name in between.
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM lists WHERE name=?", (clean,)).fetchone() is not None:
+                raise InvalidListError(f"a list named '{clean}' exists already: choose another name "
+                                       f"or delete that list first")
+            db.execute("UPDATE lists SET name=? WHERE id=?", (clean, playlist.id))
+        return self.get_list(clean)
+
+    def delete_list(self, name: str) -> None:
+        """Delete a list and its entries (the items stay in the catalogue)."""
+        playlist = self.get_list(name)
+        with self.transaction() as db:
+            db.execute("DELETE FROM list_entries WHERE list_id=?", (playlist.id,))
+            db.execute("DELETE FROM lists WHERE id=?", (playlist.id,))
 
     def set_list_entries(self, name: str, item_ids: Sequence[str]) -> Playlist:
         """Replace a list's entries (add, remove and reorder all go through here)."""

@@ -143,3 +143,51 @@ def test_export_refusals(lists: Lists, tmp_path: Path) -> None:
         lists.export("Mix", "wpl", tmp_path / "mix.wpl")
     with pytest.raises(InvalidListError):
         lists.export("Nope", "csv", tmp_path / "nope.csv")
+
+
+def test_a_list_made_without_a_name_gets_the_first_free_one(lists: Lists) -> None:
+    assert [lists.create().name for _ in range(3)] == ["New list", "New list 2", "New list 3"]
+    lists.delete("New list 2")
+    assert lists.create().name == "New list 2"  # a gap is filled first
+    lists.rename("New list", "new LIST 4")
+    assert lists.free_name() == "New list"
+    lists.create("new list")
+    assert lists.free_name() == "New list 5"  # taken in any case: "new LIST 4" counts as "New list 4"
+    assert lists.free_name("Favourites") == "Favourites"
+
+
+def test_a_named_list_must_have_a_real_name(lists: Lists) -> None:
+    with pytest.raises(InvalidListError, match="a list needs a name"):
+        lists.create("   ")
+    lists.create("Mix")
+    with pytest.raises(InvalidListError, match="a list named 'Mix' exists already"):
+        lists.create(" Mix ")
+    assert [p.name for p in lists.all()] == ["Mix"]
+
+
+def test_find_matches_a_name_in_any_case(lists: Lists) -> None:
+    lists.create("Crime Night")
+    lists.create("crime night")  # names differing in case are two lists: the exact one wins
+    found, exact = lists.find("CRIME NIGHT"), lists.find(" crime night ")
+    assert found is not None and found.name == "Crime Night"
+    assert exact is not None and exact.name == "crime night"
+    assert lists.find("Date night") is None
+
+
+def test_adding_to_a_missing_list_makes_it_only_when_asked(lists: Lists) -> None:
+    with pytest.raises(InvalidListError, match="no list named 'Crime Night'"):
+        lists.add("Crime Night", ["movie:fargo"])
+    made = lists.add(" Crime Night ", ["movie:fargo"], create_missing=True)
+    assert made.created and made.playlist.name == "Crime Night" and made.added == ("movie:fargo",)
+    again = lists.add("crime night", ["movie:heat", "movie:fargo"], create_missing=True)
+    assert not again.created and again.playlist.name == "Crime Night"  # the same list, whatever the case
+    assert again.added == ("movie:heat",) and again.already_there == ("movie:fargo",)
+    assert [p.name for p in lists.all()] == ["Crime Night"]
+
+
+def test_adding_unknown_items_or_to_a_blank_name_makes_no_list(lists: Lists) -> None:
+    with pytest.raises(UnknownItemError, match="movie:nope"):
+        lists.add("Crime Night", ["movie:fargo", "movie:nope"], create_missing=True)
+    with pytest.raises(InvalidListError, match="a list needs a name"):
+        lists.add("  ", ["movie:fargo"], create_missing=True)
+    assert lists.all() == []
