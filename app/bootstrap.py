@@ -15,6 +15,7 @@ from app.config import Settings, load_settings
 from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.voice import VoiceState
+from app.features.decode import ExcerptDecoder
 from app.paths import AppPaths, app_paths, model_dirs, resolve_paths
 from app.ports import (
     ChatModel,
@@ -31,9 +32,12 @@ from app.services.conversation import Conversation, ConversationOptions
 from app.services.film_history import FilmDiary
 from app.services.history import HistoryImport
 from app.services.index import ItemIndex
+from app.services.library_status import LibraryStatus
 from app.services.listens import ListeningHistory
 from app.services.lists import Lists
 from app.services.music import MusicLibrary
+from app.services.preview import TrackPreview
+from app.services.ratings import Ratings
 from app.services.recommendations import Recommendations
 from app.services.sound import SoundIndex
 from app.services.voice import VoiceLoop
@@ -78,6 +82,9 @@ class Engine:
     history: HistoryImport  # Letterboxd, IMDb and Spotify histories
     conversation: Conversation
     lists: Lists
+    ratings: Ratings
+    library_status: LibraryStatus  # what the Library page and `chatrec status` show
+    preview: TrackPreview
     lock: DataDirLock
     closers: list[Callable[[], None]] = field(default_factory=list)
     # Makes the chat model ready (joining a split built-in model: seconds, once) with progress; the
@@ -139,15 +146,18 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         options = ConversationOptions(llm_intent=settings.llm_intent, rerank=settings.llm_rerank,
                                       model_replies=settings.llm_replies)
         lists = Lists(store)
+        ratings = Ratings(store)
         source = chat or chat_models(settings, paths)
         conversation = Conversation(store, ConversationStore(store), recommendations, source, options,
                                     lists=lists, export_dir=paths.exports, embed=index.embed_texts)
         prepare = getattr(source, "prepare", None)  # a warm-up makes the chat model ready with progress
         listening = ListeningHistory(store)
         catalogue = Catalogue(store, index, paths.cache / "downloads")
+        status = LibraryStatus(store, files, index, paths.data)
+        preview = TrackPreview(store, ExcerptDecoder())  # its decoders load when a preview first plays
         return Engine(paths, settings, store, index, catalogue, recommendations, music, files,
-                      listening, HistoryImport(FilmDiary(store), listening), conversation, lists, lock, closers,
-                      prepare if callable(prepare) else _no_preparation)
+                      listening, HistoryImport(FilmDiary(store), listening), conversation, lists, ratings, status,
+                      preview, lock, closers, prepare if callable(prepare) else _no_preparation)
     except BaseException:
         if store is not None:
             store.close()

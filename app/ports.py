@@ -198,3 +198,12 @@ class TextToSpeech(Protocol):
     def synthesize(self, text: str, *, cancel: CancelToken | None = None) -> Iterator[NDArray[np.float32]]:
         """Mono float samples in [-1, 1], one chunk per sentence, after cleaning the text for speech."""
         ...
+
+
+@runtime_checkable
+class ClipDecoder(Protocol):
+    """Decodes part of an audio file to listen to (a track's preview); app/features/decode.py reads the file."""
+
+    def excerpt(self, path: str, *, seconds: float, sample_rate: int) -> NDArray[np.float32]:
+        """At most `seconds` from the middle of the file, mono float32 at sample_rate; AudioFileError says why not."""
+        ...

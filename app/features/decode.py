@@ -71,6 +71,14 @@ def read_excerpt(path: str, *, seconds: float = 30.0, sample_rate: int = 22050) 
     return np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0), duration
 
 
+class ExcerptDecoder:
+    """The ClipDecoder port (app/ports.py) over read_excerpt: a track's preview."""
+
+    def excerpt(self, path: str, *, seconds: float, sample_rate: int) -> NDArray[np.float32]:
+        """At most `seconds` from the middle of the file, mono float32 at sample_rate; AudioFileError says why not."""
+        return read_excerpt(path, seconds=seconds, sample_rate=sample_rate)[0]
+
+
 def read_speech(path: str, *, sample_rate: int = 16000,
                 max_seconds: float = RECORDING_LIMIT_S) -> NDArray[np.float32]:
     """The whole recording (up to max_seconds: the one recording limit) as mono float32 at sample_rate."""
