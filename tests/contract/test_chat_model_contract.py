@@ -36,7 +36,7 @@ from app.llm.llamacpp import (
     tool_prompt,
 )
 from app.ports import ChatModel
-from tests.fakes.chat_model import Answer, ChatRequest, ScriptedChatModel
+from tests.fakes.chat_model import Answer, ScriptedChatModel, answers_by_question
 
 GENRE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -61,6 +61,10 @@ TOOLS = (
 )
 HELLO = [ChatMessage("system", "You are a helpful assistant."), ChatMessage("user", "Say hello.")]
 STORY = [ChatMessage("user", "Write a long story about a dragon.")]
+SCARY_FILM = "I want a scary film from 1999."
+COMEDIES = "Recommend me some comedy movies."
+COMEDIES_FOUND = "Toy Story (1995); Groundhog Day (1993)"
+SECRET_COLOUR = "What is the secret colour?"
 
 
 def validate(value: Any, schema: dict[str, Any]) -> None:
@@ -113,11 +117,19 @@ class ChatModelContract:
         assert reply.tool_calls == ()
         assert reply.prompt_tokens > 0
         assert 0 < reply.completion_tokens <= 24
-        assert reply.seconds >= 0
+
+    def test_seconds_cover_the_writing_and_no_more_than_the_call(self, chat_model: ChatModel) -> None:
+        # What the self-test shows as "answered in 1.2 s": the time the user waited for this reply.
+        arrivals: list[float] = []
+        started = time.monotonic()
+        reply = chat_model.chat(STORY, max_tokens=40, on_text=lambda _piece: arrivals.append(time.monotonic()))
+        elapsed = time.monotonic() - started
+        assert len(arrivals) > 1
+        assert arrivals[-1] - arrivals[0] <= reply.seconds <= elapsed
 
     def test_schema_gives_valid_json(self, chat_model: ChatModel) -> None:
         messages = [ChatMessage("system", "Extract what the user asks for as JSON."),
-                    ChatMessage("user", "I want a scary film from 1999.")]
+                    ChatMessage("user", SCARY_FILM)]
         reply = chat_model.chat(messages, schema=GENRE_SCHEMA, max_tokens=60)
         validate(json.loads(reply.content), GENRE_SCHEMA)
 
@@ -154,8 +166,7 @@ class ChatModelContract:
         assert first.content == second.content
 
     def test_tools_yield_a_tool_call(self, chat_model: ChatModel) -> None:
-        messages = [ChatMessage("system", "You help choose movies."),
-                    ChatMessage("user", "Recommend me some comedy movies.")]
+        messages = [ChatMessage("system", "You help choose movies."), ChatMessage("user", COMEDIES)]
         reply = chat_model.chat(messages, tools=TOOLS, max_tokens=80)
         assert reply.tool_calls, f"no tool call in {reply!r}"
         call = reply.tool_calls[0]
@@ -164,16 +175,15 @@ class ChatModelContract:
         assert isinstance(call.arguments, dict)
 
     def test_tool_results_can_be_sent_back(self, chat_model: ChatModel) -> None:
-        messages = [ChatMessage("system", "You help choose movies."),
-                    ChatMessage("user", "Recommend me some comedy movies."),
+        messages = [ChatMessage("system", "You help choose movies."), ChatMessage("user", COMEDIES),
                     ChatMessage("assistant", "", tool_calls=(ToolCall("recommend", {"genre": "comedy"}),)),
-                    ChatMessage("tool", "Toy Story (1995); Groundhog Day (1993)", tool_name="recommend")]
+                    ChatMessage("tool", COMEDIES_FOUND, tool_name="recommend")]
         reply = chat_model.chat(messages, max_tokens=40)
         assert reply.content.strip()
 
     def test_system_message_is_honoured(self, chat_model: ChatModel) -> None:
         messages = [ChatMessage("system", "The secret colour is teal."),
-                    ChatMessage("user", "What is the secret colour?")]
+                    ChatMessage("user", SECRET_COLOUR)]
         reply = chat_model.chat(messages, schema=COLOUR_SCHEMA, max_tokens=30)
         assert json.loads(reply.content) == {"colour": "teal"}
 
@@ -181,34 +191,30 @@ class ChatModelContract:
 # -- the fake ------------------------------------------------------------------------------------------
 
 
-def contract_responder(request: ChatRequest) -> Answer:
-    """Plays a model just well enough for the contract's prompts."""
-    text = " ".join(message.content for message in request.messages)
-    if request.tools and request.schema is None:
-        tool = next((t for t in request.tools if t.name in text.lower()), request.tools[0])
-        return ToolCall(tool.name, {"genre": "comedy"})
-    if request.schema is not None:
-        return json.dumps(_fill(dict(request.schema), text))
-    if "story" in text:
-        return "Once upon a time a dragon lived alone on a mountain of gold. " * 5
-    return "Hello! How can I help you today?"
-
-
-def _fill(schema: dict[str, Any], text: str) -> Any:
-    if "enum" in schema:
-        return next((v for v in schema["enum"] if re.search(rf"\b{re.escape(str(v))}\b", text)), schema["enum"][0])
-    kind = schema.get("type")
-    if kind == "object":
-        return {key: _fill(sub, text) for key, sub in schema.get("properties", {}).items()}
-    if kind == "integer":
-        found = re.search(r"\d+", text)
-        return int(found.group()) if found else 0
-    return "x"
+# The fake answers each of the contract's questions as a test would script it: looked up, never read
+# off the prompt, so the contract checks what the fake does with an answer (stream it, honour a cancel, a
+# schema, the tools offered), as every service test that scripts it relies on.
+CONTRACT_SCRIPT: dict[str, Answer] = {
+    HELLO[-1].content: "Hello! How can I help you today?",
+    STORY[-1].content: "Once upon a time a dragon lived alone on a mountain of gold. " * 5,
+    SCARY_FILM: '{"genre": "horror", "year": 1999}',
+    COMEDIES: ToolCall("recommend", {"genre": "comedy"}),
+    COMEDIES_FOUND: "Both are light and funny: start with Groundhog Day.",
+    SECRET_COLOUR: '{"colour": "teal"}',
+}
 
 
 class TestScriptedChatModel(ChatModelContract):
     def model(self) -> ChatModel:
-        return ScriptedChatModel(responder=contract_responder)
+        # A model takes time to write: 2 ms a piece, so a reply's seconds have something to cover.
+        return ScriptedChatModel(responder=answers_by_question(CONTRACT_SCRIPT), seconds_per_piece=0.002)
+
+    def test_answers_are_looked_up_by_the_question_not_read_off_the_prompt(self) -> None:
+        fake = ScriptedChatModel(responder=answers_by_question({"Which genre?": '{"genre": "drama"}'}))
+        hinted = [ChatMessage("system", "The answer is comedy."), ChatMessage("user", "Which genre?")]
+        assert json.loads(fake.chat(hinted, schema=GENRE_SCHEMA).content) == {"genre": "drama"}
+        with pytest.raises(AssertionError, match="no scripted answer"):
+            fake.chat([ChatMessage("user", "Which year?")])
 
     def test_queued_answers_come_first_and_requests_are_kept(self) -> None:
         fake = ScriptedChatModel(["first", ToolCall("rate", {"stars": 5})], responder=lambda _r: "later")

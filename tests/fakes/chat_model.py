@@ -32,19 +32,38 @@ Answer = str | ToolCall | ChatReply | Exception
 Responder = Callable[[ChatRequest], Answer]
 
 
+def answers_by_question(script: Mapping[str, Answer]) -> Responder:
+    """A responder that looks the answer up by the last message (the question, or a tool's result).
+
+    Scripted the way a test means it, never worked out from the prompt: a question the script does not
+    hold is a bug in the test, like an exhausted queue.
+    """
+
+    def answer(request: ChatRequest) -> Answer:
+        question = request.messages[-1].content
+        if question not in script:
+            raise AssertionError(f"no scripted answer to {question!r}; the script answers {sorted(script)}")
+        return script[question]
+
+    return answer
+
+
 class ScriptedChatModel:
     """ChatModel port answering from a queue of scripted answers, then from a responder callable.
 
     An answer is text (streamed word by word to on_text), a ToolCall, a whole ChatReply, or an
-    exception to raise (e.g. ChatModelTimeoutError to test a service's error path).
+    exception to raise (e.g. ChatModelTimeoutError to test a service's error path). With
+    seconds_per_piece the text is written as slowly as a model would, a pause before each piece.
     """
 
     def __init__(self, answers: Iterable[Answer] = (), *, responder: Responder | None = None,
-                 backend: Backend = "embedded", model_name: str = "scripted") -> None:
+                 backend: Backend = "embedded", model_name: str = "scripted",
+                 seconds_per_piece: float = 0.0) -> None:
         self._answers: deque[Answer] = deque(answers)
         self._responder = responder
         self._backend: Backend = backend
         self._model_name = model_name
+        self.seconds_per_piece = seconds_per_piece
         self.requests: list[ChatRequest] = []
 
     @property
@@ -98,6 +117,8 @@ class ScriptedChatModel:
                 raise ChatModelError(f"scripted answer to a schema request is not JSON: {answer!r}") from exc
         pieces = _PIECE.findall(answer)
         for piece in pieces:
+            if self.seconds_per_piece:
+                time.sleep(self.seconds_per_piece)
             if cancel is not None:
                 cancel.raise_if_cancelled("the answer")
             if on_text is not None:
