@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Settings, load_settings
-from app.domain.errors import ModelMissingError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.domain.voice import VoiceState
 from app.features.decode import ExcerptDecoder
-from app.paths import AppPaths, app_paths, model_dirs, resolve_paths
+from app.model_registry import ModelRegistry
+from app.paths import AppPaths, app_paths, resolve_paths
 from app.ports import (
     ChatModel,
     ChatModelSource,
@@ -49,10 +49,6 @@ from app.store.relocate import adopt_data_dir
 from app.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
-    from app.llm.builtin import BuiltinModel
     from app.store.index_host import IndexHost
     from app.voice.audio_io import SoundDeviceAudio
 
@@ -218,28 +214,6 @@ def chat_models(settings: Settings, paths: AppPaths, backend: str | None = None)
     return ChatModelChooser(backend or settings.llm_backend, ollama, EmbeddedChatModel(settings, paths))
 
 
-def embedded_plan(settings: Settings, folders: list[Path]) -> list[Path | BuiltinModel]:
-    """The embedded models to try, first choice first; the later ones are fallbacks (nothing is read or joined).
-
-    The llm_model_file setting names a GGUF file (a bare name is looked up in the models folders: no
-    fallback, the user asked for that file) or a built-in model (then the other installed built-in
-    models follow). Empty: the largest GGUF dropped into a models folder, else the installed built-in
-    models, best first: Qwen2.5 0.5B, then SmolLM2-135M.
-    """
-    from app.llm.builtin import builtin_model, installed_models
-    from app.llm.llamacpp import dropped_gguf
-
-    choice = settings.llm_model_file
-    builtin = builtin_model(choice)
-    if choice and builtin is None:
-        return [_in_model_folders(choice, folders)]
-    others: list[Path | BuiltinModel] = [m for m in installed_models() if m != builtin]
-    if builtin is not None:
-        return [builtin, *others]
-    dropped = next((found for folder in folders if (found := dropped_gguf(folder)) is not None), None)
-    return [dropped] if dropped is not None else others
-
-
 def chat_model_cache(paths: AppPaths) -> Path:
     """Where split built-in models are joined: $CHATREC_MODEL_CACHE when set, else the user's cache."""
     shared = os.environ.get(MODEL_CACHE_VARIABLE)
@@ -278,7 +252,7 @@ class EmbeddedChatModel:
         from app.llm.llamacpp import LlamaCppChatModel
 
         settings = self._settings
-        plan = embedded_plan(settings, model_folders(settings, self._paths))
+        plan = ModelRegistry(settings, self._paths).chat_plan()
         notes: list[str] = []
         for n, choice in enumerate(plan):
             if isinstance(choice, Path):
@@ -295,88 +269,21 @@ class EmbeddedChatModel:
         return None, tuple(notes)
 
 
-def model_folders(settings: Settings, paths: AppPaths) -> list[Path]:
-    """Where dropped-in models are looked for, first match wins: the models folder setting, data/models, models/."""
-    folders = model_dirs(settings.models_dir)
-    # data/models (the first drop-in place) keeps its turn before the folder beside the app
-    return [*folders[:-1], paths.data / "models", folders[-1]]
-
-
 def speech_to_text(paths: AppPaths, settings: Settings | None = None) -> SpeechToText:
-    """Whisper as the speech model setting says: best installed, tiny.en, base, or a CTranslate2 folder."""
+    """Whisper as the speech model setting says (the registry chooses): best installed, tiny.en, base, or a
+    CTranslate2 folder."""
     from app.voice.stt import WhisperSpeechToText
 
-    return WhisperSpeechToText(whisper_model_dir(paths, settings or Settings()))
-
-
-def whisper_model_dir(paths: AppPaths, settings: Settings) -> Path | None:
-    """The Whisper folder for the settings; None when tiny.en is wanted but not installed (load says so)."""
-    from app.voice.stt import assemble_base_model, default_model_dir, is_whisper_dir
-
-    choice = settings.speech_model
-    cache = paths.cache / "whisper"  # where base's split weights are joined once
-    if choice == "tiny.en":
-        return default_model_dir()
-    if choice == "base":
-        base = assemble_base_model(cache)
-        if base is None:
-            log.warning("the speech model is set to Whisper base, which is not installed; using tiny.en")
-            return default_model_dir()
-        return base
-    if choice:
-        folder = _in_model_folders(choice, model_folders(settings, paths))
-        if not is_whisper_dir(folder):
-            raise ModelMissingError(f"the speech model folder {folder} {_whisper_dir_problem(folder)}. Choose another "
-                                    "speech model in Settings (Voice tab; the speech_model setting), or "
-                                    "'Best installed'")
-        return folder
-    # Best installed: base, else a Whisper folder dropped into a models folder, else tiny.en.
-    dropped = (d for folder in model_folders(settings, paths) if folder.is_dir()
-               for d in sorted(folder.iterdir()) if d.is_dir() and is_whisper_dir(d))
-    return assemble_base_model(cache) or next(dropped, None) or default_model_dir()
-
-
-def _whisper_dir_problem(folder: Path) -> str:
-    """What keeps folder from being a CTranslate2 Whisper model, in words for the user."""
-    if not folder.exists():
-        return "does not exist"
-    if not folder.is_dir():
-        return "is a file, not a folder"
-    missing = [name for name in ("model.bin", "config.json") if not (folder / name).is_file()]
-    return (f"is not a CTranslate2 Whisper model: it has no {' and no '.join(missing)}" if missing
-            else "is not a CTranslate2 Whisper model")
+    return WhisperSpeechToText(ModelRegistry(settings or Settings(), paths).speech_folder())
 
 
 def text_to_speech(settings: Settings | None = None, paths: AppPaths | None = None) -> TextToSpeech:
     """Piper with the voice the settings name, else the bundled voice (else one in a models folder)."""
-    from app.voice.tts import PiperTextToSpeech, default_voice
+    from app.voice.tts import PiperTextToSpeech
 
     settings = settings or Settings()
-    folders = model_folders(settings, paths) if paths is not None else model_dirs(settings.models_dir)
-    if settings.voice_model:
-        model = _in_model_folders(settings.voice_model, folders)
-        config = model.with_name(model.name + ".json")  # piper's convention: <voice>.onnx.json beside it
-        for needed, what in ((model, "voice file"), (config, "voice settings file (.onnx.json)")):
-            if not needed.is_file():
-                raise ModelMissingError(f"the {what} {needed} is missing. Put it there, or choose another voice "
-                                        "in Settings (Voice tab; the voice_model setting), or the bundled one")
-        return PiperTextToSpeech(model, config)
-    # The bundled voice; when it is not installed, a voice dropped into a models folder beats failing later.
-    dropped = None if default_voice() is not None else next(
-        (model for folder in folders for model in sorted(folder.glob("*.onnx"))
-         if model.with_name(model.name + ".json").is_file()), None)
-    if dropped is None:
-        return PiperTextToSpeech()
-    log.info("the bundled voice is not installed; using %s", dropped)
-    return PiperTextToSpeech(dropped, dropped.with_name(dropped.name + ".json"))
-
-
-def _in_model_folders(value: str, folders: list[Path]) -> Path:
-    """A model path from the settings; a bare name is looked up in the models folders."""
-    path = Path(value).expanduser()
-    if path.is_absolute():
-        return path
-    return next((folder / path for folder in folders if (folder / path).exists()), path)
+    files = ModelRegistry(settings, paths or resolve_paths(app_paths(), settings)).voice_files()
+    return PiperTextToSpeech() if files is None else PiperTextToSpeech(*files)
 
 
 def voice_loop(engine: Engine, on_state: Callable[[VoiceState], None] = lambda state: None) -> VoiceLoop:
@@ -390,15 +297,6 @@ def audio(input_device: str = "", output_device: str = "") -> SoundDeviceAudio:
     from app.voice.audio_io import SoundDeviceAudio
 
     return SoundDeviceAudio(input_device=input_device, output_device=output_device)
-
-
-def preview_clip(path: str, seconds: float = 30.0) -> tuple[NDArray[np.float32], int]:
-    """The middle of a track as mono samples and their rate, for the preview player."""
-    from app.features.decode import read_excerpt
-
-    rate = 22050
-    samples, _ = read_excerpt(path, seconds=seconds, sample_rate=rate)
-    return samples, rate
 
 
 def music_analyser(paths: AppPaths, settings: Settings, workers: int | None = None) -> TrackAnalyser:

@@ -1,4 +1,9 @@
-"""Every setting declared once, with its default and a one-line doc; read from and saved to TOML."""
+"""Every setting declared once — its default, a one-line doc, the values it may take — read from and saved to TOML.
+
+Validation (check_setting, validate_settings), the command line's choices (`chatrec ask --backend`,
+`chatrec-desktop --theme`, `chatrec settings`) and the Settings dialog's lists and tooltips are all
+derived from the declarations in Settings, through SETTINGS.
+"""
 
 from __future__ import annotations
 
@@ -6,57 +11,124 @@ import math
 import os
 import tempfile
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.errors import ChatRecError, InputError
-from app.domain.remote import check_token, parse_headers, proxy_headers
+from app.domain.remote import HEADERS_FORMAT, check_token, parse_headers, proxy_headers
+
+_T = TypeVar("_T")
+
+
+def setting(default: _T, doc: str, *, choices: tuple[tuple[str, str], ...] = (), minimum: float | None = None,
+            folder: bool = False, check: Callable[[str], str | None] | None = None) -> _T:
+    """Declare one field of Settings: its default, its doc, and what it may be (choices as (value, what the
+    user reads), in the order offered; the smallest number; a folder path; a check of the text)."""
+    return field(default=default, metadata={"doc": doc, "choices": choices, "minimum": minimum, "folder": folder,
+                                            "check": check})
+
+
+def _headers_problem(text: str) -> str | None:
+    try:
+        parse_headers(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+_AUTO_ON_OFF = "auto", "on", "off"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """User settings; each field's comment is its documentation."""
+    """User settings, each declared with its default and its doc (see SETTINGS)."""
 
-    chroma_url: str = ""  # a Chroma server (http://host:port); empty = the local folder
-    chroma_token: str = ""  # a reverse proxy's token for the Chroma server, sent as "Authorization: Bearer ..."
-    chroma_headers: str = ""  # extra HTTP headers for the Chroma server: "Name: value", one per line or ';'
-    embed_batch_size: int = 64  # texts per embedding batch
-    embed_threads: int = 2  # embedding batches run in parallel, one core each
-    default_k: int = 10  # how many recommendations when not asked
-    lock_timeout_s: float = 5.0  # how long a command waits for another Chat-Rec to release the data folder
-    music_excerpt_s: float = 30.0  # seconds of each track analysed, from its middle
-    music_workers: int = 0  # processes analysing music; 0 = one per core
-    llm_backend: str = "auto"  # auto (Ollama when it runs and has the model, else embedded), ollama or embedded
-    ollama_host: str = "http://127.0.0.1:11434"  # the Ollama server to use
-    ollama_model: str = "llama3.2:3b"  # the Ollama model to chat with
-    ollama_token: str = ""  # a reverse proxy's token for Ollama, sent as "Authorization: Bearer ..."; never logged
-    ollama_headers: str = ""  # extra HTTP headers for Ollama: "Name: value", one per line or separated by ';'
-    llm_model_file: str = ""  # built-in model: qwen2.5-0.5b, smollm2-135m or a .gguf file; empty = the best installed
-    llm_timeout_s: float = 30.0  # how long a model answer may take before the turn goes on without it
-    llm_intent: bool = True  # let the model read requests (merged with the rules' exact reading)
-    llm_rerank: str = "auto"  # auto (Ollama re-ranks; embedded models only if measured to beat the ranker), on or off
-    llm_replies: str = "auto"  # auto (Ollama writes the reply, checked; the built-in model leaves it to the template)
-    theme: str = "system"  # the desktop app's look: system (follow the OS), dark or light
-    input_device: str = ""  # the microphone's device name; empty = the system default
-    output_device: str = ""  # the speaker's device name; empty = the system default
-    hands_free: bool = False  # talk without the button: speaking starts a turn, talking over the reply stops it
-    speech_model: str = ""  # tiny.en, base, or a Whisper (CTranslate2) folder; empty = the best installed
-    voice_model: str = ""  # a piper .onnx voice file; empty = the bundled voice
-    data_dir: str = ""  # where the database and indexes live (absolute); empty = the platform's data folder
-    models_dir: str = ""  # where dropped-in models are looked for (absolute); empty = models/ beside the app
+    chroma_url: str = setting("", "A Chroma server for the search index (http://host:port); empty keeps it in "
+                                  "the data folder")
+    chroma_token: str = setting("", "A reverse proxy's token for the Chroma server, sent as 'Authorization: "
+                                    "Bearer ...'; never logged", check=check_token)
+    chroma_headers: str = setting("", f"Extra HTTP headers for the Chroma server: {HEADERS_FORMAT}",
+                                  check=_headers_problem)
+    embed_batch_size: int = setting(64, "Texts per embedding batch", minimum=1)
+    embed_threads: int = setting(2, "Embedding batches run in parallel, one core each", minimum=1)
+    default_k: int = setting(10, "How many recommendations a command lists when not told how many (--k)",
+                             minimum=1)
+    lock_timeout_s: float = setting(5.0, "Seconds a command waits for another Chat-Rec to release the data folder",
+                                    minimum=0)
+    music_excerpt_s: float = setting(30.0, "Seconds of each track analysed, from its middle", minimum=5)
+    music_workers: int = setting(0, "Processes analysing music; 0 = one per core", minimum=0)
+    llm_backend: str = setting("auto", "Which language model answers", choices=(
+        ("auto", "Automatic: Ollama when it runs, else the built-in model"),
+        ("embedded", "Built-in model on this computer"), ("ollama", "Ollama server")))
+    ollama_host: str = setting("http://127.0.0.1:11434", "The Ollama server's address, for example "
+                                                         "http://127.0.0.1:11434")
+    ollama_model: str = setting("llama3.2:3b", "The Ollama model to chat with")
+    ollama_token: str = setting("", "A reverse proxy's token for Ollama, sent as 'Authorization: Bearer ...'; "
+                                    "empty for none; never logged", check=check_token)
+    ollama_headers: str = setting("", f"Extra HTTP headers for Ollama's proxy: {HEADERS_FORMAT}",
+                                  check=_headers_problem)
+    llm_model_file: str = setting("", "The language model that runs on this computer: a built-in one "
+                                      "(qwen2.5-0.5b, smollm2-135m) or a GGUF file in the models folder; empty = "
+                                      "the best installed")
+    llm_timeout_s: float = setting(30.0, "Seconds a model's answer may take before the turn goes on without it",
+                                   minimum=1)
+    llm_intent: bool = setting(True, "Let the model read requests too (merged with the rules' exact reading)")
+    llm_rerank: str = setting("auto", "Whether the model re-orders the recommendations", choices=(
+        ("auto", "Automatic: Ollama re-ranks; a built-in model only where it was measured to beat the ranker"),
+        ("on", "Always"), ("off", "Never")))
+    llm_replies: str = setting("auto", "Whether the model writes the reply (checked against the facts)", choices=(
+        ("auto", "Automatic: Ollama writes it; with the built-in model the template does"),
+        ("on", "Always"), ("off", "Never")))
+    theme: str = setting("system", "The desktop app's look: light or dark, or as the system is set", choices=(
+        ("system", "Follow the system"), ("dark", "Dark"), ("light", "Light")))
+    input_device: str = setting("", "The microphone (its device name) for talking; empty = the system default")
+    output_device: str = setting("", "The speaker (its device name) for spoken answers; empty = the system default")
+    hands_free: bool = setting(False, "Talk without the button: speaking starts a turn, talking over the reply "
+                                      "stops it")
+    speech_model: str = setting("", "The Whisper model that turns your speech into text: tiny.en, base, or a "
+                                    "CTranslate2 Whisper folder; empty = the best installed")
+    voice_model: str = setting("", "The piper voice that reads answers aloud: a .onnx voice file (its .onnx.json "
+                                   "beside it); empty = the bundled voice")
+    data_dir: str = setting("", "Where the database and indexes live (a full path); empty = the platform's data "
+                                "folder", folder=True)
+    models_dir: str = setting("", "Where dropped-in models are looked for (a full path); empty = models/ beside "
+                                  "the app", folder=True)
 
 
-# the smallest value that makes sense for each numeric setting
-_MINIMUM: dict[str, float] = {"embed_batch_size": 1, "embed_threads": 1, "default_k": 1, "lock_timeout_s": 0,
-                              "music_excerpt_s": 5, "music_workers": 0, "llm_timeout_s": 1}
-# settings that take one of a few words
-_CHOICES: dict[str, tuple[str, ...]] = {"llm_backend": ("auto", "ollama", "embedded"),
-                                        "llm_rerank": ("auto", "on", "off"),
-                                        "llm_replies": ("auto", "on", "off"),
-                                        "theme": ("system", "dark", "light")}
-# folder settings: a relative folder would move with the working directory
-_FOLDERS = ("data_dir", "models_dir")
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting as Settings declares it."""
+
+    name: str
+    kind: type  # bool, int, float or str
+    default: object
+    doc: str
+    choices: tuple[tuple[str, str], ...] = ()  # (value, what the user reads), in the order offered
+    minimum: float | None = None  # the smallest value that makes sense
+    folder: bool = False  # a folder path: a relative one would move with the working directory
+    check: Callable[[str], str | None] | None = None  # why a text value is not valid, or None
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The values a setting with choices may take, in the order offered."""
+        return tuple(value for value, _label in self.choices)
+
+
+# Every setting by name, in the order Settings declares them: the one place the others derive from.
+SETTINGS: dict[str, SettingSpec] = {
+    spec.name: SettingSpec(spec.name, type(spec.default), spec.default, **spec.metadata) for spec in fields(Settings)}
+
+
+def setting_values(name: str) -> tuple[str, ...]:
+    """The values a setting may take (its choices), in the order offered: for the CLI's and the dialog's lists."""
+    return SETTINGS[name].values
+
+
+def setting_choices(name: str) -> tuple[tuple[str, str], ...]:
+    """A setting's choices as (what the user reads, the value saved), in the order offered."""
+    return tuple((label, value) for value, label in SETTINGS[name].choices)
 
 
 def load_settings(path: Path) -> Settings:
@@ -67,14 +139,12 @@ def load_settings(path: Path) -> Settings:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
-    known = {f.name for f in fields(Settings)}
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key not in known:
-            raise InputError(f"unknown setting; known ones: {', '.join(sorted(known))}",
+        if key not in SETTINGS:
+            raise InputError(f"unknown setting; known ones: {', '.join(sorted(SETTINGS))}",
                              file=str(path), field=key)
-        expected = type(getattr(Settings(), key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        if SETTINGS[key].kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         problem = check_setting(key, value)
         if problem is not None:
@@ -89,24 +159,21 @@ def load_settings(path: Path) -> Settings:
 
 def check_setting(key: str, value: object) -> str | None:
     """Why value is not valid for setting key (written for the user), or None when it is."""
-    expected = type(getattr(Settings(), key))
+    spec = SETTINGS[key]
+    expected = spec.kind
     if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
         return f"expected {expected.__name__}, got {type(value).__name__}"
     if isinstance(value, float) and math.isnan(value):
         return "must be a number, got nan"
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < _MINIMUM.get(key, value):
-        return f"must be at least {_MINIMUM[key]}, got {value}"
-    if key in _CHOICES and value not in _CHOICES[key]:
-        return f"must be one of {', '.join(_CHOICES[key])}, got {value!r}"
-    if key in _FOLDERS and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and spec.minimum is not None \
+            and value < spec.minimum:
+        return f"must be at least {spec.minimum}, got {value}"
+    if spec.choices and value not in spec.values:
+        return f"must be one of {', '.join(spec.values)}, got {value!r}"
+    if spec.folder and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
         return f"must be a full folder path (or empty for the default), got {value!r}"
-    if key in ("ollama_headers", "chroma_headers") and isinstance(value, str):
-        try:
-            parse_headers(value)
-        except ValueError as exc:
-            return str(exc)
-    if key in ("ollama_token", "chroma_token") and isinstance(value, str):
-        return check_token(value)  # the message never quotes the token
+    if spec.check is not None and isinstance(value, str):
+        return spec.check(value)  # a token's check never quotes the token
     return None
 
 
@@ -122,10 +189,10 @@ def _check_together(settings: Settings) -> tuple[str, str] | None:
 
 def validate_settings(settings: Settings) -> None:
     """Raise an InputError naming the first field whose value is not valid."""
-    for spec in fields(Settings):
-        problem = check_setting(spec.name, getattr(settings, spec.name))
+    for name in SETTINGS:
+        problem = check_setting(name, getattr(settings, name))
         if problem is not None:
-            raise InputError(problem, field=spec.name)
+            raise InputError(problem, field=name)
     clash = _check_together(settings)
     if clash is not None:
         raise InputError(clash[1], field=clash[0])

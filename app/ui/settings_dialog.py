@@ -34,10 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from app import installed
-from app.config import Settings, check_setting, save_settings
+from app.config import SETTINGS, Settings, check_setting, save_settings, setting_choices
 from app.domain.errors import ChatRecError
-from app.domain.remote import HEADERS_FORMAT, insecure_host_warning
+from app.domain.remote import insecure_host_warning
 from app.domain.voice import RECORDING_LIMIT_S, AudioDevice
+from app.model_registry import AUTOMATIC, Choice, ModelRegistry
 from app.paths import AppPaths
 from app.paths import models_dir as default_models_dir
 from app.ui.jobs import Jobs
@@ -56,9 +57,6 @@ HANDS_FREE_NOTE = ("Talk without holding the button: speaking starts a turn, and
                    "microphone hears (echo suppression against the answer it is playing), but loud speakers "
                    "close to the microphone or a very echoey room can still cut an answer short or miss what "
                    f"you say; headphones always work. A recording stops after {RECORDING_LIMIT_S:g} s.")
-BACKENDS = (("Automatic: Ollama when it runs, else the built-in model", "auto"),
-            ("Built-in model on this computer", "embedded"), ("Ollama server", "ollama"))
-THEMES = (("Follow the system", "system"), ("Dark", "dark"), ("Light", "light"))
 # the names inline messages use for each field
 FIELD_NAMES = {"llm_backend": "Assistant", "ollama_host": "Ollama host", "ollama_token": "Ollama token",
                "ollama_headers": "Extra headers", "ollama_model": "Ollama model",
@@ -83,11 +81,9 @@ def _note(text: str, parent: QWidget) -> QLabel:
     return label
 
 
-def _combo(name: str, tip: str, parent: QWidget,
-           choices: tuple[installed.Choice, ...] | list[installed.Choice] = ()) -> QComboBox:
+def _combo(name: str, parent: QWidget, choices: tuple[Choice, ...] | list[Choice] = ()) -> QComboBox:
     combo = QComboBox(parent)
     combo.setAccessibleName(name)
-    combo.setToolTip(tip)
     for text, value in choices:
         combo.addItem(text, value)
     return combo
@@ -128,7 +124,8 @@ class SettingsDialog(QDialog):
         self._choose_folder = choose_folder or _ask_folder
         self._errors: dict[str, QLabel] = {}
         self._fields: dict[str, QWidget] = {}
-        self._folders: list[Path] = []  # where dropped-in models are looked for (set by _load_lists)
+        # The models the saved settings' folders hold (a changed models folder applies at the next start)
+        self._models = ModelRegistry(settings, paths)
         self._controller = controller
         self._confirm_action = confirm_action
         self._busy = busy  # an import is running: a restore must wait for it
@@ -175,8 +172,11 @@ class SettingsDialog(QDialog):
 
     def _field(self, form: QFormLayout, label: str, key: str, widget: QWidget, *,
                buttons: tuple[QWidget, ...] = (), notes: tuple[QLabel, ...] = ()) -> None:
-        """A labelled row: the field (and its buttons), any notes, and an inline error line under it."""
+        """A labelled row: the field (and its buttons), any notes, and an inline error line under it; the
+        setting's declared doc is the field's tooltip."""
         parent = form.parentWidget() or self
+        if not widget.toolTip():
+            widget.setToolTip(SETTINGS[key].doc)
         box = QWidget(parent)
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
@@ -200,12 +200,11 @@ class SettingsDialog(QDialog):
     def _assistant_tab(self) -> QWidget:
         page, form = self._form()
         s = self._settings
-        self.backend = _combo("Assistant model", "Which language model answers", page, BACKENDS)
+        self.backend = _combo("Assistant model", page, setting_choices("llm_backend"))
         _select(self.backend, s.llm_backend)
         self._field(form, "&Model:", "llm_backend", self.backend)
         self.host = QLineEdit(s.ollama_host, page)
         self.host.setAccessibleName("Ollama host")
-        self.host.setToolTip("The Ollama server's address, for example http://127.0.0.1:11434")
         self.check = QPushButton("Chec&k", page)
         self.check.setAccessibleName("Check the Ollama server")
         self.check.setToolTip("Ask the server which models it has")
@@ -224,23 +223,19 @@ class SettingsDialog(QDialog):
         self.token = QLineEdit(s.ollama_token, page)
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setAccessibleName("Ollama token")
-        self.token.setToolTip("A reverse proxy's token, sent as 'Authorization: Bearer ...'; empty for none")
         self._field(form, "Ollama &token:", "ollama_token", self.token)
         # several lines: a value holding ';' must stay on its own line, as the settings file keeps it
         self.headers = QPlainTextEdit(s.ollama_headers, page)
         self.headers.setTabChangesFocus(True)
         self.headers.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.headers.setAccessibleName("Extra headers for Ollama")
-        self.headers.setToolTip(f"Extra HTTP headers for the proxy: {HEADERS_FORMAT}")
         self._field(form, "Extra &headers:", "ollama_headers", self.headers)
-        self.ollama_model = _combo("Ollama model", "The Ollama model to chat with", page)
+        self.ollama_model = _combo("Ollama model", page)
         self.ollama_model.setEditable(True)
         self.ollama_model.addItem(s.ollama_model, s.ollama_model)
         self._field(form, "Ollama mode&l:", "ollama_model", self.ollama_model)
         # Filled in the background (the models folders are scanned); until then the saved choice shows.
-        self.chat_model = _combo("Built-in model", "The language model that runs on this computer: a built-in "
-                                 "one, or a GGUF file in the models folder", page,
-                                 [("Best installed (automatic)", "")])
+        self.chat_model = _combo("Built-in model", page, [AUTOMATIC])
         _select(self.chat_model, s.llm_model_file)
         browse = QPushButton("&Browse…", page)
         browse.setAccessibleName("Choose a GGUF model file for the built-in model")
@@ -250,22 +245,20 @@ class SettingsDialog(QDialog):
 
     def _voice_tab(self) -> QWidget:
         page, form = self._form()
-        self.speech = _combo("Speech model", "The Whisper model that turns your speech into text", page,
-                             [("Best installed (automatic)", "")])
+        self.speech = _combo("Speech model", page, [AUTOMATIC])
         self._field(form, "&Speech model:", "speech_model", self.speech)
-        self.voice = _combo("Voice", "The piper voice that reads answers aloud", page, [("Bundled voice", "")])
+        self.voice = _combo("Voice", page, [("Bundled voice", "")])
         self._field(form, "V&oice:", "voice_model", self.voice)
-        self.input_device = _combo("Microphone", "The input device for push-to-talk", page,
-                                   [("System default", "")])
+        self.input_device = _combo("Microphone", page, [("System default", "")])
         self._field(form, "&Microphone:", "input_device", self.input_device)
-        self.output_device = _combo("Speaker", "The output device for spoken answers", page,
-                                    [("System default", "")])
+        self.output_device = _combo("Speaker", page, [("System default", "")])
         self.devices_status = _note("Looking for audio devices…", page)
         self.devices_status.setObjectName("devicesStatus")
         self.devices_status.setAccessibleName("Audio devices")
         self._field(form, "Spea&ker:", "output_device", self.output_device, notes=(self.devices_status,))
         self.hands_free = QCheckBox("Talk without holding the button", page)
         self.hands_free.setAccessibleName("Hands-free")
+        self.hands_free.setToolTip(SETTINGS["hands_free"].doc)
         self.hands_free.setAccessibleDescription(HANDS_FREE_NOTE)
         self.hands_free.setChecked(self._settings.hands_free)
         self.hands_free_note = _note(HANDS_FREE_NOTE, page)
@@ -287,7 +280,7 @@ class SettingsDialog(QDialog):
 
     def _appearance_tab(self) -> QWidget:
         page, form = self._form()
-        self.theme = _combo("Theme", "Light or dark, or as the system is set", page, THEMES)
+        self.theme = _combo("Theme", page, setting_choices("theme"))
         _select(self.theme, self._settings.theme)
         self._field(form, "&Theme:", "theme", self.theme)
         return page
@@ -319,7 +312,7 @@ class SettingsDialog(QDialog):
         edit = QLineEdit(value, page)
         edit.setPlaceholderText("Default")
         edit.setAccessibleName(name)
-        edit.setToolTip(f"Empty uses the default; now in use: {current}")
+        edit.setToolTip(f"{SETTINGS[key].doc}. Now in use: {current}")
         browse = QPushButton(browse_text, page)
         browse.setAccessibleName(f"Choose the {name.lower()}")
         browse.clicked.connect(lambda: self._on_browse_folder(edit, name))
@@ -332,16 +325,14 @@ class SettingsDialog(QDialog):
     # -- background lists -------------------------------------------------------------------
 
     def _load_lists(self) -> None:
-        folders = installed.model_folders(self._settings, self._paths)
-        self._folders = folders
-        self._jobs.start(MODELS_JOB, lambda ctx: (installed.speech_models(folders), installed.voices(folders),
-                                                  installed.chat_models(folders)),
+        models = self._models
+        self._jobs.start(MODELS_JOB, lambda ctx: (models.speech_choices(), models.voice_choices(),
+                                                  models.chat_choices()),
                          on_done=self._show_models, on_error=lambda exc: None)
         self._jobs.start(DEVICES_JOB, lambda ctx: self._list_devices(), on_done=self._show_devices,
                          on_error=self._no_devices)
 
-    def _show_models(self, found: tuple[list[installed.Choice], list[installed.Choice],
-                                        list[installed.Choice]]) -> None:
+    def _show_models(self, found: tuple[list[Choice], list[Choice], list[Choice]]) -> None:
         speech, voices, chat = found
         for combo, choices, value in ((self.speech, speech, self._value(self.speech)),
                                       (self.voice, voices, self._value(self.voice)),
@@ -441,7 +432,7 @@ class SettingsDialog(QDialog):
             found["ollama_host"] = "enter the server's address, for example http://127.0.0.1:11434"
         if settings.llm_backend == "ollama" and not settings.ollama_model:
             found["ollama_model"] = "choose a model (press Check to list the server's models)"
-        chat_problem = installed.chat_model_problem(settings.llm_model_file, self._folders)
+        chat_problem = self._models.chat_problem(settings.llm_model_file)
         if chat_problem is not None:
             found["llm_model_file"] = chat_problem
         for key in ("data_dir", "models_dir"):

