@@ -49,9 +49,6 @@ from app.store.relocate import adopt_data_dir
 from app.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
     from app.store.index_host import IndexHost
     from app.voice.audio_io import SoundDeviceAudio
 
@@ -300,15 +297,6 @@ def audio(input_device: str = "", output_device: str = "") -> SoundDeviceAudio:
     from app.voice.audio_io import SoundDeviceAudio
 
     return SoundDeviceAudio(input_device=input_device, output_device=output_device)
-
-
-def preview_clip(path: str, seconds: float = 30.0) -> tuple[NDArray[np.float32], int]:
-    """The middle of a track as mono samples and their rate, for the preview player."""
-    from app.features.decode import read_excerpt
-
-    rate = 22050
-    samples, _ = read_excerpt(path, seconds=seconds, sample_rate=rate)
-    return samples, rate
 
 
 def music_analyser(paths: AppPaths, settings: Settings, workers: int | None = None) -> TrackAnalyser:

@@ -330,8 +330,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
             "import listens": lambda: _report_listens(engine.listens.import_file(args.file, out.progress), out),
             "import history": lambda: _report_history(engine.history.import_files(args.files, out.progress), out),
             "reindex": lambda: _report_reindex(engine.index.rebuild(out.progress), out),
-            "rate": lambda: _report_rating(engine.store.rate(args.user, _item_ref(engine, args.item),
-                                                             stars=args.stars), out),
+            "rate": lambda: _report_rating(engine.ratings.rate(_item_ref(engine, args.item), stars=args.stars,
+                                                               user=args.user), out),
             "recommend": lambda: _report_items(engine.recommendations.recommend(RecommendRequest(
                 user=args.user, k=args.k, query=args.query, domain=args.domain, year_min=args.year_min,
                 year_max=args.year_max, genres=tuple(args.genre), exclude_rated=not args.include_rated),
@@ -577,48 +577,44 @@ def _report_items(recs: Sequence[Recommendation], out: _Printer, user: str | Non
 
 def _report_status(engine: Any, out: _Printer) -> None:
     from app.domain.errors import DatabaseDamagedError
-    from app.maintenance import library_backups
 
-    store = engine.store
-    newest = next(iter(library_backups(engine.paths)), None)
-    check = {"state": "damaged" if store.damage else "read-only" if store.read_only else "ok",
-             "problem": store.damage, "last_backup": None if newest is None else _backup_json(newest)}
-    if store.damage:  # the rest would read the damaged file: say what is wrong and how to mend it
-        out.emit({"data_dir": str(engine.paths.data), "database": str(store.path), "database_check": check},
-                 f"data folder: {engine.paths.data}\ndatabase: DAMAGED ({store.damage})")
+    status = engine.library_status
+    check = status.check()
+    newest = check.last_backup
+    check_json = {"state": check.state, "problem": check.problem,
+                  "last_backup": None if newest is None else _backup_json(newest)}
+    if check.state == "damaged":  # the rest would read the damaged file: say what is wrong and how to mend it
+        out.emit({"data_dir": str(engine.paths.data), "database": str(engine.store.path), "database_check": check_json},
+                 f"data folder: {engine.paths.data}\ndatabase: DAMAGED ({check.problem})")
         raise DatabaseDamagedError("run `chatrec repair` to recover what can be read, or `chatrec restore` "
                                    "to go back to the last backup"
                                    + ("" if newest is None else f" ({newest.path.name})"))
+    report = status.report(index=True)
     runs = [{"id": r.id, "kind": r.kind, "source": r.source, "status": r.status, "items": r.items,
-             "users": r.users, "ratings": r.ratings, "message": r.message} for r in store.import_runs()]
+             "users": r.users, "ratings": r.ratings, "message": r.message} for r in report.runs]
+    music = {"folders": [f.root for f in report.folders], "indexed": report.tracks_indexed,
+             "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped]}
     payload = {
-        "data_dir": str(engine.paths.data), "database": str(store.path),
-        "schema_version": store.schema_version(),
-        "items": store.count("items"), "domains": store.domain_counts(), "users": store.count("users"),
-        "ratings": store.count("ratings"), "lists": store.count("lists"),
-        "index_current": engine.index.is_current(), "imports": runs,
-        "music": _music_status(engine), "database_check": check,
+        "data_dir": str(report.data_dir), "database": str(report.database),
+        "schema_version": report.schema_version,
+        "items": report.items, "domains": report.domains, "users": report.users,
+        "ratings": report.ratings, "lists": report.lists,
+        "index_current": report.index_current, "imports": runs,
+        "music": music, "database_check": check_json,
     }
     backup_line = "none yet" if newest is None else f"{_when(newest.taken)} ({newest.reason})"
     lines = [f"data folder: {payload['data_dir']}",
-             f"database: {check['state']}; last backup: {backup_line}",
+             f"database: {check.state}; last backup: {backup_line}",
              f"items: {payload['items']} {payload['domains']}, users: {payload['users']}, "
              f"ratings: {payload['ratings']}, lists: {payload['lists']}",
              f"vector index: {'up to date' if payload['index_current'] else 'will be rebuilt on next use'}"]
     lines += [f"import {r['id']}: {r['kind']} {r['source']} - {r['status']} {r['message']}".rstrip()
               for r in runs]
-    music = payload["music"]
     if music["folders"]:
         lines.append(f"music: {music['indexed']} tracks indexed from {', '.join(music['folders'])}; "
                      f"{len(music['skipped'])} skipped")
         lines += _skipped_lines(music["skipped"])
     out.emit(payload, "\n".join(lines))
-
-
-def _music_status(engine: Any) -> dict[str, Any]:
-    summary = engine.music_files.summary()
-    return {"folders": list(summary.roots), "indexed": summary.indexed,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in summary.skipped]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

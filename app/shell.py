@@ -12,6 +12,7 @@ from app.domain.errors import ChatRecError
 from app.domain.items import DOMAINS, ME
 from app.domain.recommendation import Recommendation
 from app.prices import price_suffix, with_prices
+from app.services.ratings import stars_from
 from app.services.recommendations import RecommendRequest
 from app.services.titles import item_named
 
@@ -101,18 +102,14 @@ class Shell:
     def _rate(self, words: Sequence[str]) -> None:
         if len(words) < 2:
             raise ChatRecError("say: rate N STARS or rate TITLE STARS, for example rate 2 5 or rate Fargo 5")
-        which, said = " ".join(words[:-1]), words[-1]
-        try:
-            stars = float(said)
-        except ValueError:
-            raise ChatRecError(f"'{said}' is not a number of stars (1-5)") from None
+        which, stars = " ".join(words[:-1]), stars_from(words[-1])
         if which.isdigit():
             item_id, title = self._card(which).item.id, self._card(which).item.title
         else:  # a title: "rate Fargo 5", "rate Heat (1995) 4"
             item_id = item_named(which, self._engine.conversation.titles(),
                                  lambda item: bool(self._engine.store.items_by_ids([item])))
             title = self._engine.store.get_item(item_id).title
-        self._engine.store.rate(ME, item_id, stars=stars)
+        self._engine.ratings.rate(item_id, stars=stars)
         self._write(f"  rated {title} {stars:g}★")
 
     def _show(self, cards: list[Recommendation]) -> None:

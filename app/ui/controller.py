@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.errors import ChatRecError
-from app.domain.items import ME
 from app.domain.voice import RECORDING_LIMIT_S, AudioBlock
 from app.paths import AppPaths
 from app.ports import AudioIO
@@ -220,14 +219,14 @@ class SessionController(QObject):
         engine = self._require_engine()
         if engine is None:
             return
-        self._jobs.start(f"rate:{item_id}", lambda ctx: engine.store.rate(ME, item_id, stars=stars, thumb=thumb),
+        self._jobs.start(f"rate:{item_id}", lambda ctx: engine.ratings.rate(item_id, stars=stars, thumb=thumb),
                          on_done=self.rated.emit, on_error=self.failed.emit)
 
     def ratings(self) -> dict[str, float]:
         """The user's stars by item id (a quick read of the store)."""
         if self.engine is None:
             return {}
-        return {r.item_id: r.effective_stars() for r in self.engine.store.ratings_of(ME)}
+        return self.engine.ratings.stars_by_item()
 
     def stop(self) -> None:
         """The stop button: cancel the turn in progress and stop speaking."""
@@ -250,16 +249,13 @@ class SessionController(QObject):
         if self._voice_factory is None:
             self.failed.emit(ChatRecError("audio is off in this build"))
             return
-        source = engine.store.get_item(item_id).source
 
         def work(ctx: JobContext) -> None:
-            from app.bootstrap import preview_clip
-
-            samples, rate = preview_clip(source)
+            clip = engine.preview.clip(item_id)
             ctx.cancel.raise_if_cancelled("the preview")
             parts = self._voice_parts(engine)
             # Traced, so hands-free listening takes the music coming back from the speaker for what it is.
-            parts.audio.play(parts.loop.traced([samples], rate), rate, ctx.cancel)
+            parts.audio.play(parts.loop.traced([clip.samples], clip.sample_rate), clip.sample_rate, ctx.cancel)
 
         self._previewing = item_id
         self.previewing.emit(item_id)

@@ -186,21 +186,21 @@ class LibraryCare(QGroupBox):
             self.state.setText("The library is closed while its database is looked after…")
             self._enable(False)
             return
-        store = engine.store
-        found = maintenance.library_backups(engine.paths)
-        last = f"last backup {backup_label(found[0])}" if found else "no backup yet (one is taken before every import)"
-        if store.damage:
-            self.state.setText(f"The database is damaged ({store.damage}); nothing more is written into it. "
+        check = engine.library_status.check()
+        newest = check.last_backup
+        last = f"last backup {backup_label(newest)}" if newest else "no backup yet (one is taken before every import)"
+        if check.state == "damaged":
+            self.state.setText(f"The database is damaged ({check.problem}); nothing more is written into it. "
                                f"Repair it, or restore a backup. {last[0].upper()}{last[1:]}.")
-        elif store.read_only:
+        elif check.state == "read-only":
             self.state.setText(f"The database is read-only: Chat-Rec can show it but not change it. "
                                f"{last[0].upper()}{last[1:]}.")
         else:
             self.state.setText(f"The database checked out sound; {last}.")
         self._enable(True)
-        self.back_up.setEnabled(can_back_up(engine))
-        self.restore.setEnabled(bool(found))
-        self.repair.setEnabled(bool(store.damage))
+        self.back_up.setEnabled(check.state == "ok")
+        self.restore.setEnabled(newest is not None)
+        self.repair.setEnabled(check.state == "damaged")
 
     def showEvent(self, event: QShowEvent) -> None:
         """Read the state again when the box comes into view: a backup may have been taken in Settings."""

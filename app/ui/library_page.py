@@ -1,6 +1,8 @@
 """The Library page: what is imported, imports with progress, ETA and cancel, and files that failed.
 
-Every import and every read of the library's state runs through Jobs, so the page never blocks.
+What the library holds comes from the LibraryStatus service (`chatrec status` reads the same report);
+the page only renders it. Every import and every read of the library's state runs through Jobs, so the
+page never blocks.
 Cancel stops the engine at its next checkpoint; what was saved until then is kept (a music scan saves
 as it goes; a catalogue import is all-or-nothing).
 """
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, PhasePace, ProgressCallback
 from app.services.film_history import HistoryReport
+from app.services.library_status import LibraryReport
 from app.services.music import MusicImportReport
 from app.ui.a11y import clear_button, named_button, status_label
 from app.ui.download_dialog import DownloadDialog
@@ -61,29 +63,6 @@ PathsChooser = Callable[[QWidget], "list[Path]"]
 ReleaseChooser = Callable[[QWidget], "str | None"]
 _LEAVE_OUT = "Leave it out"
 ImportWork = Callable[["Engine", ProgressCallback, CancelToken], object]
-
-
-@dataclass(frozen=True)
-class LibrarySnapshot:
-    """What the page shows, read from the store off the GUI thread."""
-
-    domains: dict[str, int]
-    users: int
-    ratings: int
-    folders: tuple[tuple[str, int], ...]  # each music folder and how many tracks it has indexed
-    indexed: int
-    skipped: tuple[SkippedFile, ...]
-    runs: tuple[ImportRun, ...] = field(default_factory=tuple)
-
-
-def read_snapshot(engine: Engine) -> LibrarySnapshot:
-    """The library's counts, music folders, failed files and latest import runs."""
-    store = engine.store
-    summary = engine.music_files.summary()
-    folders = tuple((root, sum(1 for known in engine.music_files.known([root]).values()
-                               if known.status == "indexed")) for root in summary.roots)
-    return LibrarySnapshot(store.domain_counts(), store.count("users"), store.count("ratings"), folders,
-                           summary.indexed, summary.skipped, tuple(store.import_runs(_RUNS_SHOWN)))
 
 
 def describe_result(result: object) -> str:
@@ -378,8 +357,8 @@ class LibraryPage(QWidget):
         """Re-read the counts, folders, failed files and runs in the background."""
         engine = self._engine
         if engine is not None:
-            self._jobs.start(STATUS_JOB, lambda ctx: read_snapshot(engine), on_done=self._show_snapshot,
-                             on_error=self.failed.emit)
+            self._jobs.start(STATUS_JOB, lambda ctx: engine.library_status.report(runs=_RUNS_SHOWN),
+                             on_done=self._show_report, on_error=self.failed.emit)
             self.care.refresh()  # an import takes a backup first
 
     def is_importing(self) -> bool:
@@ -397,23 +376,23 @@ class LibraryPage(QWidget):
         self.progress.setVisible(busy)
         self.eta.setVisible(busy)
 
-    def _show_snapshot(self, snap: LibrarySnapshot) -> None:
-        self._empty = not any(snap.domains.values())
+    def _show_report(self, report: LibraryReport) -> None:
+        self._empty = report.is_empty
         parts = [_count(count, *_DOMAIN_WORDS.get(domain, (domain, domain)))
-                 for domain, count in snap.domains.items() if count]
+                 for domain, count in report.domains.items() if count]
         if parts:
-            self.summary.setText(f"{', '.join(parts)}; {_count(snap.ratings, 'rating', 'ratings')} from "
-                                 f"{_count(snap.users, 'person', 'people')}.")
+            self.summary.setText(f"{', '.join(parts)}; {_count(report.ratings, 'rating', 'ratings')} from "
+                                 f"{_count(report.users, 'person', 'people')}.")
         else:
             self.summary.setText("Nothing imported yet. Add a music folder, import MovieLens or a product "
                                  "catalogue, or load the demo catalogue to try Chat-Rec out.")
         self.folders.clear()
-        for root, indexed in snap.folders:
-            self.folders.addItem(f"{root} — {_count(indexed, 'track', 'tracks')} indexed")
-        self.folders.setVisible(bool(snap.folders))
-        self.folders_empty.setVisible(not snap.folders)
-        self._fill_failures(snap.skipped)
-        self._fill_runs(snap.runs)
+        for folder in report.folders:
+            self.folders.addItem(f"{folder.root} — {_count(folder.indexed, 'track', 'tracks')} indexed")
+        self.folders.setVisible(bool(report.folders))
+        self.folders_empty.setVisible(not report.folders)
+        self._fill_failures(report.skipped)
+        self._fill_runs(report.runs)
         self._set_busy(self.is_importing())
 
     def _fill_failures(self, skipped: tuple[SkippedFile, ...]) -> None:

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.items import ME, Rating
+from app.domain.items import Rating
 from app.domain.lists import Playlist
 from app.services.lists import Added, ListEntry
 from app.ui.export_dialog import ChooseFile, ExportDialog
@@ -431,20 +431,13 @@ class ListsPage(QWidget):
         if engine is None:
             return
 
-        def create() -> Playlist:
-            # The free name is picked when the list is written: earlier saves may still be queued.
-            taken = {p.name for p in engine.lists.all()}
-            chosen = name or next(n for n in (f"New list{'' if i == 1 else f' {i}'}" for i in range(1, 10_000))
-                                  if n not in taken)
-            return engine.lists.create(chosen)
-
         def created(playlist: Playlist) -> None:
             self._current = playlist.name
             self._changed()
             if name is None:
                 self.start_rename()
 
-        self._write(create, created)
+        self._write(lambda: engine.lists.create(name or None), created)
 
     def start_rename(self) -> None:
         """Edit the chosen list's name in place."""
@@ -493,12 +486,6 @@ class ListsPage(QWidget):
         engine = self._engine
         if engine is None:
             return
-        clean = list_name.strip()
-
-        def add() -> Added:
-            if clean not in {p.name for p in engine.lists.all()}:
-                engine.lists.create(clean)
-            return engine.lists.add(clean, list(item_ids))
 
         def added(result: Added) -> None:
             count, already = len(result.added), len(result.already_there)
@@ -507,10 +494,10 @@ class ListsPage(QWidget):
             if already:
                 text += f" {already} {'was' if already == 1 else 'were'} there already."
             self.notice.emit(text)
-            self._current = clean
+            self._current = result.playlist.name
             self._changed()
 
-        self._write(add, added)
+        self._write(lambda: engine.lists.add(list_name, list(item_ids), create_missing=True), added)
 
     # --- entry actions ---------------------------------------------------------------------------
     def move_entry(self, from_position: int, to_position: int) -> None:
@@ -562,18 +549,12 @@ class ListsPage(QWidget):
             return
         position = self.selected_position()
 
-        def write() -> None:
-            if stars is None:
-                engine.store.unrate(ME, item_id)
-            else:
-                engine.store.rate(ME, item_id, stars=float(stars))
-
         def rated(_result: object) -> None:
             self._show_entries()
             if position is not None:
                 self.select_position(position)
 
-        self._write(write, rated)
+        self._write(lambda: engine.ratings.set_stars(item_id, stars), rated)
 
     def open_export_dialog(self) -> ExportDialog | None:
         """Open the export dialog for the chosen list (non-blocking); returns it."""

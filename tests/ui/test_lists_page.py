@@ -103,6 +103,19 @@ def test_add_items_creates_the_list_and_shows_the_entries(page: Page, engine: En
     assert row == ["4", "Se7en", "", "1995", ""]
 
 
+def test_adding_to_a_list_named_in_another_case_fills_that_list(page: Page, engine: Engine, qtbot: QtBot,
+                                                               messages: tuple[list[str], list[BaseException]]) -> None:
+    _filled(qtbot, page)
+    page.add_items(" CRIME NIGHT ", [item_id("se7en")])  # "Add to list" with the name typed again, as the voice does
+    settle(qtbot, page)
+    assert page.list_names() == ["Crime night"] and page.current_list() == "Crime night"
+    assert page.entry_titles() == ["Fargo", "Heat", "Up", "Se7en"]
+    assert messages[0][-1] == "Added 1 entry to “Crime night”."
+    page.add_items("Late shows", [item_id("nope")])  # an unknown item: refused, and no empty list is left behind
+    settle(qtbot, page)
+    assert "unknown item" in str(messages[1][-1]) and page.list_names() == ["Crime night"]
+
+
 def test_rename_in_place_and_a_duplicate_name_is_refused_without_blocking(
         page: Page, engine: Engine, qtbot: QtBot, messages: tuple[list[str], list[BaseException]]) -> None:
     _filled(qtbot, page, "A")
