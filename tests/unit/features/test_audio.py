@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +19,8 @@ from app.features.audio import (
     analyse_file,
     describe,
     extract_features,
-    warm_up,
 )
+from tests.processes import REPO
 from tests.unit.features.conftest import SR, click_track, noise, tone, write
 
 C4, E4, G4, A3 = 261.63, 329.63, 392.00, 220.00
@@ -31,8 +34,41 @@ def group(result: AudioFeatures, name: str) -> np.ndarray:
     return np.asarray(result.vector)[FEATURE_GROUPS[name]]
 
 
-def test_warm_up_runs() -> None:
-    warm_up()
+# Run in a fresh interpreter, as in a new analysis worker: in this one other tests have loaded everything.
+_FIRST_TRACK_AFTER_WARM_UP = """
+import json, sys
+import numpy as np
+from app.features.audio import extract_features, warm_up
+
+def compiled():
+    # numba's functions in librosa, each with how many typed versions of it are compiled
+    found = {}
+    for name, module in list(sys.modules.items()):
+        for attr, value in vars(module).items() if name.startswith("librosa") and module else ():
+            if type(value).__module__.startswith("numba"):
+                count = len(value.signatures) if hasattr(value, "signatures") else getattr(value, "ntypes", 0)
+                found[name + "." + attr] = count or len(getattr(value, "_type_cache", ()))
+    return found
+
+warm_up()
+modules, ready = set(sys.modules), compiled()
+chord = sum(np.sin(2 * np.pi * f * np.arange(5 * 22050) / 22050) for f in (261.63, 329.63, 392.0))
+extract_features((0.2 * chord).astype(np.float32), 22050)
+print(json.dumps({"compiled_by_warm_up": sum(ready.values()),
+                  "imported_by_first_track": sorted(set(sys.modules) - modules),
+                  "compiled_by_first_track": sorted(k for k, v in compiled().items() if v != ready.get(k, 0))}))
+"""
+
+
+def test_after_warm_up_the_first_track_neither_imports_nor_compiles() -> None:
+    # What a worker's warm-up is for: its first real track starts at full speed (librosa's import and
+    # numba's compiles, seconds each, are paid before any track is waiting).
+    done = subprocess.run([sys.executable, "-c", _FIRST_TRACK_AFTER_WARM_UP], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, check=True)
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["compiled_by_warm_up"] > 0
+    assert found["imported_by_first_track"] == []
+    assert found["compiled_by_first_track"] == []
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 140.0])
