@@ -108,8 +108,10 @@ class Engine:
 def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = None,
                 vector_store: VectorStore | None = None, sound_store: VectorStore | None = None,
                 analyser: TrackAnalyser | None = None, chat: ChatModelSource | None = None,
-                responsive: bool = False) -> Engine:
+                responsive: bool = False, settings: Settings | None = None) -> Engine:
     """Lock the data dir, open the store and indexes, and wire the services.
+
+    settings: those read at start (the settings file is read when none are given: config is read once).
 
     responsive: a window runs on this process's main thread, so local Chroma indexes live in a helper
     process (app/store/index_host.py: chromadb holds the GIL for a whole call); the command line opens
@@ -117,7 +119,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
     """
     given = paths or app_paths()
     # The settings file is in the config folder, which never moves: read it first, then pick the data folder.
-    settings = load_settings(given.config_file)
+    settings = settings if settings is not None else load_settings(given.config_file)
     paths = resolve_paths(given, settings)
     if paths.data != given.data:
         adopt_data_dir(given, paths, settings.lock_timeout_s)

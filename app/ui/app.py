@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.config import Settings, load_settings
+from app.config import Settings, load_settings, setting_values
 from app.domain.errors import ChatRecError
 from app.logs import configure_logging
 from app.paths import AppPaths, app_paths, resources_dir
@@ -32,10 +32,10 @@ DESKTOP_ID = "io.github.chatrec.ChatRec"  # the .desktop file's name and the App
 SMOKE_TIMEOUT_S = 300  # the demo import, the first fit and a turn, on a slow machine
 
 
-def _open_engine(paths: AppPaths) -> Engine:
+def _open_engine(paths: AppPaths, settings: Settings) -> Engine:
     from app.bootstrap import open_engine
 
-    return open_engine(paths, responsive=True)
+    return open_engine(paths, settings=settings, responsive=True)
 
 
 def _voice(engine: Engine, on_state: Callable[[str], None]) -> VoiceParts:
@@ -46,14 +46,24 @@ def _voice(engine: Engine, on_state: Callable[[str], None]) -> VoiceParts:
 
 
 class DesktopApp:
-    """The window, its controller and the jobs helper, built from the settings."""
+    """The window, its controller and the jobs helper, built from the settings read at start."""
 
-    def __init__(self, paths: AppPaths, settings: Settings, *, log_file: str = "") -> None:
+    def __init__(self, paths: AppPaths, settings: Settings, *, problem: ChatRecError | None = None,
+                 log_file: str = "") -> None:
         self.paths = paths
-        self.settings = settings
+        self.settings = settings  # read once at start, replaced when Settings saves new ones
+        # Why the settings file could not be read: the library stays closed (its data folder may be set
+        # there) until Settings saves a good file.
+        self._problem = problem
         self.jobs = Jobs()
-        self.controller = SessionController(paths, self.jobs, open_engine=_open_engine, voice=_voice)
+        self.controller = SessionController(paths, self.jobs, open_engine=self._open_engine, voice=_voice)
         self.window = MainWindow(self.controller, self.jobs, log_file=log_file, open_settings=self.open_settings)
+
+    def _open_engine(self, paths: AppPaths) -> Engine:
+        """The library, opened with the settings this app holds: the settings file is not read again."""
+        if self._problem is not None:
+            raise self._problem
+        return _open_engine(paths, self.settings)
 
     def start(self) -> None:
         """Show the window, then open the engine in the background."""
@@ -81,6 +91,7 @@ class DesktopApp:
 
     def _settings_saved(self, settings: Settings) -> None:
         self.settings = settings
+        self._problem = None  # the file now holds these settings
         engine = self.controller.engine
         if engine is not None:
             from app.bootstrap import chat_models
@@ -93,15 +104,20 @@ class DesktopApp:
         self.window.banner.show_notice("Settings saved. Folder changes apply the next time Chat-Rec starts.")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the desktop app; `--smoke-screenshot FILE` runs one typed turn, saves a screenshot and exits."""
-    started = time.perf_counter()
+def build_parser() -> argparse.ArgumentParser:
+    """The desktop app's options (the theme's choices are the theme setting's)."""
     parser = argparse.ArgumentParser(prog="chatrec-desktop", description="The Chat-Rec desktop app")
     parser.add_argument("--smoke-screenshot", type=Path, metavar="FILE",
                         help="load the demo catalogue, run one typed turn, save a screenshot of the window, exit")
-    parser.add_argument("--theme", choices=("system", "dark", "light"), help="override the theme setting")
+    parser.add_argument("--theme", choices=setting_values("theme"), help="override the theme setting")
     parser.add_argument("--quit-when-shown", action="store_true", help=argparse.SUPPRESS)  # the start-up benchmark
-    args = parser.parse_args(list(argv or []))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; `--smoke-screenshot FILE` runs one typed turn, saves a screenshot and exits."""
+    started = time.perf_counter()
+    args = build_parser().parse_args(list(argv or []))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Chat-Rec")
@@ -111,13 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     paths = app_paths().ensure()
     log_file = configure_logging(paths.logs)
-    settings, problem = _settings(paths)
-    apply_theme(app, args.theme or settings.theme)
-    desktop = DesktopApp(paths, settings, log_file=str(log_file))
-    desktop.start()
+    desktop = launch(app, paths, theme=args.theme, log_file=str(log_file),
+                     welcome=args.smoke_screenshot is None and not args.quit_when_shown)
     log.info("window shown %.0f ms after start", (time.perf_counter() - started) * 1000)
-    if problem is not None:
-        desktop.window.banner.show_error(problem)
     if args.quit_when_shown:
         QTimer.singleShot(0, lambda: (print("shown", flush=True), app.quit()))  # after the first paint
         app.exec()
@@ -131,9 +143,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         QTimer.singleShot(SMOKE_TIMEOUT_S * 1000, lambda: smoke.give_up(f"no result in {SMOKE_TIMEOUT_S} s"))
         app.exec()
         return smoke.exit_code
-    else:
-        _first_run(desktop)
     return int(app.exec())
+
+
+def launch(app: QApplication, paths: AppPaths, *, theme: str | None = None, log_file: str = "",
+           welcome: bool = True) -> DesktopApp:
+    """Read the settings (the one read of a start), apply the theme, show the window, open the library behind it
+    with those settings, and offer the welcome on a first run."""
+    settings, problem = _settings(paths)
+    apply_theme(app, theme or settings.theme)
+    desktop = DesktopApp(paths, settings, problem=problem, log_file=log_file)
+    desktop.start()
+    if problem is not None:
+        desktop.window.banner.show_error(problem)
+    if welcome:
+        _first_run(desktop)
+    return desktop
 
 
 def app_icon() -> QIcon:
@@ -157,4 +182,4 @@ def _first_run(desktop: DesktopApp) -> None:
 
     if should_show(desktop.paths):
         QTimer.singleShot(0, lambda: FirstRunDialog.offer(desktop.window, desktop.paths, desktop.jobs,
-                                                          desktop.window.library_page))
+                                                          desktop.window.library_page, settings=desktop.settings))
