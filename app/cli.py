@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from app.config import setting_values
 from app.domain.errors import ChatRecError
 from app.domain.items import DOMAINS, ME, Item
 from app.domain.progress import PhasePace
@@ -172,7 +173,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--user", default=ME, type=_text)
     rec.add_argument("--query", type=_text)
     rec.add_argument("--domain", choices=DOMAINS)
-    rec.add_argument("--k", type=int, default=10)
+    rec.add_argument("--k", type=int, default=None, metavar="K",
+                     help="how many (default: the default_k setting)")
     rec.add_argument("--year-min", type=int)
     rec.add_argument("--year-max", type=int)
     rec.add_argument("--genre", action="append", default=[], type=_text, help="repeatable")
@@ -181,15 +183,17 @@ def _build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", parents=[common], help="find items by text")
     search.add_argument("text", type=_text)
     search.add_argument("--domain", choices=DOMAINS)
-    search.add_argument("--k", type=int, default=10)
+    search.add_argument("--k", type=int, default=None, metavar="K",
+                        help="how many (default: the default_k setting)")
     similar = sub.add_parser("similar", parents=[common], help="items like an item (tracks: by sound)")
     similar.add_argument("item", help="an item id, or a music file's path")
-    similar.add_argument("--k", type=int, default=10)
+    similar.add_argument("--k", type=int, default=None, metavar="K",
+                         help="how many (default: the default_k setting)")
 
     ask = sub.add_parser("ask", parents=[common], help="one conversational turn: say what you want")
     ask.add_argument("text", type=_text)
     ask.add_argument("--session", help="continue this conversation (its id is printed with every answer)")
-    ask.add_argument("--backend", choices=["auto", "ollama", "embedded"],
+    ask.add_argument("--backend", choices=setting_values("llm_backend"),
                      help="the language model: Ollama, the embedded one, or auto (the setting's default)")
 
     lists = sub.add_parser("list", help="lists and playlists: create, add, show, export")
@@ -221,6 +225,8 @@ def _build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
+    sub.add_parser("models", parents=[common],
+                   help="the chat, speech, voice and text models: which the settings choose, and what else there is")
     sub.add_parser("shell", help="ask, rate and ask again, in the terminal")
     sub.add_parser("backup", parents=[common], help="back up the library's database now")
     restore = sub.add_parser("restore", parents=[common], help="go back to a backup of the database")
@@ -318,6 +324,8 @@ def _run_engine_command(args: argparse.Namespace, out: _Printer) -> None:
     from app.services.recommendations import RecommendRequest
 
     engine = open_engine()
+    if getattr(args, "k", 0) is None:  # no --k: as many as the default_k setting says
+        args.k = engine.settings.default_k
     try:
         command = {"import": f"import {getattr(args, 'what', '')}",
                    "list": f"list {getattr(args, 'list_command', '')}"}.get(args.command, args.command)
@@ -444,6 +452,22 @@ def _report_export(engine: Any, args: argparse.Namespace, out: _Printer) -> None
                            for s in result.skipped]}
     lines = [f"wrote {result.written} entries to {result.path} ({result.format})"]
     lines += [f"  left out #{s.position} {s.title}: {s.reason}" for s in result.skipped]
+    out.emit(payload, "\n".join(lines))
+
+
+def _run_models(out: _Printer) -> None:
+    from app.bootstrap import configured
+    from app.model_registry import ModelRegistry
+
+    found = ModelRegistry(*configured()).summary()
+    payload = {"models": [{"kind": m.kind, "setting": m.setting, "model": m.model, "problem": m.problem,
+                           "choices": [{"label": label, "value": value} for label, value in m.choices]}
+                          for m in found]}
+    lines = []
+    for m in found:
+        setting = f"  [{m.setting}]" if m.setting else ""
+        lines.append(f"{m.kind}: {m.problem or m.model or 'none installed'}{setting}")
+        lines += [f"    {label}" + (f" = {value}" if value else "") for label, value in m.choices]
     out.emit(payload, "\n".join(lines))
 
 
@@ -630,6 +654,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "eval":
             _run_eval(args, out)
+        elif args.command == "models":
+            _run_models(out)  # no data folder needed: models are found by their files
         elif args.command == "say":
             _run_say(args, out)  # no data folder needed: it only speaks
         else:
