@@ -9,7 +9,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,34 @@ EngineFactory = Callable[[AppPaths], "Engine"]
 VoiceFactory = Callable[["Engine", Callable[[str], None]], VoiceParts]
 
 
+class StateRoute:
+    """The voice loop's state changes, each to the job whose thread made it.
+
+    The loop announces its states through the one callback it was built with, on the thread running
+    the turn. A single "current job" sink, replaced by each new turn, let a cancelled turn's last
+    "idle" land on the turn that replaced it (the window said idle while it was thinking); here each
+    job's changes go to that job's own events, which Jobs drops once the job is cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __call__(self, state: str) -> None:
+        """Hand a state change to the job running on this thread (none: nobody is waiting for it)."""
+        sink: Callable[[object], None] | None = getattr(self._local, "sink", None)
+        if sink is not None:
+            sink(("state", state))
+
+    @contextmanager
+    def to(self, sink: Callable[[object], None]) -> Iterator[None]:
+        """While the block runs, this thread's state changes go to sink (a job's ctx.event)."""
+        self._local.sink = sink
+        try:
+            yield
+        finally:
+            self._local.sink = None
+
+
 class SessionController(QObject):
     """One user's session with the engine: the conversation, ratings, and push-to-talk."""
 
@@ -83,8 +111,14 @@ class SessionController(QObject):
         self._voice_factory = voice
         self._voice: VoiceParts | None = None
         self._voice_error: ChatRecError | None = None
+        # The warm-up, a preview and listening may each be the first to need the voice, on their own threads:
+        # one builds it and the others wait for it. _voice_state guards _voice and its generation, and is never
+        # held while building, so the GUI thread's reset_voice never waits for a model to load.
+        self._voice_build = threading.Lock()
+        self._voice_state = threading.Lock()
+        self._voice_generation = 0  # counts reset_voice calls: parts built from older settings are not kept
         self._release: threading.Event | None = None
-        self._state_sink: Callable[[object], None] = lambda value: None
+        self._states = StateRoute()
         self._previewing = ""
         self._hands_free: threading.Event | None = None  # set while hands-free listens; set() again stops it
         self._microphone_free = threading.Event()  # set when no hands-free listening holds the microphone
@@ -173,10 +207,20 @@ class SessionController(QObject):
         self.warmed_up.emit()
 
     def _voice_parts(self, engine: Engine) -> VoiceParts:
-        if self._voice is None:
-            assert self._voice_factory is not None
-            self._voice = self._voice_factory(engine, lambda state: self._state_sink(("state", state)))
-        return self._voice
+        """The voice loop and audio device, built once (on whichever worker thread needs them first)."""
+        assert self._voice_factory is not None
+        while True:
+            with self._voice_build:
+                with self._voice_state:
+                    parts, generation = self._voice, self._voice_generation
+                if parts is not None:
+                    return parts
+                built = self._voice_factory(engine, self._states)
+                with self._voice_state:
+                    if generation == self._voice_generation:
+                        self._voice = built
+                        return built
+            # reset_voice ran while these were built: build them again from the settings it applies
 
     # -- the conversation ---------------------------------------------------------------------
 
@@ -272,7 +316,9 @@ class SessionController(QObject):
         self._stop_hands_free()
         self.stop_preview()
         self._interrupt_speech()
-        self._voice = None
+        with self._voice_state:
+            self._voice = None
+            self._voice_generation += 1
         self._voice_error = None
         if was_hands_free:
             self.set_hands_free(True)  # listen again, through the devices the settings now name
@@ -343,10 +389,9 @@ class SessionController(QObject):
     def _voice_turn(self, engine: Engine, ctx: JobContext, release: threading.Event,
                     session: str | None) -> VoiceTurn:
         parts = self._voice_parts(engine)
-        self._state_sink = ctx.event
         parts.loop.begin(ctx.cancel)
         hints = engine.conversation.speech_hints(session)
-        with closing(parts.audio.capture(release)) as blocks:
+        with self._states.to(ctx.event), closing(parts.audio.capture(release)) as blocks:
             return parts.loop.converse(blocks, parts.audio.play, session_id=session, hints=hints, release=release,
                                        cancel=ctx.cancel, on_level=lambda db: ctx.event(("level", db)),
                                        on_heard=lambda text: ctx.event(("heard", text)),
@@ -450,13 +495,13 @@ class SessionController(QObject):
         self.turn_started.emit("")
 
         def work(ctx: JobContext) -> VoiceTurn:
-            self._state_sink = ctx.event
             parts.loop.begin(ctx.cancel)
             hints = engine.conversation.speech_hints(session)
-            return parts.loop.answer_heard(heard, parts.audio.play, session_id=session, hints=hints,
-                                           cancel=ctx.cancel, on_heard=lambda text: ctx.event(("heard", text)),
-                                           on_cards=lambda cards: ctx.event(("cards", cards)),
-                                           on_answered=lambda result: ctx.event(("answered", result)))
+            with self._states.to(ctx.event):
+                return parts.loop.answer_heard(heard, parts.audio.play, session_id=session, hints=hints,
+                                               cancel=ctx.cancel, on_heard=lambda text: ctx.event(("heard", text)),
+                                               on_cards=lambda cards: ctx.event(("cards", cards)),
+                                               on_answered=lambda result: ctx.event(("answered", result)))
 
         self._jobs.start(TURN_JOB, work, on_event=self._voice_event, on_done=self._voice_done,
                          on_error=self._voice_failed)
