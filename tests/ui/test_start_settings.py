@@ -21,6 +21,7 @@ from app.ui.app import DesktopApp, launch
 from tests.fakes.chat_model import FixedChatSource
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.vector_store import InMemoryVectorStore
+from tests.settings_file import settings_reads
 
 
 @pytest.fixture
@@ -50,20 +51,6 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[Settings | None]:
     monkeypatch.setattr("app.bootstrap.open_engine", fake_open)
     monkeypatch.setattr(desktop_app, "_voice", no_voice)
     return handed
-
-
-def settings_reads(monkeypatch: pytest.MonkeyPatch, paths: AppPaths) -> list[Path]:
-    """Every read of the settings file from now on."""
-    reads: list[Path] = []
-    real = Path.read_text
-
-    def reading(self: Path, *args: Any, **kwargs: Any) -> str:
-        if self == paths.config_file:
-            reads.append(self)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", reading)
-    return reads
 
 
 def start(qtbot: QtBot, qapp: QApplication, paths: AppPaths, **kwargs: Any) -> DesktopApp:

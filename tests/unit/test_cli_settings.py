@@ -9,41 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import app.bootstrap
-from app.bootstrap import Engine
 from app.cli import main
 from app.config import Settings, save_settings
 from app.paths import AppPaths
-from tests.fakes.embedder import FakeEmbedder
-from tests.fakes.vector_store import InMemoryVectorStore
-
-
-@pytest.fixture
-def on_fakes(paths: AppPaths, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    """The CLI opens its own engine (reading the settings as it always does) on the tiny catalogue, with fakes."""
-    engine.close()
-    vectors = InMemoryVectorStore()
-    real_open = app.bootstrap.open_engine
-
-    def fake_open(*args: object, **kwargs: object) -> Engine:
-        return real_open(paths, embedder=FakeEmbedder(), vector_store=vectors)
-
-    monkeypatch.setattr("app.bootstrap.open_engine", fake_open)
-    return paths
-
-
-def settings_reads(monkeypatch: pytest.MonkeyPatch, paths: AppPaths) -> list[Path]:
-    """Every read of the settings file from now on, as a list that grows."""
-    reads: list[Path] = []
-    real = Path.read_text
-
-    def reading(self: Path, *args: object, **kwargs: object) -> str:
-        if self == paths.config_file:
-            reads.append(self)
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Path, "read_text", reading)
-    return reads
+from tests.settings_file import settings_reads
+from tests.unit.test_cli import on_fakes  # noqa: F401 (a fixture: the CLI's engine on fakes, reading the settings)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
@@ -61,22 +31,24 @@ def items(payload: dict[str, object]) -> list[object]:
     return found
 
 
+@pytest.mark.usefixtures("on_fakes")
 @pytest.mark.parametrize("argv", [["recommend", "--user", "ml:0"], ["search", "a film"],
                                   ["similar", "movie:toy-story"]])
-def test_a_saved_default_k_is_how_many_a_command_lists_when_not_told(on_fakes: AppPaths,
+def test_a_saved_default_k_is_how_many_a_command_lists_when_not_told(paths: AppPaths,
                                                                      capsys: pytest.CaptureFixture[str],
                                                                      argv: list[str]) -> None:
     assert len(items(run_json(capsys, *argv))) > 2  # the default of 10: more than the tiny catalogue's few
-    save_settings(on_fakes.config_file, Settings(default_k=2))
+    save_settings(paths.config_file, Settings(default_k=2))
     assert len(items(run_json(capsys, *argv))) == 2
     assert len(items(run_json(capsys, *argv, "--k", "1"))) == 1  # --k still wins
 
 
+@pytest.mark.usefixtures("on_fakes")
 @pytest.mark.parametrize("argv", [["recommend", "--user", "ml:0"], ["models"]])
-def test_a_command_reads_the_settings_file_once(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],
+def test_a_command_reads_the_settings_file_once(paths: AppPaths, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
-    save_settings(on_fakes.config_file, Settings(default_k=3, theme="dark"))
-    reads = settings_reads(monkeypatch, on_fakes)
+    save_settings(paths.config_file, Settings(default_k=3, theme="dark"))
+    reads = settings_reads(monkeypatch, paths)
     run_json(capsys, *argv)
     assert len(reads) == 1
 
@@ -100,8 +72,9 @@ def test_models_lists_each_kind_with_its_setting_and_choices(paths: AppPaths, ca
     assert "    Best installed (automatic)" in out.splitlines()
 
 
-def test_a_bad_settings_file_stops_a_command_naming_the_field(paths: AppPaths, capsys: pytest.CaptureFixture[str],
-                                                              ) -> None:
+@pytest.mark.usefixtures("on_fakes")
+def test_a_bad_settings_file_stops_a_command_naming_the_field(paths: AppPaths,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     paths.config.mkdir(parents=True, exist_ok=True)
     paths.config_file.write_text("default_k = 0\n", encoding="utf-8")
     runs: list[Callable[[], int]] = [lambda: main(["models"]), lambda: main(["recommend"])]
