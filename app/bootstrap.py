@@ -285,6 +285,7 @@ def text_to_speech(settings: Settings | None = None, paths: AppPaths | None = No
 
     settings = settings or Settings()
     files = ModelRegistry(settings, paths or resolve_paths(app_paths(), settings)).voice_files()
+    # no voice at all: the voice says which package to install when it is first used
     return PiperTextToSpeech() if files is None else PiperTextToSpeech(*files)
 
 

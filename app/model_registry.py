@@ -226,8 +226,8 @@ class ModelRegistry:
     # -- voice --------------------------------------------------------------------------------------------
 
     def voice_files(self) -> tuple[Path, Path] | None:
-        """The piper voice (model, config) the settings name; None for the bundled one (the adapter's default).
-        When the bundled voice is not installed, a voice dropped into a models folder stands in."""
+        """The piper voice (model, config) the settings name, else the bundled one; when that is not installed,
+        a voice dropped into a models folder stands in. None when there is no voice at all (loading says so)."""
         from app.voice.tts import default_voice
 
         if self.settings.voice_model:
@@ -239,8 +239,9 @@ class ModelRegistry:
                                             "voice in Settings (Voice tab; the voice_model setting), or the "
                                             "bundled one")
             return model, config
-        if default_voice() is not None:
-            return None
+        bundled = default_voice()
+        if bundled is not None:
+            return bundled
         dropped = next(iter(self._dropped_voices()), None)  # beats failing later
         if dropped is None:
             return None
@@ -266,7 +267,9 @@ class ModelRegistry:
 
         files = self.voice_files()
         if files is None:
-            return _VOICE_LABEL if default_voice() is not None else None
+            return None
+        if files == default_voice():
+            return _VOICE_LABEL
         model = files[0]
         return f"{model.stem} (models folder)" if model.parent in self.folders else str(model)
 

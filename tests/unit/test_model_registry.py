@@ -88,7 +88,8 @@ def test_voices_the_bundled_one_first_then_dropped_ones(paths: AppPaths, tmp_pat
     (tmp_path / "my-models" / "lone.onnx").write_bytes(b"no config beside it")
     registry = ModelRegistry(Settings(models_dir=str(alba.parent)), paths)
     assert registry.voice_choices() == [("Joe, US English (bundled)", ""), ("alba (models folder)", str(alba))]
-    assert (registry.voice_files(), registry.voice_in_use()) == (None, "Joe, US English (bundled)")
+    assert registry.voice_files() == (bundled, bundled.with_name("joe.onnx.json"))
+    assert registry.voice_in_use() == "Joe, US English (bundled)"
 
     monkeypatch.setattr(tts_module, "default_voice", lambda: None)
     assert registry.voice_choices()[0] == ("Bundled voice (not installed)", "")
