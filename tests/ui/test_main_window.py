@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import Engine, open_engine
 from app.domain.items import ME
 from app.paths import AppPaths
-from app.ui.controller import SessionController
+from app.ui.controller import TURN_JOB, SessionController
 from app.ui.jobs import Jobs
 from app.ui.main_window import MainWindow
 from tests.fakes.embedder import FakeEmbedder
@@ -125,17 +125,26 @@ def test_a_voice_turn_never_blocks_the_window(qtbot: QtBot, window: MainWindow, 
 
 
 def test_the_stop_button_cancels_a_turn(qtbot: QtBot, window: MainWindow, voice: VoiceRig) -> None:
-    voice.stt_delay_s = 2.0
+    voice.stt_delay_s = 2.0  # long enough to press stop while the words are being recognised
     window.controller.reset_voice()
     finished: list[object] = []
+    heard: list[str] = []
     window.controller.turn_finished.connect(finished.append)
-    window.controller.start_listening()
-    window.controller.stop_listening()
-    qtbot.wait(300)
-    qtbot.mouseClick(window.talk.stop_button, Qt.MouseButton.LeftButton) if window.talk.stop_button.isEnabled() \
-        else window.controller.stop()
-    qtbot.wait(2500)
-    assert finished == []
+    window.controller.heard.connect(heard.append)
+    replies = [said for said in window.conversation.messages() if said[0] == "chat-rec"]
+    qtbot.mousePress(window.talk.talk_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseRelease(window.talk.talk_button, Qt.MouseButton.LeftButton)
+    # While a spoken turn runs the stop button is there to stop it.
+    qtbot.waitUntil(window.talk.stop_button.isEnabled, timeout=2000)
+    assert window.talk.state_label.text() != "Ready"
+    qtbot.mouseClick(window.talk.stop_button, Qt.MouseButton.LeftButton)
+    assert window.talk.state_label.text() == "Ready"
+    assert not window.talk.stop_button.isEnabled()
+    # The recogniser finishes its work in the background; what it heard must go nowhere.
+    qtbot.waitUntil(lambda: not window.jobs.is_running(TURN_JOB), timeout=10000)
+    qtbot.wait(100)  # anything the finished job posted to the GUI thread is delivered by now
+    assert finished == [] and heard == []
+    assert [said for said in window.conversation.messages() if said[0] == "chat-rec"] == replies
     assert window.talk.state_label.text() == "Ready"
 
 
