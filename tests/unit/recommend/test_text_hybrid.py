@@ -9,7 +9,7 @@ from app.recommend.bpmf import BPMF
 from app.recommend.evaluate import SHIPPED, TextHybrid, ranking_models
 from app.recommend.hybrid import DEFAULT_WEIGHTS, HybridRanker, HybridWeights
 from app.recommend.rating import RatingModel
-from app.recommend.tune import paired_gain, tune_content, with_content
+from app.recommend.tune import ContentTrial, paired_gain, tune_content, with_content
 
 
 def _small(weights: HybridWeights = DEFAULT_WEIGHTS) -> HybridRanker:
@@ -68,5 +68,16 @@ def test_tune_content_scores_each_share_on_validation(blocks, item_vectors, monk
     for trial in trials:
         assert 0.0 <= trial.ndcg10 <= 1.0 and 0.0 <= trial.p5 <= 1.0
         assert trial.per_user_ndcg10.mean() == pytest.approx(trial.ndcg10)
-    gain, error = paired_gain(trials[1], trials[0])
-    assert np.isfinite(gain) and error >= 0.0
+    gain, _error = paired_gain(trials[1], trials[0])
+    assert gain == pytest.approx(trials[1].ndcg10 - trials[0].ndcg10)  # same users: the means' difference
+    assert paired_gain(trials[0], trials[0]) == (0.0, 0.0)
+
+
+def test_paired_gain_is_the_mean_per_user_difference_with_its_standard_error():
+    def trial(per_user: list[float]) -> ContentTrial:
+        return ContentTrial(0.1, float(np.mean(per_user)), 0.0, 0.0, np.array(per_user))
+
+    # per-user differences 0.1, 0, 0.2, 0: mean 0.075, sample deviation sqrt(0.0275 / 3), over sqrt(4) users
+    gain, error = paired_gain(trial([0.5, 0.6, 0.7, 0.8]), trial([0.4, 0.6, 0.5, 0.8]))
+    assert gain == pytest.approx(0.075)
+    assert error == pytest.approx(np.sqrt(0.0275 / 3) / 2)
