@@ -234,6 +234,7 @@ def test_damage_in_a_folder_that_cannot_be_written_is_still_reported(tmp_path: P
 
     monkeypatch.setattr(health, "forget_clean_close", refused)
     health.record_damage(path, "malformed")  # no PermissionError: the caller goes on to say "damaged"
+    assert health.recorded_damage(path) == "malformed"  # and the next start still knows it is damaged
 
 
 def test_a_log_left_without_its_index_is_read_not_called_damage(tmp_path: Path):
