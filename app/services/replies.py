@@ -22,6 +22,7 @@ from typing import Any
 from app.catalog.music_items import descriptors_of, pace
 from app.domain.conversation import QUOTE_MAX_CHARS, Intent
 from app.domain.recommendation import Recommendation
+from app.domain.reply import CardLine, Reply
 from app.prices import price_of, price_text
 from app.services.explain import sound_reason
 from app.services.reply_check import checked_sentences
@@ -425,30 +426,37 @@ def _card_line(number: int, rec: Recommendation, note: str) -> str:
 
 def card_lines(facts: ReplyFacts, variant_seed: int = 0) -> list[str]:
     """One line per card: '2. Heat (1995): because you rated Fargo 5★', no two lines in the same frame."""
+    return [line.text for line in reply_cards(facts, variant_seed)]
+
+
+def reply_cards(facts: ReplyFacts, variant_seed: int = 0) -> tuple[CardLine, ...]:
+    """Each card's line (as card_lines), with its item id and the model's sentence about it ("" when none)."""
     notes = facts.card_notes(variant_seed)
-    return [_card_line(n, rec, note) for n, (rec, note) in enumerate(zip(facts.cards, notes, strict=True), start=1)]
+    sentences = facts.model_sentences
+    return tuple(CardLine(rec.item.id, _card_line(n, rec, note), sentences[n - 1] if n <= len(sentences) else "")
+                 for n, (rec, note) in enumerate(zip(facts.cards, notes, strict=True), start=1))
 
 
-def template_reply(facts: ReplyFacts, variant_seed: int = 0) -> str:
+def template_answer(facts: ReplyFacts, variant_seed: int = 0) -> Reply:
     """A short reply written from the facts alone: what was understood, what is missing, a line per card.
 
     variant_seed picks among wordings (the turn number will do), so turns do not all read alike.
     """
-    first = opening(facts, variant_seed)
+    first = tuple(opening(facts, variant_seed))
+    question = remember_sentence(facts, variant_seed)
+    follow_up = (question,) if question else ()
     if not facts.cards:
         if facts.shortfall is None or not first or first[-1] != shortfall_sentence(facts):
-            first.append(NOTHING_FOUND)
-        else:
-            first.append("Try fewer limits, another decade, or tell me a title you love.")
-        lines = [" ".join(first)]
-    else:
-        if facts.shortfall is None or not shortfall_sentence(facts):
-            first.append(headline(facts, variant_seed))
-        lines = [" ".join(first), *card_lines(facts, variant_seed)]
-    question = remember_sentence(facts, variant_seed)
-    if question:
-        lines.append(question)
-    return "\n".join(lines)
+            return Reply(first, (NOTHING_FOUND,), follow_up=follow_up)
+        return Reply(first, ("Try fewer limits, another decade, or tell me a title you love.",), follow_up=follow_up)
+    # A shortfall sentence ("Only 2 westerns fit, so here they are.") says what was found: no headline after it.
+    said = () if facts.shortfall is not None and shortfall_sentence(facts) else (headline(facts, variant_seed),)
+    return Reply(first, said, reply_cards(facts, variant_seed), follow_up)
+
+
+def template_reply(facts: ReplyFacts, variant_seed: int = 0) -> str:
+    """template_answer's reply as the text a chat shows."""
+    return template_answer(facts, variant_seed).text
 
 
 def recommendation_reply(intent: Intent, recs: Sequence[Recommendation], liked_titles: Sequence[str],

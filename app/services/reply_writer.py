@@ -13,14 +13,14 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from app.domain.errors import CancelledError, ChatModelError
 from app.domain.progress import CancelToken, Deadline
+from app.domain.reply import Reply, ReplySource
 from app.llm.parse import reply_text
 from app.llm.prompts import REPLY_MAX_TOKENS, reply_messages
 from app.ports import ChatModel
-from app.services.replies import ReplyFacts, card_lines, opening, remember_sentence, template_reply
+from app.services.replies import ReplyFacts, opening, remember_sentence, reply_cards, template_answer
 from app.services.reply_check import ReplyChecker
 from app.services.titles import TitleIndex
 
@@ -33,14 +33,23 @@ _MAX_MODEL_SENTENCES = 4  # asked for 1-3; more is rambling, and rambling is whe
 
 @dataclass(frozen=True)
 class WrittenReply:
-    """The reply to show and speak, who wrote it, and why it fell back when it did."""
+    """The reply to show and speak (its parts say who wrote it), and why it fell back when it did."""
 
-    text: str
-    source: Literal["model", "template"]
+    reply: Reply
     problems: tuple[str, ...] = ()  # what the check found in the model's words (empty when none)
     note: str = ""  # for the turn's fallbacks: why the template was used, or that the model was cut short
     streamed: str = ""  # everything passed to on_text, in order
     seconds: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The reply as a chat shows it."""
+        return self.reply.text
+
+    @property
+    def source(self) -> ReplySource:
+        """Who wrote the reply's prose: "model" (checked) or "template"."""
+        return self.reply.source
 
     @property
     def replaces_stream(self) -> bool:
@@ -168,13 +177,13 @@ def write_reply(model: ChatModel | None, facts: ReplyFacts, *, budget_s: float,
             on_text(piece)
 
     def fall_back(note: str, problems: tuple[str, ...] = ()) -> WrittenReply:
-        text = template_reply(facts, variant_seed)
-        shown = "".join(streamed)
+        answer = template_answer(facts, variant_seed)
+        text, shown = answer.text, "".join(streamed)
         if text.startswith(shown) and len(text) > len(shown):
             streamed.append(text[len(shown):])
             if on_text is not None:
                 on_text(streamed[-1])
-        return WrittenReply(text, "template", problems, note, "".join(streamed), time.monotonic() - started)
+        return WrittenReply(answer, problems, note, "".join(streamed), time.monotonic() - started)
 
     if model is None:
         return fall_back("no chat model: the template reply was used")
@@ -214,11 +223,12 @@ def write_reply(model: ChatModel | None, facts: ReplyFacts, *, budget_s: float,
     if problems:  # each sentence passed; together they may not (a title split across two)
         return fall_back(f"reply: the model's words failed the check ({'; '.join(problems)}); the template "
                          "reply was used", tuple(problems))
-    if with_cards:
-        for line in card_lines(facts, variant_seed):
-            emit("\n" + line)
+    cards = reply_cards(facts, variant_seed) if with_cards else ()
+    for card in cards:
+        emit("\n" + card.text)
     question = remember_sentence(facts, variant_seed)
     if question:
         emit("\n" + question)
-    text = "".join(streamed)
-    return WrittenReply(text, "model", (), note, text, time.monotonic() - started)
+    # Streamed as one line of prose (the opening, then the model's sentences), the cards, the question.
+    answer = Reply(tuple(first), tuple(gate.sentences), cards, (question,) if question else (), source="model")
+    return WrittenReply(answer, (), note, "".join(streamed), time.monotonic() - started)

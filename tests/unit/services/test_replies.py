@@ -15,9 +15,12 @@ from app.services.replies import (
     Shortfall,
     card_lines,
     explanation_reply,
+    headline,
     own_words,
     recommendation_reply,
+    template_answer,
     template_reply,
+    unknown_sentence,
 )
 from app.services.reply_check import verify
 from tests.reply_facts import (
@@ -140,6 +143,26 @@ def test_a_model_sentence_leads_its_card_unless_it_fails_the_check() -> None:
     reply = template_reply(bad, 0)
     assert "Toy Story" not in reply and "Ignore" not in reply
     assert reply.splitlines()[1] == "1. Heat (1995): because you rated Fargo 5\u2605"
+
+
+def test_the_template_reply_in_parts_carries_each_cards_id_line_and_model_sentence() -> None:
+    facts = crime_facts(model_sentences=("A tense heist film, close to Fargo", "", "", "", ""),
+                        unknown=("Ghostbusters",), remember_question=("Fargo",))
+    reply = template_answer(facts, 0)
+    assert reply.source == "template" and reply.opening == (unknown_sentence(facts, 0),)
+    assert reply.headline == (headline(facts, 0),) and reply.headline[0].endswith(":")
+    assert [(c.item_id, c.text) for c in reply.cards] == list(zip([r.item.id for r in facts.cards],
+                                                                  card_lines(facts, 0), strict=True))
+    assert [c.model_sentence for c in reply.cards] == ["A tense heist film, close to Fargo", "", "", "", ""]
+    assert reply.follow_up == ("Shall I remember that you loved Fargo?",)
+    assert reply.text == template_reply(facts, 0)
+
+
+def test_a_shortfall_says_what_was_found_so_no_headline_follows_it() -> None:
+    facts = crime_facts(shortfall=Shortfall(2, 5, "crime movies"))
+    reply = template_answer(replace(facts, cards=facts.cards[:2]), 0)
+    assert reply.opening == ("Only 2 crime movies fit, so here they are.",) and reply.headline == ()
+    assert len(reply.cards) == 2
 
 
 def test_the_older_entry_point_writes_the_same_kind_of_reply() -> None:

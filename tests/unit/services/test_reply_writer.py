@@ -10,7 +10,7 @@ from app.domain.errors import CancelledError, ChatModelTimeoutError
 from app.domain.progress import CancelToken
 from app.llm.prompts import REPLY_MAX_TOKENS
 from app.ports import ChatModel
-from app.services.replies import ReplyFacts, template_reply
+from app.services.replies import ReplyFacts, card_lines, template_answer, template_reply
 from app.services.reply_writer import WrittenReply, write_reply
 from app.voice.text import speakable
 from tests.fakes.chat_model import ScriptedChatModel
@@ -131,6 +131,27 @@ def test_the_cards_can_follow_the_models_words() -> None:
     written, _pieces = write(ScriptedChatModel(["Heat leads the list."]), with_cards=True)
     lines = written.text.splitlines()
     assert lines[0] == "Heat leads the list." and lines[1].startswith("1. Heat (1995): ") and len(lines) == 6
+
+
+def test_a_model_written_reply_says_in_its_parts_which_words_are_the_models() -> None:
+    facts = crime_facts(unknown=("Ghostbusters",), remember_question=("Fargo",))
+    written, pieces = write(ScriptedChatModel(["Heat leads the list. Casino is close behind."]), facts=facts,
+                            with_cards=True)
+    reply = written.reply
+    assert reply.source == "model"
+    assert reply.opening == ("I don't have Ghostbusters in your library, so I left it out.",)  # the fixed sentence
+    assert reply.headline == ("Heat leads the list.", "Casino is close behind.")  # the model's checked words
+    assert [card.item_id for card in reply.cards] == [r.item.id for r in facts.cards]
+    assert [card.text for card in reply.cards] == card_lines(facts, 0)
+    assert reply.follow_up == ("Shall I remember that you loved Fargo?",)
+    assert reply.text == written.text == "".join(pieces)  # the parts render exactly what was streamed
+
+
+def test_a_template_reply_says_so_in_its_parts_and_renders_the_template_text() -> None:
+    facts = crime_facts(remember_question=("Fargo",))
+    written, _pieces = write(ScriptedChatModel(["Toy Story is lovely."]), facts=facts)
+    assert written.reply == template_answer(facts, 0) and written.reply.source == "template"
+    assert written.text == template_reply(facts, 0)
 
 
 def test_cancelling_the_turn_cancels_the_reply() -> None:
