@@ -122,6 +122,20 @@ class _Stopwatch:
             self.ms[name] = round(self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000, 1)
 
 
+@dataclass(frozen=True)
+class _Collaborators:
+    """What a turn works with, handed to it by its Conversation: it reaches for nothing else."""
+
+    store: SQLiteStore  # the catalogue and the ratings
+    recommendations: Recommendations
+    lists: Lists
+    chat: ChatModelSource
+    options: ConversationOptions
+    export_dir: Path
+    titles: Callable[[], TitleIndex]  # the catalogue's title index (built once per catalogue version)
+    vocabulary: Callable[[], Vocabulary | None]  # its words by meaning (None without a text model)
+
+
 class Conversation:
     """The turn pipeline over the store, the recommendations and a chat model."""
 
@@ -130,15 +144,19 @@ class Conversation:
                  lists: Lists | None = None, export_dir: Path | None = None, embed: Embed | None = None) -> None:
         self._store = store
         self._sessions = sessions
-        self._recommendations = recommendations
-        self._chat = chat
-        self.options = options
         self._lists = lists or Lists(store)
-        self._export_dir = export_dir or store.path.parent / "exports"
         self._titles: tuple[int, TitleIndex] | None = None
         self._embed = embed
         self._vocabulary: tuple[int, Vocabulary] | None = None
         self._genre_words: tuple[int, dict[str, tuple[str, ...]]] | None = None
+        # Built once: every turn of this conversation works with the same collaborators.
+        self._turn_uses = _Collaborators(store, recommendations, self._lists, chat, options,
+                                         export_dir or store.path.parent / "exports", self.titles, self.vocabulary)
+
+    @property
+    def options(self) -> ConversationOptions:
+        """How much of a turn the language model does."""
+        return self._turn_uses.options
 
     def turn(self, text: str, session_id: str | None = None, cancel: CancelToken | None = None, *,
              on_cards: Callable[[tuple[Recommendation, ...]], None] | None = None,
@@ -158,8 +176,7 @@ class Conversation:
             raise ChatRecError("the catalogue is empty: import something first, for example `chatrec import demo`")
         clock = _Stopwatch()
         started = time.perf_counter()
-        turn = _Turn(self, text, clock, cancel)
-        turn.on_cards, turn.on_text = on_cards, on_text
+        turn = _Turn(self._turn_uses, text, clock, cancel, on_cards=on_cards, on_text=on_text)
         with clock.stage("session"):
             sid, state = self._sessions.open_session(session_id)
             history = self._sessions.recent_turns(sid)
@@ -175,20 +192,21 @@ class Conversation:
     def with_chat(self, chat: ChatModelSource | None = None,
                   options: ConversationOptions | None = None) -> Conversation:
         """The same conversation service with another model source (`ask --backend`) or options."""
-        other = Conversation(self._store, self._sessions, self._recommendations, chat or self._chat,
-                             options or self.options, lists=self._lists, export_dir=self._export_dir, embed=self._embed)
+        uses = self._turn_uses
+        other = Conversation(self._store, self._sessions, uses.recommendations, chat or uses.chat,
+                             options or self.options, lists=self._lists, export_dir=uses.export_dir, embed=self._embed)
         other._titles, other._vocabulary = self._titles, self._vocabulary  # built once, shared
         other._genre_words = self._genre_words
         return other
 
     def choose_model(self) -> str:
         """Pick the chat model now (asking Ollama whether it runs), so the first turn does not; its backend."""
-        model, _notes = self._chat.get()  # a turn repeats the notes when it falls back
+        model, _notes = self._turn_uses.chat.get()  # a turn repeats the notes when it falls back
         return model.backend if model is not None else "none"
 
     def model_name(self) -> str:
         """The name of the chat model that serves turns ("none" without one), for reports and benchmarks."""
-        model, _notes = self._chat.get()
+        model, _notes = self._turn_uses.chat.get()
         return model.model_name if model is not None else "none"
 
     def titles_in_view(self, session_id: str | None, limit: int = 30) -> list[str]:
@@ -273,11 +291,15 @@ class Conversation:
 class _Turn:
     """The working state of one turn (kept off the Conversation, which serves many turns)."""
 
-    def __init__(self, owner: Conversation, text: str, clock: _Stopwatch, cancel: CancelToken | None) -> None:
-        self.owner = owner
+    def __init__(self, uses: _Collaborators, text: str, clock: _Stopwatch, cancel: CancelToken | None, *,
+                 on_cards: Callable[[tuple[Recommendation, ...]], None] | None = None,
+                 on_text: Callable[[str], None] | None = None) -> None:
+        self.uses = uses
         self.text = text
         self.clock = clock
         self.cancel = cancel
+        self.on_cards = on_cards
+        self.on_text = on_text
         self.fallbacks: list[str] = []
         self.backend = "none"
         self.model: ChatModel | None = None
@@ -285,8 +307,6 @@ class _Turn:
         self.candidates: tuple[str, ...] = ()
         self.model_sentences: tuple[str, ...] = ()
         self.reply_source = "template"
-        self.on_cards: Callable[[tuple[Recommendation, ...]], None] | None = None
-        self.on_text: Callable[[str], None] | None = None
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
         self.state = state
@@ -337,9 +357,9 @@ class _Turn:
         said = read_request(self.text, len(self.state.shown)).intent
         command = said.action in ("add_to_list", "explain", "export") or (said.action == "rate" and bool(said.target))
         if _YES.match(self.text) and not command:
-            items = self.owner._store.items_by_ids(asked)
+            items = self.uses.store.items_by_ids(asked)
             for item_id in asked:
-                self.owner._store.rate(ME, item_id, stars=5.0)
+                self.uses.store.rate(ME, item_id, stars=5.0)
             self.state = replace(self.state, remember=())
             titles = [items[i].title for i in asked if i in items]
             return (f"Done: I'll remember that you love {replies.join_names(titles)}. "
@@ -355,12 +375,12 @@ class _Turn:
         """The intent, the liked and disliked item ids, and the target item id ('' when none)."""
         cards = self.state.shown
         model_intent = None
-        if self.owner.options.llm_intent and needs_model(self.text, len(cards), self.owner.titles(),
-                                                         self.owner.vocabulary()):
+        if self.uses.options.llm_intent and needs_model(self.text, len(cards), self.uses.titles(),
+                                                         self.uses.vocabulary()):
             model_intent = self._model_intent(history)
         # A capable model (Ollama) may name a film the user only hinted at; the 135M one may not.
-        found = understand(self.text, cards, self.owner.titles(), model_intent,
-                           model_may_infer=self.backend == "ollama", vocabulary=self.owner.vocabulary(),
+        found = understand(self.text, cards, self.uses.titles(), model_intent,
+                           model_may_infer=self.backend == "ollama", vocabulary=self.uses.vocabulary(),
                            standing_domain=self.state.intent.domain if cards else None)
         intent, target = found.intent, found.target
         if self.state.last_list and _ALSO.match(self.text) and intent.action in ("recommend", "refine"):
@@ -378,11 +398,11 @@ class _Turn:
         model = self._model()
         if model is None:
             return None
-        shown = self.owner._store.items_by_ids(self.state.shown)
+        shown = self.uses.store.items_by_ids(self.state.shown)
         messages = intent_messages(self.text, history, [shown[i].title for i in self.state.shown if i in shown])
         with self.clock.stage("llm_intent"):
             reply = self._ask(model, messages, schema=INTENT_SCHEMA, max_tokens=120, what="intent",
-                              budget_s=self.owner.options.intent_budget_s)
+                              budget_s=self.uses.options.intent_budget_s)
         if reply is None:
             return None
         try:
@@ -392,7 +412,7 @@ class _Turn:
             return None
         # What the model says the request is about becomes search words only when it holds nothing
         # but the user's own names and numbers (an injected "ignore the above..." does not).
-        about, problems = checked_about(read.query, self.text, titles=self.owner.titles())
+        about, problems = checked_about(read.query, self.text, titles=self.uses.titles())
         if problems:
             self.fallbacks.append("intent: the model's reading was dropped: " + "; ".join(problems))
         return replace(read, query=about)
@@ -402,7 +422,7 @@ class _Turn:
     def _model(self) -> ChatModel | None:
         if self.model is None:
             with self.clock.stage("choose_model"):
-                model, notes = self.owner._chat.get()
+                model, notes = self.uses.chat.get()
             self.fallbacks.extend(notes)
             self.model = model
             self.backend = model.backend if model is not None else "none"
@@ -442,23 +462,23 @@ class _Turn:
             # keeping none of the films' genres or years.
             intent = replace(intent, action="recommend")
         if intent.action == "refine" and page is None:
-            shown = self.owner._store.items_by_ids(self.state.shown)
+            shown = self.uses.store.items_by_ids(self.state.shown)
             intent = relative_to_request(self.text, intent, self.state.intent)
             intent = relative_to_cards(self.text, intent, [shown[i] for i in self.state.shown if i in shown])
             said_years = intent.year_min is not None or intent.year_max is not None
             intent = intent.merged_into(self.state.intent)
             if _ANY_YEAR.search(self.text) and not said_years:
                 intent = replace(intent, year_min=None, year_max=None)  # "forget the decade, any era is fine"
-        rated = {r.item_id for r in self.owner._store.ratings_of(ME)}
+        rated = {r.item_id for r in self.uses.store.ratings_of(ME)}
         # Titles named shape this conversation only; saving them as ratings is the user's call.
         to_remember = tuple(i for i in liked if i not in rated) if page is None else ()
         session_liked = tuple(dict.fromkeys((*self.state.liked, *liked))) if intent.action == "refine" else liked
         excluded = tuple(dict.fromkeys((*self.state.excluded, *disliked)))
-        count = page.count if page is not None else intent.count or self.owner.options.default_count
+        count = page.count if page is not None else intent.count or self.uses.options.default_count
         query = expand_query(intent.query, intent.domain) if intent.query else None
         # With titles to go by, words like "darker" modify the taste rather than replace it.
-        weight = MODIFIER_QUERY_WEIGHT if session_liked or self.owner._store.ratings_of(ME) else None
-        request = RecommendRequest(k=max(count, self.owner.options.candidates), query=query,
+        weight = MODIFIER_QUERY_WEIGHT if session_liked or self.uses.store.ratings_of(ME) else None
+        request = RecommendRequest(k=max(count, self.uses.options.candidates), query=query,
                                    domain=intent.domain, year_min=intent.year_min, year_max=intent.year_max,
                                    genres=intent.genres, genres_any=intent.genres_any, genres_none=intent.genres_none,
                                    price_min=intent.price_min, price_max=intent.price_max, pace=intent.pace,
@@ -470,17 +490,17 @@ class _Turn:
                                    categories=intent.categories)
         with self.clock.stage("recommend"):
             try:
-                candidates = self.owner._recommendations.recommend(request, cancel=self.cancel)
+                candidates = self.uses.recommendations.recommend(request, cancel=self.cancel)
                 if len(candidates) < count and request.seed_genres:
                     # "Like Toy Story" prefers Toy Story's genres, but never at the cost of enough cards.
-                    candidates = self.owner._recommendations.recommend(replace(request, seed_genres=()),
+                    candidates = self.uses.recommendations.recommend(replace(request, seed_genres=()),
                                                                        cancel=self.cancel)
                 relaxed = False
                 # Loosened, "next" would show what was not asked for: it says nothing more fits instead.
-                for looser in _relaxations(request, self.owner.titles()) if not candidates and page is None else ():
+                for looser in _relaxations(request, self.uses.titles()) if not candidates and page is None else ():
                     # Nothing is all of that: the limits read from mood words go before the ones said outright,
                     # and the reply says none fitted everything.
-                    candidates = self.owner._recommendations.recommend(looser, cancel=self.cancel)
+                    candidates = self.uses.recommendations.recommend(looser, cancel=self.cancel)
                     relaxed = True
                     if candidates:
                         break
@@ -497,7 +517,7 @@ class _Turn:
         if reasons:
             # The model's sentence reaches the reply only when it holds nothing the cards do not.
             checked, notes = checked_sentences(reasons, ReplyFacts(intent, tuple(picked), said=said),
-                                               titles=self.owner.titles())
+                                               titles=self.uses.titles())
             self.fallbacks.extend(f"re-ranking: {note}" for note in notes)
             reasons = list(checked)
         self.model_sentences = tuple(reasons) if reasons else ()
@@ -506,7 +526,7 @@ class _Turn:
         self.clock.mark("cards_ready")
         if self.on_cards is not None:
             self.on_cards(tuple(picked))
-        named = self.owner._store.items_by_ids(to_remember)
+        named = self.uses.store.items_by_ids(to_remember)
         shortfall = None if page is not None else Shortfall(0, count) if relaxed and picked else \
             Shortfall(len(picked), count) if picked and len(picked) < count and _constrained(intent) else None
         # "Next" does not say again what the request's own turn said was missing.
@@ -524,8 +544,8 @@ class _Turn:
         """The reply: the model's checked words when it writes them in time, the template's otherwise."""
         model = self._model() if self._model_writes_replies() else None
         with self.clock.stage("reply"):
-            written = write_reply(model, facts, budget_s=self.owner.options.reply_budget_s, on_text=self._stream,
-                                  cancel=self.cancel, titles=self.owner.titles(),
+            written = write_reply(model, facts, budget_s=self.uses.options.reply_budget_s, on_text=self._stream,
+                                  cancel=self.cancel, titles=self.uses.titles(),
                                   variant_seed=variant_seed_of(self.text, len(self.state.shown)), with_cards=True)
         if written.note and model is not None:  # without a model the template is the plan, not a fallback
             self.fallbacks.append(written.note)
@@ -533,7 +553,7 @@ class _Turn:
         return written.text
 
     def _model_writes_replies(self) -> bool:
-        return self._stage_on(self.owner.options.model_replies)
+        return self._stage_on(self.uses.options.model_replies)
 
     def _stream(self, text: str) -> None:
         if self.on_text is not None:
@@ -543,7 +563,7 @@ class _Turn:
         """The genres of the titles a request is "like", when it names no genre itself (films only)."""
         if not liked or intent.genres or intent.genres_any or intent.domain not in (None, "movie"):
             return ()
-        items = self.owner._store.items_by_ids(liked)
+        items = self.uses.store.items_by_ids(liked)
         return tuple(dict.fromkeys(g for i in liked if i in items and items[i].domain == "movie"
                                    for g in items[i].genres if g.casefold() != "unknown"))
 
@@ -561,7 +581,7 @@ class _Turn:
         with self.clock.stage("llm_rerank"):
             reply = self._ask(model, rerank_messages(said, liked, candidates, k),
                               schema=rerank_schema([c.item.id for c in candidates], k), max_tokens=60 * k,
-                              what="re-ranking", budget_s=self.owner.options.rerank_budget_s)
+                              what="re-ranking", budget_s=self.uses.options.rerank_budget_s)
         if reply is None:
             return ranked, None
         try:
@@ -579,7 +599,7 @@ class _Turn:
 
     def _rerank_on(self) -> bool:
         # auto: only where re-ranking was measured to beat the ranker's order
-        return self._stage_on(self.owner.options.rerank,
+        return self._stage_on(self.uses.options.rerank,
                               by_default=lambda model: reranks_by_default(model.backend, model.model_name))
 
     def _stage_on(self, setting: str, *,
@@ -605,7 +625,7 @@ class _Turn:
         standing = self.state.intent
         request = RecommendRequest(query=standing.query or None, liked=self.state.liked)
         with self.clock.stage("recommend"):
-            rec = self.owner._recommendations.explain(request, target)
+            rec = self.uses.recommendations.explain(request, target)
         self.candidates = (rec.item.id,)
         return rec
 
@@ -614,8 +634,8 @@ class _Turn:
             return "Which one should I rate? Say its number on the cards or its title.", []
         if intent.stars is None:
             return "How many stars, from 1 to 5?", []
-        self.owner._store.rate(ME, target, stars=intent.stars)
-        title = self.owner._store.get_item(target).title
+        self.uses.store.rate(ME, target, stars=intent.stars)
+        title = self.uses.store.get_item(target).title
         # The rating counts at once: the standing request is answered again with it folded in.
         again, items = self._recommend(replace(self.state.intent, action="recommend"), (), (), "", keep_request=True)
         return replies.rating_reply(title, intent.stars) + "\n" + again, items
@@ -623,18 +643,18 @@ class _Turn:
     def _add_to_list(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
         if not target:
             return "Which one should I add? Say its number on the cards or its title.", []
-        lists = self.owner._lists
+        lists = self.uses.lists
         said = intent.list_name or DEFAULT_LIST
         name = self._list_called(said) or lists.create(said).name
         added = lists.add(name, [target])
         self.state = replace(self.state, last_list=name)
-        title = self.owner._store.get_item(target).title
+        title = self.uses.store.get_item(target).title
         if not added.added:
             return f"{title} is already in your {name} list.", []
         return f"Added {title} to your {name} list.", []
 
     def _export(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
-        lists = self.owner._lists.all()
+        lists = self.uses.lists.all()
         # "Export it as xspf", "that list as a csv": the list this conversation last added to.
         last = self._list_called(self.state.last_list) if self.state.last_list else ""
         name = self._list_called(intent.list_name) if intent.list_name else \
@@ -643,11 +663,11 @@ class _Turn:
             known = ", ".join(p.name for p in lists)
             return (f"Which list should I export? Your lists: {known}." if known else
                     "You have no lists yet: say \u201cadd the first one to my Favourites list\u201d to start one."), []
-        view = self.owner._lists.show(name)
+        view = self.uses.lists.show(name)
         fmt = intent.export_format or _default_format([e.item.domain for e in view.entries])
-        path = _free_path(self.owner._export_dir / suggested_filename(name, fmt))
-        self.owner._export_dir.mkdir(parents=True, exist_ok=True)
-        result = self.owner._lists.export_result(name, fmt, path)
+        path = _free_path(self.uses.export_dir / suggested_filename(name, fmt))
+        self.uses.export_dir.mkdir(parents=True, exist_ok=True)
+        result = self.uses.lists.export_result(name, fmt, path)
         count = f"{result.written} item" + ("" if result.written == 1 else "s")
         reply = f"Exported your {name} list ({count}) as {fmt.upper()} to {result.path}."
         if result.skipped:
@@ -656,7 +676,7 @@ class _Turn:
 
     def _list_called(self, said: str) -> str:
         """The existing list with this name, whatever its case; '' when there is none."""
-        return next((p.name for p in self.owner._lists.all() if p.name.casefold() == said.strip().casefold()), "")
+        return next((p.name for p in self.uses.lists.all() if p.name.casefold() == said.strip().casefold()), "")
 
     # -- browsing -------------------------------------------------------------------------------
 
@@ -677,7 +697,7 @@ class _Turn:
         if not self.state.shown and not self.state.request:
             return _Answer("There is nothing to page through yet: tell me what you are in the mood for, "
                            "then say \u201cnext\u201d for more.")
-        count = command.count or len(self.state.shown) or self.owner.options.default_count
+        count = command.count or len(self.state.shown) or self.uses.options.default_count
         page = _Page(count, (*self.state.seen, *self.state.shown))
         reply, items = self._recommend(standing, self.state.liked, (), "", page=page)
         return _Answer(reply, tuple(items), self.state.intent, Browse("more"))
@@ -773,7 +793,7 @@ class _Turn:
             item_id = shown[0]
         else:
             return None, NO_CARDS
-        found = self.owner._store.items_by_ids([item_id])
+        found = self.uses.store.items_by_ids([item_id])
         if item_id not in found:
             return None, "That card is no longer in your library."
         return found[item_id], ""
