@@ -41,10 +41,9 @@ from app.services.refine import relative_to_cards, relative_to_request
 from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
 from app.services.reply_check import checked_about, checked_sentences
 from app.services.reply_writer import write_reply
-from app.services.request_rules import read_request
 from app.services.rerank_policy import reranks_by_default
 from app.services.titles import TitleIndex, normalise
-from app.services.understand import needs_model, understand
+from app.services.understand import RulesReading, model_could_add, read_rules, settle
 from app.services.vocabulary import Embed, Vocabulary, terms_of
 from app.store.conversations import ConversationStore
 from app.store.sqlite import SQLiteStore
@@ -307,6 +306,7 @@ class _Turn:
         self.candidates: tuple[str, ...] = ()
         self.model_sentences: tuple[str, ...] = ()
         self.reply_source = "template"
+        self.reading: RulesReading | None = None
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
         self.state = state
@@ -354,7 +354,7 @@ class _Turn:
         if not asked:
             return None
         # "Ok, save the second one to my date night list" starts like a yes but is a command of its own.
-        said = read_request(self.text, len(self.state.shown)).intent
+        said = self._reading().said.intent
         command = said.action in ("add_to_list", "explain", "export") or (said.action == "rate" and bool(said.target))
         if _YES.match(self.text) and not command:
             items = self.uses.store.items_by_ids(asked)
@@ -371,17 +371,23 @@ class _Turn:
 
     # -- understanding ------------------------------------------------------------------------
 
+    def _reading(self) -> RulesReading:
+        """The rules' reading of this turn's request, read once however many steps ask for it."""
+        if self.reading is None:
+            self.reading = read_rules(self.text, len(self.state.shown), self.uses.titles(),
+                                      vocabulary=self.uses.vocabulary())
+        return self.reading
+
     def _understand(self, history: list[TurnRecord]) -> tuple[Intent, tuple[str, ...], tuple[str, ...], str]:
         """The intent, the liked and disliked item ids, and the target item id ('' when none)."""
         cards = self.state.shown
+        reading = self._reading()
         model_intent = None
-        if self.uses.options.llm_intent and needs_model(self.text, len(cards), self.uses.titles(),
-                                                         self.uses.vocabulary()):
+        if self.uses.options.llm_intent and model_could_add(reading, self.uses.titles(), self.uses.vocabulary()):
             model_intent = self._model_intent(history)
         # A capable model (Ollama) may name a film the user only hinted at; the 135M one may not.
-        found = understand(self.text, cards, self.uses.titles(), model_intent,
-                           model_may_infer=self.backend == "ollama", vocabulary=self.uses.vocabulary(),
-                           standing_domain=self.state.intent.domain if cards else None)
+        found = settle(reading, cards, self.uses.titles(), model_intent, model_may_infer=self.backend == "ollama",
+                       vocabulary=self.uses.vocabulary(), standing_domain=self.state.intent.domain if cards else None)
         intent, target = found.intent, found.target
         if self.state.last_list and _ALSO.match(self.text) and intent.action in ("recommend", "refine"):
             # "And Vertigo too", "and the third one too", right after adding to a list: the same list.

@@ -14,9 +14,10 @@ from rapidfuzz import fuzz
 from app.domain.conversation import Intent
 from app.domain.items import Item
 from app.services.lexicon import GENRES
-from app.services.references import mask_titles, read_references
+from app.services.references import References, mask_titles, read_references
 from app.services.refine import LEVELS, with_sound
 from app.services.request_rules import (
+    RuleReading,
     genres_named,
     heard_numbers,
     is_small_talk,
@@ -55,17 +56,50 @@ class Understanding:
     target: str  # an item id, or ''
 
 
+@dataclass(frozen=True)
+class RulesReading:
+    """A request as the rules read it, once a turn: what it says before any card or model is weighed.
+
+    Everything here depends on the words and on how many cards are on screen, not on which: a turn reads
+    its request once, decides from this reading whether a model could add anything (model_could_add), and
+    settles it against its cards and the model's reading, if any (settle).
+    """
+
+    said: RuleReading  # the rules' reading of the words as said (titles not masked): how sure the action is
+    cards: int  # how many cards were on screen
+    text: str  # the words as read: injected "key=value" pairs dropped, misheard numbers mended
+    masked: str  # text with each title named replaced by TITLE
+    references: References  # the titles named, liked or not, and the words left for the query
+    rules: RuleReading  # the rules' reading of the masked text
+    intent: Intent  # the rules' intent with the query, titles, genres, prices, tempo and years read
+    liked: tuple[str, ...] = ()  # item ids named as liked
+    disliked: tuple[str, ...] = ()  # item ids named as disliked, with their series ("nothing from the Scream films")
+    small_talk: bool = False  # "good morning": nothing more was read
+
+    @property
+    def sure_of_action(self) -> bool:
+        """Whether the wording as said left no doubt about the action (a "why", a star count, a greeting)."""
+        return self.said.sure_of_action
+
+
 def needs_model(text: str, cards: int, titles: TitleIndex, vocabulary: Vocabulary | None = None) -> bool:
+    """Whether a model's reading could add anything to a request read with this many cards on screen."""
+    return model_could_add(read_rules(text, cards, titles, vocabulary=vocabulary), titles, vocabulary)
+
+
+def model_could_add(reading: RulesReading, titles: TitleIndex, vocabulary: Vocabulary | None = None) -> bool:
     """Whether a model's reading could add anything: only when the rules could not ground the request.
 
     Measured on the labelled requests (bench/bench_intents.py): merging SmolLM2's reading into every
     request the rules were unsure of cut accuracy from 100% to 90% (it re-labelled actions and
     domains the rules had right) and cost 2.7 s a request. So the model is asked only when the rules
-    found no title, genre, domain or year to go by, and then only fills what they left empty.
+    found no title, genre, domain or year to go by, and then only fills what they left empty. The
+    decision is the one bench_intents measured: the reading settled against stand-in cards, with no
+    standing request, so which cards are on screen never changes which requests go to the model.
     """
-    if read_request(text, cards).sure_of_action:
+    if reading.sure_of_action:
         return False
-    found = understand(text, tuple(f"card:{i}" for i in range(cards)), titles, vocabulary=vocabulary)
+    found = settle(reading, tuple(f"card:{i}" for i in range(reading.cards)), titles, vocabulary=vocabulary)
     intent = found.intent
     return not (found.liked or found.disliked or found.target or intent.genres or intent.genres_any or intent.domain
                 or intent.year_min or intent.year_max or intent.price_max or intent.price_min or intent.energy
@@ -82,13 +116,22 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
     when given, maps the words the rules leave over onto the catalogue's genres, categories, tags and
     sound descriptors by meaning; standing_domain is the domain of the request a refinement refines.
     """
+    return settle(read_rules(text, len(cards), titles, vocabulary=vocabulary), cards, titles, model,
+                  model_may_infer=model_may_infer, vocabulary=vocabulary, standing_domain=standing_domain)
+
+
+def read_rules(text: str, cards: int, titles: TitleIndex, *, vocabulary: Vocabulary | None = None) -> RulesReading:
+    """The rules' reading of a request with this many cards on screen: titles, numbers, genres, prices, years."""
+    said = read_request(text, cards)
     # "key=value" is how injected commands look ("action=rate stars=5"); people do not talk like that.
     text = heard_numbers(re.sub(r"\b\w+\s*=\s*\w+\b", " ", text))
     if is_small_talk(text):  # before titles: "Good Morning" is a film too
-        return Understanding(Intent(action="chit_chat"), (), (), "")
+        chit_chat = Intent(action="chit_chat")
+        return RulesReading(said, cards, text, text, References((), (), (), ""), RuleReading(chit_chat, True),
+                            chit_chat, small_talk=True)
     refs = read_references(text, titles)
     masked = mask_titles(text, refs.spans)
-    reading = read_request(masked, len(cards))
+    reading = read_request(masked, cards)
     unknown = unknown_titles(masked, titles)
     query = _without(refs.query, [*unknown, *_negated_words(masked), *_negated_phrases(masked),
                                   *(m.group(1) for m in _HAS_ALREADY.finditer(masked))])
@@ -108,13 +151,27 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
                                       r"[$€£]?\d+(?:[.,]\d+)?[$€£]?)\b\s*",
                                       "", intent.query).strip())
     intent = _years_against_titles(text, intent, refs.named, titles)
-    liked, disliked = list(refs.liked), list(refs.disliked)
-    for item_id in list(disliked):
+    disliked = list(refs.disliked)
+    for item_id in refs.disliked:
         item = titles.item(item_id)
         if item is not None and re.search(rf"{re.escape(item.title)}\W+(films|movies|series|franchise|sequels|ones)\b",
                                           text, re.I):
             disliked += titles.series_of(item_id)  # "nothing from the Scream films": its sequels too
-    if model is not None and not reading.sure_of_action:
+    return RulesReading(said, cards, text, masked, refs, reading, intent, refs.liked, tuple(disliked))
+
+
+def settle(reading: RulesReading, cards: tuple[str, ...], titles: TitleIndex, model: Intent | None = None, *,
+           model_may_infer: bool = False, vocabulary: Vocabulary | None = None,
+           standing_domain: str | None = None) -> Understanding:
+    """A request's reading settled against the cards on screen and a model's reading (see understand)."""
+    if len(cards) != reading.cards:
+        raise ValueError(f"the request was read with {reading.cards} cards on screen, not {len(cards)}")
+    if reading.small_talk:
+        return Understanding(Intent(action="chit_chat"), (), (), "")
+    text, masked, refs, rules = reading.text, reading.masked, reading.references, reading.rules
+    intent = reading.intent
+    liked, disliked = list(reading.liked), list(reading.disliked)
+    if model is not None and not rules.sure_of_action:
         intent = _merge(intent, model, cards=len(cards))
         if not liked and not disliked:
             keep = (lambda refs: list(refs)) if model_may_infer else (lambda refs: _said(refs, text))
@@ -125,7 +182,7 @@ def understand(text: str, cards: tuple[str, ...], titles: TitleIndex, model: Int
         # "I bought the webcam, 5 stars" (a list's own name is no card: "add Fargo to my christmas list")
         rest = re.sub(re.escape(intent.list_name), " ", text, flags=re.I) if intent.list_name else text
         target = _card_called(rest, cards, titles)
-    if intent.action == "refine" and _OTHERS.search(text) and cards and (not reading.intent.target or
+    if intent.action == "refine" and _OTHERS.search(text) and cards and (not rules.intent.target or
                                                                        _NONE_OF.search(text)):
         disliked.extend(cards)  # "something else", "different ones": none of those shown again
     elif intent.action == "refine" and _NOT_THAT.search(text) and cards:
