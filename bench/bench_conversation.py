@@ -187,7 +187,7 @@ def run(engine: Engine, source: Any, options: ConversationOptions, label: str,
         problems += [f"{text!r}: {p}" for p in grounding_problems(engine, result, titles, text, before)]
         before = tuple(r.item.title for r in result.items) or before
         fallbacks += bool(result.fallbacks)
-        sources[result.reply_source] += 1
+        sources[result.answer.source] += 1
     return {"run": label, "backend": chat.choose_model(), "model": chat.model_name(), "turns": len(totals),
             "seconds": round(time.perf_counter() - started, 1), "cards_ready": latency_ms(cards),
             "whole_reply": latency_ms(totals), f"turns_over_{LIMIT_S:g}_s": slow,

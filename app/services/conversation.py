@@ -27,6 +27,7 @@ from app.domain.items import ME, Item
 from app.domain.music import AUDIO_EXTENSIONS
 from app.domain.progress import CancelToken, Deadline
 from app.domain.recommendation import Recommendation
+from app.domain.reply import Reply
 from app.domain.voice import SpeechHints
 from app.export.formats import suggested_filename
 from app.llm.parse import UnusableAnswer, intent_from_answer, picks_from_answer
@@ -80,19 +81,22 @@ class ConversationOptions:
 
 @dataclass(frozen=True)
 class TurnResult:
-    """What a turn produced: the reply, the cards, what was understood, and what it cost."""
+    """What a turn produced: the reply (in parts), the cards, what was understood, and what it cost."""
 
     session_id: str
-    reply: str
+    answer: Reply  # the reply in parts: its prose, a line per card with the model's sentence, the follow-up
     items: tuple[Recommendation, ...]
     intent: Intent
     backend: str
     fallbacks: tuple[str, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
     candidates: tuple[str, ...] = ()  # the ranker's candidate ids the cards were chosen from
-    model_sentences: tuple[str, ...] = ()  # per card, the model's sentence when it re-ranked ("" otherwise)
-    reply_source: str = "template"  # who wrote the reply: "model" (checked) or "template"
     browse: Browse | None = None  # what the window does for a browsing command ("next", "play the third")
+
+    @property
+    def reply(self) -> str:
+        """The reply as a chat shows it (and the CLI prints and saves it)."""
+        return self.answer.text
 
 
 @dataclass(frozen=True)
@@ -304,8 +308,6 @@ class _Turn:
         self.model: ChatModel | None = None
         self.state = SessionState()
         self.candidates: tuple[str, ...] = ()
-        self.model_sentences: tuple[str, ...] = ()
-        self.reply_source = "template"
         self.reading: RulesReading | None = None
 
     def run(self, sid: str, state: SessionState, history: list[TurnRecord]) -> TurnResult:
@@ -315,9 +317,9 @@ class _Turn:
         self._model()
         answered = self._remember_answer()
         if answered is not None:
-            reply, saved = answered  # a yes saved ratings; a no saved nothing and is only an answer
-            return TurnResult(sid, reply, (), Intent(action="rate" if saved else "chit_chat"), self.backend,
-                              tuple(self.fallbacks))
+            said, saved = answered  # a yes saved ratings; a no saved nothing and is only an answer
+            return TurnResult(sid, Reply.plain(said), (), Intent(action="rate" if saved else "chit_chat"),
+                              self.backend, tuple(self.fallbacks))
         command = read_browse_command(self.text)
         if command is not None:
             return self._browse(sid, command)
@@ -338,14 +340,13 @@ class _Turn:
                     browse = Browse("select", item_id=target)
         elif _only_unknown_names(self.text, intent, liked):
             # "Do you have Catan?": nothing else was asked, so no cards stand in for what is missing.
-            reply, items = replies.only_unknown(intent.unknown), []
-            self._stream(reply)
+            reply, items = Reply.plain(replies.only_unknown(intent.unknown)), []
+            self._stream(reply.text)
         else:
             reply, items = self._recommend(intent, liked, disliked, target)
             intent = self.state.intent  # a refinement answers the standing request it refined
         return TurnResult(sid, reply, tuple(items), intent, self.backend, tuple(self.fallbacks),
-                          candidates=self.candidates, model_sentences=self.model_sentences,
-                          reply_source=self.reply_source, browse=browse)
+                          candidates=self.candidates, browse=browse)
 
     def _remember_answer(self) -> tuple[str, bool] | None:
         """The reply, and whether ratings were saved, when this turn answers "Shall I remember...?" with yes
@@ -454,7 +455,7 @@ class _Turn:
 
     def _recommend(self, intent: Intent, liked: tuple[str, ...], disliked: tuple[str, ...],
                    target: str, *, page: _Page | None = None,
-                   keep_request: bool = False) -> tuple[str, list[Recommendation]]:
+                   keep_request: bool = False) -> tuple[Reply, list[Recommendation]]:
         """Cards for a request and the reply; with page, the next cards for the standing request ("next").
 
         keep_request: the standing request's words stay its words (a rating answers it again).
@@ -516,8 +517,8 @@ class _Turn:
         self.candidates = tuple(c.item.id for c in candidates)
         if page is not None and not candidates:
             # Nothing more: the cards on screen stay, and so does the state.
-            reply = replies.nothing_more(ReplyFacts(intent, said=said, more=True))
-            self._stream(reply)
+            reply = Reply.plain(replies.nothing_more(ReplyFacts(intent, said=said, more=True)))
+            self._stream(reply.text)
             return reply, []
         picked, reasons = self._rerank(intent, candidates, count, said)
         if reasons:
@@ -526,7 +527,7 @@ class _Turn:
                                                titles=self.uses.titles())
             self.fallbacks.extend(f"re-ranking: {note}" for note in notes)
             reasons = list(checked)
-        self.model_sentences = tuple(reasons) if reasons else ()
+        sentences = tuple(reasons) if reasons else ()
         self.state = replace(self.state.showing(tuple(r.item.id for r in picked), intent, request_words),
                              liked=session_liked, excluded=excluded, remember=to_remember, focus="")
         self.clock.mark("cards_ready")
@@ -538,15 +539,15 @@ class _Turn:
         # "Next" does not say again what the request's own turn said was missing.
         unknown = intent.unknown if page is None else ()
         facts = ReplyFacts(intent, tuple(picked), tuple(intent.liked), unknown, shortfall,
-                           self.model_sentences, tuple(named[i].title for i in to_remember if i in named),
+                           sentences, tuple(named[i].title for i in to_remember if i in named),
                            said=said, more=page is not None)
         reply = self._write(facts)
         if not to_remember and not rated and not liked and picked and page is None:
-            reply += "\n" + replies.ASK_FOR_TASTE
+            reply = reply.followed_by(replies.ASK_FOR_TASTE)
             self._stream("\n" + replies.ASK_FOR_TASTE)
         return reply, picked
 
-    def _write(self, facts: ReplyFacts) -> str:
+    def _write(self, facts: ReplyFacts) -> Reply:
         """The reply: the model's checked words when it writes them in time, the template's otherwise."""
         model = self._model() if self._model_writes_replies() else None
         with self.clock.stage("reply"):
@@ -555,8 +556,7 @@ class _Turn:
                                   variant_seed=variant_seed_of(self.text, len(self.state.shown)), with_cards=True)
         if written.note and model is not None:  # without a model the template is the plan, not a fallback
             self.fallbacks.append(written.note)
-        self.reply_source = written.source
-        return written.text
+        return written.reply
 
     def _model_writes_replies(self) -> bool:
         return self._stage_on(self.uses.options.model_replies)
@@ -617,14 +617,14 @@ class _Turn:
         model = self._model()
         return model is not None and by_default(model)
 
-    def _chit_chat(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
-        return replies.GREETING, []
+    def _chit_chat(self, intent: Intent, target: str) -> tuple[Reply, list[Recommendation]]:
+        return Reply.plain(replies.GREETING), []
 
-    def _explain(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+    def _explain(self, intent: Intent, target: str) -> tuple[Reply, list[Recommendation]]:
         if not target:
-            return "Which one do you mean? Say its number on the cards or its title.", []
+            return Reply.plain("Which one do you mean? Say its number on the cards or its title."), []
         rec = self._explained(target)
-        return replies.explanation_reply(rec), [rec]
+        return Reply.plain(replies.explanation_reply(rec)), [rec]
 
     def _explained(self, target: str) -> Recommendation:
         """The item scored for the standing request as a card of it would be: its breakdown and reasons."""
@@ -635,20 +635,20 @@ class _Turn:
         self.candidates = (rec.item.id,)
         return rec
 
-    def _rate(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+    def _rate(self, intent: Intent, target: str) -> tuple[Reply, list[Recommendation]]:
         if not target:
-            return "Which one should I rate? Say its number on the cards or its title.", []
+            return Reply.plain("Which one should I rate? Say its number on the cards or its title."), []
         if intent.stars is None:
-            return "How many stars, from 1 to 5?", []
+            return Reply.plain("How many stars, from 1 to 5?"), []
         self.uses.store.rate(ME, target, stars=intent.stars)
         title = self.uses.store.get_item(target).title
         # The rating counts at once: the standing request is answered again with it folded in.
         again, items = self._recommend(replace(self.state.intent, action="recommend"), (), (), "", keep_request=True)
-        return replies.rating_reply(title, intent.stars) + "\n" + again, items
+        return again.led_by(replies.rating_reply(title, intent.stars)), items
 
-    def _add_to_list(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+    def _add_to_list(self, intent: Intent, target: str) -> tuple[Reply, list[Recommendation]]:
         if not target:
-            return "Which one should I add? Say its number on the cards or its title.", []
+            return Reply.plain("Which one should I add? Say its number on the cards or its title."), []
         lists = self.uses.lists
         said = intent.list_name or DEFAULT_LIST
         name = self._list_called(said) or lists.create(said).name
@@ -656,10 +656,10 @@ class _Turn:
         self.state = replace(self.state, last_list=name)
         title = self.uses.store.get_item(target).title
         if not added.added:
-            return f"{title} is already in your {name} list.", []
-        return f"Added {title} to your {name} list.", []
+            return Reply.plain(f"{title} is already in your {name} list."), []
+        return Reply.plain(f"Added {title} to your {name} list."), []
 
-    def _export(self, intent: Intent, target: str) -> tuple[str, list[Recommendation]]:
+    def _export(self, intent: Intent, target: str) -> tuple[Reply, list[Recommendation]]:
         lists = self.uses.lists.all()
         # "Export it as xspf", "that list as a csv": the list this conversation last added to.
         last = self._list_called(self.state.last_list) if self.state.last_list else ""
@@ -667,8 +667,9 @@ class _Turn:
             last or (lists[0].name if len(lists) == 1 else "")
         if not name:
             known = ", ".join(p.name for p in lists)
-            return (f"Which list should I export? Your lists: {known}." if known else
-                    "You have no lists yet: say \u201cadd the first one to my Favourites list\u201d to start one."), []
+            return Reply.plain(f"Which list should I export? Your lists: {known}." if known else
+                               "You have no lists yet: say \u201cadd the first one to my Favourites list\u201d to "
+                               "start one."), []
         view = self.uses.lists.show(name)
         fmt = intent.export_format or _default_format([e.item.domain for e in view.entries])
         path = _free_path(self.uses.export_dir / suggested_filename(name, fmt))
@@ -678,7 +679,7 @@ class _Turn:
         reply = f"Exported your {name} list ({count}) as {fmt.upper()} to {result.path}."
         if result.skipped:
             reply += f" {len(result.skipped)} left out: {result.skipped[0].reason}."
-        return reply, []
+        return Reply.plain(reply), []
 
     def _list_called(self, said: str) -> str:
         """The existing list with this name, whatever its case; '' when there is none."""
@@ -693,9 +694,8 @@ class _Turn:
             self.state = replace(self.state, remember=())
         answer = {"more": self._more, "back": self._back, "select": self._select, "preview": self._preview,
                   "open": self._open, "read": self._read, "stop": self._stop}[command.kind](command)
-        return TurnResult(sid, answer.reply, answer.items, answer.intent, self.backend, tuple(self.fallbacks),
-                          candidates=self.candidates, model_sentences=self.model_sentences,
-                          reply_source=self.reply_source, browse=answer.browse)
+        return TurnResult(sid, answer.as_reply(), answer.items, answer.intent, self.backend, tuple(self.fallbacks),
+                          candidates=self.candidates, browse=answer.browse)
 
     def _more(self, command: BrowseCommand) -> _Answer:
         """The next cards for the standing request, none shown before in this session."""
@@ -723,8 +723,8 @@ class _Turn:
         if self.on_cards is not None:
             self.on_cards(items)
         facts = ReplyFacts(previous.intent, items, said=previous.request)
-        reply = "\n".join(["Here are the ones before again:", *replies.card_lines(facts)])
-        return _Answer(reply, items, previous.intent, Browse("back"))
+        again = Reply(headline=("Here are the ones before again:",), cards=replies.reply_cards(facts))
+        return _Answer(again, items, previous.intent, Browse("back"))
 
     def _cards_again(self, ids: tuple[str, ...]) -> tuple[Recommendation, ...]:
         """Cards shown before, scored again for the request they answered (an item since removed is left out)."""
@@ -809,10 +809,14 @@ class _Turn:
 class _Answer:
     """A browsing command's answer: what to say, the cards (for more, back and read), and what the window does."""
 
-    reply: str
+    reply: Reply | str  # a brief answer's text, or the reply of more and back with their card lines
     items: tuple[Recommendation, ...] = ()
     intent: Intent = field(default_factory=lambda: Intent(action="chit_chat"))  # no request: the cards stay
     browse: Browse | None = None
+
+    def as_reply(self) -> Reply:
+        """The answer's reply in parts."""
+        return self.reply if isinstance(self.reply, Reply) else Reply.plain(self.reply)
 
 
 _PLACE_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")

@@ -7,7 +7,6 @@ a question the user has already replaced.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -285,15 +284,16 @@ def spoken_reply(result: TurnResult, titles: int = 3) -> str:
     """
     if result.browse is not None and result.browse.kind == "stop":
         return ""  # "stop" means silence: saying "Stopped." would be talking over the user again
+    answer = result.answer
     if not result.items or result.intent.action not in ("recommend", "refine", "rate"):
-        return result.reply
-    prose = [line.strip() for line in result.reply.splitlines() if line.strip() and not _CARD_LINE.match(line)]
+        return answer.text
     names = [r.item.title for r in result.items[:titles]]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     more = " The cards show why." if len(result.items) > 1 else ""
-    named = any(name in " ".join(prose) for name in names)  # the model's words already say them
+    lines = [line.strip() for line in (*answer.lead, answer.prose, *answer.follow_up) if line.strip()]
+    named = any(name in " ".join(lines) for name in names)  # the model's words already say them
     spoken = []
-    for line in prose:
+    for line in lines:
         if line.endswith(":") and not named:
             head = line.rstrip(":")
             # Speech starts when the first sentence is synthesized: keep it short by ending it before
@@ -309,9 +309,6 @@ def spoken_reply(result: TurnResult, titles: int = 3) -> str:
     if not named:
         spoken.append(f"{listed}.{more}")
     return " ".join(spoken)
-
-
-_CARD_LINE = re.compile(r"^\s*\d+\.\s")
 
 
 def collect(into: list[NDArray[np.float32]]) -> Speaker:

@@ -366,13 +366,11 @@ class MainWindow(QMainWindow):
 
     def _model_sentence(self, rec: Recommendation) -> str:
         # The latest turn, then the one whose cards are shown: after "why the second one?" the latest is
-        # the explain turn's, and the sentence the model wrote for that card is in the cards' own turn
+        # the explain turn's, and the sentence the model wrote for that card is on the card's line of its own turn
         for result in (self.controller.last_result, self._cards_result):
-            if result is None or not result.model_sentences:
-                continue
-            for shown, sentence in zip(result.items, result.model_sentences, strict=False):
-                if shown.item.id == rec.item.id:
-                    return sentence
+            sentence = result.answer.model_sentence_of(rec.item.id) if result is not None else None
+            if sentence:
+                return sentence
         return ""
 
     def _rated(self, rating: Rating) -> None:

@@ -6,6 +6,7 @@ reads; the last one types a command through the whole turn pipeline.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -15,8 +16,10 @@ from pytestqt.qtbot import QtBot
 from app.domain.browse import Browse
 from app.domain.conversation import Intent
 from app.domain.recommendation import Recommendation
-from app.services.conversation import TurnResult
+from app.domain.reply import Reply
+from app.services.conversation import ConversationOptions, TurnResult
 from app.ui.main_window import MainWindow
+from tests.fakes.chat_model import ChatRequest, FixedChatSource, ScriptedChatModel
 from tests.ui.conftest import VoiceRig
 
 
@@ -37,8 +40,8 @@ def shown(window: MainWindow) -> list[Recommendation]:
 def finish(window: MainWindow, browse: Browse, items: tuple[Recommendation, ...] = (), *,
            action: str = "chit_chat") -> TurnResult:
     """Deliver a finished turn carrying browse, as the controller does when a command's turn ends."""
-    result = TurnResult(window.controller.session_id or "s", "All right.", items, Intent(action=action),  # type: ignore[arg-type]
-                        "none", (), browse=browse)
+    result = TurnResult(window.controller.session_id or "s", Reply.plain("All right."), items,
+                        Intent(action=action), "none", (), browse=browse)  # type: ignore[arg-type]
     window.controller.turn_finished.emit(result)
     return result
 
@@ -125,8 +128,8 @@ def test_selecting_a_card_by_voice_from_another_page_brings_discover_forward(qtb
 
 def test_an_ordinary_explain_turn_moves_the_selection_and_keeps_the_grid(qtbot: QtBot, window: MainWindow) -> None:
     cards = ask(qtbot, window, "I loved Fargo, recommend me more crime films")
-    window.controller.turn_finished.emit(TurnResult("s", "Because...", (cards[1],), Intent(action="explain"),
-                                                    "none", ()))
+    window.controller.turn_finished.emit(TurnResult("s", Reply.plain("Because..."), (cards[1],),
+                                                    Intent(action="explain"), "none", ()))
     assert shown(window) == cards and selected_title(window) == cards[1].item.title
 
 
@@ -171,3 +174,25 @@ def test_a_spoken_rating_leaves_on_screen_the_cards_the_conversation_counts(qtbo
     # The rating re-answers the request; spoken or typed, the grid shows those cards, so "the second one"
     # said next means the card the user sees.
     qtbot.waitUntil(lambda: [r.item.id for r in shown(window)] == [r.item.id for r in result.items], timeout=5000)
+
+
+def test_the_models_sentence_about_a_card_shows_when_it_is_selected(qtbot: QtBot, window: MainWindow) -> None:
+    def rerank(request: ChatRequest) -> str:  # picks the candidates in order, with a sentence for the second only
+        ids = request.schema["properties"]["picks"]["items"]["properties"]["id"]["enum"]  # type: ignore[index]
+        k = request.schema["properties"]["picks"]["minItems"]  # type: ignore[index]
+        return json.dumps({"picks": [{"id": i, "reason": "A tense heist film" if n == 1 else ""}
+                                     for n, i in enumerate(ids[:k])]})
+
+    engine = window.controller.engine
+    assert engine is not None
+    model = ScriptedChatModel(responder=rerank)
+    engine.conversation = engine.conversation.with_chat(
+        FixedChatSource(model), ConversationOptions(llm_intent=False, rerank="on", model_replies="off"))
+    cards = ask(qtbot, window, "I loved Fargo, recommend me more crime films")
+    assert model.requests and window.explanation.recommendation() is cards[0]
+    assert "A tense heist film" not in window.explanation.shown_text()  # the model said nothing of the first
+    window.cards.select(1)
+    assert "\u201cA tense heist film\u201d" in window.explanation.shown_text()
+    say(qtbot, window, "why the first one?")  # its reply has no card lines: the cards' own turn still speaks
+    window.cards.select(1)
+    assert "\u201cA tense heist film\u201d" in window.explanation.shown_text()

@@ -166,6 +166,24 @@ def test_rerank_keeps_only_candidates_and_fills_in_for_invented_ones(engine: Eng
     assert len(result.items) == 3 and "movie:titanic-1997" not in ids(result)
     assert "the model's pick" in result.reply
     assert any("did not hold" in f for f in result.fallbacks)
+    # The model's sentence travels on its card's line of the reply, with the card's id: no parallel list.
+    assert [(card.item_id, card.model_sentence) for card in result.answer.cards] == \
+        [(ids(result)[0], "the model's pick"), (ids(result)[1], ""), (ids(result)[2], "")]
+    assert result.answer.cards[0].text in result.reply.splitlines()
+
+
+def test_the_reply_in_parts_renders_the_text_shown_a_line_per_card(engine: Engine) -> None:
+    chat = make(engine, None)
+    result = chat.turn("I love Toy Story and Aladdin, give me 4 more")
+    answer = result.answer
+    lines = result.reply.splitlines()
+    assert lines[0] == answer.prose and answer.headline and answer.source == "template"
+    assert [card.item_id for card in answer.cards] == ids(result)
+    assert lines[1:1 + len(answer.cards)] == [card.text for card in answer.cards]
+    assert lines[1 + len(answer.cards):] == list(answer.follow_up) == [
+        "Shall I remember that you loved Toy Story and Aladdin?"]
+    saved = ConversationStore(engine.store).recent_turns(result.session_id)[-1]
+    assert saved.reply == result.reply  # what the session keeps (and `chatrec ask` prints) is the rendered text
 
 
 def test_an_injected_description_is_quoted_data_and_cannot_put_an_item_on_screen(engine: Engine) -> None:

@@ -169,7 +169,7 @@ def test_a_model_that_writes_the_reply_is_used_when_its_words_hold_and_dropped_w
                                     FixedChatSource(model), ConversationOptions(llm_intent=False, rerank="off"),
                                     embed=engine.index.embed_texts)
         result = conversation.turn("crime movies please")
-        assert result.reply_source == source
+        assert result.answer.source == source
         assert "Casablanca" not in result.reply and "Ignore the above" not in result.reply
         assert result.items[0].item.title in result.reply
 
