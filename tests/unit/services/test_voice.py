@@ -10,10 +10,14 @@ import numpy as np
 import pytest
 
 from app.bootstrap import Engine
+from app.domain.conversation import Intent
 from app.domain.errors import CancelledError
-from app.domain.voice import SpeechHints
+from app.domain.reply import CardLine, Reply
+from app.domain.voice import SpeechHints, Transcript
+from app.services.conversation import TurnResult
 from app.services.voice import NoSpeechError, VoiceLoop, collect, spoken_reply
 from app.voice.audio_io import SoundDeviceAudio
+from app.voice.text import sentences, speakable
 from tests.fakes.room import STOPS_WITHIN_S, FakeRoom, recording, voice_onset
 from tests.fakes.speech import FakeSpeechToText
 from tests.fakes.tts import FakeTextToSpeech
@@ -66,37 +70,49 @@ def test_a_new_turn_cancels_the_one_in_progress(engine: Engine) -> None:
     assert first.cancelled and not second.cancelled
 
 
-def test_talking_over_the_spoken_reply_stops_it_and_cancels_the_turn(engine: Engine) -> None:
+@pytest.mark.parametrize("talk_over", ["hands_free", "push_to_talk"])
+def test_talking_over_the_spoken_reply_stops_it_and_cancels_the_turn(engine: Engine, talk_over: str) -> None:
     room = FakeRoom()
     audio = SoundDeviceAudio(room)
     tts = FakeTextToSpeech(seconds_per_char=0.1)  # a long reply: many seconds of speech
-    loop = VoiceLoop(FakeSpeechToText("five movies like Fargo and Heat"), tts, engine.conversation)
+    loop = VoiceLoop(FakeSpeechToText(), tts, engine.conversation)
     request = recording("request_three_comedies")
     stop = threading.Event()
     outcome: list[BaseException | None] = []
+    answered: list[TurnResult] = []
+    heard_request = Transcript("five movies like Fargo and Heat", audio_seconds=2.0, speech_seconds=2.0)
 
     def answer() -> None:
-        try:
-            loop.turn(speech(), audio.play, cancel=loop.begin())
+        try:  # the loop starts this turn itself: the test holds no token to cancel for it
+            loop.answer(heard_request, audio.play, on_answered=answered.append)
             outcome.append(None)
         except CancelledError as exc:
             outcome.append(exc)
 
     def barge_in() -> None:
-        audio.stop_playback()
-        loop.stop()
+        # Only the loop is told: hands-free stops the turn in progress; push-to-talk begins the next turn.
+        # Playback must stop through the loop's own cancelling, not through the audio device's stop.
+        if talk_over == "hands_free":
+            loop.stop()
+        else:
+            loop.begin()
 
     speaking = threading.Thread(target=answer)
     speaking.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 20.0
+    while room.played_s == 0.0 and speaking.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the user talks over the reply once it is heard, however long the turn took
     user_starts = room.now() + 1.0
     room.say(request, at=user_starts)
     with closing(audio.capture(stop)) as blocks:
         heard = loop.listen(blocks, hands_free=True, on_speech_start=barge_in)
     speaking.join()
+    voice_at = user_starts + voice_onset(request)
     assert isinstance(outcome[0], CancelledError)  # the turn was cancelled, not spoken to the end
-    assert room.playback_stopped_at is not None
-    assert 0.0 <= room.playback_stopped_at - (user_starts + voice_onset(request)) <= STOPS_WITHIN_S
+    reply_ends = room.speaker_busy_until()  # what the user hears: the last of the reply's audio, cut where it stopped
+    assert 0.0 <= reply_ends - voice_at <= STOPS_WITHIN_S  # it played until they talked, and stopped soon after
+    whole = sentences(speakable(spoken_reply(answered[0])))  # the turn was saved before it was spoken
+    assert len(tts.spoken) < len(whole)  # the rest of the reply was never even synthesized
     assert heard.voiced_s > 1.0  # and the user's words were heard whole, for the next turn
 
 
@@ -142,3 +158,17 @@ def test_the_titles_are_never_in_the_first_spoken_sentence(engine: Engine) -> No
     assert result.turn.items
     assert not any(r.item.title in tts.spoken[0] for r in result.turn.items)
     assert any(r.item.title in " ".join(tts.spoken[1:]) for r in result.turn.items)
+
+
+def test_the_spoken_reply_is_rendered_from_the_replys_parts_not_its_text(engine: Engine) -> None:
+    cards = VoiceLoop(FakeSpeechToText("three movies like Fargo"), FakeTextToSpeech(), engine.conversation).turn(
+        speech(), collect([])).turn.items
+    titles = [r.item.title for r in cards]
+    # A prose line that looks like a card line ("1. ...") is still said; the card lines are not.
+    answer = Reply(("1. Leon isn't in your library.",), ("Here are 3 movies, close to Fargo:",),
+                   tuple(CardLine(r.item.id, f"{n}. {r.item.title}: a reason") for n, r in enumerate(cards, 1)),
+                   ("Shall I remember that you loved Fargo?",), lead=("Noted: Fargo, 5\u2605.",))
+    result = TurnResult("s", answer, cards, Intent(action="rate"), "none", ())
+    assert spoken_reply(result) == (
+        f"Noted: Fargo, 5\u2605. 1. Leon isn't in your library. Here are 3 movies. They are close to Fargo: "
+        f"{titles[0]}, {titles[1]} and {titles[2]}. The cards show why. Shall I remember that you loved Fargo?")
