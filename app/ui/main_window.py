@@ -365,11 +365,11 @@ class MainWindow(QMainWindow):
         self.explanation.show_recommendation(rec, self._model_sentence(rec))
 
     def _model_sentence(self, rec: Recommendation) -> str:
-        # The latest turn, then the one whose cards are shown: after "why the second one?" the latest is
-        # the explain turn's, and the sentence the model wrote for that card is on the card's line of its own turn
+        # The card's line in the latest turn that showed it: after "why the second one?" the latest turn has no
+        # card lines, and the sentence the model wrote for that card is on its line in the cards' own turn
         for result in (self.controller.last_result, self._cards_result):
             sentence = result.answer.model_sentence_of(rec.item.id) if result is not None else None
-            if sentence:
+            if sentence is not None:
                 return sentence
         return ""
 
