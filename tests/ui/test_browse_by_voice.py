@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from app.domain.browse import Browse
 from app.domain.conversation import Intent
 from app.domain.recommendation import Recommendation
-from app.domain.reply import Reply
+from app.domain.reply import CardLine, Reply
 from app.services.conversation import ConversationOptions, TurnResult
 from app.ui.main_window import MainWindow
 from tests.fakes.chat_model import ChatRequest, FixedChatSource, ScriptedChatModel
@@ -196,3 +196,12 @@ def test_the_models_sentence_about_a_card_shows_when_it_is_selected(qtbot: QtBot
     say(qtbot, window, "why the first one?")  # its reply has no card lines: the cards' own turn still speaks
     window.cards.select(1)
     assert "\u201cA tense heist film\u201d" in window.explanation.shown_text()
+    # A later turn showing the same cards with no sentence for it (its re-ranking failed) decides: none is shown.
+    again = TurnResult("s", Reply(headline=("Here are 3 crime movies:",),
+                                  cards=tuple(CardLine(r.item.id, r.item.title) for r in cards)),
+                       tuple(cards), Intent(action="rate"), "none", ())
+    window.controller.last_result = again
+    window.controller.turn_finished.emit(again)
+    window.cards.select(0)
+    window.cards.select(1)
+    assert "A tense heist film" not in window.explanation.shown_text()
