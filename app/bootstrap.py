@@ -147,7 +147,7 @@ def open_engine(paths: AppPaths | None = None, *, embedder: Embedder | None = No
         ratings = Ratings(store)
         source = chat or chat_models(settings, paths)
         conversation = Conversation(store, ConversationStore(store), recommendations, source, options,
-                                    lists=lists, export_dir=paths.exports, embed=index.embed_texts)
+                                    lists=lists, ratings=ratings, export_dir=paths.exports, embed=index.embed_texts)
         prepare = getattr(source, "prepare", None)  # a warm-up makes the chat model ready with progress
         listening = ListeningHistory(store)
         catalogue = Catalogue(store, index, paths.cache / "downloads")

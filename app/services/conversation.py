@@ -37,6 +37,7 @@ from app.services import replies
 from app.services.browse_commands import BrowseCommand, read_browse_command
 from app.services.lists import Lists
 from app.services.moods import expand_query
+from app.services.ratings import Ratings
 from app.services.recommendations import Recommendations, RecommendRequest
 from app.services.refine import relative_to_cards, relative_to_request
 from app.services.replies import ReplyFacts, Shortfall, variant_seed_of
@@ -129,7 +130,8 @@ class _Stopwatch:
 class _Collaborators:
     """What a turn works with, handed to it by its Conversation: it reaches for nothing else."""
 
-    store: SQLiteStore  # the catalogue and the ratings
+    store: SQLiteStore  # the catalogue and the ratings, read
+    ratings: Ratings  # how a rating is saved, as everywhere else in the app
     recommendations: Recommendations
     lists: Lists
     chat: ChatModelSource
@@ -144,7 +146,8 @@ class Conversation:
 
     def __init__(self, store: SQLiteStore, sessions: ConversationStore, recommendations: Recommendations,
                  chat: ChatModelSource, options: ConversationOptions = ConversationOptions(), *,
-                 lists: Lists | None = None, export_dir: Path | None = None, embed: Embed | None = None) -> None:
+                 lists: Lists | None = None, ratings: Ratings | None = None, export_dir: Path | None = None,
+                 embed: Embed | None = None) -> None:
         self._store = store
         self._sessions = sessions
         self._lists = lists or Lists(store)
@@ -153,7 +156,7 @@ class Conversation:
         self._vocabulary: tuple[int, Vocabulary] | None = None
         self._genre_words: tuple[int, dict[str, tuple[str, ...]]] | None = None
         # Built once: every turn of this conversation works with the same collaborators.
-        self._turn_uses = _Collaborators(store, recommendations, self._lists, chat, options,
+        self._turn_uses = _Collaborators(store, ratings or Ratings(store), recommendations, self._lists, chat, options,
                                          export_dir or store.path.parent / "exports", self.titles, self.vocabulary)
 
     @property
@@ -197,7 +200,8 @@ class Conversation:
         """The same conversation service with another model source (`ask --backend`) or options."""
         uses = self._turn_uses
         other = Conversation(self._store, self._sessions, uses.recommendations, chat or uses.chat,
-                             options or self.options, lists=self._lists, export_dir=uses.export_dir, embed=self._embed)
+                             options or self.options, lists=self._lists, ratings=uses.ratings,
+                             export_dir=uses.export_dir, embed=self._embed)
         other._titles, other._vocabulary = self._titles, self._vocabulary  # built once, shared
         other._genre_words = self._genre_words
         return other
@@ -359,8 +363,7 @@ class _Turn:
         command = said.action in ("add_to_list", "explain", "export") or (said.action == "rate" and bool(said.target))
         if _YES.match(self.text) and not command:
             items = self.uses.store.items_by_ids(asked)
-            for item_id in asked:
-                self.uses.store.rate(ME, item_id, stars=5.0)
+            self.uses.ratings.love(asked)
             self.state = replace(self.state, remember=())
             titles = [items[i].title for i in asked if i in items]
             return (f"Done: I'll remember that you love {replies.join_names(titles)}. "
@@ -640,7 +643,7 @@ class _Turn:
             return Reply.plain("Which one should I rate? Say its number on the cards or its title."), []
         if intent.stars is None:
             return Reply.plain("How many stars, from 1 to 5?"), []
-        self.uses.store.rate(ME, target, stars=intent.stars)
+        self.uses.ratings.rate(target, stars=intent.stars)
         title = self.uses.store.get_item(target).title
         # The rating counts at once: the standing request is answered again with it folded in.
         again, items = self._recommend(replace(self.state.intent, action="recommend"), (), (), "", keep_request=True)
@@ -649,10 +652,8 @@ class _Turn:
     def _add_to_list(self, intent: Intent, target: str) -> tuple[Reply, list[Recommendation]]:
         if not target:
             return Reply.plain("Which one should I add? Say its number on the cards or its title."), []
-        lists = self.uses.lists
-        said = intent.list_name or DEFAULT_LIST
-        name = self._list_called(said) or lists.create(said).name
-        added = lists.add(name, [target])
+        added = self.uses.lists.add(intent.list_name or DEFAULT_LIST, [target], create_missing=True)
+        name = added.playlist.name
         self.state = replace(self.state, last_list=name)
         title = self.uses.store.get_item(target).title
         if not added.added:
@@ -683,7 +684,8 @@ class _Turn:
 
     def _list_called(self, said: str) -> str:
         """The existing list with this name, whatever its case; '' when there is none."""
-        return next((p.name for p in self.uses.lists.all() if p.name.casefold() == said.strip().casefold()), "")
+        found = self.uses.lists.find(said)
+        return found.name if found is not None else ""
 
     # -- browsing -------------------------------------------------------------------------------
 

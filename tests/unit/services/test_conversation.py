@@ -9,12 +9,13 @@ import pytest
 
 from app.bootstrap import Engine
 from app.domain.errors import CancelledError, ChatModelTimeoutError, ChatModelUnavailableError, RequestTooLongError
-from app.domain.items import ME, Item
+from app.domain.items import ME, Item, Rating
 from app.domain.progress import CancelToken
 from app.ports import ChatModel
 from app.services.conversation import Conversation, ConversationOptions
+from app.services.ratings import Ratings
 from app.store.conversations import ConversationStore
-from app.store.sqlite import CatalogueImport
+from app.store.sqlite import CatalogueImport, SQLiteStore
 from tests.fakes.chat_model import ChatRequest, FixedChatSource, ScriptedChatModel
 from tests.tiny_catalogue import CARTOON, CRIME, item_id
 
@@ -135,6 +136,39 @@ def test_add_to_list_by_card_number(engine: Engine) -> None:
     added = chat.turn("add the second one to my crime night list", session_id=first.session_id)
     assert added.intent.action == "add_to_list"
     assert engine.store.get_list("crime night").item_ids == (ids(first)[1],)
+
+
+class CountingRatings(Ratings):
+    """The app's Ratings service, noting every rating the conversation saves through it."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        super().__init__(store)
+        self.saved: list[tuple[str, float | None]] = []
+
+    def rate(self, item_id: str, *, stars: float | None = None, thumb: int | None = None, user: str = ME) -> Rating:
+        self.saved.append((item_id, stars))
+        return super().rate(item_id, stars=stars, thumb=thumb, user=user)
+
+
+def test_the_conversation_saves_ratings_through_the_apps_one_ratings_service(engine: Engine) -> None:
+    ratings = CountingRatings(engine.store)
+    chat = Conversation(engine.store, ConversationStore(engine.store), engine.recommendations, FixedChatSource(None),
+                        ConversationOptions(model_replies="off"), ratings=ratings)
+    first = chat.turn("I love Toy Story and Aladdin, give me 4 more")
+    chat.turn("yes please", first.session_id)
+    rated = chat.turn("2 stars for the first one", session_id=first.session_id)
+    assert rated.intent.action == "rate"
+    assert ratings.saved == [(item_id("toy-story"), 5.0), (item_id("aladdin"), 5.0), (ids(first)[0], 2.0)]
+
+
+def test_adding_to_a_list_named_in_another_case_adds_to_that_list(engine: Engine) -> None:
+    engine.store.create_list("Crime Night")
+    chat = make(engine, None)
+    first = chat.turn("something like Fargo")
+    added = chat.turn("add the first one to my crime night list", session_id=first.session_id)
+    assert "Added" in added.reply and "Crime Night" in added.reply
+    assert engine.store.list_names() == ["Crime Night"]
+    assert engine.store.get_list("Crime Night").item_ids == (ids(first)[0],)
 
 
 def test_a_session_survives_a_restart(engine: Engine) -> None:
