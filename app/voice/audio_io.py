@@ -116,12 +116,17 @@ class SoundDeviceAudio:
         try:
             with sd.OutputStream(samplerate=sample_rate, channels=1, dtype="float32",
                                  device=self._device(self.output_device, "output")) as stream:
-                for chunk in chunks:
-                    for start in range(0, chunk.size, int(sample_rate * _PIECE_S)):
-                        if cancel.cancelled or not self._playing.is_set():
-                            stream.abort()  # barge-in: drop what is queued, do not drain it
-                            raise CancelledError("speaking")
-                        stream.write(np.ascontiguousarray(chunk[start:start + int(sample_rate * _PIECE_S)]))
+                try:
+                    for chunk in chunks:
+                        for start in range(0, chunk.size, int(sample_rate * _PIECE_S)):
+                            if cancel.cancelled or not self._playing.is_set():
+                                raise CancelledError("speaking")
+                            stream.write(np.ascontiguousarray(chunk[start:start + int(sample_rate * _PIECE_S)]))
+                except BaseException:
+                    # Barge-in, or the reply's synthesis was cancelled between sentences (the chunks raise):
+                    # drop what is queued instead of letting the stream drain it on close.
+                    stream.abort()
+                    raise
         finally:
             self._playing.clear()
 

@@ -99,6 +99,20 @@ def test_barge_in_stops_playback_at_once() -> None:
     assert fake.aborted and sum(c.size for c in fake.played) <= int(RATE * 0.6)
 
 
+def test_a_reply_cancelled_between_sentences_drops_what_is_queued() -> None:
+    fake = FakeSoundDevice()
+    token = CancelToken()
+
+    def chunks() -> Any:
+        yield talk(0.5)
+        token.cancel()
+        token.raise_if_cancelled("synthesis")  # the voice notices first, between two sentences
+
+    with pytest.raises(CancelledError):
+        SoundDeviceAudio(fake).play(chunks(), RATE, token)
+    assert fake.aborted  # what the device still holds is dropped, not played out when the stream closes
+
+
 def test_devices_chosen_by_name_in_the_settings_are_found() -> None:
     fake = FakeSoundDevice(talk(0.5))
     audio = SoundDeviceAudio(fake, input_device="Fake microphone", output_device="Fake speaker")
