@@ -7,6 +7,7 @@ message a user can act on, and the rest of the app (typing) keeps working.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -19,6 +20,8 @@ from numpy.typing import NDArray
 from app.domain.errors import CancelledError, ChatRecError
 from app.domain.progress import CancelToken
 from app.domain.voice import SPEECH_RATE, AudioBlock, AudioDevice
+
+log = logging.getLogger(__name__)
 
 _BLOCK_S = 0.03  # 30 ms blocks: a level meter that moves, and the start and end of speech found within a block
 _PIECE_S = 0.05  # playback is written 50 ms at a time: a stop (barge-in) lands within one piece
@@ -38,6 +41,14 @@ def load_sounddevice() -> Any:
     except ImportError as exc:
         raise AudioUnavailableError("audio is off: the sounddevice package is missing; you can still type") from exc
     return sounddevice
+
+
+def _abort(stream: Any) -> None:
+    """Drop what the output stream still holds; a device already gone must not hide why playback ended."""
+    try:
+        stream.abort()
+    except Exception as exc:  # the error already on its way out is the one that matters
+        log.debug("could not abort the output stream: %s", exc)
 
 
 class SoundDeviceAudio:
@@ -125,7 +136,7 @@ class SoundDeviceAudio:
                 except BaseException:
                     # Barge-in, or the reply's synthesis was cancelled between sentences (the chunks raise):
                     # drop what is queued instead of letting the stream drain it on close.
-                    stream.abort()
+                    _abort(stream)
                     raise
         finally:
             self._playing.clear()

@@ -113,6 +113,31 @@ def test_a_reply_cancelled_between_sentences_drops_what_is_queued() -> None:
     assert fake.aborted  # what the device still holds is dropped, not played out when the stream closes
 
 
+def test_a_device_gone_while_stopping_still_reports_why_playback_stopped() -> None:
+    fake = FakeSoundDevice()
+    token = CancelToken()
+
+    def unplugged() -> None:
+        raise RuntimeError("PortAudio: device unavailable")
+
+    def chunks() -> Any:
+        yield talk(0.5)
+        token.cancel()
+        yield talk(1.0)
+
+    audio = SoundDeviceAudio(fake)
+    original = fake.OutputStream
+
+    def stream(**kwargs: Any) -> Any:
+        opened = original(**kwargs)
+        opened.abort = unplugged  # type: ignore[method-assign]
+        return opened
+
+    fake.OutputStream = stream  # type: ignore[method-assign]
+    with pytest.raises(CancelledError):  # the barge-in, not the device's complaint about stopping
+        audio.play(chunks(), RATE, token)
+
+
 def test_devices_chosen_by_name_in_the_settings_are_found() -> None:
     fake = FakeSoundDevice(talk(0.5))
     audio = SoundDeviceAudio(fake, input_device="Fake microphone", output_device="Fake speaker")
