@@ -1,8 +1,8 @@
 """Every setting declared once — its default, a one-line doc, the values it may take — read from and saved to TOML.
 
 Validation (check_setting, validate_settings), the command line's choices (`chatrec ask --backend`,
-`chatrec-desktop --theme`, `chatrec settings`) and the Settings dialog's lists and tooltips are all
-derived from the declarations in Settings, through SETTINGS.
+`chatrec-desktop --theme`) and the Settings dialog's lists and tooltips are all derived from the
+declarations in Settings, through SETTINGS.
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ def _headers_problem(text: str) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
-
-
-_AUTO_ON_OFF = "auto", "on", "off"
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,8 @@ def app_icon() -> QIcon:
 
 
 def _settings(paths: AppPaths) -> tuple[Settings, ChatRecError | None]:
-    """The user's settings; a broken file is reported in the window and the defaults are used."""
+    """The user's settings; for a file that cannot be read, the defaults and why: the window shows why and keeps
+    the library closed until Settings saves a good file (the defaults only fill the theme and the dialog)."""
     try:
         return load_settings(paths.config_file), None
     except ChatRecError as exc:
