@@ -107,18 +107,19 @@ class Lists:
         for item_id in item_ids:
             if item_id not in known:
                 raise UnknownItemError(item_id)
-        created = playlist is None
         if playlist is None:
-            playlist = self._store.create_list(name)
+            # Made with its first items in one transaction: a failed write leaves no empty list behind.
+            fresh = list(dict.fromkeys(item_ids))
+            return Added(self._store.create_list(name, fresh), tuple(fresh), (), created=True)
         present = set(playlist.item_ids)
         added: list[str] = []
         already: list[str] = []
         for item_id in dict.fromkeys(item_ids):
             (already if item_id in present else added).append(item_id)
         if not added:
-            return Added(playlist, (), tuple(already), created)
+            return Added(playlist, (), tuple(already))
         updated = self._store.set_list_entries(playlist.name, [*playlist.item_ids, *added])
-        return Added(updated, tuple(added), tuple(already), created)
+        return Added(updated, tuple(added), tuple(already))
 
     def remove(self, name: str, *, position: int | None = None, item_id: str | None = None) -> Playlist:
         """Remove one entry, by its 1-based position or by item id (give exactly one)."""

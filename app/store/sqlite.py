@@ -504,18 +504,25 @@ class SQLiteStore:
 
     # -- lists ----------------------------------------------------------------------------
 
-    def create_list(self, name: str) -> Playlist:
-        """A new empty list; names are unique."""
+    def create_list(self, name: str, item_ids: Sequence[str] = ()) -> Playlist:
+        """A new list, empty or holding item_ids in order, made in one transaction; names are unique."""
         clean = name.strip()
         if not clean:
             raise InvalidListError("a list needs a name")
-        try:
-            with self.transaction() as db:
+        known = self.items_by_ids(item_ids)
+        for item_id in item_ids:
+            if item_id not in known:
+                raise UnknownItemError(item_id)
+        with self.transaction() as db:
+            try:
                 cursor = db.execute("INSERT INTO lists (name, created) VALUES (?, ?)", (clean, time.time()))
-        except sqlite3.IntegrityError:
-            raise InvalidListError(f"a list named '{clean}' exists already") from None
-        assert cursor.lastrowid is not None
-        return Playlist(cursor.lastrowid, clean)
+            except sqlite3.IntegrityError:
+                raise InvalidListError(f"a list named '{clean}' exists already") from None
+            list_id = cursor.lastrowid
+            assert list_id is not None
+            db.executemany("INSERT INTO list_entries (list_id, position, item_id) VALUES (?,?,?)",
+                           [(list_id, position, item_id) for position, item_id in enumerate(item_ids)])
+        return Playlist(list_id, clean, tuple(item_ids))
 
     def get_list(self, name: str) -> Playlist:
         """The list with this name and its entries in order."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -191,3 +192,12 @@ def test_adding_unknown_items_or_to_a_blank_name_makes_no_list(lists: Lists) -> 
     with pytest.raises(InvalidListError, match="a list needs a name"):
         lists.add("  ", ["movie:fargo"], create_missing=True)
     assert lists.all() == []
+
+
+def test_a_list_made_for_an_item_is_made_with_it_or_not_at_all(lists: Lists, engine: Engine) -> None:
+    with engine.store.transaction() as db:  # the entry's write fails (a full disk, a lock) after the list's
+        db.execute("CREATE TRIGGER no_entries BEFORE INSERT ON list_entries "
+                   "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+        lists.add("Crime Night", ["movie:fargo"], create_missing=True)
+    assert lists.all() == []  # no empty "Crime Night" left behind
