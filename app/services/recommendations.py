@@ -84,8 +84,11 @@ def _code_fingerprint() -> str:
     """A hash of the recommender's code: a model pickled by other code is refitted, not trusted."""
     digest = hashlib.sha1(__version__.encode())
     package = Path(recommend_package.__file__ or "").parent
-    for source in sorted(package.glob("*.py")):  # absent in a frozen build: the version stands in
-        digest.update(source.read_bytes())
+    # The rating matrix the models are pickled with lives in the domain: its code counts too.
+    sources = [*sorted(package.glob("*.py")), package.parent / "domain" / "interactions.py"]
+    for source in sources:
+        if source.is_file():  # absent in a frozen build: the version stands in
+            digest.update(source.read_bytes())
     return digest.hexdigest()[:12]
 
 

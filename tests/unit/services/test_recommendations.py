@@ -249,3 +249,25 @@ def test_a_cancelled_fit_stops_leaves_no_cache_and_the_next_call_fits(engine: En
     assert list(engine.paths.models_cache.glob("*.pkl")) == []
     assert fresh.recommend(RecommendRequest(user="ml:0", k=2))
     assert len(list(engine.paths.models_cache.glob("*.pkl"))) == 1
+
+
+def test_a_change_to_the_rating_matrix_code_refits_the_cached_model(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    import app.domain.interactions as interactions
+    import app.services.recommendations as module
+
+    module._code_fingerprint.cache_clear()
+    before = module._code_fingerprint()
+    changed = tmp_path / "domain" / "interactions.py"  # the same package layout, one file edited
+    changed.parent.mkdir()
+    changed.write_text(Path(interactions.__file__).read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    recommend = tmp_path / "recommend"
+    recommend.mkdir()
+    for source in Path(module.recommend_package.__file__ or "").parent.glob("*.py"):
+        (recommend / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(module.recommend_package, "__file__", str(recommend / "__init__.py"))
+    module._code_fingerprint.cache_clear()
+    try:
+        assert module._code_fingerprint() != before
+    finally:
+        module._code_fingerprint.cache_clear()
