@@ -27,10 +27,13 @@ import app.recommend
 from app.domain.interactions import InteractionMatrix
 from app.ports import Recommender
 from app.recommend.als import ALSRecommender
+from app.recommend.audio import AudioSpace, SoundScorer
 from app.recommend.baselines import EASE, ItemKNN, MostPopular
 from app.recommend.bpmf import BPMF
+from app.recommend.content import ContentScorer
 from app.recommend.evaluate import TextHybrid
 from app.recommend.hybrid import DENSE_BUDGET_BYTES, HybridRanker
+from app.recommend.knn_baseline import KNNBaseline
 from app.recommend.nmf import NMFRecommender
 from app.recommend.ranking_eval import score_rows
 from app.recommend.rating import RatingModel
@@ -271,14 +274,22 @@ class TestTextHybrid(RecommenderContract):
         return TextHybrid(block_item_vectors(), _small_hybrid())
 
 
+def _looks_like_a_recommender(cls: type) -> bool:
+    """Whether cls has the port's fit and score as instance methods. Its name is not asked for: a class-level
+    string, a property and an attribute set in __init__ all give a model a name, and only the first is seen on
+    the class (test_implements_the_port checks the name of the instance each contract makes)."""
+    if getattr(cls, "_is_protocol", False):
+        return False  # a port declared beside the models is not a model
+    return all(inspect.isfunction(inspect.getattr_static(cls, method, None)) for method in ("fit", "score"))
+
+
 def _recommenders_in_app() -> set[type]:
-    """Every class in app/recommend with a name, fit and score: what the port asks of a Recommender."""
+    """Every class in app/recommend with fit and score methods: what the port asks of a Recommender."""
     found: set[type] = set()
     for module_info in pkgutil.iter_modules(app.recommend.__path__, "app.recommend."):
         module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if (cls.__module__ == module.__name__ and isinstance(getattr(cls, "name", None), str)
-                    and callable(getattr(cls, "fit", None)) and callable(getattr(cls, "score", None))):
+            if cls.__module__ == module.__name__ and _looks_like_a_recommender(cls):
                 found.add(cls)
     return found
 
@@ -288,3 +299,49 @@ def test_every_recommender_in_the_app_runs_the_contract() -> None:
     found = {cls.__qualname__ for cls in _recommenders_in_app()}
     assert found - covered == set(), "add a Test<Model>(RecommenderContract) class here for each of these"
     assert covered - found == set(), "these no longer implement the port"
+
+
+class _NamedByProperty:
+    @property
+    def name(self) -> str:
+        return "by property"
+
+    def fit(self, data: InteractionMatrix) -> None: ...
+
+    def score(self, user_row: FloatArray) -> FloatArray: ...
+
+
+class _NamedInInit:
+    def __init__(self) -> None:
+        self.name = "in __init__"
+
+    def fit(self, data: InteractionMatrix) -> None: ...
+
+    def score(self, user_row: FloatArray) -> FloatArray: ...
+
+
+class _FitOnly:  # like BPMF, KNNBaseline and RatingModel: they predict stars, not a ranking
+    name = "fit only"
+
+    def fit(self, data: InteractionMatrix) -> None: ...
+
+
+class _ScoreOnly:  # like ContentScorer and SoundScorer: built from vectors, never fitted
+    name = "score only"
+
+    def score(self, user_row: FloatArray) -> FloatArray: ...
+
+
+class _BuiltByAClassmethod:  # like AudioSpace: fit makes one, and score takes other arguments
+    @classmethod
+    def fit(cls, raw: FloatArray) -> _BuiltByAClassmethod: ...
+
+    @staticmethod
+    def score(liked: FloatArray) -> FloatArray: ...
+
+
+def test_discovery_finds_a_model_however_it_is_named_and_no_other_class() -> None:
+    assert _looks_like_a_recommender(_NamedByProperty) and _looks_like_a_recommender(_NamedInInit)
+    assert not any(_looks_like_a_recommender(cls) for cls in (_FitOnly, _ScoreOnly, _BuiltByAClassmethod, Recommender))
+    not_recommenders = {BPMF, KNNBaseline, RatingModel, ContentScorer, SoundScorer, AudioSpace}
+    assert _recommenders_in_app() & not_recommenders == set()
