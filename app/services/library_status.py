@@ -29,6 +29,12 @@ class DatabaseCheck:
     problem: str | None
     last_backup: Backup | None
 
+    @property
+    def can_back_up(self) -> bool:
+        """Whether a backup may be taken from it: a damaged file is not copied over the good backups, and a
+        read-only one refuses every write (the store says so if asked anyway)."""
+        return self.state == "ok"
+
 
 @dataclass(frozen=True)
 class MusicFolder:

@@ -113,11 +113,6 @@ def start_back_up(jobs: Jobs, engine: Engine, on_done: Callable[[object], None],
     jobs.start(BACKUP_JOB, work, on_done=on_done, on_error=on_error)
 
 
-def can_back_up(engine: Engine | None) -> bool:
-    """Whether the library is open and may be written (a damaged or read-only one is not backed up from)."""
-    return engine is not None and not engine.store.damage and not engine.store.read_only
-
-
 def _ask_backup(parent: QWidget, found: Sequence[Backup]) -> Backup | None:
     labels = [backup_label(b) for b in found]
     chosen, ok = QInputDialog.getItem(parent, "Restore a backup", "Go back to the library as it was at:",
@@ -198,7 +193,7 @@ class LibraryCare(QGroupBox):
         else:
             self.state.setText(f"The database checked out sound; {last}.")
         self._enable(True)
-        self.back_up.setEnabled(check.state == "ok")
+        self.back_up.setEnabled(check.can_back_up)
         self.restore.setEnabled(newest is not None)
         self.repair.setEnabled(check.state == "damaged")
 
@@ -354,7 +349,9 @@ class BackupsPanel(QWidget):
             return self._controller.paths
 
     def _enable(self) -> None:
-        self.back_up.setEnabled(not self._restoring and can_back_up(self._controller.engine))
+        engine = self._controller.engine
+        self.back_up.setEnabled(not self._restoring and engine is not None
+                                and engine.library_status.check().can_back_up)
         self.restore.setEnabled(not self._restoring and self.chosen() is not None)
 
     def _on_back_up(self) -> None:

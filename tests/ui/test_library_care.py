@@ -81,3 +81,27 @@ def test_a_library_that_cannot_open_is_offered_its_backups_and_a_repair(qtbot: Q
     assert "could not open" in care.state.text() and "by hand" in care.state.text()
     assert care.restore.isEnabled() and care.repair.isEnabled() and not care.back_up.isEnabled()
     assert window.library_page is not None and window.library_page.isEnabled()
+
+
+def test_the_safety_box_and_the_backups_tab_offer_a_backup_exactly_when_the_check_allows_one(
+        qtbot: QtBot, window: MainWindow):
+    from app.config import Settings
+    from app.ui.settings_dialog import SettingsDialog
+
+    care, engine = _care(window), window.controller.engine
+    assert engine is not None
+    dialog = SettingsDialog(Settings(), window.controller.paths, window.jobs, window, list_devices=list,
+                            controller=window.controller)
+    qtbot.addWidget(dialog)
+    panel = dialog.backups
+    assert panel is not None
+    qtbot.waitUntil(lambda: care.back_up.isEnabled(), timeout=5000)
+    for read_only, damage in ((True, None), (False, "database disk image is malformed"), (False, None)):
+        engine.store.read_only, engine.store.damage = read_only, damage
+        care.refresh()
+        panel.refresh()
+        allowed = engine.library_status.check().can_back_up
+        assert allowed is (not read_only and damage is None)
+        assert care.back_up.isEnabled() is allowed and panel.back_up.isEnabled() is allowed
+    qtbot.waitUntil(lambda: not window.jobs.is_running("settings-models"), timeout=10000)
+    dialog.reject()

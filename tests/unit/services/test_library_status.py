@@ -62,11 +62,11 @@ def test_the_check_tells_a_damaged_or_read_only_database_and_the_newest_backup(l
     library.store.back_up("by-hand")
     library.catalogue.import_demo()  # an import takes a backup first: now the newest
     check = status.check()
-    assert check.state == "ok" and check.last_backup is not None
+    assert check.state == "ok" and check.last_backup is not None and check.can_back_up
     assert check.last_backup.reason == "before-products-import"
     library.store.read_only = True
-    assert status.check().state == "read-only"
+    assert status.check().state == "read-only" and not status.check().can_back_up
     library.store.damage = "page 7 is unreadable"
     damaged = status.check()
-    assert (damaged.state, damaged.problem) == ("damaged", "page 7 is unreadable")
+    assert (damaged.state, damaged.problem) == ("damaged", "page 7 is unreadable") and not damaged.can_back_up
     library.store.damage, library.store.read_only = None, False
