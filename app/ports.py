@@ -6,6 +6,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from app.domain.progress import no_progress
+
 if TYPE_CHECKING:
     import threading
 
@@ -149,6 +151,33 @@ class ChatModelSource(Protocol):
 
     def get(self) -> tuple[ChatModel | None, tuple[str, ...]]:
         """The model to use (None when none can be loaded) and notes on any fallback."""
+        ...
+
+
+@runtime_checkable
+class OllamaProbe(Protocol):
+    """What the chooser needs of the Ollama adapter besides chatting."""
+
+    def is_up(self, timeout_s: float = 0.5) -> bool:
+        """True when the server answers."""
+        ...
+
+    def has_model(self) -> bool:
+        """True when the configured model is installed there."""
+        ...
+
+
+@runtime_checkable
+class EmbeddedSource(Protocol):
+    """An embedded-model factory whose model may need work first (joining a split built-in model's parts)."""
+
+    def prepare(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ChatModel | None:
+        """The model, made ready once (later calls return it at once); None when there is none."""
+        ...
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What it fell back from while making the model (a built-in model that could not be joined)."""
         ...
 
 

@@ -6,42 +6,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
 from app.config import setting_values
 from app.domain.errors import ChatRecError
 from app.domain.progress import CancelToken, ProgressCallback, no_progress
-from app.ports import ChatModel
+from app.ports import ChatModel, EmbeddedSource, OllamaProbe
 
 log = logging.getLogger(__name__)
 _RECHECK_S = 30.0  # a server started (or stopped) mid-session is noticed within this long
-
-
-@runtime_checkable
-class OllamaProbe(Protocol):
-    """What the chooser needs of the Ollama adapter besides chatting."""
-
-    def is_up(self, timeout_s: float = 0.5) -> bool:
-        """True when the server answers."""
-        ...
-
-    def has_model(self) -> bool:
-        """True when the configured model is installed there."""
-        ...
-
-
-@runtime_checkable
-class EmbeddedSource(Protocol):
-    """An embedded-model factory whose model may need work first (joining a split built-in model's parts)."""
-
-    def prepare(self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> ChatModel | None:
-        """The model, made ready once (later calls return it at once); None when there is none."""
-        ...
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """What it fell back from while making the model (a built-in model that could not be joined)."""
-        ...
 
 
 class ChatModelChooser:
