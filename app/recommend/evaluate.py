@@ -1,4 +1,4 @@
-"""EVAL.md's protocol: top-k ranking on a per-user holdout, and 5-fold rating prediction."""
+"""docs/evaluation.md's protocol: top-k ranking on a per-user holdout, and 5-fold rating prediction."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def ranking_models(dataset: str, item_vectors: NDArray[np.float32] | None = None
 
 def evaluate_dataset(dataset: str, progress: ProgressCallback | None = None,
                      text_vectors: bool = True) -> dict[str, Any]:
-    """Fit and rank every model on EVAL.md's split of ml-100k or ml-1m; the report as a dict.
+    """Fit and rank every model on docs/evaluation.md's split of ml-100k or ml-1m; the report as a dict.
 
     With text_vectors (the default) the items' texts are embedded with MiniLM and the hybrid is
     also evaluated as the app fits it ("hybrid+text", the shipped row); without, only on ratings.

@@ -85,7 +85,7 @@ class HybridWeights:
 
 
 # Tuned by `python -m app.recommend.tune 100k|1m` (grid search of NDCG@10) on a validation split
-# carved from the TRAINING part of EVAL.md's split (seed-42 train -> seed-7 per-user 20% holdout);
+# carved from the TRAINING part of docs/evaluation.md's split (seed-42 train -> seed-7 per-user 20% holdout);
 # the test split was never looked at. EASE and predicted stars share the collaborative part evenly:
 # best on ML-100K (0.2510 vs 0.2337 for EASE alone) and 0.0002 behind the best (ease 0.6) on ML-1M
 # (0.2371 vs 0.2279). NMF added nothing once they were in, so it is left out (faster fold-in).

@@ -1,4 +1,4 @@
-"""Per-user random holdout: the split EVAL.md prescribes (20% of each user's ratings, seed 42)."""
+"""Per-user random holdout: the split docs/evaluation.md describes (20% of each user's ratings, seed 42)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ ALS_GRID = tuple(itertools.product((64,), (35.0, 50.0, 70.0, 100.0, 150.0), (7.0
 
 
 def validation_split(train: sp.csr_matrix, seed: int = VALIDATION_SEED) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Carve (fit, validation) out of a training matrix with EVAL.md's per-user 20% rule."""
+    """Carve (fit, validation) out of a training matrix with docs/evaluation.md's per-user 20% rule."""
     return holdout_split(train, seed=seed)
 
 
