@@ -3,7 +3,7 @@
 ``write_reply`` asks the chat model for 1-3 sentences about the turn's facts, streams them, and checks
 them with reply_check. It falls back to ``template_reply`` when there is no model, when the model
 fails, writes nothing, is still writing when the budget runs out, or writes anything the facts do not
-hold. No thread is started here (ARCHITECTURE rule 5): the budget is a Deadline token, which every
+hold. No thread is started here (docs/architecture.md, "Threads"): the budget is a Deadline token, which every
 adapter checks between streamed pieces, and the streaming callback checks the clock too.
 """
 
