@@ -222,7 +222,7 @@ def _build_parser() -> argparse.ArgumentParser:
     say.add_argument("text", type=_text)
     say.add_argument("--out", type=Path, required=True)
 
-    ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (EVAL.md)")
+    ev = sub.add_parser("eval", parents=[common], help="evaluate the rankers (docs/evaluation.md)")
     ev.add_argument("--dataset", choices=["ml-100k", "ml-1m"], default="ml-100k")
     sub.add_parser("status", parents=[common], help="what is imported and indexed")
     sub.add_parser("models", parents=[common],
