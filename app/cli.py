@@ -601,19 +601,19 @@ def _report_items(recs: Sequence[Recommendation], out: _Printer, user: str | Non
 
 def _report_status(engine: Any, out: _Printer) -> None:
     from app.domain.errors import DatabaseDamagedError
+    from app.services.library_status import DamagedLibrary
 
-    status = engine.library_status
-    check = status.check()
+    report = engine.library_status.report(index=True)
+    check = report.check
     newest = check.last_backup
     check_json = {"state": check.state, "problem": check.problem,
                   "last_backup": None if newest is None else _backup_json(newest)}
-    if check.state == "damaged":  # the rest would read the damaged file: say what is wrong and how to mend it
-        out.emit({"data_dir": str(engine.paths.data), "database": str(engine.store.path), "database_check": check_json},
-                 f"data folder: {engine.paths.data}\ndatabase: DAMAGED ({check.problem})")
+    if isinstance(report, DamagedLibrary):  # nothing more was read: say what is wrong and how to mend it
+        out.emit({"data_dir": str(report.data_dir), "database": str(report.database), "database_check": check_json},
+                 f"data folder: {report.data_dir}\ndatabase: DAMAGED ({check.problem})")
         raise DatabaseDamagedError("run `chatrec repair` to recover what can be read, or `chatrec restore` "
                                    "to go back to the last backup"
                                    + ("" if newest is None else f" ({newest.path.name})"))
-    report = status.report(index=True)
     runs = [{"id": r.id, "kind": r.kind, "source": r.source, "status": r.status, "items": r.items,
              "users": r.users, "ratings": r.ratings, "message": r.message} for r in report.runs]
     music = {"folders": [f.root for f in report.folders], "indexed": report.tracks_indexed,

@@ -1,7 +1,8 @@
 """What the library holds and how it is: the one read behind the Library page, its Safety box and `chatrec status`.
 
 Each front end renders the same facts its own way (sentences and tables in the window, a text or JSON
-report in the terminal); none of them reads the store for these itself.
+report in the terminal); none of them reads the store for these itself. A damaged database is reported as
+a DamagedLibrary and nothing more is read from it: its tables may fail to read, or read wrong.
 """
 
 from __future__ import annotations
@@ -69,6 +70,17 @@ class LibraryReport:
         return not any(self.domains.values())
 
 
+@dataclass(frozen=True)
+class DamagedLibrary:
+    """A library whose database is damaged: where it is and what is wrong (check.problem), nothing it holds.
+
+    Its way out is a repair or a restore of a backup (check.last_backup, the newest)."""
+
+    data_dir: Path
+    database: Path
+    check: DatabaseCheck
+
+
 class LibraryStatus:
     """Reads the library's state from the store, the music files, the index and the backups folder."""
 
@@ -84,15 +96,19 @@ class LibraryStatus:
         state: DatabaseState = "damaged" if store.damage else "read-only" if store.read_only else "ok"
         return DatabaseCheck(state, store.damage, next(iter(backups(store.path)), None))
 
-    def report(self, *, runs: int = RUNS_SHOWN, index: bool = False) -> LibraryReport:
-        """Everything the library holds; index: also ask whether the search index is current (this may open it,
-        seconds the first time, so the window leaves it to its warm-up)."""
+    def report(self, *, runs: int = RUNS_SHOWN, index: bool = False) -> LibraryReport | DamagedLibrary:
+        """Everything the library holds, or DamagedLibrary when its database is damaged (then nothing else is
+        read); index: also ask whether the search index is current (this may open it, seconds the first time,
+        so the window leaves it to its warm-up)."""
         store = self._store
+        check = self.check()
+        if check.state == "damaged":
+            return DamagedLibrary(self._data_dir, store.path, check)
         summary = self._music_files.summary()
         folders = tuple(MusicFolder(root, sum(1 for known in self._music_files.known([root]).values()
                                                if known.status == "indexed")) for root in summary.roots)
         return LibraryReport(
-            self._data_dir, store.path, self.check(), store.schema_version(), store.count("items"),
+            self._data_dir, store.path, check, store.schema_version(), store.count("items"),
             store.domain_counts(), store.count("users"), store.count("ratings"), store.count("lists"), folders,
             summary.indexed, summary.skipped, tuple(store.import_runs(runs)),
             self._index.is_current() if index else None)

@@ -41,7 +41,7 @@ from app.domain.lists import ImportRun
 from app.domain.music import SkippedFile
 from app.domain.progress import CancelToken, PhasePace, ProgressCallback
 from app.services.film_history import HistoryReport
-from app.services.library_status import LibraryReport
+from app.services.library_status import DamagedLibrary, LibraryReport
 from app.services.music import MusicImportReport
 from app.ui.a11y import clear_button, named_button, status_label
 from app.ui.download_dialog import DownloadDialog
@@ -376,7 +376,10 @@ class LibraryPage(QWidget):
         self.progress.setVisible(busy)
         self.eta.setVisible(busy)
 
-    def _show_report(self, report: LibraryReport) -> None:
+    def _show_report(self, report: LibraryReport | DamagedLibrary) -> None:
+        if isinstance(report, DamagedLibrary):
+            self._show_damaged(report)
+            return
         self._empty = report.is_empty
         parts = [_count(count, *_DOMAIN_WORDS.get(domain, (domain, domain)))
                  for domain, count in report.domains.items() if count]
@@ -393,6 +396,17 @@ class LibraryPage(QWidget):
         self.folders_empty.setVisible(not report.folders)
         self._fill_failures(report.skipped)
         self._fill_runs(report.runs)
+        self._set_busy(self.is_importing())
+
+    def _show_damaged(self, report: DamagedLibrary) -> None:
+        """Nothing was read from a damaged database: say so, and show no counts, folders or runs it may not hold."""
+        self._empty = None  # unknown: what it holds was not read
+        self.summary.setText(f"The database is damaged ({report.check.problem}), so what it holds is not shown. "
+                             "Repair it, or restore a backup, under Safety below.")
+        self.folders.clear()
+        for widget in (self.folders, self.folders_empty, self.filter, self.failures, self.failures_empty, self.runs,
+                       self.runs_empty):
+            widget.hide()
         self._set_busy(self.is_importing())
 
     def _fill_failures(self, skipped: tuple[SkippedFile, ...]) -> None:

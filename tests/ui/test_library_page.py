@@ -244,3 +244,29 @@ def test_the_one_click_movielens_imports_show_only_where_their_copies_are_instal
     page.set_engine(music_engine)
     assert not page.movielens_100k.isVisible() and not page.movielens_1m.isVisible()
     assert page.grouplens.isVisible() and page.download.isVisible()  # the ways in it does have
+
+
+def test_a_damaged_database_is_said_on_the_page_and_nothing_more_is_read_from_it(
+        qtbot: QtBot, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    page, jobs = _page(qtbot, engine)
+    assert "1 product;" in page.summary.text() and page.runs.isVisible()
+
+    def unreadable(*_args: object) -> object:
+        raise AssertionError("the page read a damaged database")
+
+    for read in ("count", "domain_counts", "import_runs", "schema_version"):
+        monkeypatch.setattr(engine.store, read, unreadable)
+    failed: list[object] = []
+    page.failed.connect(failed.append)
+    engine.store.damage = "database disk image is malformed"
+    try:
+        page.refresh()
+        qtbot.waitUntil(lambda: not jobs.is_running("library-status"), timeout=5000)
+        assert page.summary.text() == ("The database is damaged (database disk image is malformed), so what it holds "
+                                       "is not shown. Repair it, or restore a backup, under Safety below.")
+        assert failed == [] and page.is_empty() is None  # unknown, not empty: the first-run offer does not judge it
+        assert not any(w.isVisible() for w in (page.folders, page.folders_empty, page.failures, page.runs,
+                                                page.runs_empty))
+        assert page.care.repair.isEnabled() and not page.care.back_up.isEnabled()
+    finally:
+        engine.store.damage = None  # the fixture closes it cleanly

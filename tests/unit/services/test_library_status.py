@@ -9,6 +9,7 @@ import pytest
 
 from app.bootstrap import Engine, open_engine
 from app.paths import AppPaths
+from app.services.library_status import DamagedLibrary
 from tests.fakes.analyser import FakeTrackAnalyser, write_track
 from tests.fakes.chat_model import FixedChatSource
 from tests.fakes.embedder import FakeEmbedder
@@ -70,3 +71,25 @@ def test_the_check_tells_a_damaged_or_read_only_database_and_the_newest_backup(l
     damaged = status.check()
     assert (damaged.state, damaged.problem) == ("damaged", "page 7 is unreadable") and not damaged.can_back_up
     library.store.damage, library.store.read_only = None, False
+
+
+def test_a_damaged_database_is_reported_as_such_and_nothing_more_is_read(library: Engine,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    library.catalogue.import_demo()
+    library.store.back_up("by-hand")
+
+    def unreadable(*_args: object) -> object:
+        raise AssertionError("a damaged database was read")
+
+    for read in ("count", "domain_counts", "import_runs", "schema_version"):
+        monkeypatch.setattr(library.store, read, unreadable)
+    monkeypatch.setattr(library.music_files, "summary", unreadable)
+    library.store.damage = "page 7 is unreadable"
+    try:
+        report = library.library_status.report(index=True)
+    finally:
+        library.store.damage = None
+    assert isinstance(report, DamagedLibrary)
+    assert (report.data_dir, report.database) == (library.paths.data, library.store.path)
+    assert (report.check.state, report.check.problem) == ("damaged", "page 7 is unreadable")
+    assert report.check.last_backup is not None and report.check.last_backup.reason == "by-hand"
