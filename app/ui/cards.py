@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -38,7 +37,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.items import Item
-from app.domain.music import AUDIO_EXTENSIONS
 from app.domain.recommendation import Recommendation
 from app.prices import price_text
 from app.ui.artwork import artwork_for
@@ -71,19 +69,6 @@ def creators_text(item: Item, most: int = 2) -> str:
     shown = ", ".join(item.creators[:most])
     rest = len(item.creators) - most
     return f"{shown} and {rest} more" if rest > 0 else shown
-
-
-def can_preview(item: Item) -> bool:
-    """Whether a track has something a player can open: a local audio file or a web address."""
-    if item.domain != "music" or not item.source:
-        return False
-    if item.source.startswith(("http://", "https://")):
-        return True
-    try:
-        path = Path(item.source)
-        return path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file()
-    except (OSError, ValueError):
-        return False
 
 
 def _star_polygon(rect: QRectF) -> QPolygonF:
@@ -350,8 +335,10 @@ class RecommendationCard(QWidget):
     add_requested = Signal(str)
     preview_requested = Signal(str)
 
-    def __init__(self, index: int, rec: Recommendation, stars: float | None, parent: QWidget | None = None) -> None:
-        """Build the card for rec, showing the user's own stars when they rated it."""
+    def __init__(self, index: int, rec: Recommendation, stars: float | None, parent: QWidget | None = None, *,
+                 previewable: bool = False) -> None:
+        """Build the card for rec, showing the user's own stars when they rated it, and a play button when
+        previewable."""
         super().__init__(parent)
         self.setObjectName("recommendationCard")
         self.index, self.recommendation = index, rec
@@ -450,7 +437,7 @@ class RecommendationCard(QWidget):
         controls.addWidget(self.thumb_down)
         controls.addStretch(1)
         self.preview: QToolButton | None = None
-        if can_preview(item):
+        if previewable:
             self.preview = QToolButton(self)
             self.preview.setObjectName("cardPreview")
             self.preview.setText("▶")
@@ -600,9 +587,11 @@ class CardsView(QWidget):
     add_to_list_requested = Signal(str)  # item id
     preview_requested = Signal(str)  # item id
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        """Start empty."""
+    def __init__(self, can_preview: Callable[[Item], bool], parent: QWidget | None = None) -> None:
+        """Start empty; can_preview says which items get a play button (the track preview's rule, asked through
+        the controller)."""
         super().__init__(parent)
+        self._can_preview = can_preview
         self.setObjectName("cardsView")
         self.setAccessibleName("Recommendations")
         self._cards: list[RecommendationCard] = []
@@ -669,7 +658,8 @@ class CardsView(QWidget):
 
     def _add_cards(self, recs: Sequence[Recommendation], ratings: Mapping[str, float]) -> None:
         for index, rec in enumerate(recs, start=len(self._cards)):
-            card = RecommendationCard(index, rec, ratings.get(rec.item.id), self.container)
+            card = RecommendationCard(index, rec, ratings.get(rec.item.id), self.container,
+                                      previewable=self._can_preview(rec.item))
             card.activated.connect(lambda i=index: self._activate(i))
             card.move_requested.connect(lambda step, by_row, i=index: self._move(i, step, by_row))
             card.rated.connect(self.rated)

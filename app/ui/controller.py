@@ -23,6 +23,7 @@ from app.ui.jobs import JobContext, Jobs
 
 if TYPE_CHECKING:  # the engine's modules take over a second to import: the window must not wait for them
     from app.bootstrap import Engine
+    from app.domain.items import Item
     from app.services.conversation import TurnResult
     from app.services.listening import Heard
     from app.services.voice import VoiceLoop, VoiceTurn
@@ -304,6 +305,11 @@ class SessionController(QObject):
         self._previewing = item_id
         self.previewing.emit(item_id)
         self._jobs.start(PREVIEW_JOB, work, on_done=lambda _: self._preview_ended(), on_error=self._preview_failed)
+
+    def can_preview(self, item: Item) -> bool:
+        """Whether item's card offers a preview: the track preview's rule (a track whose audio file is there)."""
+        engine = self.engine
+        return engine is not None and engine.preview.can_play(item)
 
     @property
     def preview_playing(self) -> str:

@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.banner = NoticeBanner(log_file=log_file)
         self.conversation = ConversationView()
         self.talk = TalkBar()
-        self.cards = CardsView()
+        self.cards = CardsView(controller.can_preview)
         self.explanation = ExplanationPanel()
         self.lists_page: ListsPage | None = None
         self._early_cards: tuple[str, ...] = ()  # ids of the cards a running turn showed before its reply

@@ -15,10 +15,12 @@ from app.bootstrap import Engine
 from app.domain.items import ME, Item
 from app.domain.music import AudioDescriptors
 from app.domain.recommendation import Driver, Recommendation, ScoreBreakdown, ScorePart, SoundMatch
+from app.services.preview import TrackPreview
 from app.services.recommendations import RecommendRequest
 from app.ui.artwork import artwork_for, placeholder
 from app.ui.cards import EMPTY_TEXT, CardsView, RecommendationCard
 from app.ui.explain import ExplanationPanel
+from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
 
 FARGO = Item("movie:fargo", "movie", "Fargo", creators=("Joel Coen", "Ethan Coen"), year=1996,
@@ -60,7 +62,7 @@ def sound_match() -> SoundMatch:
 def view_with(qtbot: QtBot, recs: list[Recommendation], ratings: dict[str, float] | None = None,
               width: int = 900) -> CardsView:
     """A shown CardsView holding recs."""
-    view = CardsView()
+    view = CardsView(TrackPreview.can_play)  # the rule the window asks through its controller
     qtbot.addWidget(view)
     view.resize(width, 700)
     view.show_recommendations(recs, ratings or {})
@@ -240,6 +242,33 @@ def test_only_music_with_a_file_gets_a_preview_button(qtbot: QtBot, tmp_path: Pa
     assert not any(name.startswith("Preview") for name in names)
 
 
+def test_the_cards_offer_a_preview_exactly_where_the_rule_they_are_given_says(qtbot: QtBot, tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def films_only(item: Item) -> bool:
+        asked.append(item.id)
+        return item.domain == "movie"
+
+    view = CardsView(films_only)
+    qtbot.addWidget(view)
+    view.show_recommendations([rec(track(tmp_path)), rec(FARGO)], {})
+    song, film = view.cards()
+    assert asked == ["music:song", "movie:fargo"]  # the view asks; it has no rule of its own
+    assert song.preview is None and film.preview is not None
+    assert film.preview.accessibleName() == "Preview Fargo"
+
+
+def test_the_windows_cards_ask_the_engines_track_preview(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    controller = window.controller
+    assert controller.engine is not None
+    here, gone = track(tmp_path, "here"), track(tmp_path, "gone", with_file=False)
+    assert [controller.can_preview(item) for item in (here, gone, FARGO)] == [True, False, False]
+    monkeypatch.setattr(controller.engine.preview, "can_play", lambda item: item.domain == "movie")
+    window.cards.show_recommendations([rec(here), rec(FARGO)], {})
+    assert [card.preview is not None for card in window.cards.cards()] == [False, True]
+
+
 def test_every_control_has_an_accessible_name(qtbot: QtBot, tmp_path: Path) -> None:
     view = view_with(qtbot, [rec(track(tmp_path)), rec(FARGO)])
     for card in view.cards():
@@ -329,7 +358,7 @@ def test_screenshot_of_three_cards_and_the_panel(qtbot: QtBot, tmp_path: Path, t
         window.setObjectName("screenshotWindow")
         qtbot.addWidget(window)
         layout = QHBoxLayout(window)
-        cards, panel = CardsView(window), ExplanationPanel(window)
+        cards, panel = CardsView(TrackPreview.can_play, window), ExplanationPanel(window)
         layout.addWidget(cards, 3)
         layout.addWidget(panel, 2)
         cards.selected.connect(lambda r: panel.show_recommendation(r, "Fargo is a dark, funny crime story."))

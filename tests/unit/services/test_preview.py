@@ -76,3 +76,33 @@ def test_the_real_decoder_plays_the_middle_of_a_wav(store: SQLiteStore, tmp_path
     windows = clip.samples[: clip.samples.size // 2205 * 2205].reshape(-1, 2205)  # tenths of a second
     loudness = np.sqrt((windows ** 2).mean(axis=1))
     assert loudness[1:-1].min() > 0.2  # the middle is the tone throughout, not the silence around it
+
+
+def test_only_a_track_whose_audio_file_is_there_can_play(tmp_path: Path) -> None:
+    (tmp_path / "song.ogg").write_bytes(b"OggS")
+    (tmp_path / "LOUD.MP3").write_bytes(b"ID3")
+    (tmp_path / "notes.txt").write_text("not audio")
+    (tmp_path / "folder.flac").mkdir()
+
+    def track(source: str) -> Item:
+        return Item("music:x", "music", "X", source=source)
+
+    assert TrackPreview.can_play(track(str(tmp_path / "song.ogg")))
+    assert TrackPreview.can_play(track(str(tmp_path / "LOUD.MP3")))  # the suffix in any case
+    assert not TrackPreview.can_play(track(str(tmp_path / "gone.ogg")))  # the file went
+    assert not TrackPreview.can_play(track(str(tmp_path / "notes.txt")))  # not audio
+    assert not TrackPreview.can_play(track(str(tmp_path / "folder.flac")))  # a folder
+    assert not TrackPreview.can_play(track(""))  # no file at all
+    assert not TrackPreview.can_play(track("bad\x00name.ogg"))  # no file system takes it
+    assert not TrackPreview.can_play(Item("movie:fargo", "movie", "Fargo", source=str(tmp_path / "song.ogg")))
+
+
+def test_what_can_play_is_what_clip_plays(store: SQLiteStore, tmp_path: Path) -> None:
+    (tmp_path / "song.wav").write_bytes(b"RIFF")
+    preview = TrackPreview(store, FakeDecoder())
+    assert TrackPreview.can_play(store.get_item("music:song"))
+    assert preview.clip("music:song").sample_rate == PREVIEW_RATE
+    film = store.get_item("movie:fargo")
+    assert not TrackPreview.can_play(film)
+    with pytest.raises(ChatRecError, match="not a track"):
+        preview.clip(film.id)
