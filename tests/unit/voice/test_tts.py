@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,19 +9,12 @@ import pytest
 from app.domain.errors import ModelMissingError
 from app.voice import tts as tts_module
 from app.voice.tts import VOICE_THREADS, PiperTextToSpeech
-
-
-def _voice(model: Path, sample_rate: int) -> Path:
-    model.parent.mkdir(parents=True, exist_ok=True)
-    model.write_bytes(b"onnx")
-    model.with_name(model.name + ".json").write_text(json.dumps({"audio": {"sample_rate": sample_rate}}),
-                                                     encoding="utf-8")
-    return model
+from tests.unit.voice.test_model_choice import voice_files
 
 
 def test_given_no_voice_it_chooses_none_even_with_the_bundled_one_installed(tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    bundled = _voice(tmp_path / "site" / "joe.onnx", 22050)
+    bundled = voice_files(tmp_path / "site" / "joe.onnx", 22050)
     monkeypatch.setattr(tts_module, "default_voice", lambda: (bundled, bundled.with_name("joe.onnx.json")))
     tts = PiperTextToSpeech(None)  # what bootstrap hands over when the registry found no voice
     for ask in (lambda: tts.sample_rate, lambda: tts.synthesize("Hello."), tts.load):
@@ -34,8 +26,8 @@ def test_given_no_voice_it_chooses_none_even_with_the_bundled_one_installed(tmp_
 
 
 def test_the_voice_given_is_the_one_read_and_its_config_sits_beside_it(tmp_path: Path) -> None:
-    voice = _voice(tmp_path / "alba.onnx", 16000)
+    voice = voice_files(tmp_path / "alba.onnx", 16000)
     assert PiperTextToSpeech(voice).sample_rate == 16000
-    other = _voice(tmp_path / "other" / "settings.onnx", 24000).with_name("settings.onnx.json")
+    other = voice_files(tmp_path / "other" / "settings.onnx", 24000).with_name("settings.onnx.json")
     assert PiperTextToSpeech(voice, other).sample_rate == 24000
     assert PiperTextToSpeech(voice).threads == VOICE_THREADS
