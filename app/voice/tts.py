@@ -5,9 +5,10 @@ it); a user may choose any other piper voice (``voice.onnx`` with ``voice.onnx.j
 given). Which one to load is app.model_registry's choice: this module loads the voice it is given (None: no
 voice is installed, and loading says what to install).
 
-piper is imported lazily, inside this module only (architecture rule 3): importing this module costs
-nothing, the voice loads on the first ``synthesize`` (or ``load``) call. This module also imports
-piper's own onnxruntime, to build the voice's session with one thread (see PiperTextToSpeech).
+piper is imported lazily, inside this module only (each engine is imported by one adapter module:
+docs/architecture.md): importing this module costs nothing, the voice loads on the first ``synthesize``
+(or ``load``) call. This module also imports piper's own onnxruntime, to build the voice's session with
+its own thread count (VOICE_THREADS).
 
 We cut the text into sentences ourselves (app.voice.text) instead of letting piper do it, because
 piper phonemises the whole text before the first sentence is synthesised: a long reply would delay

@@ -79,6 +79,16 @@ def test_no_doc_points_outside_the_repository(doc: Path) -> None:
     assert [name for name in OUTSIDE if name in text] == []
 
 
+SOURCES = sorted(p for folder in ("app", "bench", "packaging") for p in (ROOT / folder).rglob("*.py"))
+
+
+def test_no_code_points_outside_the_repository() -> None:
+    """Docstrings, comments and help text name the project's own docs, never notes a clone does not have."""
+    found = [f"{p.relative_to(ROOT).as_posix()}: {name}" for p in SOURCES
+             for name in OUTSIDE if name in p.read_text(encoding="utf-8")]
+    assert found == []
+
+
 def test_the_link_check_sees_a_broken_link(tmp_path: Path) -> None:
     """The patterns find links and headings as a reader sees them (and skip code, where brackets are not links)."""
     page = tmp_path / "page.md"
