@@ -34,6 +34,33 @@ ASKED_BEFORE = {
         "only earbuds"],
 }
 
+# The same, asked by a turn on the tiny catalogue (tests/conftest.py's engine), with "five crime movies" on screen
+# when a request was said with cards: fewer titles are known there, so more requests go to the model. Measured at
+# 87ddcac, before a turn read its request once, by counting the model's readings turn by turn (one engine a file).
+ASKED_IN_A_TURN = {
+    LABELS.name: [
+        "2001: A Space Odyssey is my favourite, more like that please", "show me some musicals", "any documentaries?",
+        "i want something like star wars but not the empire strikes back or return of the jedi ive seen those",
+        "shawshank redemption vibes pls", "something like blues brothers 2000",
+        "I can't take the heat today, recommend something light and cosy", "death metal please",
+        "i like muldjord, what else would i like", "romantic classical for a dinner party",
+        "best wireless earbuds for running?", "recommend a waterproof bluetooth speaker", "surprise me",
+        "recommend something", "darker", "cheaper", "something newer", "make it funnier", "less gore please",
+        "only comedies", "just 3", "not Scream, I hate slashers", "can you make them more upbeat",
+        "something calmer, fewer drums", "only waterproof ones", "same but for 2 players", "skip the death metal",
+        "shorter list, top 5", "no, something for a beginner", "more romantic classical and fewer epic ones"],
+    HOLDOUT.name: [
+        "forest gump was amazing more like that pls", "gimme the top 10 westerns ever made",
+        "something like the shining but i hated psycho",
+        "what should i watch with my grandma she adores amadeus and the sound of music", "groundhog dya type of thing",
+        "um trainspoting vibes but funnier", "um like more death metal i guess",
+        "i like muldjord and doug kaufman whats something in between", "big epic orchestral stuff like battle epic",
+        "board game for two players thats quick to learn", "idk just pick something random for me",
+        "hmm those are kinda pricey anything cheaper", "um less violent please", "something for two players instead",
+        "only earbuds", "something like forrest gump but darker, not forrest gump itself",
+        "ive seen chinatown and vertigo already", "headphones for long flights"],
+}
+
 
 def labelled(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -101,15 +128,17 @@ def test_a_turn_reads_its_request_with_the_rules_once(engine: Engine, monkeypatc
     assert asked[:2] == ["surprise me", "darker"]  # the model read them, and the rules still read them once
 
 
-def test_a_turn_asks_the_model_for_exactly_the_requests_needs_model_picks(engine: Engine) -> None:
+@pytest.mark.parametrize("path", [LABELS, HOLDOUT], ids=["tuning", "held_out"])
+def test_a_turn_asks_the_model_for_exactly_the_requests_asked_before(engine: Engine, path: Path) -> None:
     chat, model = reading_model(engine)
-    titles, vocabulary = chat.titles(), chat.vocabulary()
-    for line in [*labelled(LABELS), *labelled(HOLDOUT)]:
-        session, cards = None, 0
+    asked = []
+    for line in labelled(path):
+        session = None
         if line["context_cards"]:
-            shown = chat.turn("five crime movies")
-            session, cards = shown.session_id, len(shown.items)
+            session = chat.turn("five crime movies").session_id
         before = len(model.requests)
         chat.turn(line["text"], session)
-        asked = len(model.requests) > before
-        assert asked == needs_model(line["text"], cards, titles, vocabulary), line["text"]
+        if len(model.requests) > before:
+            asked.append(line["text"])
+    # Pinned, not recomputed: needs_model is model_could_add(read_rules(...)), the very decision the turn makes.
+    assert asked == ASKED_IN_A_TURN[path.name]
