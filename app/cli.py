@@ -19,7 +19,7 @@ from app.domain.progress import PhasePace
 from app.domain.recommendation import Recommendation
 from app.logs import configure_logging
 from app.paths import app_paths
-from app.prices import currency_of, price_of, price_suffix, with_prices
+from app.prices import currency_of, price_of, price_suffix
 
 
 def item_json(rec: Recommendation) -> dict[str, Any]:
@@ -46,11 +46,6 @@ def _price_json(item: Item) -> dict[str, Any]:
         return {}
     currency = currency_of(item.attributes)
     return {"price": price, **({"currency": currency} if currency else {})}
-
-
-def _priced_reply(reply: str, recs: Sequence[Recommendation]) -> str:
-    """A turn's reply with each product's price after its title on the numbered line."""
-    return with_prices(reply, [(r.item.title, r.item.attributes) for r in recs])
 
 
 def _music_json(rec: Recommendation) -> dict[str, Any]:
@@ -409,7 +404,7 @@ def _report_turn(result: Any, out: _Printer) -> None:
     payload = {"reply": result.reply, "items": [item_json(r) for r in result.items],
                "intent": result.intent.as_dict(), "backend": result.backend, "fallbacks": list(result.fallbacks),
                "timings_ms": result.timings_ms, "session": result.session_id, "browse": _browse_json(result.browse)}
-    lines = [_priced_reply(result.reply, result.items)]
+    lines = [result.reply]  # each card's line carries its product's price already (app/services/replies.py)
     if result.fallbacks:
         lines.append("(" + "; ".join(result.fallbacks) + ")")
     lines.append(f"[session {result.session_id}: continue with --session {result.session_id}]")
@@ -503,7 +498,7 @@ def _run_voice(engine: Any, args: argparse.Namespace, out: _Printer) -> None:
                "intent": turn.intent.as_dict(), "backend": turn.backend, "fallbacks": list(turn.fallbacks),
                "timings_ms": result.timings_ms, "session": turn.session_id, "browse": _browse_json(turn.browse),
                "reply_audio": None if args.out is None else {"file": str(args.out), "seconds": round(written or 0, 2)}}
-    lines = [f"heard: {result.transcript.text}", _priced_reply(turn.reply, turn.items)]
+    lines = [f"heard: {result.transcript.text}", turn.reply]
     if args.out is not None:
         lines.append(f"(spoken reply: {args.out}, {written:.1f} s)")
     out.emit(payload, "\n".join(lines))

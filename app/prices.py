@@ -1,4 +1,4 @@
-"""A product's price as the CLI, the terminal session and the cards show it: one reading, one format.
+"""A product's price as the CLI, the shell, the cards and a reply's card lines show it: one reading, one format.
 
 Products keep their price in `Item.attributes["price"]` as text ("65.00"). No catalogue records a
 currency today, so a price prints as a plain number; an item whose attributes name one (an ISO 4217
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_YEAR = re.compile(r" \(\d{1,4}\)")
 
 
 def price_of(attributes: Mapping[str, object]) -> float | None:
@@ -51,27 +50,3 @@ def price_suffix(attributes: Mapping[str, object]) -> str:
     """What follows a priced item's title (and year) on a line of text: ' · 65.00'; '' without a price."""
     text = price_text(attributes)
     return f" · {text}" if text else ""
-
-
-def with_prices(reply: str, cards: Sequence[tuple[str, Mapping[str, object]]]) -> str:
-    """Put each card's price after its title on the reply's numbered line.
-
-    cards holds (title, attributes) in card order; a line "2. Kettle (2024): why" becomes
-    "2. Kettle (2024) · 65.00: why". Lines that do not start with their card's number and title are
-    left as they are, so a reply of another shape passes through unchanged.
-    """
-    lines = reply.split("\n")
-    for number, (title, attributes) in enumerate(cards, start=1):
-        suffix = price_suffix(attributes)
-        if not suffix:
-            continue
-        head = f"{number}. {title}"
-        for index, line in enumerate(lines):
-            if line.startswith(head):
-                end = len(head)
-                year = _YEAR.match(line, end)
-                end = year.end() if year else end
-                if end == len(line) or line[end] == ":":
-                    lines[index] = line[:end] + suffix + line[end:]
-                    break
-    return "\n".join(lines)

@@ -11,7 +11,7 @@ from app.bootstrap import Engine
 from app.domain.errors import ChatRecError
 from app.domain.items import DOMAINS, ME
 from app.domain.recommendation import Recommendation
-from app.prices import price_suffix, with_prices
+from app.prices import price_suffix
 from app.services.ratings import stars_from
 from app.services.recommendations import RecommendRequest
 from app.services.titles import item_named
@@ -82,8 +82,8 @@ class Shell:
         """One conversational turn: the reply, and its cards become the numbered cards."""
         result = self._engine.conversation.turn(text, self._session)
         self._session = result.session_id
-        reply = with_prices(result.reply, [(r.item.title, r.item.attributes) for r in result.items])
-        self._write("  " + reply.replace("\n", "\n  "))
+        # Each card's line carries its product's price already (app/services/replies.py): the reply is shown as is.
+        self._write("  " + result.reply.replace("\n", "\n  "))
         for note in result.fallbacks:
             self._write(f"  ({note})")
         if result.items and result.intent.action in ("recommend", "refine", "rate"):

@@ -23,7 +23,7 @@ from app.catalog.music_items import descriptors_of, pace
 from app.domain.conversation import QUOTE_MAX_CHARS, Intent
 from app.domain.recommendation import Recommendation
 from app.domain.reply import CardLine, Reply
-from app.prices import price_of, price_text
+from app.prices import price_of, price_suffix
 from app.services.explain import sound_reason
 from app.services.reply_check import checked_sentences
 
@@ -418,10 +418,8 @@ def _choose_reasons(facts: ReplyFacts, variant_seed: int) -> list[tuple[str, str
 
 def _card_line(number: int, rec: Recommendation, note: str) -> str:
     year = f" ({rec.item.year})" if rec.item.year and rec.item.domain != "music" else ""
-    price = price_text(rec.item.attributes)
-    # The CLI's with_prices() writes " · price" after the title; written here, it is not written twice.
-    shown_price = f" \u00b7 {price}" if price else ""
-    return f"{number}. {rec.item.title}{year}{shown_price}" + (f": {note}" if note else "")
+    # The price is part of the card's line, so every front end (the chat, the CLI, the shell) shows it as written.
+    return f"{number}. {rec.item.title}{year}{price_suffix(rec.item.attributes)}" + (f": {note}" if note else "")
 
 
 def card_lines(facts: ReplyFacts, variant_seed: int = 0) -> list[str]:

@@ -304,12 +304,20 @@ def test_ask_shows_prices_on_the_replys_product_lines_and_in_json(on_fakes: AppP
     monkeypatch.setattr("app.bootstrap.chat_models", lambda *args, **kwargs: NoModel())
     with_shop(capsys, tmp_path)
     code, out, _ = run(capsys, "ask", "I want to buy something for pour-over coffee", "--json")
-    items = json.loads(out)["items"]
+    items, written = json.loads(out)["items"], json.loads(out)["reply"]
     assert code == 0 and {i["id"]: i.get("price") for i in items}.get("product:ceramic-dripper") == 24.5
     _, out, _ = run(capsys, "ask", "I want to buy something for pour-over coffee")
-    lines = out.splitlines()  # the reply: "Here are 3 products ...:", then "1. Gooseneck Kettle · 65.00: ..."
+    lines = out.splitlines()  # the reply: "Only 3 coffee products ...", then "1. Gooseneck Kettle · 65.00: ..."
     assert any(re.fullmatch(r"\d+\. Ceramic Dripper · 24\.50: .+", line) for line in lines), out
     assert any(re.fullmatch(r"\d+\. Burr Coffee Grinder: .+", line) for line in lines), out  # unpriced: as before
+    # Printed as the turn wrote it, each price once, after its title on the card's own line.
+    reply, _, session = out.rpartition("\n[session ")
+    assert reply == written == ("Only 3 coffee products for \u201ccoffee\u201d fit, so here they are.\n"
+                                "1. Gooseneck Kettle · 65.00: fits \u201ccoffee\u201d\n"
+                                "2. Ceramic Dripper · 24.50: the lowest price here\n"
+                                "3. Burr Coffee Grinder: another coffee choice\n"
+                                "Tell me two or three titles you love and the next picks will be about you.")
+    assert re.fullmatch(r"(\w+): continue with --session \1]\n", session), out
 
 
 def test_import_movielens_from_grouplens_zip_then_search(on_fakes: AppPaths, capsys: pytest.CaptureFixture[str],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.prices import currency_of, format_price, price_of, price_suffix, price_text, with_prices
+from app.prices import currency_of, format_price, price_of, price_suffix, price_text
 
 
 @pytest.mark.parametrize(("attributes", "expected"), [
@@ -24,25 +24,3 @@ def test_a_price_is_a_plain_two_decimal_number_unless_the_item_names_its_currenc
     assert currency_of({"currency": "euros"}) is None and price_text({"price": "65", "currency": "€"}) == "65.00"
     assert price_text({"category": "kitchen"}) is None
     assert price_suffix({"price": "24.5"}) == " · 24.50" and price_suffix({}) == ""
-
-
-def test_with_prices_puts_each_price_after_its_cards_title_and_year() -> None:
-    reply = ("Here are 3 products for “coffee”:\n"
-             "1. Gooseneck Kettle (2024): matches “coffee”\n"
-             "2. Burr Coffee Grinder: matches “coffee”\n"
-             "3. Ceramic Dripper")
-    cards = [("Gooseneck Kettle", {"price": "65"}), ("Burr Coffee Grinder", {}), ("Ceramic Dripper", {"price": "24.5"})]
-    assert with_prices(reply, cards).split("\n") == [
-        "Here are 3 products for “coffee”:",
-        "1. Gooseneck Kettle (2024) · 65.00: matches “coffee”",
-        "2. Burr Coffee Grinder: matches “coffee”",
-        "3. Ceramic Dripper · 24.50",
-    ]
-
-
-def test_with_prices_leaves_lines_of_another_shape_alone() -> None:
-    cards = [("Kettle", {"price": "65"})]
-    for reply in ("Kettle: it matches what you asked for.", "1. Kettle Deluxe: a longer title", "2. Kettle: not card 2",
-                  "Noted: Kettle, 5★."):
-        assert with_prices(reply, cards) == reply
-    assert with_prices("1. Fargo (1996): dark", [("Fargo", {})]) == "1. Fargo (1996): dark"

@@ -60,6 +60,12 @@ def test_product_lines_show_their_price_and_films_none(engine: Engine, tmp_path:
     # the turn's reply: "  1. Gooseneck Kettle · 65.00: matches ..." and the unpriced grinder as before
     assert any(re.fullmatch(r"  \d+\. Ceramic Dripper · 24\.50: .+", line) for line in turn), said
     assert any(re.fullmatch(r"  \d+\. Burr Coffee Grinder: .+", line) for line in turn), said
+    # the reply as the turn wrote it, indented, each price once, after its title on the card's own line
+    start = said.index("  Only 3 coffee products for \u201ccoffee\u201d fit, so here they are.")
+    assert said[start + 1:start + 5] == ["  1. Gooseneck Kettle · 65.00: fits \u201ccoffee\u201d",
+                                         "  2. Ceramic Dripper · 24.50: the lowest price here",
+                                         "  3. Burr Coffee Grinder: another coffee choice",
+                                         "  Tell me two or three titles you love and the next picks will be about you."]
     # 'similar N' lists cards of its own
     priced = re.compile(r"  \d+\. (Gooseneck Kettle · 65\.00|Ceramic Dripper · 24\.50)")
     assert any(priced.fullmatch(line) for line in said), said

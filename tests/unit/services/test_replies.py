@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from app.domain.conversation import Intent
-from app.prices import with_prices
+from app.domain.items import Item
+from app.domain.recommendation import Recommendation, ScoreBreakdown, ScorePart
 from app.services.replies import (
     NOTHING_FOUND,
     ReplyFacts,
@@ -123,12 +124,24 @@ def test_the_remember_question_closes_the_reply(seed: int) -> None:
     assert verify(reply, crime_facts(remember_question=("Fargo",))) == []
 
 
-def test_product_lines_show_the_price_once_even_through_the_clis_price_writer() -> None:
-    facts = product_facts()
-    reply = template_reply(facts, 0)
-    assert "1. Burr Coffee Grinder \u00b7 65.00:" in reply
-    cards = [(r.item.title, r.item.attributes) for r in facts.cards]
-    assert with_prices(reply, cards) == reply
+def test_product_lines_show_the_price_once_after_the_title() -> None:
+    reply = template_reply(product_facts(), 0)
+    assert "\n1. Burr Coffee Grinder \u00b7 65.00: " in reply and reply.count("65.00") == 1
+    assert [card.text.split(": ")[0] for card in template_answer(product_facts(), 0).cards] == [
+        "1. Burr Coffee Grinder \u00b7 65.00", "2. Gooseneck Kettle \u00b7 42.50", "3. Pour-Over Scale \u00b7 29.99"]
+
+
+def test_a_cards_price_follows_its_year_in_the_items_currency_and_an_unpriced_card_has_none() -> None:
+    def shop(title: str, year: int | None, attributes: dict[str, str]) -> Recommendation:
+        breakdown = ScoreBreakdown((ScorePart("query", 0.5, 1.0),))
+        item = Item(f"product:{title.casefold()}", "product", title, year=year, attributes=attributes)
+        return Recommendation(item, breakdown.total, None, breakdown, ())
+
+    cards = (shop("Kettle", 2024, {"price": "65"}), shop("Grinder", None, {}),
+             shop("Dripper", None, {"price": "24.5", "currency": "eur"}), shop("Scale", 2023, {"price": "cheap"}))
+    lines = card_lines(ReplyFacts(Intent(domain="product"), cards), 0)
+    assert [line.split(": ")[0] for line in lines] == [
+        "1. Kettle (2024) \u00b7 65.00", "2. Grinder", "3. Dripper \u00b7 24.50 EUR", "4. Scale (2023)"]
 
 
 def test_tracks_asked_for_by_sound_are_described_by_their_sound() -> None:
