@@ -1,8 +1,11 @@
 """A turn's reply in parts: what leads, what was found, one line per card, what follows.
 
 The turn builds one ``Reply``; each front end renders what it needs from it: the text a chat shows
-(``Reply.text``), the sentence the model wrote about a card (``Reply.model_sentence_of``), and the
-spoken reply (app/services/voice.py), which says the prose and the first titles but no card line.
+(``Reply.text``, whose card lines carry a product's price, so the CLI and the shell print it as it is),
+the sentence the model wrote about a card (``Reply.model_sentence_of``), and the spoken reply
+(app/services/voice.py), which says the prose and the first titles but no card line: it says them
+where the headline leads into the cards (``Reply.leads_into_cards``), after what was found
+(``Reply.found``) and the titles the cards are close to (``Reply.close_to``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class Reply:
     follow_up: tuple[str, ...] = ()  # lines after the cards: the question whether to remember, the ask for titles
     lead: tuple[str, ...] = ()  # lines before the prose: "Noted: Fargo, 5★." when a rating is answered again
     source: ReplySource = "template"  # who wrote the headline: the template, or the model (checked)
+    # The titles the headline ends on, "Fargo and Heat" in "Here are 5 movies, close to Fargo and Heat:"; "" when
+    # it names none. Speech says them in a sentence of their own.
+    close_to: str = ""
 
     @staticmethod
     def plain(text: str) -> Reply:
@@ -47,6 +53,20 @@ class Reply:
     def prose(self) -> str:
         """The opening sentences and the headline as the one line they are shown on."""
         return " ".join((*self.opening, *self.headline))
+
+    @property
+    def leads_into_cards(self) -> bool:
+        """Whether the headline's last sentence leads into the card lines ("Here are 5 crime movies:")."""
+        return bool(self.headline) and self.headline[-1].strip().endswith(":")
+
+    @property
+    def found(self) -> str:
+        """The prose without the colon that leads into the cards and the titles they are close to.
+
+        'Here are 5 movies, close to Fargo and Heat:' -> 'Here are 5 movies'; the opening sentences stay.
+        """
+        prose = self.prose.strip().removesuffix(":")
+        return prose.removesuffix(f", close to {self.close_to}") if self.close_to else prose
 
     @property
     def text(self) -> str:

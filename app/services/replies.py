@@ -214,8 +214,13 @@ def _described(facts: ReplyFacts) -> str:
     return _count_phrase(facts, count=2).split(" ", 1)[1]
 
 
+def close_to(facts: ReplyFacts) -> str:
+    """The titles liked in this conversation that a headline says the cards are close to: 'Fargo and Heat'."""
+    return join_names(facts.liked_titles[:3])
+
+
 def _close_to(facts: ReplyFacts) -> str:
-    return f", close to {join_names(facts.liked_titles[:3])}" if facts.liked_titles else ""
+    return f", close to {close_to(facts)}" if facts.liked_titles else ""
 
 
 def unknown_sentence(facts: ReplyFacts, variant_seed: int = 0) -> str:
@@ -448,8 +453,10 @@ def template_answer(facts: ReplyFacts, variant_seed: int = 0) -> Reply:
             return Reply(first, (NOTHING_FOUND,), follow_up=follow_up)
         return Reply(first, ("Try fewer limits, another decade, or tell me a title you love.",), follow_up=follow_up)
     # A shortfall sentence ("Only 2 westerns fit, so here they are.") says what was found: no headline after it.
-    said = () if facts.shortfall is not None and shortfall_sentence(facts) else (headline(facts, variant_seed),)
-    return Reply(first, said, reply_cards(facts, variant_seed), follow_up)
+    if facts.shortfall is not None and shortfall_sentence(facts):
+        return Reply(first, (), reply_cards(facts, variant_seed), follow_up)
+    return Reply(first, (headline(facts, variant_seed),), reply_cards(facts, variant_seed), follow_up,
+                 close_to=close_to(facts))
 
 
 def template_reply(facts: ReplyFacts, variant_seed: int = 0) -> str:

@@ -280,7 +280,7 @@ def spoken_reply(result: TurnResult, titles: int = 3) -> str:
 
     Reading five cards with their reasons took over 30 s of speech; nobody listens that long. The
     reply's own sentences (a title it lacks, how many fit, the question whether to remember) are all
-    said; the card lines are not.
+    said; the card lines are not. Rendered from the reply's parts (lead, prose, follow-up), never its text.
     """
     if result.browse is not None and result.browse.kind == "stop":
         return ""  # "stop" means silence: saying "Stopped." would be talking over the user again
@@ -290,25 +290,22 @@ def spoken_reply(result: TurnResult, titles: int = 3) -> str:
     names = [r.item.title for r in result.items[:titles]]
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     more = " The cards show why." if len(result.items) > 1 else ""
-    lines = [line.strip() for line in (*answer.lead, answer.prose, *answer.follow_up) if line.strip()]
-    named = any(name in " ".join(lines) for name in names)  # the model's words already say them
-    spoken = []
-    for line in lines:
-        if line.endswith(":") and not named:
-            head = line.rstrip(":")
-            # Speech starts when the first sentence is synthesized: keep it short by ending it before
-            # the "close to ..." clause, and say the titles in the next one.
-            opening, close, liked = head.partition(", close to ")
-            # The titles always get a sentence of their own: in the first one they made it take 0.4 s to
-            # synthesize instead of 0.16 s (bench_voice), and speech starts only when it is done.
-            spoken.append(f"{opening}. They are close to {liked}: {listed}.{more}" if close
-                          else f"{head}. {listed}.{more}")
-            named = True
-        else:
-            spoken.append(line)
-    if not named:
-        spoken.append(f"{listed}.{more}")
-    return " ".join(spoken)
+    lead, follow_up = _said(answer.lead), _said(answer.follow_up)
+    prose = _said((answer.prose,))
+    if any(name in " ".join((*lead, *prose, *follow_up)) for name in names):
+        return " ".join((*lead, *prose, *follow_up))  # the model's words already say them
+    if not answer.leads_into_cards:
+        return " ".join((*lead, *prose, *follow_up, f"{listed}.{more}"))
+    # Speech starts when the first sentence is synthesized: keep it short by ending it before the "close to ..."
+    # clause, and say the titles in the next one. The titles always get a sentence of their own: in the first one
+    # they made it take 0.4 s to synthesize instead of 0.16 s (bench_voice), and speech starts only when it is done.
+    close = f"They are close to {answer.close_to}: " if answer.close_to else ""
+    return " ".join((*lead, f"{answer.found}. {close}{listed}.{more}", *follow_up))
+
+
+def _said(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """The lines that say something, without the spaces around them."""
+    return tuple(line.strip() for line in lines if line.strip())
 
 
 def collect(into: list[NDArray[np.float32]]) -> Speaker:

@@ -39,3 +39,21 @@ def test_a_line_before_and_after_keep_the_rest_of_the_reply() -> None:
     longer = reply.led_by("Noted: Fargo, 5★.").followed_by("Tell me two or three titles you love.")
     assert longer.text == f"Noted: Fargo, 5★.\n{reply.text}\nTell me two or three titles you love."
     assert longer.cards == CARDS and longer.source == "model"
+
+
+def test_what_was_found_is_the_prose_without_the_titles_the_cards_are_close_to() -> None:
+    reply = Reply(("Ghostbusters isn't in your library.",), ("Here are 2 movies, close to Fargo and Heat:",), CARDS,
+                  close_to="Fargo and Heat")
+    assert reply.leads_into_cards and reply.found == "Ghostbusters isn't in your library. Here are 2 movies"
+    assert reply.led_by("Noted: Fargo, 5★.").followed_by("Anything else?").close_to == "Fargo and Heat"
+    again = Reply(headline=("Here are the ones before again:",), cards=CARDS)
+    assert again.leads_into_cards and again.found == "Here are the ones before again"
+    # Words that only look like the clause (the user's, quoted) stay: the clause is the reply's part, not its text.
+    quoted = Reply(headline=("Here are 2 movies for “dark, close to midnight”:",), cards=CARDS)
+    assert quoted.found == "Here are 2 movies for “dark, close to midnight”"
+
+
+def test_a_reply_leads_into_its_cards_only_when_its_headline_ends_on_a_colon() -> None:
+    assert not Reply(("Only 2 westerns fit, so here they are.",), (), CARDS).leads_into_cards
+    assert not Reply.plain("Added Heat to your Favourites list.").leads_into_cards
+    assert not Reply(lead=("Noted: Fargo, 5★.",), cards=CARDS).leads_into_cards

@@ -163,7 +163,12 @@ def test_the_template_reply_in_parts_carries_each_cards_id_line_and_model_senten
                         unknown=("Ghostbusters",), remember_question=("Fargo",))
     reply = template_answer(facts, 0)
     assert reply.source == "template" and reply.opening == (unknown_sentence(facts, 0),)
-    assert reply.headline == (headline(facts, 0),) and reply.headline[0].endswith(":")
+    assert reply.headline == (headline(facts, 0),) and reply.leads_into_cards
+    assert reply.close_to == "Fargo and Pulp Fiction"
+    assert reply.headline[0].endswith(", close to Fargo and Pulp Fiction:")
+    assert reply.found == (f"{unknown_sentence(facts, 0)} Here are 5 movies from the 1990s for "
+                           "\u201ccoffee lover who travels a lot\u201d")
+    assert template_answer(replace(facts, liked_titles=()), 0).close_to == ""
     assert [(c.item_id, c.text) for c in reply.cards] == list(zip([r.item.id for r in facts.cards],
                                                                   card_lines(facts, 0), strict=True))
     assert [c.model_sentence for c in reply.cards] == ["A tense heist film, close to Fargo", "", "", "", ""]
@@ -175,6 +180,7 @@ def test_a_shortfall_says_what_was_found_so_no_headline_follows_it() -> None:
     facts = crime_facts(shortfall=Shortfall(2, 5, "crime movies"))
     reply = template_answer(replace(facts, cards=facts.cards[:2]), 0)
     assert reply.opening == ("Only 2 crime movies fit, so here they are.",) and reply.headline == ()
+    assert not reply.leads_into_cards and reply.close_to == ""  # the shortfall names no liked title to speak apart
     assert len(reply.cards) == 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import closing
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -167,8 +168,32 @@ def test_the_spoken_reply_is_rendered_from_the_replys_parts_not_its_text(engine:
     # A prose line that looks like a card line ("1. ...") is still said; the card lines are not.
     answer = Reply(("1. Leon isn't in your library.",), ("Here are 3 movies, close to Fargo:",),
                    tuple(CardLine(r.item.id, f"{n}. {r.item.title}: a reason") for n, r in enumerate(cards, 1)),
-                   ("Shall I remember that you loved Fargo?",), lead=("Noted: Fargo, 5\u2605.",))
+                   ("Shall I remember that you loved Fargo?",), lead=("Noted: Fargo, 5\u2605.",), close_to="Fargo")
     result = TurnResult("s", answer, cards, Intent(action="rate"), "none", ())
+    listed = f"{titles[0]}, {titles[1]} and {titles[2]}. The cards show why."
     assert spoken_reply(result) == (
         f"Noted: Fargo, 5\u2605. 1. Leon isn't in your library. Here are 3 movies. They are close to Fargo: "
-        f"{titles[0]}, {titles[1]} and {titles[2]}. The cards show why. Shall I remember that you loved Fargo?")
+        f"{listed} Shall I remember that you loved Fargo?")
+    # What the cards are close to is the reply's own part, never found in its words: the user's words quoted in
+    # the headline are said as they are, and a headline that does not lead into the cards gets the titles last.
+    quoted = Reply(headline=("Here are 3 movies for \u201cdark, close to midnight\u201d:",), cards=answer.cards)
+    assert spoken_reply(replace(result, answer=quoted)) == (
+        f"Here are 3 movies for \u201cdark, close to midnight\u201d. {listed}")
+    shortfall = Reply(("Only 3 crime movies fit, so here they are.",), (), answer.cards,
+                      ("Shall I remember that you loved Fargo?",))
+    assert spoken_reply(replace(result, answer=shortfall)) == (
+        f"Only 3 crime movies fit, so here they are. Shall I remember that you loved Fargo? {listed}")
+
+
+def test_a_model_reply_naming_the_first_titles_is_said_as_written_without_the_titles_again(engine: Engine) -> None:
+    cards = VoiceLoop(FakeSpeechToText("three movies like Fargo"), FakeTextToSpeech(), engine.conversation).turn(
+        speech(), collect([])).turn.items
+    first = cards[0].item.title
+    lines = tuple(CardLine(r.item.id, f"{n}. {r.item.title}: a reason") for n, r in enumerate(cards, 1))
+    written = Reply(headline=(f"{first} is a tense pick, close to Fargo:",), cards=lines, source="model")
+    result = TurnResult("s", written, cards, Intent(action="recommend"), "none", ())
+    assert spoken_reply(result) == f"{first} is a tense pick, close to Fargo:"
+    unnamed = Reply(headline=("A tense pick, close to Fargo:",), cards=lines, source="model")
+    titles = [r.item.title for r in cards]
+    assert spoken_reply(replace(result, answer=unnamed)) == (
+        f"A tense pick, close to Fargo. {titles[0]}, {titles[1]} and {titles[2]}. The cards show why.")
