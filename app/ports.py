@@ -211,6 +211,14 @@ class AudioIO(Protocol):
         ...
 
 
+class Speaker(Protocol):
+    """Where a spoken reply goes: AudioIO.play, or a collector that writes a file (chatrec voice --out)."""
+
+    def __call__(self, chunks: Iterable[NDArray[np.float32]], sample_rate: int, cancel: CancelToken, /) -> None:
+        """Play float chunks as they come; stop at once when cancelled."""
+        ...
+
+
 @runtime_checkable
 class TextToSpeech(Protocol):
     """Speaks text (piper), a sentence at a time, so playback can start before the whole reply is done."""

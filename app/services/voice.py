@@ -19,13 +19,12 @@ from app.domain.errors import ChatRecError
 from app.domain.progress import CancelToken
 from app.domain.recommendation import Recommendation
 from app.domain.voice import SPEECH_RATE, AudioBlock, SpeechHints, Transcript, VoiceState
-from app.ports import SpeechToText, TextToSpeech
+from app.ports import Speaker, SpeechToText, TextToSpeech
 from app.services.conversation import Conversation, TurnResult
 from app.services.listening import EchoGate, Heard, ListenOptions, NoiseFloor, PlaybackTrace, listen, to_speech_rate
 
 NO_SPEECH = "no speech heard"
 
-Speaker = Callable[[Iterable[NDArray[np.float32]], int, CancelToken], None]
 OnCards = Callable[[tuple[Recommendation, ...]], None]
 
 
