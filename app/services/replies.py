@@ -464,13 +464,6 @@ def template_reply(facts: ReplyFacts, variant_seed: int = 0) -> str:
     return template_answer(facts, variant_seed).text
 
 
-def recommendation_reply(intent: Intent, recs: Sequence[Recommendation], liked_titles: Sequence[str],
-                         reasons: Sequence[str] | None = None, *, said: str = "", variant_seed: int = 0) -> str:
-    """The template reply for a list of cards (the older entry point; ReplyFacts says more)."""
-    facts = ReplyFacts(intent, tuple(recs), tuple(liked_titles), model_sentences=tuple(reasons or ()), said=said)
-    return template_reply(facts, variant_seed)
-
-
 def explanation_reply(rec: Recommendation, said: str = "") -> str:
     """Why an item fits, from its breakdown's reasons; says so plainly when little stands out.
 

@@ -18,7 +18,6 @@ from app.services.replies import (
     explanation_reply,
     headline,
     own_words,
-    recommendation_reply,
     template_answer,
     template_reply,
     unknown_sentence,
@@ -182,13 +181,6 @@ def test_a_shortfall_says_what_was_found_so_no_headline_follows_it() -> None:
     assert reply.opening == ("Only 2 crime movies fit, so here they are.",) and reply.headline == ()
     assert not reply.leads_into_cards and reply.close_to == ""  # the shortfall names no liked title to speak apart
     assert len(reply.cards) == 2
-
-
-def test_the_older_entry_point_writes_the_same_kind_of_reply() -> None:
-    reply = recommendation_reply(Intent(domain="movie"), crime_cards(), ["Fargo", "Pulp Fiction"],
-                                 ["the model's pick", "", "", "", ""])
-    assert "close to Fargo and Pulp Fiction" in reply and "1. Heat (1995): the model's pick" in reply
-    assert all(r.item.title in reply for r in crime_cards())
 
 
 def test_an_explanation_rewords_the_search_words() -> None:
