@@ -456,13 +456,13 @@ def _run_models(out: _Printer) -> None:
 
     found = ModelRegistry(*configured()).summary()
     payload = {"models": [{"kind": m.kind, "setting": m.setting, "model": m.model, "problem": m.problem,
-                           "choices": [{"label": label, "value": value} for label, value in m.choices]}
+                           "choices": [choice._asdict() for choice in m.choices]}
                           for m in found]}
     lines = []
     for m in found:
         setting = f"  [{m.setting}]" if m.setting else ""
         lines.append(f"{m.kind}: {m.problem or m.model or 'none installed'}{setting}")
-        lines += [f"    {label}" + (f" = {value}" if value else "") for label, value in m.choices]
+        lines += [f"    {c.label}" + (f" = {c.value}" if c.value else "") for c in m.choices]
     out.emit(payload, "\n".join(lines))
 
 

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from app.domain.errors import ChatRecError, InputError
 from app.domain.remote import HEADERS_FORMAT, check_token, parse_headers, proxy_headers
@@ -22,10 +22,17 @@ from app.domain.remote import HEADERS_FORMAT, check_token, parse_headers, proxy_
 _T = TypeVar("_T")
 
 
-def setting(default: _T, doc: str, *, choices: tuple[tuple[str, str], ...] = (), minimum: float | None = None,
+class Choice(NamedTuple):
+    """One value a setting may take and what the user reads for it (a dialog's list entry, a CLI's option)."""
+
+    label: str
+    value: str
+
+
+def setting(default: _T, doc: str, *, choices: tuple[Choice, ...] = (), minimum: float | None = None,
             folder: bool = False, check: Callable[[str], str | None] | None = None) -> _T:
-    """Declare one field of Settings: its default, its doc, and what it may be (choices as (value, what the
-    user reads), in the order offered; the smallest number; a folder path; a check of the text)."""
+    """Declare one field of Settings: its default, its doc, and what it may be (its choices in the order
+    offered; the smallest number; a folder path; a check of the text)."""
     return field(default=default, metadata={"doc": doc, "choices": choices, "minimum": minimum, "folder": folder,
                                             "check": check})
 
@@ -57,8 +64,8 @@ class Settings:
     music_excerpt_s: float = setting(30.0, "Seconds of each track analysed, from its middle", minimum=5)
     music_workers: int = setting(0, "Processes analysing music; 0 = one per core", minimum=0)
     llm_backend: str = setting("auto", "Which language model answers", choices=(
-        ("auto", "Automatic: Ollama when it runs, else the built-in model"),
-        ("embedded", "Built-in model on this computer"), ("ollama", "Ollama server")))
+        Choice("Automatic: Ollama when it runs, else the built-in model", "auto"),
+        Choice("Built-in model on this computer", "embedded"), Choice("Ollama server", "ollama")))
     ollama_host: str = setting("http://127.0.0.1:11434", "The Ollama server's address, for example "
                                                          "http://127.0.0.1:11434")
     ollama_model: str = setting("llama3.2:3b", "The Ollama model to chat with")
@@ -73,13 +80,13 @@ class Settings:
                                    minimum=1)
     llm_intent: bool = setting(True, "Let the model read requests too (merged with the rules' exact reading)")
     llm_rerank: str = setting("auto", "Whether the model re-orders the recommendations", choices=(
-        ("auto", "Automatic: Ollama re-ranks; a built-in model only where it was measured to beat the ranker"),
-        ("on", "Always"), ("off", "Never")))
+        Choice("Automatic: Ollama re-ranks; a built-in model only where it was measured to beat the ranker", "auto"),
+        Choice("Always", "on"), Choice("Never", "off")))
     llm_replies: str = setting("auto", "Whether the model writes the reply (checked against the facts)", choices=(
-        ("auto", "Automatic: Ollama writes it; with the built-in model the template does"),
-        ("on", "Always"), ("off", "Never")))
+        Choice("Automatic: Ollama writes it; with the built-in model the template does", "auto"),
+        Choice("Always", "on"), Choice("Never", "off")))
     theme: str = setting("system", "The desktop app's look: light or dark, or as the system is set", choices=(
-        ("system", "Follow the system"), ("dark", "Dark"), ("light", "Light")))
+        Choice("Follow the system", "system"), Choice("Dark", "dark"), Choice("Light", "light")))
     input_device: str = setting("", "The microphone (its device name) for talking; empty = the system default")
     output_device: str = setting("", "The speaker (its device name) for spoken answers; empty = the system default")
     hands_free: bool = setting(False, "Talk without the button: speaking starts a turn, talking over the reply "
@@ -102,7 +109,7 @@ class SettingSpec:
     kind: type  # bool, int, float or str
     default: object
     doc: str
-    choices: tuple[tuple[str, str], ...] = ()  # (value, what the user reads), in the order offered
+    choices: tuple[Choice, ...] = ()  # in the order offered
     minimum: float | None = None  # the smallest value that makes sense
     folder: bool = False  # a folder path: a relative one would move with the working directory
     check: Callable[[str], str | None] | None = None  # why a text value is not valid, or None
@@ -110,7 +117,7 @@ class SettingSpec:
     @property
     def values(self) -> tuple[str, ...]:
         """The values a setting with choices may take, in the order offered."""
-        return tuple(value for value, _label in self.choices)
+        return tuple(choice.value for choice in self.choices)
 
 
 # Every setting by name, in the order Settings declares them: the one place the others derive from.
@@ -123,9 +130,9 @@ def setting_values(name: str) -> tuple[str, ...]:
     return SETTINGS[name].values
 
 
-def setting_choices(name: str) -> tuple[tuple[str, str], ...]:
-    """A setting's choices as (what the user reads, the value saved), in the order offered."""
-    return tuple((label, value) for value, label in SETTINGS[name].choices)
+def setting_choices(name: str) -> tuple[Choice, ...]:
+    """A setting's choices (what the user reads, the value saved), in the order offered."""
+    return SETTINGS[name].choices
 
 
 def load_settings(path: Path) -> Settings:

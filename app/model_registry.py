@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.config import Settings
+from app.config import Choice, Settings
 from app.domain.errors import ModelMissingError
 from app.domain.remote import host_name
 from app.paths import AppPaths, model_dirs
@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Choice = tuple[str, str]  # what the user reads, what the setting saves
-AUTOMATIC: Choice = ("Best installed (automatic)", "")
+AUTOMATIC = Choice("Best installed (automatic)", "")
 TINY, BASE = "tiny.en", "base"  # the speech_model values that name a packaged Whisper model
 _TINY_LABEL = "Whisper tiny.en (bundled, fastest)"
 _BASE_LABEL = "Whisper base (more accurate)"
@@ -117,13 +116,13 @@ class ModelRegistry:
         from app.llm.llamacpp import chat_ggufs
 
         choices: list[Choice] = [AUTOMATIC]
-        choices += [(model.label, model.key) for model in installed_models()]
+        choices += [Choice(model.label, model.key) for model in installed_models()]
         seen: set[Path] = set()
         for folder in self.folders:
             for path in chat_ggufs(folder):
                 if path.resolve() not in seen:
                     seen.add(path.resolve())
-                    choices.append((f"{path.name} (models folder)", str(path)))
+                    choices.append(Choice(f"{path.name} (models folder)", str(path)))
         return choices
 
     def chat_model_name(self) -> str | None:
@@ -202,10 +201,10 @@ class ModelRegistry:
 
         choices: list[Choice] = [AUTOMATIC]
         if base_model_installed():
-            choices.append((_BASE_LABEL, BASE))
-        choices += [(f"{d.name} (models folder)", str(d)) for d in self._dropped_whisper_dirs()]
+            choices.append(Choice(_BASE_LABEL, BASE))
+        choices += [Choice(f"{d.name} (models folder)", str(d)) for d in self._dropped_whisper_dirs()]
         if default_model_dir() is not None:
-            choices.append((_TINY_LABEL, TINY))
+            choices.append(Choice(_TINY_LABEL, TINY))
         return choices
 
     def speech_in_use(self) -> str | None:
@@ -258,7 +257,7 @@ class ModelRegistry:
         from app.voice.tts import default_voice
 
         bundled = _VOICE_LABEL if default_voice() is not None else "Bundled voice (not installed)"
-        return [(bundled, ""), *((f"{f.stem} (models folder)", str(f)) for f in self._dropped_voices())]
+        return [Choice(bundled, ""), *(Choice(f"{f.stem} (models folder)", str(f)) for f in self._dropped_voices())]
 
     def voice_in_use(self) -> str | None:
         """The voice voice_files would choose, described; None when no voice is installed. ModelMissingError

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from app import installed
-from app.config import SETTINGS, Settings, check_setting, save_settings, setting_choices
+from app.config import SETTINGS, Choice, Settings, check_setting, save_settings, setting_choices
 from app.domain.errors import ChatRecError
 from app.domain.remote import insecure_host_warning
 from app.domain.voice import RECORDING_LIMIT_S, AudioDevice
-from app.model_registry import AUTOMATIC, Choice, ModelRegistry
+from app.model_registry import AUTOMATIC, ModelRegistry
 from app.paths import AppPaths
 from app.paths import models_dir as default_models_dir
 from app.ui.jobs import Jobs
@@ -84,8 +84,8 @@ def _note(text: str, parent: QWidget) -> QLabel:
 def _combo(name: str, parent: QWidget, choices: tuple[Choice, ...] | list[Choice] = ()) -> QComboBox:
     combo = QComboBox(parent)
     combo.setAccessibleName(name)
-    for text, value in choices:
-        combo.addItem(text, value)
+    for choice in choices:
+        combo.addItem(choice.label, choice.value)
     return combo
 
 
@@ -247,11 +247,11 @@ class SettingsDialog(QDialog):
         page, form = self._form()
         self.speech = _combo("Speech model", page, [AUTOMATIC])
         self._field(form, "&Speech model:", "speech_model", self.speech)
-        self.voice = _combo("Voice", page, [("Bundled voice", "")])
+        self.voice = _combo("Voice", page, [Choice("Bundled voice", "")])
         self._field(form, "V&oice:", "voice_model", self.voice)
-        self.input_device = _combo("Microphone", page, [("System default", "")])
+        self.input_device = _combo("Microphone", page, [Choice("System default", "")])
         self._field(form, "&Microphone:", "input_device", self.input_device)
-        self.output_device = _combo("Speaker", page, [("System default", "")])
+        self.output_device = _combo("Speaker", page, [Choice("System default", "")])
         self.devices_status = _note("Looking for audio devices…", page)
         self.devices_status.setObjectName("devicesStatus")
         self.devices_status.setAccessibleName("Audio devices")
@@ -338,8 +338,8 @@ class SettingsDialog(QDialog):
                                       (self.voice, voices, self._value(self.voice)),
                                       (self.chat_model, chat, self._value(self.chat_model))):
             combo.clear()
-            for text, data in choices:
-                combo.addItem(text, data)
+            for choice in choices:
+                combo.addItem(choice.label, choice.value)
             _select(combo, value)
 
     def _show_devices(self, devices: list[AudioDevice]) -> None:

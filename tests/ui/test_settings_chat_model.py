@@ -101,7 +101,8 @@ def test_the_list_is_filled_off_the_gui_thread(qtbot: QtBot, paths: AppPaths, bu
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from app.model_registry import Choice, ModelRegistry
+    from app.config import Choice
+    from app.model_registry import ModelRegistry
 
     threads: list[bool] = []
     real = ModelRegistry.chat_choices

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
 from app import config
-from app.config import SETTINGS, Settings, setting_choices, setting_values
+from app.config import SETTINGS, Choice, Settings, setting_choices, setting_values
 from app.paths import AppPaths
 from app.ui.app import build_parser
 from app.ui.jobs import Jobs
@@ -33,7 +33,7 @@ def test_the_combos_list_the_declared_choices_and_a_new_one_shows_up(qtbot: QtBo
     dialog = _dialog(qtbot, paths)
     assert _items(dialog.theme) == list(setting_choices("theme"))
     assert _items(dialog.backend) == list(setting_choices("llm_backend"))
-    sepia = replace(SETTINGS["theme"], choices=(*SETTINGS["theme"].choices, ("sepia", "Sepia")))
+    sepia = replace(SETTINGS["theme"], choices=(*SETTINGS["theme"].choices, Choice("Sepia", "sepia")))
     monkeypatch.setitem(config.SETTINGS, "theme", sepia)
     again = _dialog(qtbot, paths)
     assert _items(again.theme)[-1] == ("Sepia", "sepia")
@@ -54,5 +54,5 @@ def test_the_desktop_apps_theme_option_takes_the_declared_themes(monkeypatch: py
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--theme", "sepia"])
     monkeypatch.setitem(config.SETTINGS, "theme",
-                        replace(SETTINGS["theme"], choices=(*SETTINGS["theme"].choices, ("sepia", "Sepia"))))
+                        replace(SETTINGS["theme"], choices=(*SETTINGS["theme"].choices, Choice("Sepia", "sepia"))))
     assert build_parser().parse_args(["--theme", "sepia"]).theme == "sepia"

@@ -9,7 +9,7 @@ import pytest
 
 from app import config
 from app.cli import _build_parser
-from app.config import SETTINGS, Settings, check_setting, setting_choices, setting_values
+from app.config import SETTINGS, Choice, Settings, check_setting, setting_choices, setting_values
 from app.llm.choose import ChatModelChooser
 
 
@@ -38,7 +38,7 @@ def test_choices_carry_what_the_user_reads() -> None:
 
 def test_validation_follows_the_declared_choices_and_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_setting("theme", "sepia") == "must be one of system, dark, light, got 'sepia'"
-    declare(monkeypatch, "theme", choices=(*SETTINGS["theme"].choices, ("sepia", "Sepia")))
+    declare(monkeypatch, "theme", choices=(*SETTINGS["theme"].choices, Choice("Sepia", "sepia")))
     assert check_setting("theme", "sepia") is None
     assert check_setting("default_k", 2) is None
     declare(monkeypatch, "default_k", minimum=3)
@@ -54,7 +54,7 @@ def test_the_command_lines_backend_choices_are_the_settings(monkeypatch: pytest.
     with pytest.raises(SystemExit):
         _build_parser().parse_args(["ask", "hello", "--backend", "remote"])
     assert "remote" in capsys.readouterr().err
-    declare(monkeypatch, "llm_backend", choices=(*SETTINGS["llm_backend"].choices, ("remote", "A remote model")))
+    declare(monkeypatch, "llm_backend", choices=(*SETTINGS["llm_backend"].choices, Choice("A remote model", "remote")))
     assert _build_parser().parse_args(["ask", "hello", "--backend", "remote"]).backend == "remote"
 
 
@@ -65,5 +65,5 @@ def test_the_chat_model_chooser_takes_the_declared_backends(monkeypatch: pytest.
         assert ChatModelChooser(backend, lambda: pytest.fail("not asked"), lambda: None).backend == backend
     with pytest.raises(ChatRecError, match="choose one of " + ", ".join(setting_values("llm_backend"))):
         ChatModelChooser("remote", lambda: pytest.fail("not asked"), lambda: None)
-    declare(monkeypatch, "llm_backend", choices=(*SETTINGS["llm_backend"].choices, ("remote", "A remote model")))
+    declare(monkeypatch, "llm_backend", choices=(*SETTINGS["llm_backend"].choices, Choice("A remote model", "remote")))
     assert ChatModelChooser("remote", lambda: pytest.fail("not asked"), lambda: None).backend == "remote"
