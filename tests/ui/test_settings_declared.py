@@ -21,6 +21,10 @@ def _dialog(qtbot: QtBot, paths: AppPaths) -> SettingsDialog:
     dialog = SettingsDialog(Settings(), paths, Jobs(), list_devices=list,  # type: ignore[arg-type]
                             list_ollama_models=lambda host, **auth: [])
     qtbot.addWidget(dialog)
+    # Shown, as the window shows it: closing a shown dialog ends it (done), which cancels its lookups; one never
+    # shown would be deleted with its model lookup still running, and the lookup's answer would land on
+    # deleted combo boxes during a later test.
+    dialog.show()
     return dialog
 
 
